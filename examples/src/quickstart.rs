@@ -1,0 +1,144 @@
+//! The quickstart app: a handful of endpoints that show every parameter type, a method
+//! guard, a private endpoint, a model lookup with ownership, and a file upload.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use nets_runtime::auth::{AuthUser, StaticBearer};
+use nets_runtime::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+use validator::Validate;
+
+/// Answers `pong`. Public, GET only: any other method gets a 405 with `Allow: GET, HEAD`.
+#[request_handler(path = "ping/", method = GET, public, tags = ["quickstart"])]
+pub async fn ping() -> ApiResult<&'static str> {
+    Ok("pong")
+}
+
+/// Echoes every parameter type nets coerces, as the handler received it.
+#[request_handler(path = "echo/", methods = [GET, POST], public, tags = ["quickstart"])]
+#[allow(clippy::too_many_arguments)]
+pub async fn echo(
+    #[param(validate(length(min = 1, max = 40)))] name: String,
+    #[param(validate(range(min = 0, max = 150)))] age: i64,
+    #[param(default = 1.0)] ratio: f64,
+    #[param(default = false)] active: bool,
+    #[param(default = Vec::new())] tags: Vec<String>,
+    #[param(default = Value::Null)] meta: Value,
+    born: Option<NaiveDate>,
+    at: Option<DateTime<Utc>>,
+    email: Option<Email>,
+    id: Option<Uuid>,
+    #[param(validate(regex = "^[A-Z]{2}$"))] country: Option<String>,
+    settings: Option<Map<String, Value>>,
+) -> ApiResult<Value> {
+    Ok(json!({
+        "name": name, "age": age, "ratio": ratio, "active": active, "tags": tags,
+        "meta": meta, "born": born, "at": at, "email": email, "id": id,
+        "country": country, "settings": settings,
+    }))
+}
+
+/// A structured body: the whole JSON body (or its `note` member) is one validated struct.
+#[derive(Debug, Deserialize, Serialize, Validate, utoipa::ToSchema)]
+pub struct NewNote {
+    #[validate(length(min = 1, max = 200, message = "text must be 1 to 200 characters"))]
+    pub text: String,
+    #[serde(default)]
+    pub pinned: bool,
+}
+
+/// A note kept in memory by the example.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Note {
+    pub id: i64,
+    pub user_id: i64,
+    pub text: String,
+    pub pinned: bool,
+}
+
+/// The example's storage: notes in memory.
+#[derive(Clone, Default)]
+pub struct Notes(Arc<RwLock<HashMap<i64, Note>>>);
+
+impl Notes {
+    fn insert(&self, user_id: i64, new: NewNote) -> Result<Note, ApiError> {
+        let mut notes = self.0.write().map_err(|_| ApiError::internal("notes lock poisoned"))?;
+        let id = notes.keys().max().copied().unwrap_or(0) + 1;
+        let note = Note { id, user_id, text: new.text, pinned: new.pinned };
+        notes.insert(id, note.clone());
+        Ok(note)
+    }
+}
+
+impl NetsModel for Note {
+    const TABLE: &'static str = "notes";
+
+    fn owner_id(&self) -> Option<i64> {
+        Some(self.user_id)
+    }
+
+    async fn find_by_index(ctx: &Ctx, _field: &str, value: &str) -> Result<Option<Self>, ApiError> {
+        let Ok(id) = value.parse::<i64>() else { return Ok(None) };
+        let notes = ctx.state::<Notes>().ok_or_else(|| ApiError::internal("Notes state missing"))?;
+        let notes = notes.0.read().map_err(|_| ApiError::internal("notes lock poisoned"))?;
+        Ok(notes.get(&id).cloned())
+    }
+}
+
+/// Creates a note for the caller. Private: send `Authorization: Bearer <token>`.
+#[request_handler(path = "notes/", method = POST, tags = ["notes"])]
+pub async fn create_note(ctx: Ctx, #[param(body)] note: NewNote) -> ApiResult<Note> {
+    let user = ctx.require_user()?;
+    let notes = ctx.state::<Notes>().ok_or_else(|| ApiError::internal("Notes state missing"))?;
+    notes.insert(user.id, note)
+}
+
+/// Shows one of the caller's notes; other users' notes answer 404.
+#[request_handler(path = "notes/{id}/", method = GET, model = Note, tags = ["notes"])]
+pub async fn show_note(note: Note) -> ApiResult<Note> {
+    Ok(note)
+}
+
+/// What an upload handler reports back.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct UploadReport {
+    pub file_name: Option<String>,
+    pub content_type: String,
+    pub size: usize,
+    pub caption: Option<String>,
+}
+
+/// Accepts a PNG or JPEG image (checked from its bytes, not its name).
+#[request_handler(path = "avatar/", method = POST, tags = ["quickstart"])]
+pub async fn upload_avatar(
+    #[param(filetypes = ["image/png", "image/jpeg"])] image: UploadedFile,
+    caption: Option<String>,
+) -> ApiResult<UploadReport> {
+    Ok(UploadReport {
+        file_name: image.file_name().map(str::to_owned),
+        content_type: image.content_type().to_owned(),
+        size: image.len(),
+        caption,
+    })
+}
+
+/// The example's demo user token (printed at startup).
+pub const DEMO_TOKEN: &str = "quickstart-demo-token";
+
+/// Builds the quickstart application.
+pub fn app(settings: Settings) -> App {
+    App::builder(settings)
+        .authenticator(StaticBearer::new().token(DEMO_TOKEN, AuthUser::new(1, "demo@example.com")))
+        .state(Notes::default())
+        .build()
+}
+
+/// The quickstart router: this module's endpoints plus nets' built-in routes.
+pub fn router(settings: Settings) -> Result<axum::Router, nets_runtime::routing::RoutingError> {
+    let app = app(settings);
+    Ok(app.router(build_urlpatterns!(crate::quickstart)?))
+}

@@ -1,0 +1,389 @@
+//! Expansion: a checked [`Handler`] → the original function, its registration and the
+//! glue that runs the request pipeline and calls it.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use super::signature::ReturnKind;
+use super::validate::{Arg, Handler, Param, ParamKind, ParamLocation};
+use crate::exports::private;
+
+fn opt_str(value: &Option<String>) -> TokenStream {
+    match value {
+        Some(v) => quote!(::core::option::Option::Some(#v)),
+        None => quote!(::core::option::Option::None),
+    }
+}
+
+fn opt<T: quote::ToTokens>(value: Option<T>) -> TokenStream {
+    match value {
+        Some(v) => quote!(::core::option::Option::Some(#v)),
+        None => quote!(::core::option::Option::None),
+    }
+}
+
+fn method_variant(verb: &str) -> TokenStream {
+    let nets = private();
+    let variant = match verb {
+        "GET" => quote!(Get),
+        "POST" => quote!(Post),
+        "PUT" => quote!(Put),
+        "PATCH" => quote!(Patch),
+        "DELETE" => quote!(Delete),
+        "HEAD" => quote!(Head),
+        _ => quote!(Options),
+    };
+    quote!(#nets::Method::#variant)
+}
+
+/// The rule list recorded for the OpenAPI document.
+fn rule_specs(p: &Param) -> TokenStream {
+    let nets = private();
+    let r = &p.rules;
+    let mut out = Vec::new();
+    if r.email {
+        out.push(quote!(#nets::Rule::Email));
+    }
+    if r.url {
+        out.push(quote!(#nets::Rule::Url));
+    }
+    if let Some((min, max, equal)) = r.length {
+        let (min, max, equal) = (opt(min), opt(max), opt(equal));
+        out.push(quote!(#nets::Rule::Length { min: #min, max: #max, equal: #equal }));
+    }
+    if let Some(range) = &r.range {
+        let v = |b: &Option<super::parse::Bound>| opt(b.as_ref().map(|b| b.value));
+        let (min, max, emin, emax) = (v(&range.min), v(&range.max), v(&range.exclusive_min), v(&range.exclusive_max));
+        out.push(quote!(#nets::Rule::Range { min: #min, max: #max, exclusive_min: #emin, exclusive_max: #emax }));
+    }
+    if let Some(pattern) = &r.regex {
+        out.push(quote!(#nets::Rule::Regex(#pattern)));
+    }
+    for (path, _) in &r.custom {
+        let name = quote!(#path).to_string().replace(' ', "");
+        out.push(quote!(#nets::Rule::Custom(#name)));
+    }
+    quote!(&[#(#out),*])
+}
+
+/// The closure checking a coerced value against its rules.
+fn check_closure(p: &Param, idx: usize) -> TokenStream {
+    let nets = private();
+    let ty = &p.ty;
+    let r = &p.rules;
+    if r.is_empty() && p.filetypes.is_empty() {
+        return quote!(|_: &#ty, _: &#nets::Ctx| ::core::result::Result::Ok(()));
+    }
+    let mut checks = Vec::new();
+    if r.email {
+        checks.push(quote_spanned!(ty.span()=> #nets::check_email(__v)?;));
+    }
+    if r.url {
+        checks.push(quote_spanned!(ty.span()=> #nets::check_url(__v)?;));
+    }
+    if let Some((min, max, equal)) = r.length {
+        let (min, max, equal) = (opt(min), opt(max), opt(equal));
+        checks.push(quote_spanned!(ty.span()=> #nets::check_length(__v, #min, #max, #equal)?;));
+    }
+    if let Some(range) = &r.range {
+        let b = |b: &Option<super::parse::Bound>| match b {
+            Some(b) => {
+                let e = &b.expr;
+                quote!(::core::option::Option::Some(#e as _))
+            }
+            None => quote!(::core::option::Option::None),
+        };
+        let (min, max, emin, emax) = (b(&range.min), b(&range.max), b(&range.exclusive_min), b(&range.exclusive_max));
+        checks.push(quote_spanned!(ty.span()=> #nets::check_range(__v, #min, #max, #emin, #emax)?;));
+    }
+    if let Some(pattern) = &r.regex {
+        let regex = format_ident!("__NETS_REGEX_{}", idx);
+        checks.push(quote!(#nets::check_regex(__v, &#regex, #pattern)?;));
+    }
+    for (path, use_ctx) in &r.custom {
+        checks.push(if *use_ctx {
+            quote_spanned!(path.span()=> #nets::check_custom_ctx(__v, __ctx, #path)?;)
+        } else {
+            quote_spanned!(path.span()=> #nets::check_custom(__v, #path)?;)
+        });
+    }
+    if !p.filetypes.is_empty() {
+        let types = &p.filetypes;
+        checks.push(quote!(#nets::check_filetypes(__v, &[#(#types),*])?;));
+    }
+    quote! {
+        |__v: &#ty, __ctx: &#nets::Ctx| -> ::core::result::Result<(), #nets::RuleError> {
+            let _ = __ctx;
+            #(#checks)*
+            ::core::result::Result::Ok(())
+        }
+    }
+}
+
+pub(crate) fn handler(h: &Handler, function: &syn::ItemFn) -> TokenStream {
+    let nets = private();
+    let fn_ident = &function.sig.ident;
+    let name = &h.name;
+    let path = &h.path;
+    let function_name = fn_ident.to_string();
+    let methods: Vec<TokenStream> = h.methods.iter().map(|m| method_variant(m)).collect();
+    let public = h.public;
+    let can_do = &h.can_do;
+    let perm_required = h.perm_required;
+    let project_required = h.project_required;
+    let tags = &h.tags;
+    let summary = opt_str(&h.summary);
+    let description = opt_str(&h.description);
+    let deprecated = h.deprecated;
+
+    let model = match &h.model {
+        Some(model) => {
+            let type_name = quote!(#model).to_string().replace(' ', "");
+            let index = match &h.index_field {
+                Some(f) => quote!(#f),
+                None => quote!(<#model as #nets::NetsModel>::INDEX_FIELD),
+            };
+            quote!(::core::option::Option::Some(#nets::ModelSpec {
+                type_name: #type_name,
+                table: <#model as #nets::NetsModel>::TABLE,
+                index_field: #index,
+            }))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+
+    // Parameter specs, helper statics and extraction statements.
+    let mut specs = Vec::new();
+    let mut helpers = Vec::new();
+    let mut extract = Vec::new();
+    let mut bindings = Vec::new();
+    for (idx, p) in h.params.iter().enumerate() {
+        let ty = &p.ty;
+        let pname = &p.name;
+        let var = format_ident!("__p{}", idx);
+        bindings.push(var.clone());
+        let location = match p.location {
+            ParamLocation::Path => quote!(#nets::Location::Path),
+            ParamLocation::Input => quote!(#nets::Location::Input),
+            ParamLocation::Body => quote!(#nets::Location::Body),
+        };
+        let required = matches!(p.kind, ParamKind::Required | ParamKind::Body);
+        let type_name = quote!(#ty).to_string().replace(' ', "");
+        let rules = rule_specs(p);
+        let filetypes = &p.filetypes;
+        let param_description = opt_str(&p.description);
+        if let Some(pattern) = &p.rules.regex {
+            let regex = format_ident!("__NETS_REGEX_{}", idx);
+            helpers.push(quote! {
+                static #regex: #nets::LazyLock<#nets::Regex> = #nets::LazyLock::new(|| {
+                    // The pattern was compiled when the macro ran, so this cannot fail.
+                    #nets::Regex::new(#pattern).unwrap_or_else(|_| ::core::unreachable!())
+                });
+            });
+        }
+        let default_fn = match &p.kind {
+            ParamKind::Default(expr) => {
+                let f = format_ident!("__nets_default_{}", idx);
+                helpers.push(quote! {
+                    fn #f() -> ::core::option::Option<#nets::serde_json::Value> {
+                        #[allow(unused_imports)]
+                        use #nets::probe::{NoJson as _, ViaSerialize as _};
+                        let __v: #ty = #expr;
+                        (&&#nets::probe::Value(&__v)).nets_json()
+                    }
+                });
+                quote!(::core::option::Option::Some(#f))
+            }
+            _ => quote!(::core::option::Option::None),
+        };
+        let (schema, body_schema) = match p.kind {
+            ParamKind::Body => {
+                let f = format_ident!("__nets_body_schema_{}", idx);
+                helpers.push(quote! {
+                    fn #f(__sink: &mut #nets::SchemaSink) -> ::core::option::Option<#nets::RefOr<#nets::Schema>> {
+                        #[allow(unused_imports)]
+                        use #nets::probe::{NoSchema as _, ViaToSchema as _};
+                        (&&#nets::probe::Probe::<#ty>::new()).nets_schema(__sink)
+                    }
+                });
+                (quote!(#nets::body_param_schema), quote!(::core::option::Option::Some(#f)))
+            }
+            _ => (quote_spanned!(ty.span()=> <#ty as #nets::FromParam>::schema), quote!(::core::option::Option::None)),
+        };
+        specs.push(quote! {
+            #nets::ParamSpec {
+                name: #pname,
+                location: #location,
+                required: #required,
+                type_name: #type_name,
+                schema: #schema,
+                default: #default_fn,
+                rules: #rules,
+                filetypes: &[#(#filetypes),*],
+                body_schema: #body_schema,
+                description: #param_description,
+            }
+        });
+        let check = check_closure(p, idx);
+        extract.push(match &p.kind {
+            ParamKind::Required => quote_spanned!(ty.span()=> let #var = __input.required::<#ty>(#idx, #check);),
+            ParamKind::Optional => quote_spanned!(ty.span()=> let #var = __input.optional::<#ty>(#idx, #check);),
+            ParamKind::Default(expr) => {
+                quote_spanned!(ty.span()=> let #var = __input.defaulted::<#ty>(#idx, || -> #ty { #expr }, #check);)
+            }
+            ParamKind::Body => quote_spanned!(ty.span()=> let #var = __input.body::<#ty>(#idx);),
+        });
+    }
+    for unbound in &h.unbound_path_params {
+        specs.push(quote! {
+            #nets::ParamSpec {
+                name: #unbound,
+                location: #nets::Location::Path,
+                required: true,
+                type_name: "String",
+                schema: <::std::string::String as #nets::FromParam>::schema,
+                default: ::core::option::Option::None,
+                rules: &[],
+                filetypes: &[],
+                body_schema: ::core::option::Option::None,
+                description: ::core::option::Option::None,
+            }
+        });
+    }
+    let param_count = specs.len();
+
+    let load_model = h.model.as_ref().map(|model| {
+        quote_spanned! {model.span()=>
+            let __model = match __input.model::<#model>().await {
+                ::core::result::Result::Ok(__m) => __m,
+                ::core::result::Result::Err(__r) => return __r,
+            };
+        }
+    });
+
+    let call_args: Vec<TokenStream> = h
+        .args
+        .iter()
+        .map(|a| match a {
+            Arg::Ctx => quote!(__ctx),
+            Arg::Model => quote!(__model),
+            Arg::Param(i) => {
+                let v = format_ident!("__p{}", i);
+                quote!(#v)
+            }
+        })
+        .collect();
+    let takes_ctx = h.args.iter().any(|a| matches!(a, Arg::Ctx));
+    let ctx_binding = if takes_ctx { quote!(let __ctx = __input.into_ctx();) } else { quote!(drop(__input);) };
+
+    let (data_schema, respond, ret_checks) = match &h.ret {
+        ReturnKind::Envelope { data, error } => {
+            let error_check = error.as_ref().map(|e| quote_spanned!(e.span()=> #nets::assert_error::<#e>();));
+            (
+                quote! {
+                    fn __nets_data_schema(__sink: &mut #nets::SchemaSink) -> ::core::option::Option<#nets::RefOr<#nets::Schema>> {
+                        #[allow(unused_imports)]
+                        use #nets::probe::{NoSchema as _, ViaToSchema as _};
+                        (&&#nets::probe::Probe::<#data>::new()).nets_schema(__sink)
+                    }
+                },
+                quote!(#nets::envelope(__ret)),
+                quote_spanned! {data.span()=>
+                    #error_check
+                    #nets::assert_data::<#data>();
+                },
+            )
+        }
+        ReturnKind::Response(ty) => (
+            quote! {
+                fn __nets_data_schema(_: &mut #nets::SchemaSink) -> ::core::option::Option<#nets::RefOr<#nets::Schema>> {
+                    ::core::option::Option::None
+                }
+            },
+            quote!(#nets::into_response(__ret)),
+            quote_spanned!(ty.span()=> #nets::assert_response::<#ty>();),
+        ),
+    };
+
+    let model_check = h.model.as_ref().map(|m| quote_spanned!(m.span()=> #nets::assert_model::<#m>();));
+    let body_checks = h.params.iter().filter(|p| matches!(p.kind, ParamKind::Body)).map(|p| {
+        let ty = &p.ty;
+        quote_spanned!(ty.span()=> #nets::assert_body::<#ty>();)
+    });
+    let call = quote_spanned!(h.fn_span=> #nets::assert_send(#fn_ident(#(#call_args),*)).await);
+    let unpack = if bindings.is_empty() {
+        quote!()
+    } else {
+        quote! {
+            let (#(::core::option::Option::Some(#bindings)),*,) = (#(#bindings),*,) else {
+                return #nets::IntoResponse::into_response(#nets::ApiError::internal("parameter extraction reported no error but produced no value"));
+            };
+        }
+    };
+
+    quote! {
+        #function
+
+        #[doc(hidden)]
+        #[allow(non_upper_case_globals, non_snake_case, clippy::all, clippy::pedantic, unused_qualifications)]
+        const _: () = {
+            #[allow(dead_code)]
+            fn __nets_checks() {
+                #model_check
+                #(#body_checks)*
+                #ret_checks
+            }
+
+            #(#helpers)*
+            #data_schema
+
+            static __NETS_PARAMS: [#nets::ParamSpec; #param_count] = [#(#specs),*];
+
+            static __NETS_ENDPOINT: #nets::Endpoint = #nets::Endpoint {
+                name: #name,
+                path: #path,
+                methods: &[#(#methods),*],
+                module_path: ::core::module_path!(),
+                function: #function_name,
+                file: ::core::file!(),
+                line: ::core::line!(),
+                public: #public,
+                can_do: &[#(#can_do),*],
+                perm_required: #perm_required,
+                project_required: #project_required,
+                model: #model,
+                tags: &[#(#tags),*],
+                summary: #summary,
+                description: #description,
+                deprecated: #deprecated,
+                params: &__NETS_PARAMS,
+                data_schema: ::core::option::Option::Some(__nets_data_schema),
+                call: __nets_call,
+            };
+
+            #nets::inventory::submit! { #nets::Registration(&__NETS_ENDPOINT) }
+
+            fn __nets_call(__req: #nets::Request, __app: #nets::App) -> #nets::HandlerFuture {
+                ::std::boxed::Box::pin(async move {
+                    let mut __input = match #nets::Input::extract(__req, __app, &__NETS_ENDPOINT).await {
+                        ::core::result::Result::Ok(__i) => __i,
+                        ::core::result::Result::Err(__r) => return __r,
+                    };
+                    #(#extract)*
+                    if let ::core::result::Result::Err(__r) = __input.finish_params() {
+                        return __r;
+                    }
+                    if let ::core::result::Result::Err(__r) = __input.authorize().await {
+                        return __r;
+                    }
+                    #load_model
+                    #unpack
+                    #ctx_binding
+                    let __ret = #call;
+                    #respond
+                })
+            }
+        };
+    }
+}

@@ -1,0 +1,91 @@
+//! Reading the handler's signature: which arguments are the context, the model and
+//! parameters, and how the return type becomes a response.
+
+use syn::{GenericArgument, PathArguments, ReturnType, Type};
+
+/// The last path segment's name of a type (`Ctx` for `nets_runtime::Ctx`).
+pub(crate) fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
+    match ty {
+        Type::Path(p) if p.qself.is_none() => p.path.segments.last(),
+        Type::Group(g) => last_segment(&g.elem),
+        Type::Paren(p) => last_segment(&p.elem),
+        _ => None,
+    }
+}
+
+pub(crate) fn is_named(ty: &Type, name: &str) -> bool {
+    last_segment(ty).is_some_and(|s| s.ident == name)
+}
+
+/// The generic arguments of the last segment.
+fn generic_types(ty: &Type) -> Vec<&Type> {
+    match last_segment(ty).map(|s| &s.arguments) {
+        Some(PathArguments::AngleBracketed(args)) => args
+            .args
+            .iter()
+            .filter_map(|a| match a {
+                GenericArgument::Type(t) => Some(t),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// `Option<T>` → `T`.
+pub(crate) fn option_inner(ty: &Type) -> Option<&Type> {
+    if !is_named(ty, "Option") {
+        return None;
+    }
+    match generic_types(ty).as_slice() {
+        [inner] => Some(inner),
+        _ => None,
+    }
+}
+
+/// Whether a type path is the same as `model = ..` (compared as written).
+pub(crate) fn same_path(ty: &Type, path: &syn::Path) -> bool {
+    match ty {
+        Type::Path(p) if p.qself.is_none() => {
+            let a: Vec<_> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
+            let b: Vec<_> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+            a == b || (a.last() == b.last() && (a.len() == 1 || b.len() == 1))
+        }
+        _ => false,
+    }
+}
+
+/// How the handler's return value becomes a response.
+pub(crate) enum ReturnKind {
+    /// `ApiResult<T>` / `Result<T, E>` with serialisable `T`: the success envelope.
+    Envelope { data: Box<Type>, error: Option<Box<Type>> },
+    /// Anything else: `IntoResponse`.
+    Response(Box<Type>),
+}
+
+/// Types that are responses themselves, not data: `Result<Html<..>, E>` etc. go through `IntoResponse`.
+const RESPONSE_TYPES: &[&str] =
+    &["Response", "Html", "Redirect", "Success", "StatusCode", "Json", "Bytes", "Body", "Sse"];
+
+pub(crate) fn return_kind(output: &ReturnType) -> ReturnKind {
+    let ty: Type = match output {
+        ReturnType::Default => syn::parse_quote!(()),
+        ReturnType::Type(_, ty) => (**ty).clone(),
+    };
+    let is_result = last_segment(&ty).is_some_and(|s| s.ident == "ApiResult" || s.ident == "Result");
+    if !is_result {
+        return ReturnKind::Response(Box::new(ty));
+    }
+    let args = generic_types(&ty);
+    let Some(&data) = args.first() else { return ReturnKind::Response(Box::new(ty)) };
+    let is_response = matches!(data, Type::ImplTrait(_))
+        || last_segment(data).is_some_and(|s| RESPONSE_TYPES.iter().any(|r| s.ident == r));
+    if is_response {
+        return ReturnKind::Response(Box::new(ty));
+    }
+    let error = match last_segment(&ty) {
+        Some(s) if s.ident == "ApiResult" => None,
+        _ => args.get(1).map(|e| (*e).clone()),
+    };
+    ReturnKind::Envelope { data: Box::new(data.clone()), error: error.map(Box::new) }
+}

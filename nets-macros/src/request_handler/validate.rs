@@ -1,0 +1,400 @@
+//! Validation: parsed arguments + the function → a checked [`Handler`], recording every
+//! problem (spanned) instead of stopping at the first.
+
+use proc_macro2::Span;
+use syn::spanned::Spanned;
+use syn::{FnArg, Ident, Pat, Type};
+
+use super::parse::{HandlerArgs, ParamArgs, RangeArgs, WordList};
+use super::path;
+use super::signature::{self, ReturnKind};
+use crate::errors::Errors;
+
+const VERBS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+
+pub(crate) struct Handler {
+    pub name: String,
+    pub path: String,
+    pub unbound_path_params: Vec<String>,
+    pub methods: Vec<String>,
+    pub public: bool,
+    pub can_do: Vec<String>,
+    pub perm_required: bool,
+    pub project_required: bool,
+    pub model: Option<syn::Path>,
+    pub index_field: Option<String>,
+    pub tags: Vec<String>,
+    pub summary: Option<String>,
+    pub description: Option<String>,
+    pub deprecated: bool,
+    pub args: Vec<Arg>,
+    pub params: Vec<Param>,
+    pub ret: ReturnKind,
+    pub fn_span: Span,
+}
+
+pub(crate) enum Arg {
+    Ctx,
+    Model,
+    Param(usize),
+}
+
+pub(crate) enum ParamKind {
+    Required,
+    Optional,
+    Default(syn::Expr),
+    Body,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ParamLocation {
+    Path,
+    Input,
+    Body,
+}
+
+pub(crate) struct Param {
+    pub name: String,
+    /// The coerced type (`T` of `Option<T>`).
+    pub ty: Type,
+    pub kind: ParamKind,
+    pub location: ParamLocation,
+    pub rules: Rules,
+    pub filetypes: Vec<String>,
+    pub description: Option<String>,
+}
+
+#[derive(Default)]
+pub(crate) struct Rules {
+    pub email: bool,
+    pub url: bool,
+    pub length: Option<(Option<u64>, Option<u64>, Option<u64>)>,
+    pub range: Option<RangeArgs>,
+    pub regex: Option<String>,
+    pub custom: Vec<(syn::Path, bool)>,
+}
+
+impl Rules {
+    pub(crate) fn is_empty(&self) -> bool {
+        !self.email
+            && !self.url
+            && self.length.is_none()
+            && self.range.is_none()
+            && self.regex.is_none()
+            && self.custom.is_empty()
+    }
+}
+
+fn methods(args: &HandlerArgs, errors: &mut Errors) -> Vec<String> {
+    let list: &WordList = match (&args.methods, &args.method) {
+        (Some(m), Some(single)) => {
+            errors.at(
+                single.span.unwrap_or_else(Span::call_site),
+                "give either `methods = [..]` or `method = ..`, not both",
+            );
+            m
+        }
+        (Some(m), None) | (None, Some(m)) => m,
+        (None, None) => return Vec::new(),
+    };
+    if list.words.is_empty() {
+        errors.at(
+            list.span.unwrap_or_else(Span::call_site),
+            "`methods` cannot be empty: leave the key out to allow every method",
+        );
+    }
+    let mut out: Vec<String> = Vec::new();
+    for w in &list.words {
+        let verb = w.text.trim().to_ascii_uppercase();
+        if !VERBS.contains(&verb.as_str()) {
+            errors.at(w.span, format!("unknown HTTP method `{}`\n  help: use one of {}", w.text, VERBS.join(", ")));
+        } else if !out.contains(&verb) {
+            out.push(verb);
+        }
+    }
+    out
+}
+
+fn codename_ok(code: &str) -> bool {
+    let part = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    match code.strip_prefix("role:") {
+        Some(role) => !role.trim().is_empty(),
+        None => {
+            let pieces: Vec<&str> = code.split('.').collect();
+            pieces.len() <= 2 && pieces.iter().all(|p| part(p))
+        }
+    }
+}
+
+fn doc_comment(function: &syn::ItemFn) -> Option<String> {
+    let lines: Vec<String> = function
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("doc"))
+        .filter_map(|a| match &a.meta {
+            syn::Meta::NameValue(nv) => match &nv.value {
+                syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => Some(s.value()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    let indent =
+        lines.iter().filter(|l| !l.trim().is_empty()).map(|l| l.len() - l.trim_start().len()).min().unwrap_or(0);
+    let text = lines.iter().map(|l| l.get(indent..).unwrap_or("").trim_end()).collect::<Vec<_>>().join("\n");
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_owned())
+}
+
+pub(crate) fn handler(
+    args: HandlerArgs,
+    param_attrs: Vec<Option<(ParamArgs, Span)>>,
+    function: &syn::ItemFn,
+    errors: &mut Errors,
+) -> Option<Handler> {
+    let sig = &function.sig;
+    if sig.asyncness.is_none() {
+        errors.at(sig.fn_token.span, "#[request_handler] functions must be `async fn`");
+    }
+    if !sig.generics.params.is_empty() {
+        errors.at(sig.generics.span(), "#[request_handler] functions cannot be generic");
+    }
+
+    // path / url
+    let path_lit = match (&args.path, &args.url) {
+        (Some(p), Some(u)) if p.value() != u.value() => {
+            errors.at(
+                u.span(),
+                format!("`path` and `url` are aliases but differ (\"{}\" vs \"{}\"): give one", p.value(), u.value()),
+            );
+            Some(p)
+        }
+        (Some(p), _) => Some(p),
+        (None, u) => u.as_ref(),
+    };
+    let template = path_lit.map(|lit| path::validate(lit, errors));
+    let path = path_lit.map(|l| l.value()).unwrap_or_else(|| sig.ident.to_string());
+    let path_params = template.map(|t| t.params).unwrap_or_default();
+
+    let name = args.name.as_ref().map(|n| n.value()).unwrap_or_else(|| sig.ident.to_string());
+    if name.trim().is_empty()
+        && let Some(n) = &args.name
+    {
+        errors.at(n.span(), "`name` cannot be empty");
+    }
+    let methods = methods(&args, errors);
+
+    let mut can_do = Vec::new();
+    for w in args.can_do.iter().flat_map(|l| &l.words) {
+        if codename_ok(&w.text) {
+            can_do.push(w.text.to_ascii_lowercase());
+        } else {
+            errors.at(
+                w.span,
+                format!(
+                    "invalid permission codename `{}`\n  help: write `action`, `app.action` or `role:<name>`",
+                    w.text
+                ),
+            );
+        }
+    }
+    if let Some(list) = &args.can_do
+        && list.words.is_empty()
+    {
+        errors.at(list.span.unwrap_or_else(Span::call_site), "`can_do` cannot be empty");
+    }
+    if args.perm_required.is_present() && can_do.is_empty() {
+        errors.at(
+            args.perm_required.span(),
+            "`perm_required` needs `can_do = ..`: without permissions to check it would deny every request",
+        );
+    }
+    if let (Some(field), None) = (&args.index_field, &args.model) {
+        errors.at(field.span(), "`index_field` needs `model = ..`");
+    }
+    let tags = args.tags.iter().flat_map(|l| &l.words).map(|w| w.text.clone()).collect();
+
+    // arguments
+    let mut out_args = Vec::new();
+    let mut params: Vec<Param> = Vec::new();
+    let mut seen_ctx = false;
+    let mut seen_model = false;
+    for (input, attr) in sig.inputs.iter().zip(param_attrs) {
+        let arg = match input {
+            FnArg::Receiver(r) => {
+                errors.at(r.span(), "#[request_handler] functions cannot take `self`");
+                continue;
+            }
+            FnArg::Typed(arg) => arg,
+        };
+        let ident: Ident = match &*arg.pat {
+            Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => p.ident.clone(),
+            other => {
+                errors.at(other.span(), "handler arguments must be plain names (`title: String`)");
+                continue;
+            }
+        };
+        let ty = &*arg.ty;
+        let is_model = args.model.as_ref().is_some_and(|m| signature::same_path(ty, m));
+        if signature::is_named(ty, "Ctx") || is_model {
+            if let Some((_, span)) = &attr {
+                errors.at(*span, "#[param(..)] applies to request parameters, not to the context or the model");
+            }
+            if is_model {
+                if seen_model {
+                    errors.at(ty.span(), "the model can be taken only once");
+                }
+                seen_model = true;
+                out_args.push(Arg::Model);
+            } else {
+                if seen_ctx {
+                    errors.at(ty.span(), "the context can be taken only once");
+                }
+                seen_ctx = true;
+                out_args.push(Arg::Ctx);
+            }
+            continue;
+        }
+        if let Some(param) = param(&ident, ty, attr, &path_params, errors) {
+            if params.iter().any(|p| p.name == param.name) {
+                errors.at(ident.span(), format!("two parameters are named `{}`", param.name));
+            }
+            out_args.push(Arg::Param(params.len()));
+            params.push(param);
+        }
+    }
+
+    // every {name} needs an argument, except the model's index field
+    let mut unbound = Vec::new();
+    for name in &path_params {
+        if params.iter().any(|p| &p.name == name) {
+            continue;
+        }
+        let is_index = args.model.is_some() && args.index_field.as_ref().is_none_or(|f| f.value() == *name);
+        if is_index {
+            unbound.push(name.clone());
+        } else if let Some(lit) = path_lit {
+            errors.at(lit.span(), format!("path parameter {{{name}}} has no matching argument\n  help: add an argument `{name}: <type>` to the function"));
+        }
+    }
+
+    Some(Handler {
+        name,
+        path,
+        unbound_path_params: unbound,
+        methods,
+        public: args.public.is_present(),
+        can_do,
+        perm_required: args.perm_required.is_present(),
+        project_required: args.project_required.is_present(),
+        model: args.model,
+        index_field: args.index_field.map(|f| f.value()),
+        tags,
+        summary: args.summary.map(|s| s.value()),
+        description: doc_comment(function),
+        deprecated: args.deprecated.is_present(),
+        args: out_args,
+        params,
+        ret: signature::return_kind(&sig.output),
+        fn_span: sig.ident.span(),
+    })
+}
+
+fn param(
+    ident: &Ident,
+    ty: &Type,
+    attr: Option<(ParamArgs, Span)>,
+    path_params: &[String],
+    errors: &mut Errors,
+) -> Option<Param> {
+    let (options, attr_span) = match attr {
+        Some((o, s)) => (o, Some(s)),
+        None => (ParamArgs::default(), None),
+    };
+    let name = match &options.rename {
+        Some(r) if r.value().trim().is_empty() => {
+            errors.at(r.span(), "`rename` cannot be empty");
+            ident.to_string()
+        }
+        Some(r) => r.value(),
+        None => ident.to_string().trim_start_matches("r#").to_owned(),
+    };
+    let optional_inner = signature::option_inner(ty);
+    let location = if options.body.is_present() {
+        ParamLocation::Body
+    } else if path_params.contains(&name) {
+        ParamLocation::Path
+    } else {
+        ParamLocation::Input
+    };
+    let kind = if options.body.is_present() {
+        if options.default.is_some()
+            || options.validate.is_some()
+            || options.filetypes.is_some()
+            || optional_inner.is_some()
+        {
+            errors.at(options.body.span(), "`body` parameters are validated by their own `Validate` derive: drop default/validate/filetypes/Option");
+        }
+        ParamKind::Body
+    } else {
+        match (&options.default, optional_inner) {
+            (Some(d), Some(_)) => {
+                errors
+                    .at(d.0.span(), "an `Option<..>` parameter is already optional: remove `default` or the `Option`");
+                ParamKind::Optional
+            }
+            (Some(d), None) => ParamKind::Default(d.0.clone()),
+            (None, Some(_)) => ParamKind::Optional,
+            (None, None) => ParamKind::Required,
+        }
+    };
+    if location == ParamLocation::Path && !matches!(kind, ParamKind::Required) {
+        errors.at(
+            attr_span.unwrap_or_else(|| ty.span()),
+            format!("path parameter `{name}` is always present: it cannot be optional or have a default"),
+        );
+    }
+    let inner = optional_inner.unwrap_or(ty).clone();
+
+    let mut rules = Rules::default();
+    if let Some(v) = options.validate {
+        rules.email = v.email.is_present();
+        rules.url = v.url.is_present();
+        if let Some(l) = v.length {
+            if l.min.is_none() && l.max.is_none() && l.equal.is_none() {
+                errors.at(l.span(), "`length` needs `min`, `max` or `equal`");
+            }
+            if let (Some(lo), Some(hi)) = (l.min, l.max)
+                && lo > hi
+            {
+                errors.at(l.span(), format!("`length` min ({lo}) is greater than max ({hi})"));
+            }
+            rules.length = Some((l.min, l.max, l.equal));
+        }
+        if let Some(r) = v.range {
+            if r.min.is_none() && r.max.is_none() && r.exclusive_min.is_none() && r.exclusive_max.is_none() {
+                errors.at(r.span(), "`range` needs `min`, `max`, `exclusive_min` or `exclusive_max`");
+            }
+            if let (Some(lo), Some(hi)) = (&r.min, &r.max)
+                && lo.value > hi.value
+            {
+                errors.at(r.span(), format!("`range` min ({}) is greater than max ({})", lo.value, hi.value));
+            }
+            rules.range = Some(r.into_inner());
+        }
+        if let Some(pattern) = v.regex {
+            if let Err(e) = regex::Regex::new(&pattern.value()) {
+                errors.at(pattern.span(), format!("invalid regular expression: {e}"));
+            }
+            rules.regex = Some(pattern.value());
+        }
+        rules.custom = v.custom.into_iter().map(|c| (c.function, c.use_ctx.is_present())).collect();
+    }
+    let filetypes: Vec<String> =
+        options.filetypes.map(|l| l.words.into_iter().map(|w| w.text).collect()).unwrap_or_default();
+    if !filetypes.is_empty() && !signature::is_named(&inner, "UploadedFile") {
+        errors.at(inner.span(), "`filetypes` applies to `UploadedFile` parameters");
+    }
+    let description = options.description.map(|d| d.value());
+    Some(Param { name, ty: inner, kind, location, rules, filetypes, description })
+}

@@ -1,0 +1,233 @@
+//! [`App`]: settings, pluggable services and application state, plus the finished
+//! router with nets' middleware (request ids, tracing, CORS, JSON 404/500, panics
+//! answered as JSON) and the built-in `/openapi.json` and `/docs` routes.
+
+use std::any::Any;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::auth::{Authenticator, NoAuthentication, PermissionChecker, SuperusersOnly};
+use crate::error::{ErrorBody, InternalErrorMarker};
+use crate::params::CoerceCx;
+use crate::{ApiError, Settings};
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+struct AppInner {
+    settings: Settings,
+    coerce: CoerceCx,
+    authenticator: Box<dyn Authenticator>,
+    permissions: Box<dyn PermissionChecker>,
+    state: axum::http::Extensions,
+}
+
+/// The application: settings, the authenticator and permission checker, and your own
+/// state. Cheap to clone (one `Arc`).
+///
+/// ```no_run
+/// use nets_runtime::prelude::*;
+///
+/// #[request_handler(path = "hello/", method = GET, public)]
+/// async fn hello() -> ApiResult<&'static str> { Ok("hi") }
+///
+/// #[tokio::main]
+/// async fn main() -> anyhow::Result<()> {
+///     let app = App::builder(Settings::load()?).build();
+///     let router = app.router(build_urlpatterns!()?);
+///     nets_runtime::serve(router, "127.0.0.1:8000".parse()?).await?;
+///     Ok(())
+/// }
+/// ```
+#[derive(Clone)]
+pub struct App(Arc<AppInner>);
+
+/// Builds an [`App`].
+pub struct AppBuilder {
+    settings: Settings,
+    authenticator: Box<dyn Authenticator>,
+    permissions: Box<dyn PermissionChecker>,
+    state: axum::http::Extensions,
+}
+
+impl AppBuilder {
+    /// Replaces the authenticator (default: [`NoAuthentication`]).
+    pub fn authenticator(mut self, authenticator: impl Authenticator) -> Self {
+        self.authenticator = Box::new(authenticator);
+        self
+    }
+    /// Replaces the permission checker (default: [`SuperusersOnly`]).
+    pub fn permissions(mut self, permissions: impl PermissionChecker) -> Self {
+        self.permissions = Box::new(permissions);
+        self
+    }
+    /// Adds application state, read in handlers with [`Ctx::state`](crate::Ctx::state).
+    pub fn state<T: Clone + Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.state.insert(value);
+        self
+    }
+    /// Finishes the app. `TIME_ZONE` was validated when the settings were loaded; an
+    /// invalid one set by hand falls back to UTC with an error log.
+    pub fn build(self) -> App {
+        let time_zone = self.settings.time_zone().unwrap_or_else(|e| {
+            tracing::error!(error = %e, "falling back to UTC");
+            chrono_tz::UTC
+        });
+        App(Arc::new(AppInner {
+            settings: self.settings,
+            coerce: CoerceCx { time_zone },
+            authenticator: self.authenticator,
+            permissions: self.permissions,
+            state: self.state,
+        }))
+    }
+}
+
+impl App {
+    /// Starts building an app.
+    pub fn builder(settings: Settings) -> AppBuilder {
+        AppBuilder {
+            settings,
+            authenticator: Box::new(NoAuthentication),
+            permissions: Box::new(SuperusersOnly),
+            state: axum::http::Extensions::new(),
+        }
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &Settings {
+        &self.0.settings
+    }
+
+    /// State added with [`AppBuilder::state`].
+    pub fn state<T: Clone + Send + Sync + 'static>(&self) -> Option<&T> {
+        self.0.state.get::<T>()
+    }
+
+    pub(crate) fn authenticator(&self) -> &dyn Authenticator {
+        self.0.authenticator.as_ref()
+    }
+
+    pub(crate) fn permissions(&self) -> &dyn PermissionChecker {
+        self.0.permissions.as_ref()
+    }
+
+    pub(crate) fn coerce_cx(&self) -> CoerceCx {
+        self.0.coerce
+    }
+
+    /// The finished router: `routes` (usually `build_urlpatterns!()?`) plus
+    /// `/openapi.json`, `/docs` (feature `docs-ui`), a JSON 404 fallback and middleware.
+    pub fn router(&self, routes: Router<App>) -> Router {
+        let settings = self.settings();
+        let document = crate::openapi::to_json(&crate::openapi::build_openapi(settings));
+        let document = bytes::Bytes::from(document);
+        let openapi = get(move || {
+            let body = document.clone();
+            async move { ([(header::CONTENT_TYPE, "application/json")], body) }
+        })
+        .fallback(|| async { ApiError::MethodNotAllowed { allow: "GET, HEAD".into() }.into_response() });
+
+        let mut router = routes.route("/openapi.json", openapi).fallback(|| async { ApiError::NotFound });
+        #[cfg(feature = "docs-ui")]
+        if settings.docs_enabled {
+            let ui =
+                utoipa_swagger_ui::SwaggerUi::new("/docs").config(utoipa_swagger_ui::Config::from("/openapi.json"));
+            router = router.merge(Router::<App>::from(ui));
+        }
+
+        let mut router = router
+            .with_state(self.clone())
+            .layer(CatchPanicLayer::custom(panic_response))
+            .layer(middleware::from_fn(stamp_request_id));
+        if let Some(cors) = cors_layer(settings) {
+            router = router.layer(cors);
+        }
+        router
+            .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+            .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
+                tracing::info_span!("request", method = %req.method(), uri = %req.uri(), request_id = %id)
+            }))
+            .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+    }
+}
+
+fn panic_response(_: Box<dyn Any + Send + 'static>) -> Response {
+    tracing::error!("handler panicked");
+    let mut response =
+        ApiError::Status { status: StatusCode::INTERNAL_SERVER_ERROR, message: "internal server error".into() }
+            .into_response();
+    response.extensions_mut().insert(InternalErrorMarker);
+    response
+}
+
+/// Writes the request id into 500 bodies so a client can quote it to the operator.
+async fn stamp_request_id(req: Request, next: Next) -> Response {
+    let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let response = next.run(req).await;
+    if response.extensions().get::<InternalErrorMarker>().is_none() {
+        return response;
+    }
+    let (parts, _) = response.into_parts();
+    let body = ErrorBody { res: 0, message: "internal server error", errors: None, request_id: id.as_deref() };
+    let json = serde_json::to_vec(&body).unwrap_or_default();
+    let mut response = Response::from_parts(parts, Body::from(json));
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response.headers_mut().remove(header::CONTENT_LENGTH);
+    response
+}
+
+fn cors_layer(settings: &Settings) -> Option<CorsLayer> {
+    let methods =
+        [Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::HEAD, Method::OPTIONS];
+    let headers = [header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT, REQUEST_ID];
+    let base = CorsLayer::new().allow_methods(methods).allow_headers(headers).expose_headers([REQUEST_ID]);
+    if settings.cors_allow_all_origins {
+        // Credentials with a wildcard origin is forbidden by the CORS spec; never combine them.
+        return Some(base.allow_origin(AllowOrigin::any()));
+    }
+    if settings.cors_allowed_origins.is_empty() {
+        return None;
+    }
+    let origins: Vec<HeaderValue> = settings
+        .cors_allowed_origins
+        .iter()
+        .filter_map(|o| match HeaderValue::from_str(o) {
+            Ok(v) => Some(v),
+            Err(_) => {
+                tracing::warn!(origin = %o, "ignoring invalid CORS origin");
+                None
+            }
+        })
+        .collect();
+    Some(base.allow_origin(origins).allow_credentials(settings.cors_allow_credentials))
+}
+
+/// Serves a router on `addr` with peer addresses available to handlers
+/// ([`Ctx::client_ip`](crate::Ctx::client_ip)) until Ctrl-C.
+pub async fn serve(router: Router, addr: SocketAddr) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    serve_on(listener, router).await
+}
+
+/// Like [`serve`], on a listener you bound (for example to port 0 in tests).
+pub async fn serve_on(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
+    tracing::info!(addr = %listener.local_addr()?, "nets listening");
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+}

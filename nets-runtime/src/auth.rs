@@ -1,0 +1,127 @@
+//! Authentication and permission checks are pluggable: an [`Authenticator`] resolves a
+//! request to an optional [`AuthUser`], a [`PermissionChecker`] answers `can_do`.
+//!
+//! Endpoints are private unless declared `public`, so forgetting authentication is not
+//! possible: a private endpoint whose authenticator finds nobody answers 401.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+
+use crate::{ApiError, App, Ctx};
+
+/// A boxed, sendable future, as returned by the pluggable traits.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// An authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AuthUser {
+    /// Primary key of the user.
+    pub id: i64,
+    /// Login identifier (e-mail or username).
+    pub identifier: String,
+    /// Global superusers pass every permission check.
+    pub is_superuser: bool,
+}
+
+impl AuthUser {
+    /// A regular user.
+    pub fn new(id: i64, identifier: impl Into<String>) -> Self {
+        AuthUser { id, identifier: identifier.into(), is_superuser: false }
+    }
+    /// Marks the user as a global superuser.
+    pub fn superuser(mut self) -> Self {
+        self.is_superuser = true;
+        self
+    }
+}
+
+/// Resolves a request to the user making it.
+///
+/// Return `Ok(None)` for an anonymous request and `Err(ApiError::Unauthorized{..})` for
+/// credentials that are present but invalid. On public endpoints an error is treated as
+/// anonymous; on private endpoints it is answered.
+pub trait Authenticator: Send + Sync + 'static {
+    /// Looks at the request head (the body is not read yet) and finds the user.
+    fn authenticate<'a>(
+        &'a self,
+        request: &'a Parts,
+        app: &'a App,
+    ) -> BoxFuture<'a, Result<Option<AuthUser>, ApiError>>;
+}
+
+/// The default authenticator: nobody is authenticated, so only public endpoints answer.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoAuthentication;
+
+impl Authenticator for NoAuthentication {
+    fn authenticate<'a>(&'a self, _: &'a Parts, _: &'a App) -> BoxFuture<'a, Result<Option<AuthUser>, ApiError>> {
+        Box::pin(async { Ok(None) })
+    }
+}
+
+/// Fixed bearer tokens mapped to users: for tests, examples and prototypes.
+/// The OAuth2 token authenticator replaces it in production.
+///
+/// ```
+/// use nets_runtime::auth::{AuthUser, StaticBearer};
+///
+/// let auth = StaticBearer::new().token("secret-token", AuthUser::new(1, "ada@example.com"));
+/// ```
+#[derive(Debug, Default, Clone)]
+pub struct StaticBearer {
+    tokens: HashMap<String, AuthUser>,
+}
+
+impl StaticBearer {
+    /// No tokens.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Adds a token.
+    pub fn token(mut self, token: impl Into<String>, user: AuthUser) -> Self {
+        self.tokens.insert(token.into(), user);
+        self
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` header (header only, per RFC 6750 §2.1).
+pub fn bearer_token(request: &Parts) -> Option<&str> {
+    let value = request.headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+}
+
+impl Authenticator for StaticBearer {
+    fn authenticate<'a>(&'a self, request: &'a Parts, _: &'a App) -> BoxFuture<'a, Result<Option<AuthUser>, ApiError>> {
+        let result = match bearer_token(request) {
+            None => Ok(None),
+            Some(token) => match self.tokens.get(token) {
+                Some(user) => Ok(Some(user.clone())),
+                None => Err(ApiError::Unauthorized { challenge: Some("error=\"invalid_token\"".into()) }),
+            },
+        };
+        Box::pin(async move { result })
+    }
+}
+
+/// Answers whether the caller may perform an action (`can_do = ".."`).
+pub trait PermissionChecker: Send + Sync + 'static {
+    /// `true` when the request's user may perform `action` (in `ctx.project()` if any).
+    fn check<'a>(&'a self, ctx: &'a Ctx, action: &'a str) -> BoxFuture<'a, Result<bool, ApiError>>;
+}
+
+/// The default checker, deny by default: global superusers pass, everyone else fails.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SuperusersOnly;
+
+impl PermissionChecker for SuperusersOnly {
+    fn check<'a>(&'a self, ctx: &'a Ctx, _: &'a str) -> BoxFuture<'a, Result<bool, ApiError>> {
+        let allowed = ctx.user().is_some_and(|u| u.is_superuser);
+        Box::pin(async move { Ok(allowed) })
+    }
+}

@@ -1,0 +1,410 @@
+//! The OpenAPI 3.1 document, built with utoipa from the same registry as the router.
+//!
+//! For each endpoint and method: `operationId` `<name>_<method>`, parameters (path, and
+//! query for GET/HEAD) or a request body (JSON, form and multipart for other methods)
+//! with types, required flags, defaults and the `#[param(validate(..))]` constraints;
+//! the responses nets can produce (200 envelope, 400 with `errors`, 401 and the bearer
+//! security requirement on private operations, 403 with `can_do`, 404 with `model`,
+//! 405, 413, 415); tags; and the `x-nets-route-name` / `x-nets-view` extensions.
+
+use serde_json::{Value, json};
+use utoipa::openapi::content::ContentBuilder;
+use utoipa::openapi::extensions::ExtensionsBuilder;
+use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::schema::{
+    ArrayBuilder, ComponentsBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
+};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::tag::TagBuilder;
+use utoipa::openapi::{Deprecated, InfoBuilder, OpenApi, OpenApiBuilder, PathsBuilder, Ref, RefOr, Required};
+
+use crate::Settings;
+use crate::params::{ParamSchema, Rule, SchemaKind};
+use crate::routing::{Endpoint, Location, Method, ModuleFilter, select};
+
+/// Collects named component schemas while operations are built.
+#[doc(hidden)]
+#[derive(Default)]
+pub struct SchemaSink {
+    schemas: Vec<(String, RefOr<Schema>)>,
+}
+
+impl SchemaSink {
+    /// Adds the schema of a `ToSchema` type (and the schemas it references) and
+    /// returns the schema to use in place.
+    pub fn add<T: utoipa::ToSchema>(&mut self) -> RefOr<Schema> {
+        T::schemas(&mut self.schemas);
+        let name = T::name();
+        let schema = <T as utoipa::PartialSchema>::schema();
+        match &schema {
+            RefOr::T(Schema::Object(o)) if !o.properties.is_empty() && !name.is_empty() => {
+                self.schemas.push((name.to_string(), schema));
+                RefOr::Ref(Ref::from_schema_name(name))
+            }
+            _ => schema,
+        }
+    }
+}
+
+const BEARER: &str = "bearerAuth";
+const ERROR_SCHEMA: &str = "NetsError";
+
+/// Builds the document of every registered endpoint in `NETS_CORE_OPENAPI_MODULES`
+/// (all of them when that setting is empty).
+///
+/// ```
+/// let doc = nets_runtime::build_openapi(&nets_runtime::Settings::default());
+/// assert_eq!(doc.info.title, "NETS CORE API");
+/// ```
+pub fn build_openapi(settings: &Settings) -> OpenApi {
+    let filters: Vec<ModuleFilter> = settings.openapi_modules.iter().map(ModuleFilter::absolute).collect();
+    build_openapi_for(settings, &select(&filters))
+}
+
+pub(crate) fn build_openapi_for(settings: &Settings, endpoints: &[&'static Endpoint]) -> OpenApi {
+    let mut sink = SchemaSink::default();
+    let mut paths = PathsBuilder::new();
+    let mut tags: Vec<String> = Vec::new();
+    let mut by_path: Vec<(String, PathItem)> = Vec::new();
+
+    for e in endpoints {
+        let path = e.route_path();
+        for &method in e.methods() {
+            let op = operation(e, method, settings, &mut sink, &mut tags);
+            let item = PathItem::new(http_method(method), op);
+            match by_path.iter_mut().find(|(p, _)| *p == path) {
+                Some((_, existing)) => existing.merge_operations(item),
+                None => by_path.push((path.clone(), item)),
+            }
+        }
+    }
+    by_path.push(("/openapi.json".into(), openapi_self_item()));
+    for (path, item) in by_path {
+        paths = paths.path(path, item);
+    }
+
+    let mut components = ComponentsBuilder::new()
+        .schema(ERROR_SCHEMA, error_schema())
+        .security_scheme(BEARER, SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+    for (name, schema) in sink.schemas {
+        components = components.schema(name, schema);
+    }
+
+    OpenApiBuilder::new()
+        .info(
+            InfoBuilder::new()
+                .title(settings.openapi_title.clone())
+                .version(settings.openapi_version.clone())
+                .description(Some(settings.openapi_description.clone())),
+        )
+        .paths(paths)
+        .components(Some(components.build()))
+        .tags(Some(tags.into_iter().map(|t| TagBuilder::new().name(t).build())))
+        .build()
+}
+
+fn http_method(m: Method) -> HttpMethod {
+    match m {
+        Method::Get => HttpMethod::Get,
+        Method::Post => HttpMethod::Post,
+        Method::Put => HttpMethod::Put,
+        Method::Patch => HttpMethod::Patch,
+        Method::Delete => HttpMethod::Delete,
+        Method::Head => HttpMethod::Head,
+        Method::Options => HttpMethod::Options,
+    }
+}
+
+fn operation(
+    e: &Endpoint,
+    method: Method,
+    settings: &Settings,
+    sink: &mut SchemaSink,
+    all_tags: &mut Vec<String>,
+) -> utoipa::openapi::path::Operation {
+    let op_tags: Vec<String> = if e.tags.is_empty() {
+        settings.openapi_tags.clone()
+    } else {
+        e.tags.iter().map(|t| (*t).to_owned()).collect()
+    };
+    for t in &op_tags {
+        if !all_tags.contains(t) {
+            all_tags.push(t.clone());
+        }
+    }
+    let mut description = e.description.map(str::to_owned).unwrap_or_default();
+    if !e.can_do.is_empty() {
+        if !description.is_empty() {
+            description.push_str("\n\n");
+        }
+        description.push_str(&format!("Requires permission: `{}`.", e.can_do.join("`, `")));
+    }
+    let mut extensions = ExtensionsBuilder::new()
+        .add("x-nets-route-name", e.name)
+        .add("x-nets-view", format!("{}::{}", e.module_path, e.function));
+    if !e.can_do.is_empty() {
+        extensions = extensions.add("x-nets-permissions", json!(e.can_do));
+    }
+
+    let mut op = OperationBuilder::new()
+        .operation_id(Some(format!("{}_{}", e.name.replace('-', "_"), method.as_str().to_ascii_lowercase())))
+        .tags(Some(op_tags))
+        .summary(e.summary)
+        .description((!description.is_empty()).then_some(description))
+        .extensions(Some(extensions.build()));
+    if e.deprecated {
+        op = op.deprecated(Some(Deprecated::True));
+    }
+
+    let mut body = ObjectBuilder::new().schema_type(SchemaType::Type(Type::Object));
+    let mut body_has_fields = false;
+    let mut has_file = false;
+    let mut whole_body: Option<RefOr<Schema>> = None;
+    for p in e.params {
+        let mut schema = (p.schema)();
+        apply_rules(&mut schema, p.rules);
+        let default = p.default.and_then(|f| f());
+        let rendered = render(&schema, default);
+        has_file |=
+            schema.kind == SchemaKind::File || schema.items.as_ref().is_some_and(|i| i.kind == SchemaKind::File);
+        match p.location {
+            Location::Path => {
+                op = op.parameter(
+                    ParameterBuilder::new()
+                        .name(p.name)
+                        .parameter_in(ParameterIn::Path)
+                        .required(Required::True)
+                        .description(p.description)
+                        .schema(Some(rendered)),
+                );
+            }
+            Location::Input if method.uses_query() => {
+                op = op.parameter(
+                    ParameterBuilder::new()
+                        .name(p.name)
+                        .parameter_in(ParameterIn::Query)
+                        .required(if p.required { Required::True } else { Required::False })
+                        .description(p.description)
+                        .schema(Some(rendered)),
+                );
+            }
+            Location::Input => {
+                body = body.property(p.name, rendered);
+                if p.required {
+                    body = body.required(p.name);
+                }
+                body_has_fields = true;
+            }
+            Location::Body => {
+                whole_body = p.body_schema.and_then(|f| f(sink)).or(Some(RefOr::T(Schema::Object(
+                    ObjectBuilder::new().schema_type(SchemaType::Type(Type::Object)).build(),
+                ))));
+            }
+        }
+    }
+    if !method.uses_query() {
+        let schema: Option<RefOr<Schema>> = match whole_body {
+            Some(s) => Some(s),
+            None if body_has_fields => Some(RefOr::T(Schema::Object(body.build()))),
+            None => None,
+        };
+        if let Some(schema) = schema {
+            let required = e.params.iter().any(|p| p.required && p.location != Location::Path);
+            let mut rb =
+                RequestBodyBuilder::new().required(Some(if required { Required::True } else { Required::False }));
+            let types: &[&str] = if has_file {
+                &["multipart/form-data"]
+            } else {
+                &["application/json", "application/x-www-form-urlencoded", "multipart/form-data"]
+            };
+            for t in types {
+                rb = rb.content(*t, ContentBuilder::new().schema(Some(schema.clone())).build());
+            }
+            op = op.request_body(Some(rb.build()));
+        }
+    }
+
+    let data = e.data_schema.and_then(|f| f(sink));
+    op = op.response(
+        "200",
+        ResponseBuilder::new()
+            .description("Success: `{\"res\": 1, \"data\": ..}`")
+            .content("application/json", ContentBuilder::new().schema(Some(success_schema(data))).build()),
+    );
+    op = op.response("400", error_response("Bad request: missing or invalid parameters (`errors` names each field)"));
+    if !e.public {
+        op = op.response("401", error_response("Authentication required (`WWW-Authenticate: Bearer`)"));
+        op = op.security(SecurityRequirement::new(BEARER, Vec::<String>::new()));
+    }
+    if !e.can_do.is_empty() || e.perm_required {
+        op = op.response("403", error_response("Permission denied"));
+    }
+    if e.model.is_some() {
+        op = op.response("404", error_response("Not found (or not yours)"));
+    }
+    op = op.response("405", error_response("Method not allowed (`Allow` lists the methods)"));
+    if !method.uses_query() {
+        op = op.response("413", error_response("Request body too large"));
+        op = op.response("415", error_response("Unsupported body content type"));
+    }
+    op.build()
+}
+
+fn openapi_self_item() -> PathItem {
+    let op = OperationBuilder::new()
+        .operation_id(Some("openapi_schema_get"))
+        .summary(Some("This OpenAPI document"))
+        .extensions(Some(
+            ExtensionsBuilder::new()
+                .add("x-nets-route-name", "openapi_schema")
+                .add("x-nets-view", "nets_runtime::openapi")
+                .build(),
+        ))
+        .response(
+            "200",
+            ResponseBuilder::new().description("The OpenAPI 3.1 document").content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(RefOr::T(Schema::Object(
+                        ObjectBuilder::new().schema_type(SchemaType::Type(Type::Object)).build(),
+                    ))))
+                    .build(),
+            ),
+        )
+        .response("405", error_response("Method not allowed"))
+        .build();
+    PathItem::new(HttpMethod::Get, op)
+}
+
+fn error_response(description: &str) -> utoipa::openapi::Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            ContentBuilder::new().schema(Some(RefOr::Ref(Ref::from_schema_name(ERROR_SCHEMA)))).build(),
+        )
+        .build()
+}
+
+fn error_schema() -> Schema {
+    let list = ArrayBuilder::new().items(ObjectBuilder::new().schema_type(SchemaType::Type(Type::String)));
+    Schema::Object(
+        ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::Object))
+            .property("res", ObjectBuilder::new().schema_type(SchemaType::Type(Type::Integer)).enum_values(Some([0])))
+            .required("res")
+            .property("message", ObjectBuilder::new().schema_type(SchemaType::Type(Type::String)))
+            .required("message")
+            .property(
+                "errors",
+                ObjectBuilder::new()
+                    .schema_type(SchemaType::Type(Type::Object))
+                    .description(Some("Problems per parameter"))
+                    .additional_properties(Some(list)),
+            )
+            .property(
+                "request_id",
+                ObjectBuilder::new()
+                    .schema_type(SchemaType::Type(Type::String))
+                    .description(Some("Present on 500 responses")),
+            )
+            .build(),
+    )
+}
+
+fn success_schema(data: Option<RefOr<Schema>>) -> RefOr<Schema> {
+    let data = data
+        .unwrap_or_else(|| RefOr::T(Schema::Object(ObjectBuilder::new().schema_type(SchemaType::AnyValue).build())));
+    RefOr::T(Schema::Object(
+        ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::Object))
+            .property("res", ObjectBuilder::new().schema_type(SchemaType::Type(Type::Integer)).enum_values(Some([1])))
+            .required("res")
+            .property("data", data)
+            .required("data")
+            .property("extra", ObjectBuilder::new().schema_type(SchemaType::AnyValue))
+            .build(),
+    ))
+}
+
+/// Adds validation rules to a parameter schema (array length rules apply to the items count).
+fn apply_rules(schema: &mut ParamSchema, rules: &[Rule]) {
+    for rule in rules {
+        match *rule {
+            Rule::Email => schema.format = Some("email"),
+            Rule::Url => schema.format = Some("uri"),
+            Rule::Length { min, max, equal } => {
+                schema.min_length = equal.or(min);
+                schema.max_length = equal.or(max);
+            }
+            Rule::Range { min, max, exclusive_min, exclusive_max } => {
+                schema.minimum = min.or(schema.minimum.filter(|_| exclusive_min.is_none()));
+                schema.maximum = max.or(schema.maximum.filter(|_| exclusive_max.is_none()));
+                schema.exclusive_minimum = exclusive_min;
+                schema.exclusive_maximum = exclusive_max;
+            }
+            Rule::Regex(pattern) => schema.pattern = Some(pattern.to_owned()),
+            Rule::Custom(_) => {}
+        }
+    }
+}
+
+fn known_format(format: &str) -> SchemaFormat {
+    match format {
+        "int32" => SchemaFormat::KnownFormat(KnownFormat::Int32),
+        "int64" => SchemaFormat::KnownFormat(KnownFormat::Int64),
+        "float" => SchemaFormat::KnownFormat(KnownFormat::Float),
+        "double" => SchemaFormat::KnownFormat(KnownFormat::Double),
+        "date" => SchemaFormat::KnownFormat(KnownFormat::Date),
+        "date-time" => SchemaFormat::KnownFormat(KnownFormat::DateTime),
+        "uuid" => SchemaFormat::KnownFormat(KnownFormat::Uuid),
+        "binary" => SchemaFormat::KnownFormat(KnownFormat::Binary),
+        other => SchemaFormat::Custom(other.to_owned()),
+    }
+}
+
+/// Our parameter schema in utoipa's model.
+fn render(s: &ParamSchema, default: Option<Value>) -> RefOr<Schema> {
+    if s.kind == SchemaKind::Array {
+        let items = s.items.as_deref().map_or_else(
+            || RefOr::T(Schema::Object(ObjectBuilder::new().schema_type(SchemaType::AnyValue).build())),
+            |i| render(i, None),
+        );
+        let array = ArrayBuilder::new()
+            .items(items)
+            .min_items(s.min_length.map(|v| v as usize))
+            .max_items(s.max_length.map(|v| v as usize))
+            .default(default);
+        return RefOr::T(Schema::Array(array.build()));
+    }
+    let schema_type = match s.kind {
+        SchemaKind::String | SchemaKind::File => SchemaType::Type(Type::String),
+        SchemaKind::Integer => SchemaType::Type(Type::Integer),
+        SchemaKind::Number => SchemaType::Type(Type::Number),
+        SchemaKind::Boolean => SchemaType::Type(Type::Boolean),
+        SchemaKind::Object => SchemaType::Type(Type::Object),
+        SchemaKind::Any | SchemaKind::Array => SchemaType::AnyValue,
+    };
+    let object = ObjectBuilder::new()
+        .schema_type(schema_type)
+        .format(s.format.map(known_format))
+        .pattern(s.pattern.clone())
+        .minimum(s.minimum)
+        .maximum(s.maximum)
+        .exclusive_minimum(s.exclusive_minimum)
+        .exclusive_maximum(s.exclusive_maximum)
+        .min_length(s.min_length.map(|v| v as usize))
+        .max_length(s.max_length.map(|v| v as usize))
+        .default(default);
+    RefOr::T(Schema::Object(object.build()))
+}
+
+/// The JSON text of the document, as served at `/openapi.json`.
+pub(crate) fn to_json(doc: &OpenApi) -> String {
+    doc.to_pretty_json().unwrap_or_else(|e| {
+        tracing::error!(error = %e, "could not serialise the OpenAPI document");
+        "{}".to_owned()
+    })
+}

@@ -1,0 +1,189 @@
+//! Request parameters: how raw wire values become typed handler arguments.
+//!
+//! Every argument of a `#[request_handler]` function that is not the context or the
+//! loaded model is a *request parameter*. Its type implements [`FromParam`], which turns
+//! a [`Raw`] wire value into the typed value and describes itself for OpenAPI.
+//!
+//! Real mobile clients send every non-string value JSON-encoded inside a string
+//! (`"true"`, `"5"`, `"{\"name\": ..}"`), so every implementation here accepts both the
+//! JSON value and its string form.
+//!
+//! | Rust type | accepts |
+//! |---|---|
+//! | `String` | any string; numbers and booleans are written as text |
+//! | `i8`…`i64`, `u8`…`u64`, `isize`, `usize` | JSON integers, or strings such as `"42"`; out-of-range values are rejected |
+//! | `f32`, `f64` | JSON numbers or numeric strings (finite only) |
+//! | `bool` | `true/True/TRUE/1/yes/on` and `false/False/0/no/off/""`; anything else is an error |
+//! | `Vec<T>` | a JSON array, a JSON-encoded array string, a comma-separated string, or a repeated query key |
+//! | `serde_json::Value`, `serde_json::Map` | any JSON value / an object, also JSON-encoded in a string |
+//! | `chrono::NaiveDate` | `YYYY-MM-DD` (or an ISO datetime, whose date is taken) |
+//! | `chrono::DateTime<Utc>`, `DateTime<FixedOffset>` | RFC 3339; naive input is read in `TIME_ZONE` |
+//! | [`Email`] | a valid address, lower-cased |
+//! | `uuid::Uuid` | hyphenated or simple form |
+//! | [`UploadedFile`] | a `multipart/form-data` file part |
+//! | `Option<T>` | the parameter becomes optional |
+//!
+//! A select-style object `{"value": x, "label": ..}` given for a non-object parameter is
+//! unwrapped to `x`.
+
+mod collections;
+mod email;
+mod file;
+mod json;
+mod rules;
+mod scalar;
+mod schema;
+mod time;
+
+pub use email::Email;
+pub use file::UploadedFile;
+pub use rules::{Rule, RuleError};
+pub use schema::{ParamSchema, SchemaKind};
+
+#[doc(hidden)]
+pub use rules::{
+    check_custom, check_custom_ctx, check_email, check_filetypes, check_length, check_range, check_regex, check_url,
+};
+
+/// A raw parameter value as it arrived, before coercion.
+#[derive(Debug, Clone)]
+pub enum Raw {
+    /// Text from the path, the query string, a form field or a multipart text part.
+    Text(String),
+    /// A member of a JSON body.
+    Json(serde_json::Value),
+    /// A multipart file part.
+    File(UploadedFile),
+    /// A key given several times (`?tag=a&tag=b`).
+    Many(Vec<Raw>),
+}
+
+impl Raw {
+    /// The value as text, when it is a string of either kind.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Raw::Text(s) => Some(s),
+            Raw::Json(serde_json::Value::String(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// True for JSON `null`.
+    pub fn is_null(&self) -> bool {
+        matches!(self, Raw::Json(serde_json::Value::Null))
+    }
+
+    /// A short, printable form of the value for error messages.
+    pub(crate) fn preview(&self) -> String {
+        let text = match self {
+            Raw::Text(s) => format!("\"{s}\""),
+            Raw::Json(v) => v.to_string(),
+            Raw::File(f) => format!("file '{}'", f.file_name().unwrap_or("")),
+            Raw::Many(items) => format!("{} values", items.len()),
+        };
+        truncate(text, 40)
+    }
+}
+
+fn truncate(mut text: String, max: usize) -> String {
+    if text.chars().count() > max {
+        let cut = text.char_indices().nth(max).map_or(text.len(), |(i, _)| i);
+        text.truncate(cut);
+        text.push('…');
+    }
+    text
+}
+
+/// Per-request settings coercion needs.
+#[derive(Debug, Clone, Copy)]
+pub struct CoerceCx {
+    /// The configured `TIME_ZONE`, used to read naive datetimes.
+    pub time_zone: chrono_tz::Tz,
+}
+
+impl Default for CoerceCx {
+    fn default() -> Self {
+        CoerceCx { time_zone: chrono_tz::UTC }
+    }
+}
+
+/// Why a raw value could not become the parameter's type.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CoerceError {
+    /// The value has the wrong shape: `expected an integer, got "abc"`.
+    #[error("expected {expected}, got {got}")]
+    Expected {
+        /// What the type wants, with its article: `an integer`.
+        expected: &'static str,
+        /// A preview of what arrived.
+        got: String,
+    },
+    /// The value parsed but is not acceptable for the type.
+    #[error("{0}")]
+    Invalid(String),
+    /// One element of a list failed.
+    #[error("item {index}: {source}")]
+    Item {
+        /// Zero-based position in the list.
+        index: usize,
+        /// What was wrong with it.
+        source: Box<CoerceError>,
+    },
+}
+
+impl CoerceError {
+    /// `expected <what>, got <preview of raw>`.
+    pub fn expected(expected: &'static str, raw: &Raw) -> Self {
+        CoerceError::Expected { expected, got: raw.preview() }
+    }
+}
+
+/// Turns a raw wire value into a typed handler parameter.
+///
+/// Implement it for your own types to use them as parameters:
+///
+/// ```
+/// use nets_runtime::params::{CoerceCx, CoerceError, FromParam, ParamSchema, Raw};
+///
+/// /// A hex colour such as `#ff8800`.
+/// struct Colour(u32);
+///
+/// impl FromParam for Colour {
+///     const TYPE_NAME: &'static str = "a colour like #ff8800";
+///
+///     fn from_param(raw: Raw, _cx: &CoerceCx) -> Result<Self, CoerceError> {
+///         let text = raw.as_str().and_then(|s| s.strip_prefix('#'));
+///         match text.and_then(|hex| u32::from_str_radix(hex, 16).ok()) {
+///             Some(v) => Ok(Colour(v)),
+///             None => Err(CoerceError::expected(Self::TYPE_NAME, &raw)),
+///         }
+///     }
+///
+///     fn schema() -> ParamSchema {
+///         ParamSchema::string().with_pattern("^#[0-9a-fA-F]{6}$")
+///     }
+/// }
+///
+/// let c = Colour::from_param(Raw::Text("#ff8800".into()), &CoerceCx::default()).unwrap();
+/// assert_eq!(c.0, 0xff8800);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be used as a request parameter",
+    label = "no `FromParam` implementation for this type",
+    note = "parameters can be String, integers, floats, bool, Vec<T>, serde_json::Value, chrono dates, Email, Uuid, UploadedFile, Option<T>, or a type implementing `nets_runtime::params::FromParam`",
+    note = "for a whole structured body, mark the argument `#[param(body)]`"
+)]
+pub trait FromParam: Sized {
+    /// What the type expects, with its article, for error messages: `an integer`.
+    const TYPE_NAME: &'static str;
+    /// Whether an empty string is a real value (`String`, `bool`, `Vec<T>`) rather than absence.
+    const ACCEPTS_EMPTY: bool = false;
+    /// Whether the type takes JSON objects, which turns off select-object unwrapping.
+    const ACCEPTS_OBJECT: bool = false;
+
+    /// Converts a present, non-null raw value.
+    fn from_param(raw: Raw, cx: &CoerceCx) -> Result<Self, CoerceError>;
+
+    /// How the type appears in the OpenAPI document.
+    fn schema() -> ParamSchema;
+}

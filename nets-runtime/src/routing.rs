@@ -1,0 +1,471 @@
+//! The route registry and the router built from it.
+//!
+//! Every `#[request_handler]` submits an [`Endpoint`] record through `inventory`. The
+//! router ([`build_urlpatterns!`](crate::build_urlpatterns)), the OpenAPI document and
+//! [`route_registry`] are all derived from these records, so they cannot disagree.
+//!
+//! Routing rules:
+//! * a method the endpoint does not declare → 405 `{"res":0,"message":"method not allowed"}`
+//!   with `Allow` listing the declared methods in declaration order (and `HEAD`, which
+//!   is answered wherever `GET` is);
+//! * `/login` and `/login/` reach the same handler; the declared form is canonical;
+//! * two endpoints claiming the same path and method, or the same name, are a startup
+//!   error naming both source locations.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodFilter, MethodRouter};
+use serde::Serialize;
+
+use crate::params::{ParamSchema, Rule};
+use crate::{ApiError, App};
+
+/// The future a generated endpoint returns.
+pub type HandlerFuture = Pin<Box<dyn Future<Output = Response> + Send>>;
+
+/// HTTP methods an endpoint can declare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+#[allow(missing_docs)]
+pub enum Method {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+    Head,
+    Options,
+}
+
+impl Method {
+    /// Every method, in the order used when an endpoint declares none.
+    pub const ALL: &'static [Method] =
+        &[Method::Get, Method::Post, Method::Put, Method::Patch, Method::Delete, Method::Head, Method::Options];
+
+    /// Upper-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+            Method::Head => "HEAD",
+            Method::Options => "OPTIONS",
+        }
+    }
+
+    fn filter(self) -> MethodFilter {
+        match self {
+            Method::Get => MethodFilter::GET,
+            Method::Post => MethodFilter::POST,
+            Method::Put => MethodFilter::PUT,
+            Method::Patch => MethodFilter::PATCH,
+            Method::Delete => MethodFilter::DELETE,
+            Method::Head => MethodFilter::HEAD,
+            Method::Options => MethodFilter::OPTIONS,
+        }
+    }
+
+    /// Whether parameters of this method come from the query string (no body).
+    pub fn uses_query(self) -> bool {
+        matches!(self, Method::Get | Method::Head)
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a parameter is read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Location {
+    /// A `{name}` segment of the path.
+    Path,
+    /// The query string (GET) or the body (other methods), also the query string.
+    Input,
+    /// A whole structured body (`#[param(body)]`).
+    Body,
+}
+
+/// Builds an OpenAPI schema, registering named components in the sink.
+#[doc(hidden)]
+pub type SchemaFn =
+    fn(&mut crate::openapi::SchemaSink) -> Option<utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>>;
+
+/// What the macro records about one parameter.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct ParamSpec {
+    pub name: &'static str,
+    pub location: Location,
+    pub required: bool,
+    pub type_name: &'static str,
+    pub schema: fn() -> ParamSchema,
+    pub default: Option<fn() -> Option<serde_json::Value>>,
+    pub rules: &'static [Rule],
+    pub filetypes: &'static [&'static str],
+    pub body_schema: Option<SchemaFn>,
+    pub description: Option<&'static str>,
+}
+
+/// `model = T` details.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct ModelSpec {
+    pub type_name: &'static str,
+    pub table: &'static str,
+    pub index_field: &'static str,
+}
+
+/// One registered endpoint, as the macro records it.
+#[doc(hidden)]
+pub struct Endpoint {
+    pub name: &'static str,
+    pub path: &'static str,
+    pub methods: &'static [Method],
+    pub module_path: &'static str,
+    pub function: &'static str,
+    pub file: &'static str,
+    pub line: u32,
+    pub public: bool,
+    pub can_do: &'static [&'static str],
+    pub perm_required: bool,
+    pub project_required: bool,
+    pub model: Option<ModelSpec>,
+    pub tags: &'static [&'static str],
+    pub summary: Option<&'static str>,
+    pub description: Option<&'static str>,
+    pub deprecated: bool,
+    pub params: &'static [ParamSpec],
+    pub data_schema: Option<SchemaFn>,
+    pub call: fn(Request, App) -> HandlerFuture,
+}
+
+impl Endpoint {
+    /// Declared methods, or all of them when none were declared.
+    pub fn methods(&self) -> &'static [Method] {
+        if self.methods.is_empty() { Method::ALL } else { self.methods }
+    }
+    /// The path with a leading slash, as declared otherwise.
+    pub fn route_path(&self) -> String {
+        normalize(self.path)
+    }
+    fn location(&self) -> String {
+        format!("{}:{} ({}::{})", self.file, self.line, self.module_path, self.function)
+    }
+}
+
+impl fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Endpoint").field("name", &self.name).field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+/// The inventory record a `#[request_handler]` submits.
+#[doc(hidden)]
+pub struct Registration(pub &'static Endpoint);
+
+inventory::collect!(Registration);
+
+fn normalize(path: &str) -> String {
+    let trimmed = path.trim_start_matches('/');
+    format!("/{trimmed}")
+}
+
+/// Every registered endpoint, ordered by source location (file, line) for determinism.
+pub(crate) fn all_endpoints() -> Vec<&'static Endpoint> {
+    let mut endpoints: Vec<&'static Endpoint> = inventory::iter::<Registration>.into_iter().map(|r| r.0).collect();
+    endpoints.sort_by(|a, b| (a.file, a.line, a.name).cmp(&(b.file, b.line, b.name)));
+    endpoints
+}
+
+/// A module path prefix selecting endpoints, as written in `build_urlpatterns!(crate::views)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModuleFilter(String);
+
+impl ModuleFilter {
+    /// Resolves `crate::`, `self::` and `super::` against the calling module.
+    pub fn new(caller_module: &str, written: &str) -> Self {
+        let written: String = written.chars().filter(|c| !c.is_whitespace()).collect();
+        let mut segments: Vec<&str> = caller_module.split("::").collect();
+        let mut rest: Vec<&str> = written.split("::").collect();
+        let resolved = match rest.first().copied() {
+            Some("crate") => {
+                rest[0] = segments[0];
+                rest.join("::")
+            }
+            Some("self") => {
+                rest.remove(0);
+                segments.extend(rest);
+                segments.join("::")
+            }
+            Some("super") => {
+                while rest.first() == Some(&"super") {
+                    rest.remove(0);
+                    segments.pop();
+                }
+                segments.extend(rest);
+                segments.join("::")
+            }
+            _ => written.trim_start_matches("::").to_owned(),
+        };
+        ModuleFilter(resolved)
+    }
+
+    /// A filter from a full module path such as `my_app::views`.
+    pub fn absolute(path: impl Into<String>) -> Self {
+        ModuleFilter(path.into())
+    }
+
+    /// Whether `module` is this module or inside it.
+    pub fn matches(&self, module: &str) -> bool {
+        module == self.0 || module.strip_prefix(self.0.as_str()).is_some_and(|rest| rest.starts_with("::"))
+    }
+}
+
+/// Endpoints whose module matches any filter (all of them for no filter).
+pub(crate) fn select(filters: &[ModuleFilter]) -> Vec<&'static Endpoint> {
+    all_endpoints()
+        .into_iter()
+        .filter(|e| filters.is_empty() || filters.iter().any(|f| f.matches(e.module_path)))
+        .collect()
+}
+
+/// A route table problem found at startup.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RoutingError {
+    /// Two endpoints answer the same path and method.
+    #[error("duplicate route {method} {path}: declared at {first} and at {second}")]
+    DuplicateRoute {
+        /// The method.
+        method: &'static str,
+        /// The path.
+        path: String,
+        /// First declaration.
+        first: String,
+        /// Second declaration.
+        second: String,
+    },
+    /// Two endpoints have the same name.
+    #[error("duplicate route name '{name}': declared at {first} and at {second}")]
+    DuplicateName {
+        /// The name.
+        name: &'static str,
+        /// First declaration.
+        first: String,
+        /// Second declaration.
+        second: String,
+    },
+    /// The same path shape with different parameter names (`/a/{id}` and `/a/{pk}`).
+    #[error(
+        "conflicting routes {first_path} ({first}) and {second_path} ({second}): same path with different parameter names"
+    )]
+    ConflictingParams {
+        /// First path.
+        first_path: String,
+        /// First declaration.
+        first: String,
+        /// Second path.
+        second_path: String,
+        /// Second declaration.
+        second: String,
+    },
+}
+
+/// `/a/{id}/` → `/a/{}`: paths that match the same requests share a shape.
+fn shape(path: &str) -> String {
+    let trimmed = path.trim_end_matches('/');
+    trimmed.split('/').map(|seg| if seg.starts_with('{') { "{}" } else { seg }).collect::<Vec<_>>().join("/")
+}
+
+fn check_conflicts(endpoints: &[&'static Endpoint]) -> Result<(), RoutingError> {
+    let mut names: HashMap<&str, &Endpoint> = HashMap::new();
+    let mut routes: HashMap<(String, Method), &Endpoint> = HashMap::new();
+    let mut shapes: HashMap<String, &Endpoint> = HashMap::new();
+    for &e in endpoints {
+        if let Some(first) = names.insert(e.name, e) {
+            return Err(RoutingError::DuplicateName { name: e.name, first: first.location(), second: e.location() });
+        }
+        let path = e.route_path();
+        let key = shape(&path);
+        if let Some(first) = shapes.get(&key) {
+            if first.route_path().trim_end_matches('/') != path.trim_end_matches('/') {
+                return Err(RoutingError::ConflictingParams {
+                    first_path: first.route_path(),
+                    first: first.location(),
+                    second_path: path,
+                    second: e.location(),
+                });
+            }
+        } else {
+            shapes.insert(key.clone(), e);
+        }
+        for &method in e.methods() {
+            if let Some(first) = routes.insert((key.clone(), method), e) {
+                return Err(RoutingError::DuplicateRoute {
+                    method: method.as_str(),
+                    path,
+                    first: first.location(),
+                    second: e.location(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Builds the router of the selected endpoints. Used by [`build_urlpatterns!`](crate::build_urlpatterns).
+pub fn urlpatterns(filters: &[ModuleFilter]) -> Result<Router<App>, RoutingError> {
+    let endpoints = select(filters);
+    check_conflicts(&endpoints)?;
+
+    // Group by path (trailing slash ignored); keep first-declared order.
+    let mut groups: Vec<(String, Vec<&'static Endpoint>)> = Vec::new();
+    for e in endpoints {
+        let path = e.route_path();
+        match groups.iter_mut().find(|(p, _)| p.trim_end_matches('/') == path.trim_end_matches('/')) {
+            Some((_, members)) => members.push(e),
+            None => groups.push((path, vec![e])),
+        }
+    }
+
+    let mut router = Router::new();
+    for (path, members) in groups {
+        let mut allow: Vec<Method> = Vec::new();
+        let mut method_router: MethodRouter<App> = MethodRouter::new();
+        for e in &members {
+            let call = e.call;
+            let handler = move |State(app): State<App>, req: Request| call(req, app);
+            for &m in e.methods() {
+                if !allow.contains(&m) {
+                    allow.push(m);
+                }
+                method_router = method_router.on(m.filter(), handler);
+            }
+        }
+        if allow.contains(&Method::Get) && !allow.contains(&Method::Head) {
+            allow.push(Method::Head);
+        }
+        let allow = allow.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", ");
+        method_router = method_router.fallback(move || {
+            let allow = allow.clone();
+            async move { ApiError::MethodNotAllowed { allow }.into_response() }
+        });
+        let alternate = if path == "/" {
+            None
+        } else if let Some(stripped) = path.strip_suffix('/') {
+            Some(stripped.to_owned())
+        } else {
+            Some(format!("{path}/"))
+        };
+        router = router.route(&path, method_router.clone());
+        if let Some(alternate) = alternate {
+            router = router.route(&alternate, method_router);
+        }
+    }
+    Ok(router)
+}
+
+/// A route as listed by [`route_registry`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct RouteInfo {
+    /// Path with a leading slash, as declared.
+    pub path: String,
+    /// Route name.
+    pub name: &'static str,
+    /// Declared methods; empty means every method.
+    pub methods: Vec<&'static str>,
+    /// Module of the handler.
+    pub module: &'static str,
+    /// Function name of the handler.
+    pub view_name: &'static str,
+    /// Source file and line.
+    pub file: &'static str,
+    /// Line of the function.
+    pub line: u32,
+    /// No authentication needed.
+    pub public: bool,
+    /// Required permissions.
+    pub can_do: &'static [&'static str],
+}
+
+/// Every registered endpoint, normalized, in source order.
+///
+/// ```
+/// for route in nets_runtime::route_registry() {
+///     println!("{} {:?} -> {}::{}", route.path, route.methods, route.module, route.view_name);
+/// }
+/// ```
+pub fn route_registry() -> Vec<RouteInfo> {
+    all_endpoints()
+        .into_iter()
+        .map(|e| RouteInfo {
+            path: e.route_path(),
+            name: e.name,
+            methods: e.methods.iter().map(|m| m.as_str()).collect(),
+            module: e.module_path,
+            view_name: e.function,
+            file: e.file,
+            line: e.line,
+            public: e.public,
+            can_do: e.can_do,
+        })
+        .collect()
+}
+
+/// Builds an axum `Router<App>` from every `#[request_handler]` in the program, or from
+/// those in the given modules. Returns `Result<Router<App>, RoutingError>`: duplicate
+/// routes and names are reported at startup with both source locations.
+///
+/// ```
+/// use nets_runtime::prelude::*;
+///
+/// #[request_handler(path = "hello/", method = GET, public)]
+/// async fn hello() -> ApiResult<&'static str> { Ok("hi") }
+///
+/// # fn main() -> Result<(), nets_runtime::routing::RoutingError> {
+/// let everything = build_urlpatterns!()?;
+/// let just_this_module = build_urlpatterns!(self)?;
+/// # Ok(()) }
+/// ```
+#[macro_export]
+macro_rules! build_urlpatterns {
+    () => {
+        $crate::routing::urlpatterns(&[])
+    };
+    ($($module:path),+ $(,)?) => {
+        $crate::routing::urlpatterns(&[$($crate::routing::ModuleFilter::new(::core::module_path!(), ::core::stringify!($module))),+])
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn module_filters_resolve_relative_paths() {
+        assert_eq!(ModuleFilter::new("app::api", "crate :: views"), ModuleFilter::absolute("app::views"));
+        assert_eq!(ModuleFilter::new("app::api", "self::v1"), ModuleFilter::absolute("app::api::v1"));
+        assert_eq!(ModuleFilter::new("app::api::v1", "super::v2"), ModuleFilter::absolute("app::api::v2"));
+        let f = ModuleFilter::absolute("app::views");
+        assert!(f.matches("app::views") && f.matches("app::views::admin"));
+        assert!(!f.matches("app::views_old"));
+    }
+
+    #[test]
+    fn shapes_ignore_parameter_names_and_trailing_slashes() {
+        assert_eq!(shape("/a/{id}/"), shape("/a/{pk}"));
+        assert_ne!(shape("/a/{id}"), shape("/a/b"));
+    }
+}

@@ -1,0 +1,1 @@
+//! trybuild fixtures live in fail/ and pass/.
