@@ -431,12 +431,16 @@ pub fn route_registry() -> Vec<RouteInfo> {
 /// ```
 /// use nets_runtime::prelude::*;
 ///
-/// #[request_handler(path = "hello/", method = GET, public)]
-/// async fn hello() -> ApiResult<&'static str> { Ok("hi") }
+/// mod api {
+///     use nets_runtime::prelude::*;
+///
+///     #[request_handler(path = "hello/", method = GET, public)]
+///     async fn hello() -> ApiResult<&'static str> { Ok("hi") }
+/// }
 ///
 /// # fn main() -> Result<(), nets_runtime::routing::RoutingError> {
-/// let everything = build_urlpatterns!()?;
-/// let just_this_module = build_urlpatterns!(self)?;
+/// // Every endpoint in the program: `build_urlpatterns!()?`. Only those under a module:
+/// let routes: axum::Router<App> = build_urlpatterns!(self::api)?;
 /// # Ok(()) }
 /// ```
 #[macro_export]
