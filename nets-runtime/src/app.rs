@@ -139,13 +139,15 @@ impl App {
         })
         .fallback(|| async { ApiError::MethodNotAllowed { allow: "GET, HEAD".into() }.into_response() });
 
-        let mut router = routes.route("/openapi.json", openapi).fallback(|| async { ApiError::NotFound });
+        let router = routes.route("/openapi.json", openapi).fallback(|| async { ApiError::NotFound });
         #[cfg(feature = "docs-ui")]
-        if settings.docs_enabled {
+        let router = if settings.docs_enabled {
             let ui =
                 utoipa_swagger_ui::SwaggerUi::new("/docs").config(utoipa_swagger_ui::Config::from("/openapi.json"));
-            router = router.merge(Router::<App>::from(ui));
-        }
+            router.merge(Router::<App>::from(ui))
+        } else {
+            router
+        };
 
         let mut router = router
             .with_state(self.clone())

@@ -25,7 +25,7 @@ pub struct Ctx {
     pub(crate) project: Option<Project>,
     pub(crate) membership: Option<Membership>,
     pub(crate) client_ip: Option<IpAddr>,
-    pub(crate) request_id: Option<Arc<str>>,
+    pub(crate) request_id: Option<axum::http::HeaderValue>,
     pub(crate) perm: bool,
 }
 
@@ -61,7 +61,7 @@ impl Ctx {
 
     /// The request id (`x-request-id`), also written into logs and 500 responses.
     pub fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
+        self.request_id.as_ref().and_then(|v| v.to_str().ok())
     }
 
     /// The permission outcome: `true` on public endpoints, else whether every

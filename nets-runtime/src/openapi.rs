@@ -181,6 +181,13 @@ fn operation(
                 );
             }
             Location::Input if method.uses_query() => {
+                // Objects travel JSON-encoded in the query string; say so, or generated
+                // clients would explode them into `?key=value` pairs the server rejects.
+                let rendered = if matches!(schema.kind, SchemaKind::Object | SchemaKind::Any) {
+                    json_in_string(p.default.and_then(|f| f()))
+                } else {
+                    rendered
+                };
                 op = op.parameter(
                     ParameterBuilder::new()
                         .name(p.name)
@@ -349,6 +356,18 @@ fn apply_rules(schema: &mut ParamSchema, rules: &[Rule]) {
             Rule::Custom(_) => {}
         }
     }
+}
+
+/// A JSON value carried in a string (`contentMediaType: application/json`).
+fn json_in_string(default: Option<Value>) -> RefOr<Schema> {
+    let default = default.map(|d| Value::String(d.to_string()));
+    RefOr::T(Schema::Object(
+        ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::String))
+            .content_media_type("application/json")
+            .default(default)
+            .build(),
+    ))
 }
 
 fn known_format(format: &str) -> SchemaFormat {

@@ -18,7 +18,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter};
 use serde::Serialize;
@@ -266,6 +266,16 @@ pub enum RoutingError {
         /// Second declaration.
         second: String,
     },
+    /// An endpoint claims a path nets serves itself (`/openapi.json`, `/docs/..`).
+    #[error("route {path} declared at {location} is reserved for nets' built-in {builtin}")]
+    Reserved {
+        /// The path.
+        path: String,
+        /// The declaration.
+        location: String,
+        /// What nets serves there.
+        builtin: &'static str,
+    },
     /// The same path shape with different parameter names (`/a/{id}` and `/a/{pk}`).
     #[error(
         "conflicting routes {first_path} ({first}) and {second_path} ({second}): same path with different parameter names"
@@ -288,11 +298,26 @@ fn shape(path: &str) -> String {
     trimmed.split('/').map(|seg| if seg.starts_with('{') { "{}" } else { seg }).collect::<Vec<_>>().join("/")
 }
 
+/// Paths `App::router` mounts itself.
+fn reserved(path: &str) -> Option<&'static str> {
+    let trimmed = path.trim_end_matches('/');
+    if trimmed == "/openapi.json" {
+        Some("OpenAPI document")
+    } else if trimmed == "/docs" || trimmed.starts_with("/docs/") {
+        Some("API documentation page")
+    } else {
+        None
+    }
+}
+
 fn check_conflicts(endpoints: &[&'static Endpoint]) -> Result<(), RoutingError> {
     let mut names: HashMap<&str, &Endpoint> = HashMap::new();
     let mut routes: HashMap<(String, Method), &Endpoint> = HashMap::new();
     let mut shapes: HashMap<String, &Endpoint> = HashMap::new();
     for &e in endpoints {
+        if let Some(builtin) = reserved(&e.route_path()) {
+            return Err(RoutingError::Reserved { path: e.route_path(), location: e.location(), builtin });
+        }
         if let Some(first) = names.insert(e.name, e) {
             return Err(RoutingError::DuplicateName { name: e.name, first: first.location(), second: e.location() });
         }
@@ -324,6 +349,19 @@ fn check_conflicts(endpoints: &[&'static Endpoint]) -> Result<(), RoutingError> 
     Ok(())
 }
 
+/// Runs an endpoint's generated pipeline. Implementing axum's `Handler` directly (rather
+/// than wrapping a closure) hands axum our boxed future as is, without boxing it again.
+#[derive(Clone, Copy)]
+struct EndpointHandler(&'static Endpoint);
+
+impl axum::handler::Handler<(), App> for EndpointHandler {
+    type Future = HandlerFuture;
+
+    fn call(self, req: Request, state: App) -> Self::Future {
+        (self.0.call)(req, state)
+    }
+}
+
 /// Builds the router of the selected endpoints. Used by [`build_urlpatterns!`](crate::build_urlpatterns).
 pub fn urlpatterns(filters: &[ModuleFilter]) -> Result<Router<App>, RoutingError> {
     let endpoints = select(filters);
@@ -343,9 +381,8 @@ pub fn urlpatterns(filters: &[ModuleFilter]) -> Result<Router<App>, RoutingError
     for (path, members) in groups {
         let mut allow: Vec<Method> = Vec::new();
         let mut method_router: MethodRouter<App> = MethodRouter::new();
-        for e in &members {
-            let call = e.call;
-            let handler = move |State(app): State<App>, req: Request| call(req, app);
+        for &e in &members {
+            let handler = EndpointHandler(e);
             for &m in e.methods() {
                 if !allow.contains(&m) {
                     allow.push(m);

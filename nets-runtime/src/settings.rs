@@ -44,6 +44,10 @@ pub struct Settings {
     /// `NETS_CORE_MAX_BODY_SIZE`: largest accepted request body in bytes (default 10 MiB).
     #[serde(rename = "NETS_CORE_MAX_BODY_SIZE")]
     pub max_body_size: usize,
+    /// `NETS_CORE_MAX_FIELDS`: most parameters one request may carry (path, query and
+    /// body together; default 1000). More is a 400.
+    #[serde(rename = "NETS_CORE_MAX_FIELDS")]
+    pub max_fields: usize,
     /// `NETS_CORE_OPENAPI_TITLE`
     #[serde(rename = "NETS_CORE_OPENAPI_TITLE")]
     pub openapi_title: String,
@@ -80,6 +84,7 @@ impl Default for Settings {
             debug: false,
             time_zone: "UTC".into(),
             max_body_size: 10 * 1024 * 1024,
+            max_fields: 1000,
             openapi_title: "NETS CORE API".into(),
             openapi_version: "1.0.0".into(),
             openapi_description: "Auto-generated OpenAPI schema from request_handler route metadata.".into(),
@@ -98,6 +103,7 @@ const ENV_KEYS: &[&str] = &[
     "DEBUG",
     "TIME_ZONE",
     "NETS_CORE_MAX_BODY_SIZE",
+    "NETS_CORE_MAX_FIELDS",
     "NETS_CORE_OPENAPI_TITLE",
     "NETS_CORE_OPENAPI_VERSION",
     "NETS_CORE_OPENAPI_DESCRIPTION",

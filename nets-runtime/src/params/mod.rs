@@ -30,6 +30,7 @@ mod collections;
 mod email;
 mod file;
 mod json;
+pub(crate) mod lenient;
 mod rules;
 mod scalar;
 mod schema;

@@ -97,10 +97,7 @@ pub fn check_custom_ctx<T: ?Sized>(
 }
 
 fn describe(e: ValidationError) -> RuleError {
-    RuleError(match e.message {
-        Some(message) => message.into_owned(),
-        None => format!("failed validation '{}'", e.code),
-    })
+    RuleError(crate::request::describe_validation(&e))
 }
 
 /// `#[param(filetypes = [..])]`: the sniffed content type must be allowed.

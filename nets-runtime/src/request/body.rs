@@ -13,8 +13,18 @@ use crate::params::{Raw, UploadedFile};
 
 use super::Entries;
 
+/// How much a body may hold.
+#[derive(Clone, Copy)]
+pub(crate) struct Limits {
+    /// `NETS_CORE_MAX_BODY_SIZE`
+    pub bytes: usize,
+    /// `NETS_CORE_MAX_FIELDS`
+    pub fields: usize,
+}
+
 /// Reads the body (if any) and appends its members to `out`.
-pub(crate) async fn read_body(parts: &Parts, body: Body, limit: usize, out: &mut Entries) -> Result<(), ApiError> {
+pub(crate) async fn read_body(parts: &Parts, body: Body, limits: Limits, out: &mut Entries) -> Result<(), ApiError> {
+    let limit = limits.bytes;
     let declared_len =
         parts.headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared_len.is_some_and(|len| len > limit as u64) {
@@ -27,10 +37,10 @@ pub(crate) async fn read_body(parts: &Parts, body: Body, limit: usize, out: &mut
     let content_type = parts.headers.get(CONTENT_TYPE).map(|v| v.to_str().unwrap_or("")).unwrap_or("");
     let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     match essence.as_str() {
-        "application/json" => json_object(&bytes, out),
-        e if e.starts_with("application/") && e.ends_with("+json") => json_object(&bytes, out),
-        "application/x-www-form-urlencoded" => form(&bytes, out),
-        "multipart/form-data" => multipart(content_type, bytes, out).await,
+        "application/json" => json_object(&bytes, limits.fields, out),
+        e if e.starts_with("application/") && e.ends_with("+json") => json_object(&bytes, limits.fields, out),
+        "application/x-www-form-urlencoded" => form(&bytes, limits.fields, out),
+        "multipart/form-data" => multipart(content_type, bytes, limits.fields, out).await,
         "" => Err(ApiError::UnsupportedMediaType("(none)".into())),
         _ => Err(ApiError::UnsupportedMediaType(essence)),
     }
@@ -44,7 +54,7 @@ async fn collect(body: Body, limit: usize) -> Result<Bytes, ApiError> {
     }
 }
 
-fn json_object(bytes: &[u8], out: &mut Entries) -> Result<(), ApiError> {
+fn json_object(bytes: &[u8], max_fields: usize, out: &mut Entries) -> Result<(), ApiError> {
     // serde_json stops at 128 levels of nesting, so hostile depth is an error, not a stack overflow.
     let value: Value = serde_json::from_slice(bytes).map_err(|e| {
         let reason =
@@ -53,6 +63,9 @@ fn json_object(bytes: &[u8], out: &mut Entries) -> Result<(), ApiError> {
     })?;
     match value {
         Value::Object(map) => {
+            if out.len() + map.len() > max_fields {
+                return Err(super::too_many_fields(max_fields));
+            }
             out.extend(map.into_iter().map(|(k, v)| (k, Raw::Json(v))));
             Ok(())
         }
@@ -71,14 +84,13 @@ fn json_kind(v: &Value) -> &'static str {
     }
 }
 
-fn form(bytes: &[u8], out: &mut Entries) -> Result<(), ApiError> {
-    let pairs: Vec<(String, String)> =
-        serde_urlencoded::from_bytes(bytes).map_err(|e| ApiError::bad_request(format!("malformed form body: {e}")))?;
-    super::push_grouped(out, pairs.into_iter().map(|(k, v)| (k, Raw::Text(v))));
-    Ok(())
+fn form(bytes: &[u8], max_fields: usize, out: &mut Entries) -> Result<(), ApiError> {
+    // Like the query string, decoding is lossy (invalid UTF-8 becomes U+FFFD) rather than failing.
+    let pairs = form_urlencoded::parse(bytes);
+    super::push_grouped(out, pairs.map(|(k, v)| (k.into_owned(), Raw::Text(v.into_owned()))), max_fields)
 }
 
-async fn multipart(content_type: &str, bytes: Bytes, out: &mut Entries) -> Result<(), ApiError> {
+async fn multipart(content_type: &str, bytes: Bytes, max_fields: usize, out: &mut Entries) -> Result<(), ApiError> {
     let boundary = multer::parse_boundary(content_type)
         .map_err(|_| ApiError::bad_request("malformed multipart body: missing boundary"))?;
     let stream = futures_util::stream::once(async move { Ok::<Bytes, std::io::Error>(bytes) });
@@ -94,6 +106,10 @@ async fn multipart(content_type: &str, bytes: Bytes, out: &mut Entries) -> Resul
         let file_name = field.file_name().map(str::to_owned);
         let declared = field.content_type().map(|m| m.to_string());
         let data = field.bytes().await.map_err(|e| ApiError::bad_request(format!("malformed multipart body: {e}")))?;
+        // A file input left empty arrives as `filename=""` with no bytes: that is no file.
+        if file_name.as_deref() == Some("") && data.is_empty() {
+            continue;
+        }
         let raw = match file_name {
             Some(file_name) => Raw::File(UploadedFile::new(Some(file_name), declared, data)),
             None => match String::from_utf8(data.to_vec()) {
@@ -101,8 +117,10 @@ async fn multipart(content_type: &str, bytes: Bytes, out: &mut Entries) -> Resul
                 Err(_) => return Err(ApiError::field(name, "text fields must be UTF-8")),
             },
         };
+        if out.len() + fields.len() >= max_fields {
+            return Err(super::too_many_fields(max_fields));
+        }
         fields.push((name, raw));
     }
-    super::push_grouped(out, fields.into_iter());
-    Ok(())
+    super::push_grouped(out, fields.into_iter(), max_fields)
 }

@@ -18,7 +18,6 @@
 mod body;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, FromRequestParts, RawPathParams, Request};
 use axum::http::Method;
@@ -35,19 +34,43 @@ use crate::{ApiError, App, Ctx, NetsModel};
 /// Raw parameters in priority order (the first entry for a name wins).
 pub(crate) type Entries = Vec<(String, Raw)>;
 
-/// Appends pairs, folding repeated keys of the same source into [`Raw::Many`].
-pub(crate) fn push_grouped(out: &mut Entries, pairs: impl Iterator<Item = (String, Raw)>) {
+/// Appends one source's pairs, folding repeated keys into [`Raw::Many`]. Refuses more
+/// than `max_fields` entries in all, so a hostile body cannot make parsing expensive.
+pub(crate) fn push_grouped(
+    out: &mut Entries,
+    pairs: impl Iterator<Item = (String, Raw)>,
+    max_fields: usize,
+) -> Result<(), ApiError> {
+    let mut fresh: Entries = Vec::new();
+    for pair in pairs {
+        if out.len() + fresh.len() >= max_fields {
+            return Err(too_many_fields(max_fields));
+        }
+        fresh.push(pair);
+    }
+    // Group equal keys. A stable sort keeps each key's values in arrival order; the order
+    // of distinct keys within one source does not matter.
+    if fresh.len() > 1 {
+        fresh.sort_by(|a, b| a.0.cmp(&b.0));
+    }
     let start = out.len();
-    for (key, value) in pairs {
-        match out[start..].iter_mut().find(|(k, _)| *k == key) {
-            Some((_, Raw::Many(items))) => items.push(value),
-            Some((_, existing)) => {
+    for (key, value) in fresh {
+        // Only merge with entries of this source: an earlier source keeps its own value.
+        let previous = if out.len() > start { out.last_mut() } else { None };
+        match previous {
+            Some((last, Raw::Many(items))) if *last == key => items.push(value),
+            Some((last, existing)) if *last == key => {
                 let first = std::mem::replace(existing, Raw::Many(Vec::new()));
                 *existing = Raw::Many(vec![first, value]);
             }
-            None => out.push((key, value)),
+            _ => out.push((key, value)),
         }
     }
+    Ok(())
+}
+
+pub(crate) fn too_many_fields(max_fields: usize) -> ApiError {
+    ApiError::bad_request(format!("too many parameters (limit is {max_fields})"))
 }
 
 /// The state of one request between extraction and the handler call.
@@ -58,6 +81,8 @@ pub struct Input {
     index_value: Option<Raw>,
     missing: Vec<&'static str>,
     invalid: FieldErrors,
+    /// Names in `invalid`, in declaration order (the map itself is sorted).
+    invalid_order: Vec<String>,
     endpoint: &'static Endpoint,
     coerce: CoerceCx,
 }
@@ -68,29 +93,33 @@ impl Input {
         let (mut parts, body) = req.into_parts();
         let mut ctx = Ctx::new(app);
         ctx.client_ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-        ctx.request_id = parts.headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(Arc::from);
+        ctx.request_id = parts.headers.get("x-request-id").cloned();
         match ctx.app.authenticator().authenticate(&parts, &ctx.app).await {
-            Ok(Some(user)) => ctx.user = Some(Arc::new(user)),
+            Ok(Some(user)) => ctx.user = Some(std::sync::Arc::new(user)),
             _ if endpoint.public => {}
             Ok(None) => return Err(ApiError::Unauthorized { challenge: None }.into_response()),
             Err(e) => return Err(e.into_response()),
         }
         ctx.perm = endpoint.public;
 
-        let mut entries = Entries::new();
+        let max_fields = ctx.app.settings().max_fields;
+        let mut entries = Entries::with_capacity(endpoint.params.len());
         match RawPathParams::from_request_parts(&mut parts, &()).await {
             Ok(params) => entries.extend(params.iter().map(|(k, v)| (k.to_owned(), Raw::Text(v.to_owned())))),
             // Only fails for invalid UTF-8 after percent-decoding.
             Err(_) => return Err(ApiError::bad_request("invalid percent-encoding in the path").into_response()),
         }
         if parts.method != Method::GET && parts.method != Method::HEAD {
-            let limit = ctx.app.settings().max_body_size;
-            body::read_body(&parts, body, limit, &mut entries).await.map_err(IntoResponse::into_response)?;
+            let limits = body::Limits { bytes: ctx.app.settings().max_body_size, fields: max_fields };
+            // Boxed: its state machine (multipart parsing) is large, and inlining it would make
+            // every request's future (GETs too) that much bigger to move around.
+            Box::pin(body::read_body(&parts, body, limits, &mut entries)).await.map_err(IntoResponse::into_response)?;
         }
         if let Some(query) = parts.uri.query() {
-            let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
-                .map_err(|e| ApiError::bad_request(format!("malformed query string: {e}")).into_response())?;
-            push_grouped(&mut entries, pairs.into_iter().map(|(k, v)| (k, Raw::Text(v))));
+            // Decoding is lossy (invalid UTF-8 becomes U+FFFD), so a query string never fails.
+            let pairs = form_urlencoded::parse(query.as_bytes());
+            push_grouped(&mut entries, pairs.map(|(k, v)| (k.into_owned(), Raw::Text(v.into_owned()))), max_fields)
+                .map_err(IntoResponse::into_response)?;
         }
 
         let index_value = endpoint
@@ -99,7 +128,16 @@ impl Input {
             .and_then(|m| entries.iter().find(|(k, _)| *k == m.index_field))
             .map(|(_, v)| v.clone());
         let coerce = ctx.app.coerce_cx();
-        Ok(Input { ctx, entries, index_value, missing: Vec::new(), invalid: FieldErrors::new(), endpoint, coerce })
+        Ok(Input {
+            ctx,
+            entries,
+            index_value,
+            missing: Vec::new(),
+            invalid: FieldErrors::new(),
+            invalid_order: Vec::new(),
+            endpoint,
+            coerce,
+        })
     }
 
     fn name(&self, idx: usize) -> &'static str {
@@ -110,7 +148,9 @@ impl Input {
     /// empty string for types where empty means nothing).
     fn take<T: FromParam>(&mut self, name: &str) -> Option<Raw> {
         let pos = self.entries.iter().position(|(k, _)| k == name)?;
-        let (_, raw) = self.entries.swap_remove(pos);
+        // `remove`, not `swap_remove`: the order of entries is their priority (path, body,
+        // query), and a swap would let a lower-priority value overtake a higher one.
+        let (_, raw) = self.entries.remove(pos);
         let raw = if T::ACCEPTS_OBJECT { raw } else { unwrap_select(raw) };
         match &raw {
             Raw::Json(Value::Null) => None,
@@ -132,10 +172,18 @@ impl Input {
         match result {
             Ok(v) => Some(v),
             Err(problem) => {
-                self.invalid.entry(name.to_owned()).or_default().push(problem);
+                self.record(name.to_owned(), problem);
                 None
             }
         }
+    }
+
+    /// Records a problem with a field, remembering the order fields were first reported in.
+    fn record(&mut self, field: String, problem: String) {
+        if !self.invalid.contains_key(&field) {
+            self.invalid_order.push(field.clone());
+        }
+        self.invalid.entry(field).or_default().push(problem);
     }
 
     /// A required parameter: records "missing" or the coercion/validation error.
@@ -187,26 +235,42 @@ impl Input {
             Some(raw) => match Map::<String, Value>::from_param(raw, &self.coerce) {
                 Ok(map) => (Value::Object(map), format!("{name}.")),
                 Err(e) => {
-                    self.invalid.entry(name.to_owned()).or_default().push(e.to_string());
+                    self.record(name.to_owned(), e.to_string());
                     return None;
                 }
             },
-            None => (
-                Value::Object(self.entries.iter().filter_map(|(k, v)| Some((k.clone(), raw_to_json(v)?))).collect()),
-                String::new(),
-            ),
+            None => {
+                // The first entry for a key wins (path, then body, then query), as for parameters.
+                let mut object = Map::new();
+                for (key, raw) in &self.entries {
+                    if let (serde_json::map::Entry::Vacant(slot), Some(json)) =
+                        (object.entry(key.as_str()), raw_to_json(raw))
+                    {
+                        slot.insert(json);
+                    }
+                }
+                (Value::Object(object), String::new())
+            }
         };
-        let parsed: T = match serde_json::from_value(value) {
+        let parsed: T = match crate::params::lenient::from_value(value) {
             Ok(v) => v,
             Err(e) => {
-                self.invalid.entry(name.to_owned()).or_default().push(e.to_string());
+                let path = e.path().to_string();
+                let field = if path == "." { name.to_owned() } else { format!("{prefix}{path}") };
+                self.record(field, e.into_inner().to_string());
                 return None;
             }
         };
         match parsed.validate() {
             Ok(()) => Some(parsed),
             Err(errors) => {
-                flatten_validation(&errors, &prefix, &mut self.invalid);
+                let mut problems = Vec::new();
+                flatten_validation(&errors, &prefix, &mut problems);
+                // `validator` keeps errors in a HashMap: sort for a stable message.
+                problems.sort_by(|a, b| a.0.cmp(&b.0));
+                for (field, problem) in problems {
+                    self.record(field, problem);
+                }
                 None
             }
         }
@@ -224,7 +288,7 @@ impl Input {
             let (field, problems) = errors.iter().next().map(|(f, p)| (f.as_str(), p.join("; "))).unwrap_or_default();
             format!("invalid value for parameter '{field}': {problems}")
         } else {
-            format!("invalid parameters: {}", errors.keys().cloned().collect::<Vec<_>>().join(", "))
+            format!("invalid parameters: {}", self.invalid_order.join(", "))
         };
         for name in &self.missing {
             errors.entry((*name).to_owned()).or_default().push("this parameter is required".into());
@@ -331,18 +395,12 @@ fn raw_to_json(raw: &Raw) -> Option<Value> {
     }
 }
 
-fn flatten_validation(errors: &validator::ValidationErrors, prefix: &str, out: &mut FieldErrors) {
+fn flatten_validation(errors: &validator::ValidationErrors, prefix: &str, out: &mut Vec<(String, String)>) {
     use validator::ValidationErrorsKind as Kind;
     for (field, kind) in errors.errors() {
         let path = format!("{prefix}{field}");
         match kind {
-            Kind::Field(list) => {
-                let messages = list.iter().map(|e| match &e.message {
-                    Some(m) => m.to_string(),
-                    None => format!("failed validation '{}'", e.code),
-                });
-                out.entry(path).or_default().extend(messages);
-            }
+            Kind::Field(list) => out.extend(list.iter().map(|e| (path.clone(), describe_validation(e)))),
             Kind::Struct(inner) => flatten_validation(inner, &format!("{path}."), out),
             Kind::List(items) => {
                 for (i, inner) in items {
@@ -350,5 +408,71 @@ fn flatten_validation(errors: &validator::ValidationErrors, prefix: &str, out: &
                 }
             }
         }
+    }
+}
+
+/// A readable message for a `validator` error: its own message, else one built from the
+/// rule and its parameters, phrased like the `#[param(validate(..))]` messages.
+pub(crate) fn describe_validation(e: &validator::ValidationError) -> String {
+    if let Some(message) = &e.message {
+        return message.to_string();
+    }
+    let param = |name: &str| e.params.get(name).map(|v| v.to_string().trim_matches('"').to_owned());
+    match e.code.as_ref() {
+        "email" => "must be a valid e-mail address".into(),
+        "url" => "must be a valid URL".into(),
+        "required" => "this field is required".into(),
+        "regex" => "does not match the expected pattern".into(),
+        "length" => match (param("equal"), param("min"), param("max")) {
+            (Some(n), ..) => format!("length must be exactly {n}"),
+            (None, Some(lo), Some(hi)) => format!("length must be between {lo} and {hi}"),
+            (None, Some(lo), None) => format!("length must be at least {lo}"),
+            (None, None, Some(hi)) => format!("length must be at most {hi}"),
+            _ => "invalid length".into(),
+        },
+        "range" => {
+            let bounds: Vec<String> = [("min", ">="), ("exclusive_min", ">"), ("max", "<="), ("exclusive_max", "<")]
+                .iter()
+                .filter_map(|(name, op)| param(name).map(|v| format!("{op} {v}")))
+                .collect();
+            if bounds.is_empty() { "out of range".into() } else { format!("must be {}", bounds.join(" and ")) }
+        }
+        code => format!("failed validation '{code}'"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(pairs: &[(&str, &str)]) -> impl Iterator<Item = (String, Raw)> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), Raw::Text((*v).to_owned()))).collect::<Vec<_>>().into_iter()
+    }
+
+    #[test]
+    fn repeated_keys_become_lists_in_arrival_order() {
+        let mut out = Entries::new();
+        push_grouped(&mut out, text(&[("t", "a"), ("x", "1"), ("t", "b"), ("t", "c")]), 100).unwrap();
+        assert_eq!(out.len(), 2);
+        let (_, tags) = out.iter().find(|(k, _)| k == "t").unwrap();
+        let Raw::Many(items) = tags else { panic!("expected a list, got {tags:?}") };
+        let values: Vec<_> = items.iter().filter_map(Raw::as_str).collect();
+        assert_eq!(values, ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn an_earlier_source_keeps_priority() {
+        let mut out = Entries::new();
+        push_grouped(&mut out, text(&[("id", "path")]), 100).unwrap();
+        push_grouped(&mut out, text(&[("id", "query")]), 100).unwrap();
+        assert_eq!(out.iter().find(|(k, _)| k == "id").and_then(|(_, v)| v.as_str()), Some("path"));
+    }
+
+    #[test]
+    fn too_many_fields_is_refused_quickly() {
+        let mut out = Entries::new();
+        let many = (0..5000).map(|i| (format!("k{i}"), Raw::Text(String::new())));
+        let err = push_grouped(&mut out, many, 1000).unwrap_err();
+        assert_eq!(err.to_string(), "too many parameters (limit is 1000)");
     }
 }
