@@ -2,12 +2,12 @@
 //! glue that runs the request pipeline and calls it.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote, quote_spanned};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use super::signature::ReturnKind;
+use super::signature::{self, ReturnKind};
 use super::validate::{Arg, Handler, Param, ParamKind, ParamLocation};
-use crate::exports::private;
+use crate::exports::{at, private, private_at};
 
 fn opt_str(value: &Option<String>) -> TokenStream {
     match value {
@@ -67,45 +67,61 @@ fn rule_specs(p: &Param) -> TokenStream {
     quote!(&[#(#out),*])
 }
 
-/// The closure checking a coerced value against its rules.
-fn check_closure(p: &Param, idx: usize) -> TokenStream {
+/// The closure checking a coerced value (of type `value_ty`) against its rules. Each
+/// check is located at the parameter's type, so a rule that does not fit the type (e.g.
+/// `length` on an integer) is reported there.
+fn check_closure(p: &Param, idx: usize, value_ty: &TokenStream) -> TokenStream {
     let nets = private();
     let ty = &p.ty;
     let r = &p.rules;
     if r.is_empty() && p.filetypes.is_empty() {
-        return quote!(|_: &#ty, _: &#nets::Ctx| ::core::result::Result::Ok(()));
+        return quote!(|_: &#value_ty, _: &#nets::Ctx| ::core::result::Result::Ok(()));
     }
+    // Each check names the parameter's type in its turbofish, so a rule that does not fit
+    // the type (`length` on an integer) is reported there, with the rule's own message.
     let mut checks = Vec::new();
     if r.email {
-        checks.push(quote_spanned!(ty.span()=> #nets::check_email(__v)?;));
+        checks.push(quote!(#nets::check_email::<#ty>(__v)?;));
     }
     if r.url {
-        checks.push(quote_spanned!(ty.span()=> #nets::check_url(__v)?;));
+        checks.push(quote!(#nets::check_url::<#ty>(__v)?;));
     }
     if let Some((min, max, equal)) = r.length {
         let (min, max, equal) = (opt(min), opt(max), opt(equal));
-        checks.push(quote_spanned!(ty.span()=> #nets::check_length(__v, #min, #max, #equal)?;));
+        checks.push(quote!(#nets::check_length::<#ty>(__v, #min, #max, #equal)?;));
     }
     if let Some(range) = &r.range {
+        // Bounds are literals converted by `InRange`, located at the type: a non-number
+        // type gets one error there, not one per bound plus failed `as` casts.
+        let nets_at = private_at(ty.span());
         let b = |b: &Option<super::parse::Bound>| match b {
             Some(b) => {
                 let e = &b.expr;
-                quote!(::core::option::Option::Some(#e as _))
+                let convert = if b.is_float {
+                    quote_spanned!(ty.span()=> <#ty as #nets_at::InRange>::from_float(#e as f64))
+                } else {
+                    quote_spanned!(ty.span()=> <#ty as #nets_at::InRange>::from_int(#e as i128))
+                };
+                quote!(::core::option::Option::Some(#convert))
             }
             None => quote!(::core::option::Option::None),
         };
         let (min, max, emin, emax) = (b(&range.min), b(&range.max), b(&range.exclusive_min), b(&range.exclusive_max));
-        checks.push(quote_spanned!(ty.span()=> #nets::check_range(__v, #min, #max, #emin, #emax)?;));
+        checks.push(quote!(#nets::check_range::<#ty>(__v, #min, #max, #emin, #emax)?;));
     }
     if let Some(pattern) = &r.regex {
         let regex = format_ident!("__NETS_REGEX_{}", idx);
-        checks.push(quote!(#nets::check_regex(__v, &#regex, #pattern)?;));
+        checks.push(quote!(#nets::check_regex::<#ty>(__v, &#regex, #pattern)?;));
     }
+    // Located at the function's path: a validator with the wrong signature is reported
+    // there, call and argument alike.
     for (path, use_ctx) in &r.custom {
+        let span = at(path.span());
+        let nets_at = private_at(span);
         checks.push(if *use_ctx {
-            quote_spanned!(path.span()=> #nets::check_custom_ctx(__v, __ctx, #path)?;)
+            quote_spanned!(span=> #nets_at::check_custom_ctx(__v, __ctx, #path)?;)
         } else {
-            quote_spanned!(path.span()=> #nets::check_custom(__v, #path)?;)
+            quote_spanned!(span=> #nets_at::check_custom(__v, #path)?;)
         });
     }
     if !p.filetypes.is_empty() {
@@ -113,7 +129,7 @@ fn check_closure(p: &Param, idx: usize) -> TokenStream {
         checks.push(quote!(#nets::check_filetypes(__v, &[#(#types),*])?;));
     }
     quote! {
-        |__v: &#ty, __ctx: &#nets::Ctx| -> ::core::result::Result<(), #nets::RuleError> {
+        |__v: &#value_ty, __ctx: &#nets::Ctx| -> ::core::result::Result<(), #nets::RuleError> {
             let _ = __ctx;
             #(#checks)*
             ::core::result::Result::Ok(())
@@ -137,20 +153,30 @@ pub(crate) fn handler(h: &Handler, function: &syn::ItemFn) -> TokenStream {
     let description = opt_str(&h.description);
     let deprecated = h.deprecated;
 
-    let model = match &h.model {
-        Some(model) => {
+    // The model type, named through the `ModelType` projection located at `model = T`:
+    // a `T` without `NetsModel` is reported once, there (see `__private`).
+    // It is located with `at` rather than spanned like the parameter types because the
+    // load statement mentions locals; every use must carry the very same span for the
+    // compiler to merge the errors.
+    let model_ty = h.model.as_ref().map(|model| {
+        let span = at(model.span());
+        let nets_at = private_at(span);
+        quote_spanned!(span=> <#model as #nets_at::ModelType>::Type)
+    });
+    let model = match (&h.model, &model_ty) {
+        (Some(model), Some(model_ty)) => {
             let type_name = quote!(#model).to_string().replace(' ', "");
             let index = match &h.index_field {
                 Some(f) => quote!(#f),
-                None => quote!(<#model as #nets::NetsModel>::INDEX_FIELD),
+                None => quote!(<#model_ty as #nets::NetsModel>::INDEX_FIELD),
             };
             quote!(::core::option::Option::Some(#nets::ModelSpec {
                 type_name: #type_name,
-                table: <#model as #nets::NetsModel>::TABLE,
+                table: <#model_ty as #nets::NetsModel>::TABLE,
                 index_field: #index,
             }))
         }
-        None => quote!(::core::option::Option::None),
+        _ => quote!(::core::option::Option::None),
     };
 
     // Parameter specs, helper statics and extraction statements.
@@ -160,6 +186,19 @@ pub(crate) fn handler(h: &Handler, function: &syn::ItemFn) -> TokenStream {
     let mut bindings = Vec::new();
     for (idx, p) in h.params.iter().enumerate() {
         let ty = &p.ty;
+        let nets_at = private_at(ty.span());
+        // Request parameter types are named through the `ParamType` projection spanned
+        // over the argument's type (first to last token): a type without `FromParam` is
+        // reported once, there.
+        let value_ty = match p.kind {
+            ParamKind::Body => quote!(#ty),
+            _ => {
+                let last = ty.to_token_stream().into_iter().last().map_or_else(|| ty.span(), |t| t.span());
+                let open = quote_spanned!(ty.span()=> <#ty as #nets_at::ParamType);
+                let close = quote_spanned!(last=> >::Type);
+                quote!(#open #close)
+            }
+        };
         let pname = &p.name;
         let var = format_ident!("__p{}", idx);
         bindings.push(var.clone());
@@ -182,14 +221,20 @@ pub(crate) fn handler(h: &Handler, function: &syn::ItemFn) -> TokenStream {
                 });
             });
         }
+        // The default expression is written once, in its own function, so a mistake in it
+        // is reported once; extraction and the OpenAPI document both call that function.
+        let default_value_fn = format_ident!("__nets_default_value_{}", idx);
         let default_fn = match &p.kind {
             ParamKind::Default(expr) => {
                 let f = format_ident!("__nets_default_{}", idx);
                 helpers.push(quote! {
+                    fn #default_value_fn() -> #ty {
+                        #expr
+                    }
                     fn #f() -> ::core::option::Option<#nets::serde_json::Value> {
                         #[allow(unused_imports)]
                         use #nets::probe::{NoJson as _, ViaSerialize as _};
-                        let __v: #ty = #expr;
+                        let __v = #default_value_fn();
                         (&&#nets::probe::Value(&__v)).nets_json()
                     }
                 });
@@ -209,7 +254,10 @@ pub(crate) fn handler(h: &Handler, function: &syn::ItemFn) -> TokenStream {
                 });
                 (quote!(#nets::body_param_schema), quote!(::core::option::Option::Some(#f)))
             }
-            _ => (quote_spanned!(ty.span()=> <#ty as #nets::FromParam>::schema), quote!(::core::option::Option::None)),
+            _ => (
+                quote_spanned!(ty.span()=> <#value_ty as #nets_at::FromParam>::schema),
+                quote!(::core::option::Option::None),
+            ),
         };
         specs.push(quote! {
             #nets::ParamSpec {
@@ -225,14 +273,14 @@ pub(crate) fn handler(h: &Handler, function: &syn::ItemFn) -> TokenStream {
                 description: #param_description,
             }
         });
-        let check = check_closure(p, idx);
+        let check = check_closure(p, idx, &value_ty);
         extract.push(match &p.kind {
-            ParamKind::Required => quote_spanned!(ty.span()=> let #var = __input.required::<#ty>(#idx, #check);),
-            ParamKind::Optional => quote_spanned!(ty.span()=> let #var = __input.optional::<#ty>(#idx, #check);),
-            ParamKind::Default(expr) => {
-                quote_spanned!(ty.span()=> let #var = __input.defaulted::<#ty>(#idx, || -> #ty { #expr }, #check);)
+            ParamKind::Required => quote!(let #var = __input.required::<#value_ty>(#idx, #check);),
+            ParamKind::Optional => quote!(let #var = __input.optional::<#value_ty>(#idx, #check);),
+            ParamKind::Default(_) => {
+                quote!(let #var = __input.defaulted::<#value_ty>(#idx, #default_value_fn, #check);)
             }
-            ParamKind::Body => quote_spanned!(ty.span()=> let #var = __input.body::<#ty>(#idx);),
+            ParamKind::Body => quote!(let #var = #nets::body::<#ty>(&mut __input, #idx);),
         });
     }
     for unbound in &h.unbound_path_params {
@@ -253,9 +301,11 @@ pub(crate) fn handler(h: &Handler, function: &syn::ItemFn) -> TokenStream {
     }
     let param_count = specs.len();
 
-    let load_model = h.model.as_ref().map(|model| {
-        quote_spanned! {model.span()=>
-            let __model = match __input.model::<#model>().await {
+    // Located at `model = T` like every other use of the model type, so the compiler
+    // reports a non-model once, there (it merges identical errors at one location).
+    let load_model = h.model.as_ref().zip(model_ty.as_ref()).map(|(model, model_ty)| {
+        quote_spanned! {at(model.span())=>
+            let __model = match __input.model::<#model_ty>().await {
                 ::core::result::Result::Ok(__m) => __m,
                 ::core::result::Result::Err(__r) => return __r,
             };
@@ -277,41 +327,57 @@ pub(crate) fn handler(h: &Handler, function: &syn::ItemFn) -> TokenStream {
     let takes_ctx = h.args.iter().any(|a| matches!(a, Arg::Ctx));
     let ctx_binding = if takes_ctx { quote!(let __ctx = __input.into_ctx();) } else { quote!(drop(__input);) };
 
-    let (data_schema, respond, ret_checks) = match &h.ret {
-        ReturnKind::Envelope { data, error } => {
-            let error_check = error.as_ref().map(|e| quote_spanned!(e.span()=> #nets::assert_error::<#e>();));
-            (
-                quote! {
+    // The return value becomes a response through one bounded call per requirement,
+    // which names the part of the return type it checks in its turbofish: `E:
+    // Into<ApiError>` at `E`, `T: Serialize` at `T`, `IntoResponse` at the whole type.
+    // Types mentioning `impl Trait` cannot be named; there the call is inferred and
+    // located at the type instead (see `at`).
+    let no_schema = quote! {
+        fn __nets_data_schema(_: &mut #nets::SchemaSink) -> ::core::option::Option<#nets::RefOr<#nets::Schema>> {
+            ::core::option::Option::None
+        }
+    };
+    let (data_schema, respond) = match &h.ret {
+        ReturnKind::Envelope { result, data, error } => {
+            let to_api_result = match error {
+                Some(e) if !signature::contains_impl_trait(e) => {
+                    quote!(let __ret = #nets::into_api_result::<_, #e>(__ret);)
+                }
+                // `ApiResult<T>` already is `Result<T, ApiError>`.
+                None if signature::is_named(result, "ApiResult") => quote!(),
+                _ => {
+                    let span = error.as_ref().map_or_else(|| result.span(), |e| e.span());
+                    let (span, nets_at) = (at(span), private_at(at(span)));
+                    quote_spanned!(span=> let __ret = #nets_at::into_api_result(__ret);)
+                }
+            };
+            let (data_schema, envelope) = if signature::contains_impl_trait(data) {
+                let (span, nets_at) = (at(data.span()), private_at(at(data.span())));
+                (no_schema, quote_spanned!(span=> #nets_at::envelope(__ret)))
+            } else {
+                let data_schema = quote! {
                     fn __nets_data_schema(__sink: &mut #nets::SchemaSink) -> ::core::option::Option<#nets::RefOr<#nets::Schema>> {
                         #[allow(unused_imports)]
                         use #nets::probe::{NoSchema as _, ViaToSchema as _};
                         (&&#nets::probe::Probe::<#data>::new()).nets_schema(__sink)
                     }
-                },
-                quote!(#nets::envelope(__ret)),
-                quote_spanned! {data.span()=>
-                    #error_check
-                    #nets::assert_data::<#data>();
-                },
-            )
+                };
+                (data_schema, quote!(#nets::envelope::<#data>(__ret)))
+            };
+            (data_schema, quote!(#to_api_result #envelope))
         }
-        ReturnKind::Response(ty) => (
-            quote! {
-                fn __nets_data_schema(_: &mut #nets::SchemaSink) -> ::core::option::Option<#nets::RefOr<#nets::Schema>> {
-                    ::core::option::Option::None
-                }
-            },
-            quote!(#nets::into_response(__ret)),
-            quote_spanned!(ty.span()=> #nets::assert_response::<#ty>();),
-        ),
+        ReturnKind::Response(ty) if signature::contains_impl_trait(ty) => {
+            let (span, nets_at) = (at(ty.span()), private_at(at(ty.span())));
+            (no_schema, quote_spanned!(span=> #nets_at::into_response(__ret)))
+        }
+        ReturnKind::Response(ty) => (no_schema, quote!(#nets::into_response::<#ty>(__ret))),
     };
 
-    let model_check = h.model.as_ref().map(|m| quote_spanned!(m.span()=> #nets::assert_model::<#m>();));
-    let body_checks = h.params.iter().filter(|p| matches!(p.kind, ParamKind::Body)).map(|p| {
-        let ty = &p.ty;
-        quote_spanned!(ty.span()=> #nets::assert_body::<#ty>();)
-    });
-    let call = quote_spanned!(h.fn_span=> #nets::assert_send(#fn_ident(#(#call_args),*)).await);
+    // Located at the function's name: a handler whose future is not `Send` is reported there.
+    let call = {
+        let nets_at = private_at(h.fn_span);
+        quote_spanned!(h.fn_span=> #nets_at::assert_send(#fn_ident(#(#call_args),*)).await)
+    };
     let unpack = if bindings.is_empty() {
         quote!()
     } else {
@@ -328,13 +394,6 @@ pub(crate) fn handler(h: &Handler, function: &syn::ItemFn) -> TokenStream {
         #[doc(hidden)]
         #[allow(non_upper_case_globals, non_snake_case, clippy::all, clippy::pedantic, unused_qualifications)]
         const _: () = {
-            #[allow(dead_code)]
-            fn __nets_checks() {
-                #model_check
-                #(#body_checks)*
-                #ret_checks
-            }
-
             #(#helpers)*
             #data_schema
 

@@ -23,7 +23,9 @@ pub(crate) fn entry(attr: TokenStream, item: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
     let args = parse::handler_args(attr, &mut errors);
     let params = parse::param_attrs(&mut function, &mut errors);
-    let handler = args.and_then(|args| validate::handler(args, params, &function, &mut errors));
+    // Attribute arguments that did not parse are already reported; the signature is still
+    // checked (against no keys) so its own mistakes show up in the same build.
+    let handler = validate::handler(args.unwrap_or_default(), params, &function, &mut errors);
     match handler {
         Some(handler) if errors.is_empty() => expand::handler(&handler, &function),
         _ => {

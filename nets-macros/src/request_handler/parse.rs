@@ -31,7 +31,7 @@ fn word(expr: &Expr) -> darling::Result<Word> {
             Ok(Word { text: ident, span: p.span() })
         }
         Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) => Ok(Word { text: s.value(), span: s.span() }),
-        other => Err(darling::Error::custom("expected a name or a string literal").with_span(other)),
+        other => Err(darling::Error::custom("expected a name (`GET`) or a string (`\"get\"`)").with_span(other)),
     }
 }
 
@@ -60,11 +60,27 @@ impl FromMeta for AnyExpr {
     }
 }
 
+/// A value with the span of the key it was written under (`length` in
+/// `length(min = 1)`), so errors about the option point at its name even when its
+/// value is empty (`length()`).
+#[derive(Debug, Clone)]
+pub(crate) struct Keyed<T> {
+    pub value: T,
+    pub key: Span,
+}
+
+impl<T: FromMeta> FromMeta for Keyed<T> {
+    fn from_meta(item: &syn::Meta) -> darling::Result<Self> {
+        Ok(Keyed { value: T::from_meta(item)?, key: item.path().span() })
+    }
+}
+
 /// A numeric bound such as `5`, `-3` or `2.5`: the tokens for the check, the value for the docs.
 #[derive(Debug, Clone)]
 pub(crate) struct Bound {
     pub expr: Expr,
     pub value: f64,
+    pub is_float: bool,
 }
 
 impl FromMeta for Bound {
@@ -73,19 +89,19 @@ impl FromMeta for Bound {
             Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => (true, &*u.expr),
             other => (false, other),
         };
-        let magnitude = match lit {
-            Expr::Lit(ExprLit { lit: Lit::Int(i), .. }) => i.base10_parse::<f64>().ok(),
-            Expr::Lit(ExprLit { lit: Lit::Float(f), .. }) => f.base10_parse::<f64>().ok(),
-            _ => None,
+        let (magnitude, is_float) = match lit {
+            Expr::Lit(ExprLit { lit: Lit::Int(i), .. }) => (i.base10_parse::<f64>().ok(), false),
+            Expr::Lit(ExprLit { lit: Lit::Float(f), .. }) => (f.base10_parse::<f64>().ok(), true),
+            _ => (None, false),
         };
         match magnitude {
-            Some(m) => Ok(Bound { expr: expr.clone(), value: if negative { -m } else { m } }),
+            Some(m) => Ok(Bound { expr: expr.clone(), value: if negative { -m } else { m }, is_float }),
             None => Err(darling::Error::custom("expected a number literal").with_span(expr)),
         }
     }
 }
 
-#[derive(Debug, FromMeta)]
+#[derive(Debug, Default, FromMeta)]
 pub(crate) struct HandlerArgs {
     pub path: Option<LitStr>,
     pub url: Option<LitStr>,
@@ -128,8 +144,8 @@ pub(crate) struct CustomArgs {
 pub(crate) struct ValidateArgs {
     pub email: Flag,
     pub url: Flag,
-    pub length: Option<darling::util::SpannedValue<LengthArgs>>,
-    pub range: Option<darling::util::SpannedValue<RangeArgs>>,
+    pub length: Option<Keyed<LengthArgs>>,
+    pub range: Option<Keyed<RangeArgs>>,
     pub regex: Option<LitStr>,
     #[darling(multiple)]
     pub custom: Vec<CustomArgs>,
@@ -137,7 +153,7 @@ pub(crate) struct ValidateArgs {
 
 #[derive(Debug, Default, FromMeta)]
 pub(crate) struct ParamArgs {
-    pub default: Option<AnyExpr>,
+    pub default: Option<Keyed<AnyExpr>>,
     pub rename: Option<LitStr>,
     pub validate: Option<ValidateArgs>,
     pub filetypes: Option<WordList>,
@@ -184,7 +200,10 @@ pub(crate) fn param_attrs(function: &mut syn::ItemFn, errors: &mut Errors) -> Ve
             }
             let parsed = match &attr.meta {
                 syn::Meta::List(_) => ParamArgs::from_meta(&attr.meta),
-                _ => Err(darling::Error::custom("expected #[param(..)] with options").with_span(&attr)),
+                _ => Err(darling::Error::custom(
+                    "`#[param]` needs options, e.g. `#[param(default = 1)]`; remove it if there are none",
+                )
+                .with_span(&attr)),
             };
             match parsed {
                 Ok(args) => found = Some((args, attr.span())),

@@ -10,7 +10,14 @@ use crate::errors::Errors;
 
 /// A validated template: its `{name}` parameters in order.
 pub(crate) struct PathTemplate {
-    pub params: Vec<String>,
+    pub params: Vec<PathParam>,
+}
+
+/// One `{name}` of a template, with its byte range in the literal's value (braces included).
+pub(crate) struct PathParam {
+    pub name: String,
+    pub start: usize,
+    pub end: usize,
 }
 
 const ALLOWED: &str = "letters, digits, '-', '_', '.', '~', '/' and {name} segments";
@@ -34,7 +41,17 @@ fn caret(value: &str, at: usize) -> String {
     format!("\n  \"{value}\"\n   {}^", " ".repeat(column))
 }
 
-fn report(errors: &mut Errors, lit: &LitStr, value: &str, start: usize, end: usize, message: &str, help: &str) {
+/// Records an error about bytes `start..end` of the literal's value: a caret under them
+/// in the message, and the narrowest span the compiler allows.
+pub(crate) fn report(
+    errors: &mut Errors,
+    lit: &LitStr,
+    value: &str,
+    start: usize,
+    end: usize,
+    message: &str,
+    help: &str,
+) {
     let mut text = format!("{message}{}", caret(value, start));
     if !help.is_empty() {
         text.push_str(&format!("\n  help: {help}"));
@@ -44,7 +61,7 @@ fn report(errors: &mut Errors, lit: &LitStr, value: &str, start: usize, end: usi
 
 pub(crate) fn validate(lit: &LitStr, errors: &mut Errors) -> PathTemplate {
     let value = lit.value();
-    let mut params: Vec<String> = Vec::new();
+    let mut params: Vec<PathParam> = Vec::new();
     let bytes = value.as_bytes();
     let mut i = 0;
     let mut segment_start = 0;
@@ -64,20 +81,31 @@ pub(crate) fn validate(lit: &LitStr, errors: &mut Errors) -> PathTemplate {
                     break;
                 };
                 let name = &value[i + 1..close];
-                let segment_end = close + 1 == value.len() || bytes[close + 1] == b'/';
+                // Text sharing the segment makes it not a whole segment, unless that text is
+                // only characters reported as invalid anyway (`{id}?`): one mistake, one error.
+                let segment_end = value[close + 1..].find('/').map_or(value.len(), |p| close + 1 + p);
+                let shares_segment = value[segment_start..i]
+                    .chars()
+                    .chain(value[close + 1..segment_end].chars())
+                    .any(|c| is_plain(c) || c == '{' || c == '}');
                 if name.is_empty() {
                     report(errors, lit, &value, i, close + 1, "empty path parameter '{}'", "name it, e.g. {id}");
                 } else if !is_ident(name) {
+                    // The caret goes under the first character that cannot be in a name.
+                    let bad = name
+                        .char_indices()
+                        .find(|&(n, c)| !(c.is_ascii_alphabetic() || c == '_' || (n > 0 && c.is_ascii_digit())))
+                        .map_or(0, |(n, _)| n);
                     report(
                         errors,
                         lit,
                         &value,
-                        i + 1,
+                        i + 1 + bad,
                         close,
                         &format!("path parameter name '{name}' is not a Rust identifier"),
-                        "use letters, digits and '_', e.g. {invoice_id}",
+                        &format!("use letters, digits and '_', e.g. {{{}}}", identifier_like(name)),
                     );
-                } else if i != segment_start || !segment_end {
+                } else if shares_segment {
                     report(
                         errors,
                         lit,
@@ -87,7 +115,7 @@ pub(crate) fn validate(lit: &LitStr, errors: &mut Errors) -> PathTemplate {
                         &format!("path parameter {{{name}}} must be a whole segment"),
                         "write it between slashes, e.g. items/{id}/",
                     );
-                } else if params.iter().any(|p| p == name) {
+                } else if params.iter().any(|p| p.name == name) {
                     report(
                         errors,
                         lit,
@@ -98,7 +126,7 @@ pub(crate) fn validate(lit: &LitStr, errors: &mut Errors) -> PathTemplate {
                         "give each parameter its own name",
                     );
                 } else {
-                    params.push(name.to_owned());
+                    params.push(PathParam { name: name.to_owned(), start: i, end: close + 1 });
                 }
                 i = close + 1;
             }
@@ -114,7 +142,7 @@ pub(crate) fn validate(lit: &LitStr, errors: &mut Errors) -> PathTemplate {
                 );
                 i += 1;
             }
-            c if c.is_ascii_alphanumeric() || "-_.~".contains(c) => i += c.len_utf8(),
+            c if is_plain(c) => i += c.len_utf8(),
             '<' => {
                 report(
                     errors,
@@ -142,6 +170,20 @@ pub(crate) fn validate(lit: &LitStr, errors: &mut Errors) -> PathTemplate {
         }
     }
     PathTemplate { params }
+}
+
+/// `invoice-id` → `invoice_id`, `1st` → `_1st`: a name to suggest instead.
+fn identifier_like(name: &str) -> String {
+    let mut out: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    if out.starts_with(|c: char| c.is_ascii_digit()) {
+        out.insert(0, '_');
+    }
+    out
+}
+
+/// Characters a path may contain outside `{..}` and `/`.
+fn is_plain(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "-_.~".contains(c)
 }
 
 fn is_ident(name: &str) -> bool {

@@ -55,10 +55,24 @@ pub(crate) fn same_path(ty: &Type, path: &syn::Path) -> bool {
     }
 }
 
+/// Whether a type mentions `impl Trait` anywhere: such types cannot be named in
+/// generated code, so their checks rely on inference instead.
+pub(crate) fn contains_impl_trait(ty: &Type) -> bool {
+    fn scan(tokens: proc_macro2::TokenStream) -> bool {
+        tokens.into_iter().any(|t| match t {
+            proc_macro2::TokenTree::Ident(i) => i == "impl",
+            proc_macro2::TokenTree::Group(g) => scan(g.stream()),
+            _ => false,
+        })
+    }
+    scan(quote::ToTokens::to_token_stream(ty))
+}
+
 /// How the handler's return value becomes a response.
 pub(crate) enum ReturnKind {
     /// `ApiResult<T>` / `Result<T, E>` with serialisable `T`: the success envelope.
-    Envelope { data: Box<Type>, error: Option<Box<Type>> },
+    /// `result` is the whole return type (where errors about an unnamed `E` point).
+    Envelope { result: Box<Type>, data: Box<Type>, error: Option<Box<Type>> },
     /// Anything else: `IntoResponse`.
     Response(Box<Type>),
 }
@@ -78,8 +92,14 @@ pub(crate) fn return_kind(output: &ReturnType) -> ReturnKind {
     }
     let args = generic_types(&ty);
     let Some(&data) = args.first() else { return ReturnKind::Response(Box::new(ty)) };
-    let is_response = matches!(data, Type::ImplTrait(_))
-        || last_segment(data).is_some_and(|s| RESPONSE_TYPES.iter().any(|r| s.ident == r));
+    let is_response = match data {
+        // `Result<impl IntoResponse, E>` is a response; `ApiResult<impl Serialize>` is data.
+        Type::ImplTrait(t) => !t.bounds.iter().any(|b| match b {
+            syn::TypeParamBound::Trait(t) => t.path.segments.last().is_some_and(|s| s.ident == "Serialize"),
+            _ => false,
+        }),
+        _ => last_segment(data).is_some_and(|s| RESPONSE_TYPES.iter().any(|r| s.ident == r)),
+    };
     if is_response {
         return ReturnKind::Response(Box::new(ty));
     }
@@ -87,5 +107,5 @@ pub(crate) fn return_kind(output: &ReturnType) -> ReturnKind {
         Some(s) if s.ident == "ApiResult" => None,
         _ => args.get(1).map(|e| (*e).clone()),
     };
-    ReturnKind::Envelope { data: Box::new(data.clone()), error: error.map(Box::new) }
+    ReturnKind::Envelope { result: Box::new(ty.clone()), data: Box::new(data.clone()), error: error.map(Box::new) }
 }

@@ -5,7 +5,7 @@ use proc_macro2::Span;
 use syn::spanned::Spanned;
 use syn::{FnArg, Ident, Pat, Type};
 
-use super::parse::{HandlerArgs, ParamArgs, RangeArgs, WordList};
+use super::parse::{HandlerArgs, Keyed, ParamArgs, RangeArgs, WordList};
 use super::path;
 use super::signature::{self, ReturnKind};
 use crate::errors::Errors;
@@ -156,8 +156,11 @@ pub(crate) fn handler(
     if sig.asyncness.is_none() {
         errors.at(sig.fn_token.span, "#[request_handler] functions must be `async fn`");
     }
-    if !sig.generics.params.is_empty() {
-        errors.at(sig.generics.span(), "#[request_handler] functions cannot be generic");
+    if let Some(generic) = sig.generics.params.first() {
+        errors.at(
+            generic.span(),
+            "#[request_handler] functions cannot be generic: the route would not know which type to use\n  help: use concrete types",
+        );
     }
 
     // path / url
@@ -174,7 +177,8 @@ pub(crate) fn handler(
     };
     let template = path_lit.map(|lit| path::validate(lit, errors));
     let path = path_lit.map(|l| l.value()).unwrap_or_else(|| sig.ident.to_string());
-    let path_params = template.map(|t| t.params).unwrap_or_default();
+    let path_template = template.map(|t| t.params).unwrap_or_default();
+    let path_params: Vec<String> = path_template.iter().map(|p| p.name.clone()).collect();
 
     let name = args.name.as_ref().map(|n| n.value()).unwrap_or_else(|| sig.ident.to_string());
     if name.trim().is_empty()
@@ -222,7 +226,10 @@ pub(crate) fn handler(
     for (input, attr) in sig.inputs.iter().zip(param_attrs) {
         let arg = match input {
             FnArg::Receiver(r) => {
-                errors.at(r.span(), "#[request_handler] functions cannot take `self`");
+                errors.at(
+                    r.self_token.span,
+                    "#[request_handler] functions cannot take `self`\n  help: make it a free function outside the `impl` block",
+                );
                 continue;
             }
             FnArg::Typed(arg) => arg,
@@ -235,6 +242,13 @@ pub(crate) fn handler(
             }
         };
         let ty = &*arg.ty;
+        if signature::contains_impl_trait(ty) {
+            errors.at(
+                ty.span(),
+                "handler arguments cannot be `impl Trait`: nets must know the type to read it\n  help: use a concrete type",
+            );
+            continue;
+        }
         let is_model = args.model.as_ref().is_some_and(|m| signature::same_path(ty, m));
         if signature::is_named(ty, "Ctx") || is_model {
             if let Some((_, span)) = &attr {
@@ -266,15 +280,24 @@ pub(crate) fn handler(
 
     // every {name} needs an argument, except the model's index field
     let mut unbound = Vec::new();
-    for name in &path_params {
-        if params.iter().any(|p| &p.name == name) {
+    for p in &path_template {
+        let name = &p.name;
+        if params.iter().any(|param| &param.name == name) {
             continue;
         }
         let is_index = args.model.is_some() && args.index_field.as_ref().is_none_or(|f| f.value() == *name);
         if is_index {
             unbound.push(name.clone());
         } else if let Some(lit) = path_lit {
-            errors.at(lit.span(), format!("path parameter {{{name}}} has no matching argument\n  help: add an argument `{name}: <type>` to the function"));
+            path::report(
+                errors,
+                lit,
+                &lit.value(),
+                p.start,
+                p.end,
+                &format!("path parameter {{{name}}} has no matching argument"),
+                &format!("add an argument `{name}: <type>`, or rename one with #[param(rename = \"{name}\")]"),
+            );
         }
     }
 
@@ -307,10 +330,7 @@ fn param(
     path_params: &[String],
     errors: &mut Errors,
 ) -> Option<Param> {
-    let (options, attr_span) = match attr {
-        Some((o, s)) => (o, Some(s)),
-        None => (ParamArgs::default(), None),
-    };
+    let options = attr.map(|(o, _)| o).unwrap_or_default();
     let name = match &options.rename {
         Some(r) if r.value().trim().is_empty() => {
             errors.at(r.span(), "`rename` cannot be empty");
@@ -339,20 +359,30 @@ fn param(
     } else {
         match (&options.default, optional_inner) {
             (Some(d), Some(_)) => {
-                errors
-                    .at(d.0.span(), "an `Option<..>` parameter is already optional: remove `default` or the `Option`");
+                errors.at(d.key, "an `Option<..>` parameter is already optional: remove `default` or the `Option`");
                 ParamKind::Optional
             }
-            (Some(d), None) => ParamKind::Default(d.0.clone()),
+            (Some(d), None) => ParamKind::Default(d.value.0.clone()),
             (None, Some(_)) => ParamKind::Optional,
             (None, None) => ParamKind::Required,
         }
     };
-    if location == ParamLocation::Path && !matches!(kind, ParamKind::Required) {
-        errors.at(
-            attr_span.unwrap_or_else(|| ty.span()),
-            format!("path parameter `{name}` is always present: it cannot be optional or have a default"),
-        );
+    if location == ParamLocation::Path {
+        match (&kind, &options.default) {
+            (ParamKind::Default(_), Some(d)) => errors.at(
+                d.key,
+                format!(
+                    "path parameter `{name}` is always present: it cannot have a default\n  help: remove `default`"
+                ),
+            ),
+            (ParamKind::Optional, _) => errors.at(
+                ty.span(),
+                format!(
+                    "path parameter `{name}` is always present: it cannot be optional\n  help: remove the `Option`"
+                ),
+            ),
+            _ => {}
+        }
     }
     let inner = optional_inner.unwrap_or(ty).clone();
 
@@ -360,27 +390,30 @@ fn param(
     if let Some(v) = options.validate {
         rules.email = v.email.is_present();
         rules.url = v.url.is_present();
-        if let Some(l) = v.length {
+        if let Some(Keyed { value: l, key }) = v.length {
             if l.min.is_none() && l.max.is_none() && l.equal.is_none() {
-                errors.at(l.span(), "`length` needs `min`, `max` or `equal`");
+                errors.at(key, "`length` needs `min`, `max` or `equal`, e.g. `length(min = 1, max = 80)`");
             }
             if let (Some(lo), Some(hi)) = (l.min, l.max)
                 && lo > hi
             {
-                errors.at(l.span(), format!("`length` min ({lo}) is greater than max ({hi})"));
+                errors.at(key, format!("`length` min ({lo}) is greater than max ({hi}): no value can pass"));
             }
             rules.length = Some((l.min, l.max, l.equal));
         }
-        if let Some(r) = v.range {
+        if let Some(Keyed { value: r, key }) = v.range {
             if r.min.is_none() && r.max.is_none() && r.exclusive_min.is_none() && r.exclusive_max.is_none() {
-                errors.at(r.span(), "`range` needs `min`, `max`, `exclusive_min` or `exclusive_max`");
+                errors.at(key, "`range` needs `min`, `max`, `exclusive_min` or `exclusive_max`, e.g. `range(min = 0)`");
             }
             if let (Some(lo), Some(hi)) = (&r.min, &r.max)
                 && lo.value > hi.value
             {
-                errors.at(r.span(), format!("`range` min ({}) is greater than max ({})", lo.value, hi.value));
+                errors.at(
+                    key,
+                    format!("`range` min ({}) is greater than max ({}): no value can pass", lo.value, hi.value),
+                );
             }
-            rules.range = Some(r.into_inner());
+            rules.range = Some(r);
         }
         if let Some(pattern) = v.regex {
             if let Err(e) = regex::Regex::new(&pattern.value()) {
@@ -393,7 +426,10 @@ fn param(
     let filetypes: Vec<String> =
         options.filetypes.map(|l| l.words.into_iter().map(|w| w.text).collect()).unwrap_or_default();
     if !filetypes.is_empty() && !signature::is_named(&inner, "UploadedFile") {
-        errors.at(inner.span(), "`filetypes` applies to `UploadedFile` parameters");
+        errors.at(
+            inner.span(),
+            "`filetypes` applies to `UploadedFile` parameters\n  help: take the argument as `UploadedFile` (or `Option<UploadedFile>`), or remove `filetypes`",
+        );
     }
     let description = options.description.map(|d| d.value());
     Some(Param { name, ty: inner, kind, location, rules, filetypes, description })
