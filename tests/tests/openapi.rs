@@ -1,0 +1,540 @@
+//! The OpenAPI document: built from a fixed set of handlers (`NETS_CORE_OPENAPI_MODULES`
+//! limits it to `openapi::api`), compared with a golden copy, checked operation by
+//! operation, validated against the official OpenAPI 3.1 JSON Schema, and served over
+//! HTTP at `/openapi.json` and `/docs/`.
+//!
+//! After an intended change to the document, regenerate the golden copy with
+//! `NETS_UPDATE_GOLDEN=1 cargo test -p nets-tests --test openapi` and review its diff.
+
+use std::path::PathBuf;
+
+use nets_runtime::{Settings, build_openapi, build_urlpatterns};
+use nets_tests::{TestServer, app, settings};
+use serde_json::{Value, json};
+
+mod api {
+    use chrono::{DateTime, NaiveDate, Utc};
+    use nets_runtime::prelude::*;
+    use serde::{Deserialize, Serialize};
+    use serde_json::{Value, json};
+    use uuid::Uuid;
+    use validator::Validate;
+
+    /// Lists invoices.
+    ///
+    /// Filters combine with AND.
+    #[request_handler(path = "invoices/", method = GET, public, tags = ["billing"], summary = "List invoices")]
+    #[allow(clippy::too_many_arguments)]
+    pub async fn list_invoices(
+        #[param(validate(length(min = 1, max = 40)), description = "Text to search for")] q: String,
+        #[param(validate(range(min = 1, max = 100)))] per_page: Option<i64>,
+        #[param(default = 1)] page: u32,
+        #[param(default = false)] archived: bool,
+        status: Option<Vec<String>>,
+        since: Option<NaiveDate>,
+        updated_after: Option<DateTime<Utc>>,
+        #[param(validate(regex = "^[A-Z]{3}$"))] currency: Option<String>,
+        customer: Option<Uuid>,
+        contact: Option<Email>,
+        #[param(validate(range(exclusive_min = 0.0, max = 1000000.0)))] min_total: Option<f64>,
+        filter: Option<serde_json::Map<String, Value>>,
+    ) -> ApiResult<Value> {
+        let _ =
+            (per_page, page, archived, status, since, updated_after, currency, customer, contact, min_total, filter);
+        Ok(json!([q]))
+    }
+
+    /// Creates an invoice.
+    #[request_handler(path = "invoices/", method = POST, tags = ["billing"], can_do = "billing.create", perm_required)]
+    pub async fn create_invoice(
+        #[param(validate(length(min = 1, max = 80)))] title: String,
+        #[param(validate(range(min = 0)))] amount: i64,
+        #[param(validate(email))] notify: Option<String>,
+        #[param(default = Vec::new())] lines: Vec<i32>,
+    ) -> ApiResult<Value> {
+        Ok(json!({"title": title, "amount": amount, "notify": notify, "lines": lines}))
+    }
+
+    /// An invoice.
+    #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+    pub struct Invoice {
+        pub id: i64,
+        pub owner: i64,
+        pub title: String,
+    }
+
+    impl NetsModel for Invoice {
+        const TABLE: &'static str = "invoices";
+
+        fn owner_id(&self) -> Option<i64> {
+            Some(self.owner)
+        }
+
+        async fn find_by_index(_ctx: &Ctx, _field: &str, value: &str) -> Result<Option<Self>, ApiError> {
+            Ok((value == "1").then(|| Invoice { id: 1, owner: 1, title: "first".into() }))
+        }
+    }
+
+    #[request_handler(path = "invoices/{id}/", method = GET, model = Invoice, tags = ["billing"])]
+    pub async fn show_invoice(invoice: Invoice) -> ApiResult<Invoice> {
+        Ok(invoice)
+    }
+
+    #[request_handler(path = "invoices/{id}/pdf/", method = POST, model = Invoice, tags = ["billing"])]
+    pub async fn attach_pdf(
+        invoice: Invoice,
+        #[param(filetypes = ["application/pdf"])] pdf: UploadedFile,
+        #[param(validate(email))] notify: Option<String>,
+    ) -> ApiResult<Value> {
+        Ok(json!({"invoice": invoice.id, "size": pdf.len(), "notify": notify}))
+    }
+
+    /// A new note.
+    #[derive(Debug, Deserialize, Serialize, Validate, utoipa::ToSchema)]
+    pub struct NewNote {
+        #[validate(length(min = 1, max = 200))]
+        pub text: String,
+        #[serde(default)]
+        pub pinned: bool,
+    }
+
+    /// A stored note.
+    #[derive(Debug, Serialize, utoipa::ToSchema)]
+    pub struct Note {
+        pub id: i64,
+        pub text: String,
+        pub pinned: bool,
+    }
+
+    #[request_handler(path = "notes/", method = POST, public)]
+    pub async fn create_note(#[param(body)] note: NewNote) -> ApiResult<Note> {
+        Ok(Note { id: 1, text: note.text, pinned: note.pinned })
+    }
+
+    #[request_handler(path = "legacy/", name = "legacy-endpoint", public, deprecated)]
+    pub async fn legacy(ctx: Ctx) -> ApiResult<bool> {
+        Ok(ctx.perm())
+    }
+}
+
+/// Served by the same app but outside `NETS_CORE_OPENAPI_MODULES`: not documented.
+mod undocumented {
+    use nets_runtime::prelude::*;
+
+    #[request_handler(path = "internal/health/", method = GET, public)]
+    pub async fn health() -> ApiResult<&'static str> {
+        Ok("ok")
+    }
+}
+
+fn doc_settings() -> Settings {
+    settings(
+        "NETS_CORE_OPENAPI_MODULES = ['openapi::api']\n\
+         NETS_CORE_OPENAPI_TITLE = 'Billing API'\n\
+         NETS_CORE_OPENAPI_VERSION = '2.1.0'\n\
+         NETS_CORE_OPENAPI_DESCRIPTION = 'Invoices and notes.'\n\
+         NETS_CORE_OPENAPI_TAGS = ['general']",
+    )
+}
+
+/// The document as JSON.
+fn document() -> Value {
+    serde_json::to_value(build_openapi(&doc_settings())).expect("the document serialises")
+}
+
+fn operation<'a>(doc: &'a Value, path: &str, method: &str) -> &'a Value {
+    let op = &doc["paths"][path][method];
+    assert!(op.is_object(), "no operation {method} {path}");
+    op
+}
+
+fn response_codes(op: &Value) -> Vec<&str> {
+    op["responses"].as_object().map(|r| r.keys().map(String::as_str).collect()).unwrap_or_default()
+}
+
+fn parameter<'a>(op: &'a Value, name: &str) -> &'a Value {
+    let params = op["parameters"].as_array().expect("parameters");
+    params.iter().find(|p| p["name"] == name).unwrap_or_else(|| panic!("parameter {name}"))
+}
+
+fn golden_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("golden").join("openapi.json")
+}
+
+/// JSON pointers where `a` and `b` differ (at most `limit`).
+fn differences(a: &Value, b: &Value, at: String, out: &mut Vec<String>, limit: usize) {
+    if out.len() >= limit || a == b {
+        return;
+    }
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            for k in keys {
+                let key = k.replace('~', "~0").replace('/', "~1");
+                differences(
+                    x.get(k).unwrap_or(&Value::Null),
+                    y.get(k).unwrap_or(&Value::Null),
+                    format!("{at}/{key}"),
+                    out,
+                    limit,
+                );
+            }
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                differences(p, q, format!("{at}/{i}"), out, limit);
+            }
+        }
+        _ => out.push(format!("{at}: golden {b} / built {a}")),
+    }
+}
+
+#[test]
+fn the_document_matches_the_golden_copy() {
+    let built = document();
+    let path = golden_path();
+    let mut text = serde_json::to_string_pretty(&built).expect("pretty JSON");
+    text.push('\n');
+    if std::env::var_os("NETS_UPDATE_GOLDEN").is_some_and(|v| v == "1") {
+        std::fs::write(&path, text).expect("write the golden copy");
+        return;
+    }
+    let hint = "if the change is intended, regenerate it with `NETS_UPDATE_GOLDEN=1 cargo test -p nets-tests --test openapi` and review the diff";
+    let golden_text =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}; {hint}", path.display()));
+    let golden: Value = serde_json::from_str(&golden_text).expect("the golden copy is JSON");
+    let mut diffs = Vec::new();
+    differences(&built, &golden, String::new(), &mut diffs, 20);
+    assert!(
+        diffs.is_empty(),
+        "the OpenAPI document differs from {}:\n  {}\n{hint}",
+        path.display(),
+        diffs.join("\n  ")
+    );
+    assert_eq!(text, golden_text, "same JSON, different formatting in {}; {hint}", path.display());
+}
+
+#[test]
+fn the_document_describes_the_api_and_only_the_selected_modules() {
+    let doc = document();
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert_eq!(doc["info"], json!({"title": "Billing API", "version": "2.1.0", "description": "Invoices and notes."}));
+    let paths: Vec<&str> = doc["paths"].as_object().expect("paths").keys().map(String::as_str).collect();
+    assert_eq!(
+        paths,
+        ["/invoices/", "/invoices/{id}/", "/invoices/{id}/pdf/", "/legacy/", "/notes/", "/openapi.json"],
+        "`undocumented` stays out"
+    );
+    assert_eq!(doc["tags"], json!([{"name": "billing"}, {"name": "general"}]));
+    assert_eq!(doc["components"]["securitySchemes"], json!({"bearerAuth": {"type": "http", "scheme": "bearer"}}));
+}
+
+#[test]
+fn operations_are_named_and_tagged_from_their_declaration() {
+    let doc = document();
+    let list = operation(&doc, "/invoices/", "get");
+    assert_eq!(list["operationId"], "list_invoices_get");
+    assert_eq!(list["tags"], json!(["billing"]));
+    assert_eq!(list["summary"], "List invoices");
+    assert_eq!(list["description"], "Lists invoices.\n\nFilters combine with AND.");
+    assert_eq!(list["x-nets-route-name"], "list_invoices");
+    assert_eq!(list["x-nets-view"], "openapi::api::list_invoices");
+    let create = operation(&doc, "/invoices/", "post");
+    assert_eq!(create["operationId"], "create_invoice_post");
+    assert_eq!(create["x-nets-view"], "openapi::api::create_invoice");
+    assert_eq!(create["x-nets-permissions"], json!(["billing.create"]));
+    assert_eq!(create["description"], "Creates an invoice.\n\nRequires permission: `billing.create`.");
+    // Without `tags`, NETS_CORE_OPENAPI_TAGS applies; `-` in names becomes `_` in ids.
+    let methods = ["get", "post", "put", "patch", "delete", "head", "options"];
+    for method in methods {
+        let op = operation(&doc, "/legacy/", method);
+        assert_eq!(op["operationId"], format!("legacy_endpoint_{method}"));
+        assert_eq!(op["x-nets-route-name"], "legacy-endpoint");
+        assert_eq!(op["tags"], json!(["general"]));
+        assert_eq!(op["deprecated"], true);
+    }
+    assert_eq!(doc["paths"]["/legacy/"].as_object().map(|o| o.len()), Some(methods.len()));
+}
+
+#[test]
+fn query_parameters_carry_types_requirements_defaults_and_constraints() {
+    let doc = document();
+    let list = operation(&doc, "/invoices/", "get");
+    let names: Vec<&str> =
+        list["parameters"].as_array().expect("parameters").iter().filter_map(|p| p["name"].as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "q",
+            "per_page",
+            "page",
+            "archived",
+            "status",
+            "since",
+            "updated_after",
+            "currency",
+            "customer",
+            "contact",
+            "min_total",
+            "filter"
+        ]
+    );
+    let q = parameter(list, "q");
+    assert_eq!(
+        (&q["in"], &q["required"], &q["description"]),
+        (&json!("query"), &json!(true), &json!("Text to search for"))
+    );
+    assert_eq!(q["schema"], json!({"type": "string", "minLength": 1, "maxLength": 40}));
+    let per_page = parameter(list, "per_page");
+    assert_eq!(per_page["required"], false);
+    assert_eq!((&per_page["schema"]["type"], &per_page["schema"]["format"]), (&json!("integer"), &json!("int64")));
+    assert_eq!((&per_page["schema"]["minimum"], &per_page["schema"]["maximum"]), (&json!(1), &json!(100)));
+    let page = parameter(list, "page");
+    assert_eq!(
+        (&page["required"], &page["schema"]["default"], &page["schema"]["minimum"]),
+        (&json!(false), &json!(1), &json!(0))
+    );
+    assert_eq!(parameter(list, "archived")["schema"], json!({"type": "boolean", "default": false}));
+    assert_eq!(parameter(list, "status")["schema"], json!({"type": "array", "items": {"type": "string"}}));
+    assert_eq!(parameter(list, "since")["schema"], json!({"type": "string", "format": "date"}));
+    assert_eq!(parameter(list, "updated_after")["schema"], json!({"type": "string", "format": "date-time"}));
+    assert_eq!(parameter(list, "currency")["schema"], json!({"type": "string", "pattern": "^[A-Z]{3}$"}));
+    assert_eq!(parameter(list, "customer")["schema"], json!({"type": "string", "format": "uuid"}));
+    assert_eq!(parameter(list, "contact")["schema"], json!({"type": "string", "format": "email"}));
+    assert_eq!(
+        parameter(list, "min_total")["schema"],
+        json!({"type": "number", "format": "double", "exclusiveMinimum": 0, "maximum": 1000000})
+    );
+    // An object in a query string travels JSON-encoded, and the document says so.
+    assert_eq!(parameter(list, "filter")["schema"], json!({"type": "string", "contentMediaType": "application/json"}));
+    assert!(list.get("requestBody").is_none(), "GET has no body");
+}
+
+#[test]
+fn bodies_are_documented_as_json_form_and_multipart() {
+    let doc = document();
+    let create = operation(&doc, "/invoices/", "post");
+    assert!(create.get("parameters").is_none(), "POST parameters live in the body");
+    let body = &create["requestBody"];
+    assert_eq!(body["required"], true);
+    let content = body["content"].as_object().expect("content");
+    let types: Vec<&str> = content.keys().map(String::as_str).collect();
+    assert_eq!(types, ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"]);
+    let schema = &content["application/json"]["schema"];
+    assert!(content.values().all(|media| media["schema"] == *schema), "one schema for every media type");
+    assert_eq!(schema["type"], "object");
+    assert_eq!(schema["required"], json!(["title", "amount"]));
+    assert_eq!(schema["properties"]["title"], json!({"type": "string", "minLength": 1, "maxLength": 80}));
+    assert_eq!(schema["properties"]["amount"]["minimum"], json!(0));
+    assert_eq!(schema["properties"]["notify"], json!({"type": "string", "format": "email"}));
+    assert_eq!(
+        schema["properties"]["lines"],
+        json!({"type": "array", "items": {"type": "integer", "format": "int32", "minimum": -2147483648_i64, "maximum": 2147483647}, "default": []})
+    );
+}
+
+#[test]
+fn a_file_parameter_makes_the_body_multipart_only() {
+    let doc = document();
+    let attach = operation(&doc, "/invoices/{id}/pdf/", "post");
+    let content = attach["requestBody"]["content"].as_object().expect("content");
+    assert_eq!(content.keys().collect::<Vec<_>>(), ["multipart/form-data"]);
+    let schema = &content["multipart/form-data"]["schema"];
+    assert_eq!(schema["properties"]["pdf"], json!({"type": "string", "format": "binary"}));
+    assert_eq!(schema["required"], json!(["pdf"]));
+    let id = parameter(attach, "id");
+    assert_eq!((&id["in"], &id["required"], &id["schema"]), (&json!("path"), &json!(true), &json!({"type": "string"})));
+}
+
+#[test]
+fn structured_bodies_and_data_reference_component_schemas() {
+    let doc = document();
+    let create = operation(&doc, "/notes/", "post");
+    let content = &create["requestBody"]["content"];
+    assert_eq!(content["application/json"]["schema"], json!({"$ref": "#/components/schemas/NewNote"}));
+    let data = &create["responses"]["200"]["content"]["application/json"]["schema"];
+    assert_eq!(data["properties"]["data"], json!({"$ref": "#/components/schemas/Note"}));
+    assert_eq!(data["properties"]["res"], json!({"type": "integer", "enum": [1]}));
+    assert_eq!(data["required"], json!(["res", "data"]));
+    let schemas = doc["components"]["schemas"].as_object().expect("schemas");
+    let names: Vec<&str> = schemas.keys().map(String::as_str).collect();
+    assert_eq!(names, ["Invoice", "NetsError", "NewNote", "Note"]);
+    assert_eq!(schemas["NewNote"]["required"], json!(["text"]));
+    assert_eq!(
+        operation(&doc, "/invoices/{id}/", "get")["responses"]["200"]["content"]["application/json"]["schema"]["properties"]
+            ["data"],
+        json!({"$ref": "#/components/schemas/Invoice"})
+    );
+}
+
+#[test]
+fn responses_and_security_follow_what_the_endpoint_can_answer() {
+    let doc = document();
+    // Public GET: no security, no 401.
+    let list = operation(&doc, "/invoices/", "get");
+    assert_eq!(response_codes(list), ["200", "400", "405"]);
+    assert!(list.get("security").is_none());
+    // Private POST with a permission.
+    let create = operation(&doc, "/invoices/", "post");
+    assert_eq!(response_codes(create), ["200", "400", "401", "403", "405", "413", "415"]);
+    assert_eq!(create["security"], json!([{"bearerAuth": []}]));
+    // Private with a model: 404 for missing or someone else's object.
+    let show = operation(&doc, "/invoices/{id}/", "get");
+    assert_eq!(response_codes(show), ["200", "400", "401", "404", "405"]);
+    assert_eq!(show["security"], json!([{"bearerAuth": []}]));
+    // Public POST with a body.
+    let note = operation(&doc, "/notes/", "post");
+    assert_eq!(response_codes(note), ["200", "400", "405", "413", "415"]);
+    assert!(note.get("security").is_none());
+    let error = json!({"$ref": "#/components/schemas/NetsError"});
+    for code in ["400", "401", "403", "405", "413", "415"] {
+        assert_eq!(create["responses"][code]["content"]["application/json"]["schema"], error, "{code}");
+    }
+    assert_eq!(doc["components"]["schemas"]["NetsError"]["required"], json!(["res", "message"]));
+}
+
+fn oas_validator() -> jsonschema::Validator {
+    let schema: Value =
+        serde_json::from_str(include_str!("../fixtures/openapi-3.1-schema.json")).expect("the OAS schema is JSON");
+    jsonschema::draft202012::new(&schema).expect("the OAS 3.1 schema compiles")
+}
+
+/// Every problem `validator` finds in `doc`, as `instance path: message`.
+fn problems(validator: &jsonschema::Validator, doc: &Value) -> Vec<String> {
+    validator.iter_errors(doc).map(|e| format!("{}: {e}", e.instance_path())).collect()
+}
+
+#[test]
+fn the_document_is_valid_openapi_3_1() {
+    let problems = problems(&oas_validator(), &document());
+    assert!(problems.is_empty(), "not a valid OpenAPI 3.1 document:\n{}", problems.join("\n"));
+}
+
+#[test]
+fn the_validator_rejects_broken_documents() {
+    let validator = oas_validator();
+    let good = document();
+    assert!(validator.is_valid(&good));
+
+    let mut wrong_version = good.clone();
+    wrong_version["openapi"] = json!("3.0.3");
+    let mut no_info = good.clone();
+    no_info.as_object_mut().expect("object").remove("info");
+    let mut body_parameter = good.clone();
+    body_parameter["paths"]["/invoices/"]["get"]["parameters"][0]["in"] = json!("body");
+    let mut unnamed_parameter = good.clone();
+    unnamed_parameter["paths"]["/invoices/"]["get"]["parameters"][0].as_object_mut().expect("parameter").remove("name");
+    let mut bad_status = good.clone();
+    bad_status["paths"]["/notes/"]["post"]["responses"]["2000"] = json!({"description": "nope"});
+    let mut relative_path = good.clone();
+    let item = relative_path["paths"]["/notes/"].clone();
+    relative_path["paths"]["notes/"] = item;
+    for (what, broken) in [
+        ("openapi 3.0.3", wrong_version),
+        ("no info", no_info),
+        ("in: body", body_parameter),
+        ("a parameter without a name", unnamed_parameter),
+        ("status 2000", bad_status),
+        ("path without /", relative_path),
+    ] {
+        assert!(!problems(&validator, &broken).is_empty(), "the validator accepted a document with {what}");
+    }
+}
+
+/// Every Schema Object of the document, with where it is.
+fn schema_objects(doc: &Value) -> Vec<(String, &Value)> {
+    let mut out = Vec::new();
+    for (name, schema) in doc["components"]["schemas"].as_object().into_iter().flatten() {
+        out.push((format!("components/schemas/{name}"), schema));
+    }
+    for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+        for (method, op) in item.as_object().into_iter().flatten() {
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                out.push((format!("{method} {path} parameter {}", p["name"]), &p["schema"]));
+            }
+            for (media, content) in op["requestBody"]["content"].as_object().into_iter().flatten() {
+                out.push((format!("{method} {path} body {media}"), &content["schema"]));
+            }
+            for (code, response) in op["responses"].as_object().into_iter().flatten() {
+                for (media, content) in response["content"].as_object().into_iter().flatten() {
+                    out.push((format!("{method} {path} {code} {media}"), &content["schema"]));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_schema_object_is_valid_json_schema_2020_12() {
+    let doc = document();
+    let schemas = schema_objects(&doc);
+    assert!(schemas.len() > 50, "found only {} schema objects", schemas.len());
+    for (at, schema) in schemas {
+        if let Err(e) = jsonschema::draft202012::meta::validate(schema) {
+            panic!("{at} is not a valid JSON Schema 2020-12: {e}\n{schema}");
+        }
+    }
+    // And the check can fail: an OpenAPI 3.0 style boolean exclusiveMinimum is not 2020-12.
+    assert!(jsonschema::draft202012::meta::validate(&json!({"type": "number", "exclusiveMinimum": true})).is_err());
+}
+
+async fn server(settings: Settings) -> TestServer {
+    let routes = build_urlpatterns!(crate::api, crate::undocumented).expect("routes");
+    TestServer::start(app(settings).router(routes)).await
+}
+
+#[tokio::test]
+async fn the_document_is_served_at_openapi_json() {
+    let s = server(doc_settings()).await;
+    let reply = s.send(s.get("/openapi.json")).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("content-type"), Some("application/json"));
+    assert_eq!(reply.json, document());
+    // Served, though not documented.
+    s.send(s.get("/internal/health/")).await.assert_data(json!("ok"));
+    let head = s.send(s.request(reqwest::Method::HEAD, "/openapi.json")).await;
+    assert_eq!((head.status, head.bytes.len()), (200, 0));
+    let post = s.send(s.post("/openapi.json")).await;
+    post.assert_error(405, "method not allowed");
+    assert_eq!(post.header("allow"), Some("GET, HEAD"));
+}
+
+#[tokio::test]
+async fn the_served_document_lists_itself() {
+    let s = server(doc_settings()).await;
+    let doc = s.send(s.get("/openapi.json")).await.json;
+    let own = operation(&doc, "/openapi.json", "get");
+    assert_eq!(own["operationId"], "openapi_schema_get");
+    assert_eq!(own["x-nets-route-name"], "openapi_schema");
+    assert!(own.get("security").is_none());
+}
+
+#[tokio::test]
+async fn the_api_page_is_served_at_docs() {
+    let s = server(doc_settings()).await;
+    let page = s.send(s.get("/docs/")).await;
+    assert_eq!(page.status, 200, "{}", page.text());
+    assert!(page.header("content-type").unwrap_or_default().starts_with("text/html"));
+    assert!(page.text().contains("swagger-ui"), "{}", page.text());
+    // The page loads this API's document.
+    let init = s.send(s.get("/docs/swagger-initializer.js")).await;
+    assert_eq!(init.status, 200);
+    assert!(init.text().contains("/openapi.json"), "{}", init.text());
+    // Without the slash, a redirect to it.
+    let bare = s.send(s.get("/docs")).await;
+    assert!((300..400).contains(&bare.status), "GET /docs answered {}", bare.status);
+    assert!(bare.header("location").is_some_and(|l| l.ends_with("/docs/")), "{:?}", bare.header("location"));
+}
+
+#[tokio::test]
+async fn the_api_page_can_be_turned_off() {
+    let mut off = doc_settings();
+    off.docs_enabled = false;
+    let s = server(off).await;
+    s.send(s.get("/docs/")).await.assert_error(404, "not found");
+    // The document itself stays.
+    assert_eq!(s.send(s.get("/openapi.json")).await.status, 200);
+}
