@@ -1,4 +1,5 @@
 //! Example applications of nets. The handlers live in this library so the binaries and
 //! the benchmark share them.
 
+pub mod bench_endpoints;
 pub mod quickstart;
