@@ -11,13 +11,48 @@
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
+use axum::extract::Query;
 use axum::http::Request;
+use axum::routing::get;
+use nets_runtime::prelude::*;
+use serde::{Deserialize, Serialize};
 use tower::ServiceExt;
 
 const ROUNDS: usize = 7;
 const ROUND_TIME: Duration = Duration::from_millis(700);
 const HTTP_CONNECTIONS: usize = 16;
 const QUERY: &str = "?a=42&b=hello%20world&c=true";
+
+/// What both endpoints answer inside `{"res": 1, "data": ..}`.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+pub struct Echo {
+    pub a: i64,
+    pub b: String,
+    pub c: bool,
+}
+
+/// Generated: parameters, coercion, validation, envelope by nets.
+#[request_handler(path = "bench/generated/", method = GET, public)]
+pub async fn bench_generated(a: i64, b: String, c: bool) -> ApiResult<Echo> {
+    Ok(Echo { a, b, c })
+}
+
+#[derive(Serialize)]
+struct Envelope<T> {
+    res: u8,
+    data: T,
+}
+
+/// Hand-written: axum's `Query` extractor into a struct, JSON envelope by hand.
+async fn bench_hand_written(Query(q): Query<Echo>) -> axum::Json<Envelope<Echo>> {
+    axum::Json(Envelope { res: 1, data: q })
+}
+
+/// Both endpoints in one router, behind the same nets middleware stack.
+pub fn router() -> Result<axum::Router, nets_runtime::routing::RoutingError> {
+    let routes = build_urlpatterns!(self)?.route("/bench/hand/", get(bench_hand_written));
+    Ok(App::builder(Settings::default()).build().router(routes))
+}
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
@@ -72,7 +107,7 @@ async fn over_http(base: &str, path: &str) -> f64 {
 #[tokio::main]
 async fn main() {
     let http = std::env::args().any(|a| a == "--http");
-    let router = nets_examples::bench_endpoints::router().expect("routes");
+    let router = router().expect("routes");
 
     // Same answer from both, or the comparison means nothing.
     for path in ["/bench/generated/", "/bench/hand/"] {

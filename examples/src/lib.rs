@@ -1,5 +1,4 @@
-//! Example applications of nets. The handlers live in this library so the binaries and
-//! the benchmark share them.
+//! Example applications of nets. The handlers live in this library so binaries and tests
+//! can share them.
 
-pub mod bench_endpoints;
 pub mod quickstart;

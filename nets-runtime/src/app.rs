@@ -1,6 +1,6 @@
 //! [`App`]: settings, pluggable services and application state, plus the finished
 //! router with nets' middleware (request ids, tracing, CORS, JSON 404/500, panics
-//! answered as JSON) and the built-in `/openapi.json` and `/docs` routes.
+//! answered as JSON) and the built-in `/docs` page.
 
 use std::any::Any;
 use std::net::SocketAddr;
@@ -12,7 +12,6 @@ use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -127,19 +126,12 @@ impl App {
         self.0.coerce
     }
 
-    /// The finished router: `routes` (usually `build_urlpatterns!()?`) plus
-    /// `/openapi.json`, `/docs` (feature `docs-ui`), a JSON 404 fallback and middleware.
+    /// The finished router: `routes` (usually `build_urlpatterns!()?`, which also serves
+    /// `/openapi.json` for its endpoints) plus `/docs` (feature `docs-ui`, reading
+    /// `/openapi.json`), a JSON 404 fallback and middleware.
     pub fn router(&self, routes: Router<App>) -> Router {
         let settings = self.settings();
-        let document = crate::openapi::to_json(&crate::openapi::build_openapi(settings));
-        let document = bytes::Bytes::from(document);
-        let openapi = get(move || {
-            let body = document.clone();
-            async move { ([(header::CONTENT_TYPE, "application/json")], body) }
-        })
-        .fallback(|| async { ApiError::MethodNotAllowed { allow: "GET, HEAD".into() }.into_response() });
-
-        let router = routes.route("/openapi.json", openapi).fallback(|| async { ApiError::NotFound });
+        let router = routes.fallback(|| async { ApiError::NotFound });
         #[cfg(feature = "docs-ui")]
         let router = if settings.docs_enabled {
             let ui =

@@ -20,7 +20,15 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, Secur
 use utoipa::openapi::tag::TagBuilder;
 use utoipa::openapi::{Deprecated, InfoBuilder, OpenApi, OpenApiBuilder, PathsBuilder, Ref, RefOr, Required};
 
-use crate::Settings;
+use crate::{ApiError, App, Settings};
+use std::sync::{Arc, OnceLock};
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::{MethodRouter, get};
+use bytes::Bytes;
+
 use crate::params::{ParamSchema, Rule, SchemaKind};
 use crate::routing::{Endpoint, Location, Method, ModuleFilter, select};
 
@@ -59,8 +67,30 @@ const ERROR_SCHEMA: &str = "NetsError";
 /// assert_eq!(doc.info.title, "NETS CORE API");
 /// ```
 pub fn build_openapi(settings: &Settings) -> OpenApi {
+    build_openapi_for(settings, &documented(settings, select(&[])))
+}
+
+/// The endpoints `NETS_CORE_OPENAPI_MODULES` lets through (all when it is empty).
+fn documented(settings: &Settings, endpoints: Vec<&'static Endpoint>) -> Vec<&'static Endpoint> {
     let filters: Vec<ModuleFilter> = settings.openapi_modules.iter().map(ModuleFilter::absolute).collect();
-    build_openapi_for(settings, &select(&filters))
+    endpoints.into_iter().filter(|e| filters.is_empty() || filters.iter().any(|f| f.matches(e.module_path))).collect()
+}
+
+/// `GET /openapi.json` for a router serving `endpoints`: the document describes exactly
+/// what that router serves (narrowed by `NETS_CORE_OPENAPI_MODULES`). It is built from
+/// the app's settings on first request and then served from memory.
+pub(crate) fn route(endpoints: Vec<&'static Endpoint>) -> MethodRouter<App> {
+    let cache: Arc<OnceLock<Bytes>> = Arc::new(OnceLock::new());
+    get(move |State(app): State<App>| {
+        let body = cache
+            .get_or_init(|| {
+                let selected = documented(app.settings(), endpoints.clone());
+                Bytes::from(to_json(&build_openapi_for(app.settings(), &selected)))
+            })
+            .clone();
+        async move { ([(header::CONTENT_TYPE, "application/json")], body) }
+    })
+    .fallback(|| async { ApiError::MethodNotAllowed { allow: "GET, HEAD".into() }.into_response() })
 }
 
 pub(crate) fn build_openapi_for(settings: &Settings, endpoints: &[&'static Endpoint]) -> OpenApi {

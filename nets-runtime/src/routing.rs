@@ -366,6 +366,7 @@ impl axum::handler::Handler<(), App> for EndpointHandler {
 pub fn urlpatterns(filters: &[ModuleFilter]) -> Result<Router<App>, RoutingError> {
     let endpoints = select(filters);
     check_conflicts(&endpoints)?;
+    let openapi = crate::openapi::route(endpoints.clone());
 
     // Group by path (trailing slash ignored); keep first-declared order.
     let mut groups: Vec<(String, Vec<&'static Endpoint>)> = Vec::new();
@@ -410,7 +411,7 @@ pub fn urlpatterns(filters: &[ModuleFilter]) -> Result<Router<App>, RoutingError
             router = router.route(&alternate, method_router);
         }
     }
-    Ok(router)
+    Ok(router.route("/openapi.json", openapi))
 }
 
 /// A route as listed by [`route_registry`].
@@ -462,7 +463,10 @@ pub fn route_registry() -> Vec<RouteInfo> {
 }
 
 /// Builds an axum `Router<App>` from every `#[request_handler]` in the program, or from
-/// those in the given modules. Returns `Result<Router<App>, RoutingError>`: duplicate
+/// those in the given modules, plus `GET /openapi.json` documenting exactly those
+/// endpoints (so the document cannot list a route the router does not serve; select
+/// several modules in one call, `build_urlpatterns!(crate::a, crate::b)`, rather than
+/// merging two such routers). Returns `Result<Router<App>, RoutingError>`: duplicate
 /// routes and names are reported at startup with both source locations.
 ///
 /// ```

@@ -538,3 +538,15 @@ async fn the_api_page_can_be_turned_off() {
     // The document itself stays.
     assert_eq!(s.send(s.get("/openapi.json")).await.status, 200);
 }
+
+#[tokio::test]
+async fn the_served_document_lists_exactly_the_routes_that_router_serves() {
+    // No NETS_CORE_OPENAPI_MODULES: the router built from one module documents only it,
+    // although `crate::api` is registered in this binary too.
+    let routes = build_urlpatterns!(crate::undocumented).expect("routes");
+    let s = TestServer::start(app(Settings::default()).router(routes)).await;
+    let doc = s.send(s.get("/openapi.json")).await.json;
+    let paths: Vec<&str> = doc["paths"].as_object().expect("paths").keys().map(String::as_str).collect();
+    assert_eq!(paths, ["/internal/health/", "/openapi.json"]);
+    s.send(s.get("/invoices/")).await.assert_error(404, "not found");
+}
