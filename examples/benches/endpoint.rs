@@ -5,8 +5,13 @@
 //! `cargo bench -p nets-examples --bench endpoint` (add `-- --http` to go through TCP
 //! with concurrent keep-alive clients instead of calling the router in-process).
 //!
-//! Rounds alternate between the two endpoints so that frequency scaling and noise hit
-//! both alike; the report gives the median of each and their ratio. Target: ≥ 0.95.
+//! Each round measures both endpoints back to back (in alternating order), so noise from
+//! a shared machine hits both alike; the report gives the median throughput of each and
+//! the median of the per-round ratios. Target: ≥ 0.95.
+//!
+//! `NETS_BENCH_ONLY=generated` (or `hand`) with `NETS_BENCH_REQUESTS=N` runs exactly N
+//! requests of one side and exits, for instruction counts under
+//! `valgrind --tool=callgrind`, which unlike wall time do not depend on the machine's load.
 
 use std::time::{Duration, Instant};
 
@@ -18,8 +23,8 @@ use nets_runtime::prelude::*;
 use serde::{Deserialize, Serialize};
 use tower::ServiceExt;
 
-const ROUNDS: usize = 7;
-const ROUND_TIME: Duration = Duration::from_millis(700);
+const ROUNDS: usize = 21;
+const ROUND_TIME: Duration = Duration::from_millis(250);
 const HTTP_CONNECTIONS: usize = 16;
 const QUERY: &str = "?a=42&b=hello%20world&c=true";
 
@@ -104,9 +109,25 @@ async fn over_http(base: &str, path: &str) -> f64 {
     total as f64 / start.elapsed().as_secs_f64()
 }
 
-#[tokio::main]
-async fn main() {
+async fn measure(router: &axum::Router, base: Option<&str>, path: &str) -> f64 {
+    match base {
+        Some(base) => over_http(base, path).await,
+        None => in_process(router, path).await,
+    }
+}
+
+fn main() {
     let http = std::env::args().any(|a| a == "--http");
+    // In-process mode measures on one thread: less scheduling noise, same work.
+    let runtime = if http {
+        tokio::runtime::Builder::new_multi_thread().enable_all().build()
+    } else {
+        tokio::runtime::Builder::new_current_thread().enable_all().build()
+    };
+    runtime.expect("tokio runtime").block_on(run(http));
+}
+
+async fn run(http: bool) {
     let router = router().expect("routes");
 
     // Same answer from both, or the comparison means nothing.
@@ -115,6 +136,16 @@ async fn main() {
         let res = router.clone().oneshot(req).await.expect("infallible");
         let body = axum::body::to_bytes(res.into_body(), usize::MAX).await.expect("body");
         assert_eq!(&body[..], br#"{"res":1,"data":{"a":42,"b":"hello world","c":true}}"#, "{path}");
+    }
+
+    if let (Ok(only), Ok(n)) = (std::env::var("NETS_BENCH_ONLY"), std::env::var("NETS_BENCH_REQUESTS")) {
+        let path = if only == "hand" { "/bench/hand/" } else { "/bench/generated/" };
+        let uri = format!("{path}{QUERY}");
+        for _ in 0..n.parse::<u64>().expect("NETS_BENCH_REQUESTS is a number") {
+            let res = router.clone().oneshot(Request::get(&uri).body(Body::empty()).expect("request")).await;
+            std::hint::black_box(axum::body::to_bytes(res.expect("infallible").into_body(), usize::MAX).await.ok());
+        }
+        return;
     }
 
     let base = if http {
@@ -127,24 +158,24 @@ async fn main() {
         None
     };
 
-    let (mut generated, mut hand) = (Vec::new(), Vec::new());
-    for _ in 0..ROUNDS {
-        for (path, out) in [("/bench/generated/", &mut generated), ("/bench/hand/", &mut hand)] {
-            // NETS_BENCH_ONLY=generated (or =hand) runs one side alone, for profilers.
-            if std::env::var("NETS_BENCH_ONLY").is_ok_and(|only| !path.contains(only.as_str())) {
-                out.push(1.0);
-                continue;
-            }
-            let rps = match &base {
-                Some(base) => over_http(base, path).await,
-                None => in_process(&router, path).await,
-            };
-            out.push(rps);
-        }
+    let (mut generated, mut hand, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        let (g, h) = if round % 2 == 0 {
+            let g = measure(&router, base.as_deref(), "/bench/generated/").await;
+            (g, measure(&router, base.as_deref(), "/bench/hand/").await)
+        } else {
+            let h = measure(&router, base.as_deref(), "/bench/hand/").await;
+            (measure(&router, base.as_deref(), "/bench/generated/").await, h)
+        };
+        generated.push(g);
+        hand.push(h);
+        ratios.push(g / h);
     }
-    let (g, h) = (median(generated), median(hand));
-    println!("mode: {}", if http { "HTTP over loopback, 16 connections" } else { "in-process (router.oneshot)" });
-    println!("generated #[request_handler]: {g:>10.0} req/s");
-    println!("hand-written axum:            {h:>10.0} req/s");
-    println!("ratio generated/hand-written: {:.3} (target >= 0.95)", g / h);
+    println!(
+        "mode: {}",
+        if http { "HTTP over loopback, 16 connections" } else { "in-process (router.oneshot), one thread" }
+    );
+    println!("generated #[request_handler]: {:>10.0} req/s (median of {ROUNDS})", median(generated));
+    println!("hand-written axum:            {:>10.0} req/s", median(hand));
+    println!("ratio generated/hand-written: {:.3} (median of per-round ratios; target >= 0.95)", median(ratios));
 }

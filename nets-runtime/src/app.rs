@@ -22,7 +22,7 @@ use crate::error::{ErrorBody, InternalErrorMarker};
 use crate::params::CoerceCx;
 use crate::{ApiError, Settings};
 
-const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 struct AppInner {
     settings: Settings,

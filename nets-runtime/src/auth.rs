@@ -13,8 +13,52 @@ use axum::http::request::Parts;
 
 use crate::{ApiError, App, Ctx};
 
-/// A boxed, sendable future, as returned by the pluggable traits.
+/// A boxed, sendable future.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What the pluggable traits return: an answer known at once (no allocation: the common
+/// case of a cache hit or of no credentials at all) or a boxed future (a database or
+/// network lookup).
+///
+/// ```
+/// use nets_runtime::auth::MaybeAsync;
+///
+/// let now: MaybeAsync<'static, u8> = MaybeAsync::ready(1);
+/// let later: MaybeAsync<'static, u8> = MaybeAsync::boxed(async { 2 });
+/// # let _ = (now, later);
+/// ```
+pub enum MaybeAsync<'a, T> {
+    /// Known at once.
+    Ready(Option<T>),
+    /// Still to be computed.
+    Async(BoxFuture<'a, T>),
+}
+
+impl<'a, T> MaybeAsync<'a, T> {
+    /// An answer known at once.
+    pub fn ready(value: T) -> Self {
+        MaybeAsync::Ready(Some(value))
+    }
+    /// An answer still to be computed.
+    pub fn boxed(future: impl Future<Output = T> + Send + 'a) -> Self {
+        MaybeAsync::Async(Box::pin(future))
+    }
+}
+
+impl<T: Unpin> Future for MaybeAsync<'_, T> {
+    type Output = T;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<T> {
+        match self.get_mut() {
+            MaybeAsync::Ready(value) => match value.take() {
+                Some(v) => std::task::Poll::Ready(v),
+                // Polled again after completion: never finishes, as futures may do.
+                None => std::task::Poll::Pending,
+            },
+            MaybeAsync::Async(future) => future.as_mut().poll(cx),
+        }
+    }
+}
 
 /// An authenticated caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,7 +95,7 @@ pub trait Authenticator: Send + Sync + 'static {
         &'a self,
         request: &'a Parts,
         app: &'a App,
-    ) -> BoxFuture<'a, Result<Option<AuthUser>, ApiError>>;
+    ) -> MaybeAsync<'a, Result<Option<AuthUser>, ApiError>>;
 }
 
 /// The default authenticator: nobody is authenticated, so only public endpoints answer.
@@ -59,8 +103,8 @@ pub trait Authenticator: Send + Sync + 'static {
 pub struct NoAuthentication;
 
 impl Authenticator for NoAuthentication {
-    fn authenticate<'a>(&'a self, _: &'a Parts, _: &'a App) -> BoxFuture<'a, Result<Option<AuthUser>, ApiError>> {
-        Box::pin(async { Ok(None) })
+    fn authenticate<'a>(&'a self, _: &'a Parts, _: &'a App) -> MaybeAsync<'a, Result<Option<AuthUser>, ApiError>> {
+        MaybeAsync::ready(Ok(None))
     }
 }
 
@@ -97,7 +141,11 @@ pub fn bearer_token(request: &Parts) -> Option<&str> {
 }
 
 impl Authenticator for StaticBearer {
-    fn authenticate<'a>(&'a self, request: &'a Parts, _: &'a App) -> BoxFuture<'a, Result<Option<AuthUser>, ApiError>> {
+    fn authenticate<'a>(
+        &'a self,
+        request: &'a Parts,
+        _: &'a App,
+    ) -> MaybeAsync<'a, Result<Option<AuthUser>, ApiError>> {
         let result = match bearer_token(request) {
             None => Ok(None),
             Some(token) => match self.tokens.get(token) {
@@ -105,14 +153,14 @@ impl Authenticator for StaticBearer {
                 None => Err(ApiError::Unauthorized { challenge: Some("error=\"invalid_token\"".into()) }),
             },
         };
-        Box::pin(async move { result })
+        MaybeAsync::ready(result)
     }
 }
 
 /// Answers whether the caller may perform an action (`can_do = ".."`).
 pub trait PermissionChecker: Send + Sync + 'static {
     /// `true` when the request's user may perform `action` (in `ctx.project()` if any).
-    fn check<'a>(&'a self, ctx: &'a Ctx, action: &'a str) -> BoxFuture<'a, Result<bool, ApiError>>;
+    fn check<'a>(&'a self, ctx: &'a Ctx, action: &'a str) -> MaybeAsync<'a, Result<bool, ApiError>>;
 }
 
 /// The default checker, deny by default: global superusers pass, everyone else fails.
@@ -120,8 +168,8 @@ pub trait PermissionChecker: Send + Sync + 'static {
 pub struct SuperusersOnly;
 
 impl PermissionChecker for SuperusersOnly {
-    fn check<'a>(&'a self, ctx: &'a Ctx, _: &'a str) -> BoxFuture<'a, Result<bool, ApiError>> {
+    fn check<'a>(&'a self, ctx: &'a Ctx, _: &'a str) -> MaybeAsync<'a, Result<bool, ApiError>> {
         let allowed = ctx.user().is_some_and(|u| u.is_superuser);
-        Box::pin(async move { Ok(allowed) })
+        MaybeAsync::ready(Ok(allowed))
     }
 }

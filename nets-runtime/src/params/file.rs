@@ -87,7 +87,7 @@ impl FromParam for UploadedFile {
 
     fn from_param(raw: Raw, _: &CoerceCx) -> Result<Self, CoerceError> {
         match raw {
-            Raw::File(file) => Ok(file),
+            Raw::File(file) => Ok(*file),
             other => Err(CoerceError::expected(Self::TYPE_NAME, &other)),
         }
     }

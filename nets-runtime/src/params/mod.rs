@@ -53,8 +53,8 @@ pub enum Raw {
     Text(String),
     /// A member of a JSON body.
     Json(serde_json::Value),
-    /// A multipart file part.
-    File(UploadedFile),
+    /// A multipart file part (boxed: files are rare, and a small `Raw` is cheap to move).
+    File(Box<UploadedFile>),
     /// A key given several times (`?tag=a&tag=b`).
     Many(Vec<Raw>),
 }

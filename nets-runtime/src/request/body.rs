@@ -1,6 +1,8 @@
 //! Reading request bodies into raw parameters: JSON objects, urlencoded forms and
 //! multipart forms, within the configured size limit. Every failure is a clean 4xx.
 
+use std::borrow::Cow;
+
 use axum::body::Body;
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::request::Parts;
@@ -66,7 +68,7 @@ fn json_object(bytes: &[u8], max_fields: usize, out: &mut Entries) -> Result<(),
             if out.len() + map.len() > max_fields {
                 return Err(super::too_many_fields(max_fields));
             }
-            out.extend(map.into_iter().map(|(k, v)| (k, Raw::Json(v))));
+            out.extend(map.into_iter().map(|(k, v)| (Cow::Owned(k), Raw::Json(v))));
             Ok(())
         }
         other => Err(ApiError::bad_request(format!("the JSON body must be an object, got {}", json_kind(&other)))),
@@ -111,7 +113,7 @@ async fn multipart(content_type: &str, bytes: Bytes, max_fields: usize, out: &mu
             continue;
         }
         let raw = match file_name {
-            Some(file_name) => Raw::File(UploadedFile::new(Some(file_name), declared, data)),
+            Some(file_name) => Raw::File(Box::new(UploadedFile::new(Some(file_name), declared, data))),
             None => match String::from_utf8(data.to_vec()) {
                 Ok(text) => Raw::Text(text),
                 Err(_) => return Err(ApiError::field(name, "text fields must be UTF-8")),

@@ -22,6 +22,8 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, FromRequestParts, RawPathParams, Request};
 use axum::http::Method;
 use axum::response::{IntoResponse, Response};
+use std::borrow::Cow;
+
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use validator::Validate;
@@ -31,8 +33,9 @@ use crate::params::{CoerceCx, FromParam, Raw, RuleError};
 use crate::routing::Endpoint;
 use crate::{ApiError, App, Ctx, NetsModel};
 
-/// Raw parameters in priority order (the first entry for a name wins).
-pub(crate) type Entries = Vec<(String, Raw)>;
+/// Raw parameters in priority order (the first entry for a name wins). Keys that match a
+/// declared parameter borrow its `'static` name instead of allocating.
+pub(crate) type Entries = Vec<(Cow<'static, str>, Raw)>;
 
 /// Appends one source's pairs, folding repeated keys into [`Raw::Many`]. Refuses more
 /// than `max_fields` entries in all, so a hostile body cannot make parsing expensive.
@@ -41,31 +44,37 @@ pub(crate) fn push_grouped(
     pairs: impl Iterator<Item = (String, Raw)>,
     max_fields: usize,
 ) -> Result<(), ApiError> {
-    let mut fresh: Entries = Vec::new();
+    let start = out.len();
     for pair in pairs {
-        if out.len() + fresh.len() >= max_fields {
+        if out.len() >= max_fields {
             return Err(too_many_fields(max_fields));
         }
-        fresh.push(pair);
+        out.push((Cow::Owned(pair.0), pair.1));
     }
-    // Group equal keys. A stable sort keeps each key's values in arrival order; the order
-    // of distinct keys within one source does not matter.
-    if fresh.len() > 1 {
-        fresh.sort_by(|a, b| a.0.cmp(&b.0));
+    if out.len() - start < 2 {
+        return Ok(());
     }
-    let start = out.len();
-    for (key, value) in fresh {
-        // Only merge with entries of this source: an earlier source keeps its own value.
-        let previous = if out.len() > start { out.last_mut() } else { None };
-        match previous {
-            Some((last, Raw::Many(items))) if *last == key => items.push(value),
-            Some((last, existing)) if *last == key => {
-                let first = std::mem::replace(existing, Raw::Many(Vec::new()));
-                *existing = Raw::Many(vec![first, value]);
+    // Group equal keys of this source, in place. The stable sort keeps each key's values
+    // in arrival order; the order of distinct keys within one source does not matter, and
+    // entries before `start` (earlier sources) are never merged with.
+    out[start..].sort_by(|a, b| a.0.cmp(&b.0));
+    let mut write = start;
+    for read in start + 1..out.len() {
+        if out[read].0 == out[write].0 {
+            let value = std::mem::replace(&mut out[read].1, Raw::Many(Vec::new()));
+            match &mut out[write].1 {
+                Raw::Many(items) => items.push(value),
+                existing => {
+                    let first = std::mem::replace(existing, Raw::Many(Vec::new()));
+                    *existing = Raw::Many(vec![first, value]);
+                }
             }
-            _ => out.push((key, value)),
+        } else {
+            write += 1;
+            out.swap(write, read);
         }
     }
+    out.truncate(write + 1);
     Ok(())
 }
 
@@ -78,6 +87,8 @@ pub(crate) fn too_many_fields(max_fields: usize) -> ApiError {
 pub struct Input {
     ctx: Ctx,
     entries: Entries,
+    /// The request URI, whose query string is the lowest-priority source.
+    uri: axum::http::Uri,
     index_value: Option<Raw>,
     missing: Vec<&'static str>,
     invalid: FieldErrors,
@@ -93,7 +104,7 @@ impl Input {
         let (mut parts, body) = req.into_parts();
         let mut ctx = Ctx::new(app);
         ctx.client_ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-        ctx.request_id = parts.headers.get("x-request-id").cloned();
+        ctx.request_id = parts.headers.get(&crate::app::REQUEST_ID).cloned();
         match ctx.app.authenticator().authenticate(&parts, &ctx.app).await {
             Ok(Some(user)) => ctx.user = Some(std::sync::Arc::new(user)),
             _ if endpoint.public => {}
@@ -105,7 +116,9 @@ impl Input {
         let max_fields = ctx.app.settings().max_fields;
         let mut entries = Entries::with_capacity(endpoint.params.len());
         match RawPathParams::from_request_parts(&mut parts, &()).await {
-            Ok(params) => entries.extend(params.iter().map(|(k, v)| (k.to_owned(), Raw::Text(v.to_owned())))),
+            Ok(params) => {
+                entries.extend(params.iter().map(|(k, v)| (declared_key(endpoint, k), Raw::Text(v.to_owned()))))
+            }
             // Only fails for invalid UTF-8 after percent-decoding.
             Err(_) => return Err(ApiError::bad_request("invalid percent-encoding in the path").into_response()),
         }
@@ -115,22 +128,23 @@ impl Input {
             // every request's future (GETs too) that much bigger to move around.
             Box::pin(body::read_body(&parts, body, limits, &mut entries)).await.map_err(IntoResponse::into_response)?;
         }
-        if let Some(query) = parts.uri.query() {
-            // Decoding is lossy (invalid UTF-8 becomes U+FFFD), so a query string never fails.
-            let pairs = form_urlencoded::parse(query.as_bytes());
-            push_grouped(&mut entries, pairs.map(|(k, v)| (k.into_owned(), Raw::Text(v.into_owned()))), max_fields)
+        // The query string is the lowest-priority source. One pass keeps the pairs whose
+        // key is a declared parameter; the rest are only counted (see `collect_query`).
+        let uri = parts.uri;
+        if let Some(query) = uri.query() {
+            collect_query(query, |key| declared_name(endpoint, key), &mut entries, max_fields)
                 .map_err(IntoResponse::into_response)?;
         }
-
         let index_value = endpoint
             .model
             .as_ref()
-            .and_then(|m| entries.iter().find(|(k, _)| *k == m.index_field))
+            .and_then(|m| entries.iter().find(|(k, _)| k == m.index_field))
             .map(|(_, v)| v.clone());
         let coerce = ctx.app.coerce_cx();
         Ok(Input {
             ctx,
             entries,
+            uri,
             index_value,
             missing: Vec::new(),
             invalid: FieldErrors::new(),
@@ -150,7 +164,7 @@ impl Input {
         let pos = self.entries.iter().position(|(k, _)| k == name)?;
         // `remove`, not `swap_remove`: the order of entries is their priority (path, body,
         // query), and a swap would let a lower-priority value overtake a higher one.
-        let (_, raw) = self.entries.remove(pos);
+        let raw = self.entries.remove(pos).1;
         let raw = if T::ACCEPTS_OBJECT { raw } else { unwrap_select(raw) };
         match &raw {
             Raw::Json(Value::Null) => None,
@@ -244,11 +258,26 @@ impl Input {
                 let mut object = Map::new();
                 for (key, raw) in &self.entries {
                     if let (serde_json::map::Entry::Vacant(slot), Some(json)) =
-                        (object.entry(key.as_str()), raw_to_json(raw))
+                        (object.entry(key.as_ref()), raw_to_json(raw))
                     {
                         slot.insert(json);
                     }
                 }
+                let mut from_query = Map::new();
+                for (key, value) in query_segments(self.uri.query().unwrap_or("")).map(decode_segment) {
+                    if object.contains_key(key.as_ref()) {
+                        continue;
+                    }
+                    let value = Value::String(value.into_owned());
+                    match from_query.get_mut(key.as_ref()) {
+                        Some(Value::Array(items)) => items.push(value),
+                        Some(first) => *first = Value::Array(vec![first.take(), value]),
+                        None => {
+                            from_query.insert(key.into_owned(), value);
+                        }
+                    }
+                }
+                object.extend(from_query);
                 (Value::Object(object), String::new())
             }
         };
@@ -359,13 +388,94 @@ impl Input {
     }
 }
 
+/// The `key=value` segments of a query string (empty segments skipped). Splits on the
+/// byte `&`, which is always a character boundary.
+fn query_segments(query: &str) -> impl Iterator<Item = &str> {
+    let bytes = query.as_bytes();
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        while start <= bytes.len() {
+            let end = bytes[start..].iter().position(|&b| b == b'&').map_or(bytes.len(), |p| start + p);
+            let segment = &query[start..end];
+            start = end + 1;
+            if !segment.is_empty() {
+                return Some(segment);
+            }
+        }
+        None
+    })
+}
+
+/// Whether a raw query component needs decoding (`%XX` escapes or `+` for space).
+fn needs_decoding(raw: &str) -> bool {
+    raw.bytes().any(|b| b == b'%' || b == b'+')
+}
+
+/// Decodes one `key=value` segment; borrowed when nothing needs decoding, which is the
+/// common case. Decoding itself (percent escapes, `+`, lossy UTF-8) is `form_urlencoded`'s.
+fn decode_segment(segment: &str) -> (Cow<'_, str>, Cow<'_, str>) {
+    if !needs_decoding(segment) {
+        let (key, value) = segment.split_once('=').unwrap_or((segment, ""));
+        return (Cow::Borrowed(key), Cow::Borrowed(value));
+    }
+    form_urlencoded::parse(segment.as_bytes()).next().unwrap_or((Cow::Borrowed(""), Cow::Borrowed("")))
+}
+
+/// The declared parameter (or model index field) called `key`, as its `'static` name.
+fn declared_name(endpoint: &'static Endpoint, key: &str) -> Option<&'static str> {
+    let param = endpoint.params.iter().map(|p| p.name).find(|name| *name == key);
+    param.or_else(|| endpoint.model.as_ref().map(|m| m.index_field).filter(|name| *name == key))
+}
+
+/// A path parameter's key: the declared name when there is one (no allocation).
+fn declared_key(endpoint: &'static Endpoint, key: &str) -> Cow<'static, str> {
+    declared_name(endpoint, key).map_or_else(|| Cow::Owned(key.to_owned()), Cow::Borrowed)
+}
+
+/// Appends the query pairs whose key `wanted` recognises, grouping repeated keys into
+/// [`Raw::Many`]; every pair counts towards `max_fields`. Keys without escapes are
+/// compared without decoding, and only the values kept are decoded and copied.
+fn collect_query(
+    query: &str,
+    wanted: impl Fn(&str) -> Option<&'static str>,
+    out: &mut Entries,
+    max_fields: usize,
+) -> Result<(), ApiError> {
+    let start = out.len();
+    let mut fields = out.len();
+    for segment in query_segments(query) {
+        fields += 1;
+        if fields > max_fields {
+            return Err(too_many_fields(max_fields));
+        }
+        let raw_key = segment.as_bytes().iter().position(|&b| b == b'=').map_or(segment, |p| &segment[..p]);
+        let name = if needs_decoding(raw_key) { wanted(&decode_segment(segment).0) } else { wanted(raw_key) };
+        let Some(name) = name else { continue };
+        let value = Raw::Text(decode_segment(segment).1.into_owned());
+        match out[start..].iter_mut().find(|(k, _)| k == name) {
+            Some((_, Raw::Many(items))) => items.push(value),
+            Some((_, existing)) => {
+                let first = std::mem::replace(existing, Raw::Many(Vec::new()));
+                *existing = Raw::Many(vec![first, value]);
+            }
+            None => out.push((Cow::Borrowed(name), value)),
+        }
+    }
+    Ok(())
+}
+
+/// Whether text opens a JSON object (after leading whitespace).
+fn opens_object(text: &str) -> bool {
+    text.bytes().find(|b| !b.is_ascii_whitespace()) == Some(b'{')
+}
+
 /// `{"value": x, "label": ..}` (as sent by UI selects, also JSON-encoded) becomes `x`.
 fn unwrap_select(raw: Raw) -> Raw {
     match raw {
         Raw::Json(Value::Object(mut map)) if map.contains_key("value") => {
             Raw::Json(map.remove("value").unwrap_or(Value::Null))
         }
-        Raw::Text(ref s) | Raw::Json(Value::String(ref s)) if s.trim_start().starts_with('{') => {
+        Raw::Text(ref s) | Raw::Json(Value::String(ref s)) if opens_object(s) => {
             match serde_json::from_str::<Map<String, Value>>(s) {
                 Ok(mut map) if map.contains_key("value") => Raw::Json(map.remove("value").unwrap_or(Value::Null)),
                 _ => raw,
@@ -466,6 +576,24 @@ mod tests {
         push_grouped(&mut out, text(&[("id", "path")]), 100).unwrap();
         push_grouped(&mut out, text(&[("id", "query")]), 100).unwrap();
         assert_eq!(out.iter().find(|(k, _)| k == "id").and_then(|(_, v)| v.as_str()), Some("path"));
+    }
+
+    fn query(q: &str, name: &'static str) -> Option<Raw> {
+        let mut out = Entries::new();
+        collect_query(q, |key| (key == name).then_some(name), &mut out, 1000).unwrap();
+        out.pop().map(|(_, raw)| raw)
+    }
+
+    #[test]
+    fn query_values_are_decoded_and_grouped() {
+        assert_eq!(query("a=1&b=hello%20world+again", "b").unwrap().as_str(), Some("hello world again"));
+        assert_eq!(query("first%20name=Ada&x=1", "first name").unwrap().as_str(), Some("Ada"));
+        assert_eq!(query("q=a%3Db&eq=x=y", "eq").unwrap().as_str(), Some("x=y"));
+        assert_eq!(query("flag&x=1", "flag").unwrap().as_str(), Some(""));
+        assert_eq!(query("bad=%FF", "bad").unwrap().as_str(), Some("\u{FFFD}"));
+        let Some(Raw::Many(items)) = query("t=a&&t=b&t=c", "t") else { panic!("expected a list") };
+        assert_eq!(items.iter().filter_map(Raw::as_str).collect::<Vec<_>>(), ["a", "b", "c"]);
+        assert!(query("ab=1&a%62c=2", "a").is_none());
     }
 
     #[test]
