@@ -493,3 +493,26 @@ async fn authentication_is_checked_before_the_body_is_read() {
     let request = s.post("/private/").header("content-type", "application/json").body(json_of_len(2 * LIMIT));
     s.send(request).await.assert_error(401, "authentication required");
 }
+
+#[tokio::test]
+async fn too_many_parameters_are_refused_in_every_source() {
+    let app = app(settings("NETS_CORE_MAX_FIELDS = 10"));
+    let s = TestServer::start(app.router(build_urlpatterns!(crate::api).expect("routes"))).await;
+    // Within the limit, unknown extra keys are ignored.
+    let few: String = (0..5).map(|i| format!("&x{i}=1")).collect();
+    s.send(s.get(&format!("/pair/?a=1&b=true{few}"))).await.assert_data(json!({"a": 1, "b": true}));
+
+    let message = "too many parameters (limit is 10)";
+    let many: String = (0..20).map(|i| format!("&x{i}=1")).collect();
+    s.send(s.get(&format!("/pair/?a=1&b=true{many}"))).await.assert_error(400, message);
+    let form = format!("a=1&b=true{many}");
+    let request = s.post("/pair/").header("content-type", "application/x-www-form-urlencoded").body(form);
+    s.send(request).await.assert_error(400, message);
+    let object: serde_json::Map<String, Value> = (0..20).map(|i| (format!("x{i}"), json!(1))).collect();
+    s.send(s.post_json("/pair/", Value::Object(object))).await.assert_error(400, message);
+    let mut parts = reqwest::multipart::Form::new();
+    for i in 0..20 {
+        parts = parts.text(format!("x{i}"), "1");
+    }
+    s.send(s.post("/pair/").multipart(parts)).await.assert_error(400, message);
+}

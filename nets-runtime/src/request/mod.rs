@@ -17,13 +17,12 @@
 
 mod body;
 
+use std::borrow::Cow;
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequestParts, RawPathParams, Request};
 use axum::http::Method;
 use axum::response::{IntoResponse, Response};
-use std::borrow::Cow;
-
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use validator::Validate;
@@ -265,7 +264,8 @@ impl Input {
                 }
                 let mut from_query = Map::new();
                 for (key, value) in query_segments(self.uri.query().unwrap_or("")).map(decode_segment) {
-                    if object.contains_key(key.as_ref()) {
+                    // Declared parameters' query values live in `entries` (or were taken).
+                    if object.contains_key(key.as_ref()) || declared_name(self.endpoint, &key).is_some() {
                         continue;
                     }
                     let value = Value::String(value.into_owned());
