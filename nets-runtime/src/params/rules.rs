@@ -97,7 +97,7 @@ pub fn check_custom_ctx<T: ?Sized>(
 }
 
 fn describe(e: ValidationError) -> RuleError {
-    RuleError(crate::request::describe_validation(&e))
+    RuleError(describe_validation(&e))
 }
 
 /// `#[param(filetypes = [..])]`: the sniffed content type must be allowed.
@@ -119,4 +119,51 @@ pub enum Rule {
     Range { min: Option<f64>, max: Option<f64>, exclusive_min: Option<f64>, exclusive_max: Option<f64> },
     Regex(&'static str),
     Custom(&'static str),
+}
+
+/// Flattens `validator` errors (nested structs and lists) into `(field path, message)`.
+pub(crate) fn flatten_validation(errors: &validator::ValidationErrors, prefix: &str, out: &mut Vec<(String, String)>) {
+    use validator::ValidationErrorsKind as Kind;
+    for (field, kind) in errors.errors() {
+        let path = format!("{prefix}{field}");
+        match kind {
+            Kind::Field(list) => out.extend(list.iter().map(|e| (path.clone(), describe_validation(e)))),
+            Kind::Struct(inner) => flatten_validation(inner, &format!("{path}."), out),
+            Kind::List(items) => {
+                for (i, inner) in items {
+                    flatten_validation(inner, &format!("{path}[{i}]."), out);
+                }
+            }
+        }
+    }
+}
+
+/// A readable message for a `validator` error: its own message, else one built from the
+/// rule and its parameters, phrased like the `#[param(validate(..))]` messages.
+pub(crate) fn describe_validation(e: &validator::ValidationError) -> String {
+    if let Some(message) = &e.message {
+        return message.to_string();
+    }
+    let param = |name: &str| e.params.get(name).map(|v| v.to_string().trim_matches('"').to_owned());
+    match e.code.as_ref() {
+        "email" => "must be a valid e-mail address".into(),
+        "url" => "must be a valid URL".into(),
+        "required" => "this field is required".into(),
+        "regex" => "does not match the expected pattern".into(),
+        "length" => match (param("equal"), param("min"), param("max")) {
+            (Some(n), ..) => format!("length must be exactly {n}"),
+            (None, Some(lo), Some(hi)) => format!("length must be between {lo} and {hi}"),
+            (None, Some(lo), None) => format!("length must be at least {lo}"),
+            (None, None, Some(hi)) => format!("length must be at most {hi}"),
+            _ => "invalid length".into(),
+        },
+        "range" => {
+            let bounds: Vec<String> = [("min", ">="), ("exclusive_min", ">"), ("max", "<="), ("exclusive_max", "<")]
+                .iter()
+                .filter_map(|(name, op)| param(name).map(|v| format!("{op} {v}")))
+                .collect();
+            if bounds.is_empty() { "out of range".into() } else { format!("must be {}", bounds.join(" and ")) }
+        }
+        code => format!("failed validation '{code}'"),
+    }
 }

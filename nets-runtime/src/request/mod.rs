@@ -16,6 +16,7 @@
 #![allow(clippy::result_large_err)]
 
 mod body;
+mod query;
 
 use std::borrow::Cow;
 use std::net::SocketAddr;
@@ -31,6 +32,7 @@ use crate::error::FieldErrors;
 use crate::params::{CoerceCx, FromParam, Raw, RuleError};
 use crate::routing::Endpoint;
 use crate::{ApiError, App, Ctx, NetsModel};
+use query::{collect_query, decode_segment, query_segments};
 
 /// Raw parameters in priority order (the first entry for a name wins). Keys that match a
 /// declared parameter borrow its `'static` name instead of allocating.
@@ -294,7 +296,7 @@ impl Input {
             Ok(()) => Some(parsed),
             Err(errors) => {
                 let mut problems = Vec::new();
-                flatten_validation(&errors, &prefix, &mut problems);
+                crate::params::flatten_validation(&errors, &prefix, &mut problems);
                 // `validator` keeps errors in a HashMap: sort for a stable message.
                 problems.sort_by(|a, b| a.0.cmp(&b.0));
                 for (field, problem) in problems {
@@ -388,39 +390,6 @@ impl Input {
     }
 }
 
-/// The `key=value` segments of a query string (empty segments skipped). Splits on the
-/// byte `&`, which is always a character boundary.
-fn query_segments(query: &str) -> impl Iterator<Item = &str> {
-    let bytes = query.as_bytes();
-    let mut start = 0;
-    std::iter::from_fn(move || {
-        while start <= bytes.len() {
-            let end = bytes[start..].iter().position(|&b| b == b'&').map_or(bytes.len(), |p| start + p);
-            let segment = &query[start..end];
-            start = end + 1;
-            if !segment.is_empty() {
-                return Some(segment);
-            }
-        }
-        None
-    })
-}
-
-/// Whether a raw query component needs decoding (`%XX` escapes or `+` for space).
-fn needs_decoding(raw: &str) -> bool {
-    raw.bytes().any(|b| b == b'%' || b == b'+')
-}
-
-/// Decodes one `key=value` segment; borrowed when nothing needs decoding, which is the
-/// common case. Decoding itself (percent escapes, `+`, lossy UTF-8) is `form_urlencoded`'s.
-fn decode_segment(segment: &str) -> (Cow<'_, str>, Cow<'_, str>) {
-    if !needs_decoding(segment) {
-        let (key, value) = segment.split_once('=').unwrap_or((segment, ""));
-        return (Cow::Borrowed(key), Cow::Borrowed(value));
-    }
-    form_urlencoded::parse(segment.as_bytes()).next().unwrap_or((Cow::Borrowed(""), Cow::Borrowed("")))
-}
-
 /// The declared parameter (or model index field) called `key`, as its `'static` name.
 fn declared_name(endpoint: &'static Endpoint, key: &str) -> Option<&'static str> {
     let param = endpoint.params.iter().map(|p| p.name).find(|name| *name == key);
@@ -430,38 +399,6 @@ fn declared_name(endpoint: &'static Endpoint, key: &str) -> Option<&'static str>
 /// A path parameter's key: the declared name when there is one (no allocation).
 fn declared_key(endpoint: &'static Endpoint, key: &str) -> Cow<'static, str> {
     declared_name(endpoint, key).map_or_else(|| Cow::Owned(key.to_owned()), Cow::Borrowed)
-}
-
-/// Appends the query pairs whose key `wanted` recognises, grouping repeated keys into
-/// [`Raw::Many`]; every pair counts towards `max_fields`. Keys without escapes are
-/// compared without decoding, and only the values kept are decoded and copied.
-fn collect_query(
-    query: &str,
-    wanted: impl Fn(&str) -> Option<&'static str>,
-    out: &mut Entries,
-    max_fields: usize,
-) -> Result<(), ApiError> {
-    let start = out.len();
-    let mut fields = out.len();
-    for segment in query_segments(query) {
-        fields += 1;
-        if fields > max_fields {
-            return Err(too_many_fields(max_fields));
-        }
-        let raw_key = segment.as_bytes().iter().position(|&b| b == b'=').map_or(segment, |p| &segment[..p]);
-        let name = if needs_decoding(raw_key) { wanted(&decode_segment(segment).0) } else { wanted(raw_key) };
-        let Some(name) = name else { continue };
-        let value = Raw::Text(decode_segment(segment).1.into_owned());
-        match out[start..].iter_mut().find(|(k, _)| k == name) {
-            Some((_, Raw::Many(items))) => items.push(value),
-            Some((_, existing)) => {
-                let first = std::mem::replace(existing, Raw::Many(Vec::new()));
-                *existing = Raw::Many(vec![first, value]);
-            }
-            None => out.push((Cow::Borrowed(name), value)),
-        }
-    }
-    Ok(())
 }
 
 /// Whether text opens a JSON object (after leading whitespace).
@@ -505,52 +442,6 @@ fn raw_to_json(raw: &Raw) -> Option<Value> {
     }
 }
 
-fn flatten_validation(errors: &validator::ValidationErrors, prefix: &str, out: &mut Vec<(String, String)>) {
-    use validator::ValidationErrorsKind as Kind;
-    for (field, kind) in errors.errors() {
-        let path = format!("{prefix}{field}");
-        match kind {
-            Kind::Field(list) => out.extend(list.iter().map(|e| (path.clone(), describe_validation(e)))),
-            Kind::Struct(inner) => flatten_validation(inner, &format!("{path}."), out),
-            Kind::List(items) => {
-                for (i, inner) in items {
-                    flatten_validation(inner, &format!("{path}[{i}]."), out);
-                }
-            }
-        }
-    }
-}
-
-/// A readable message for a `validator` error: its own message, else one built from the
-/// rule and its parameters, phrased like the `#[param(validate(..))]` messages.
-pub(crate) fn describe_validation(e: &validator::ValidationError) -> String {
-    if let Some(message) = &e.message {
-        return message.to_string();
-    }
-    let param = |name: &str| e.params.get(name).map(|v| v.to_string().trim_matches('"').to_owned());
-    match e.code.as_ref() {
-        "email" => "must be a valid e-mail address".into(),
-        "url" => "must be a valid URL".into(),
-        "required" => "this field is required".into(),
-        "regex" => "does not match the expected pattern".into(),
-        "length" => match (param("equal"), param("min"), param("max")) {
-            (Some(n), ..) => format!("length must be exactly {n}"),
-            (None, Some(lo), Some(hi)) => format!("length must be between {lo} and {hi}"),
-            (None, Some(lo), None) => format!("length must be at least {lo}"),
-            (None, None, Some(hi)) => format!("length must be at most {hi}"),
-            _ => "invalid length".into(),
-        },
-        "range" => {
-            let bounds: Vec<String> = [("min", ">="), ("exclusive_min", ">"), ("max", "<="), ("exclusive_max", "<")]
-                .iter()
-                .filter_map(|(name, op)| param(name).map(|v| format!("{op} {v}")))
-                .collect();
-            if bounds.is_empty() { "out of range".into() } else { format!("must be {}", bounds.join(" and ")) }
-        }
-        code => format!("failed validation '{code}'"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -576,24 +467,6 @@ mod tests {
         push_grouped(&mut out, text(&[("id", "path")]), 100).unwrap();
         push_grouped(&mut out, text(&[("id", "query")]), 100).unwrap();
         assert_eq!(out.iter().find(|(k, _)| k == "id").and_then(|(_, v)| v.as_str()), Some("path"));
-    }
-
-    fn query(q: &str, name: &'static str) -> Option<Raw> {
-        let mut out = Entries::new();
-        collect_query(q, |key| (key == name).then_some(name), &mut out, 1000).unwrap();
-        out.pop().map(|(_, raw)| raw)
-    }
-
-    #[test]
-    fn query_values_are_decoded_and_grouped() {
-        assert_eq!(query("a=1&b=hello%20world+again", "b").unwrap().as_str(), Some("hello world again"));
-        assert_eq!(query("first%20name=Ada&x=1", "first name").unwrap().as_str(), Some("Ada"));
-        assert_eq!(query("q=a%3Db&eq=x=y", "eq").unwrap().as_str(), Some("x=y"));
-        assert_eq!(query("flag&x=1", "flag").unwrap().as_str(), Some(""));
-        assert_eq!(query("bad=%FF", "bad").unwrap().as_str(), Some("\u{FFFD}"));
-        let Some(Raw::Many(items)) = query("t=a&&t=b&t=c", "t") else { panic!("expected a list") };
-        assert_eq!(items.iter().filter_map(Raw::as_str).collect::<Vec<_>>(), ["a", "b", "c"]);
-        assert!(query("ab=1&a%62c=2", "a").is_none());
     }
 
     #[test]
