@@ -76,6 +76,13 @@ impl AppBuilder {
         self.state.insert(value);
         self
     }
+    /// Uses `db` for models and the built-in modules (read in handlers with
+    /// [`Ctx::db`](crate::Ctx::db)).
+    #[cfg(feature = "db")]
+    pub fn database(self, db: crate::db::Db) -> Self {
+        self.state(db)
+    }
+
     /// Finishes the app. `TIME_ZONE` was validated when the settings were loaded; an
     /// invalid one set by hand falls back to UTC with an error log.
     pub fn build(self) -> App {

@@ -80,6 +80,14 @@ impl Ctx {
         self.app.state::<T>()
     }
 
+    /// The database, or a 500 when the app was built without one
+    /// ([`AppBuilder::database`](crate::AppBuilder::database)).
+    #[cfg(feature = "db")]
+    pub fn db(&self) -> Result<&crate::db::Db, ApiError> {
+        self.state::<crate::db::Db>()
+            .ok_or_else(|| ApiError::internal("no database configured: use AppBuilder::database"))
+    }
+
     /// The application.
     pub fn app(&self) -> &App {
         &self.app

@@ -54,6 +54,8 @@ extern crate self as nets_runtime;
 mod app;
 pub mod auth;
 mod ctx;
+#[cfg(feature = "db")]
+pub mod db;
 mod error;
 mod model;
 pub mod openapi;

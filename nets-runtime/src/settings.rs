@@ -41,6 +41,16 @@ pub struct Settings {
     /// `TIME_ZONE`: IANA zone in which naive datetimes are read (default `UTC`).
     #[serde(rename = "TIME_ZONE")]
     pub time_zone: String,
+    /// `DATABASE_URL`: `sqlite://nets.db?mode=rwc` (the default: a file next to the
+    /// binary, created on first run) or `postgres://user:pass@host/db`.
+    #[serde(rename = "DATABASE_URL")]
+    pub database_url: String,
+    /// `NETS_CORE_DATABASE_MAX_CONNECTIONS`: pool size (default 8, best measured on 2 cores).
+    #[serde(rename = "NETS_CORE_DATABASE_MAX_CONNECTIONS")]
+    pub database_max_connections: u32,
+    /// `NETS_CORE_MIGRATE_ON_STARTUP`: run pending migrations when the server starts.
+    #[serde(rename = "NETS_CORE_MIGRATE_ON_STARTUP")]
+    pub migrate_on_startup: bool,
     /// `NETS_CORE_MAX_BODY_SIZE`: largest accepted request body in bytes (default 10 MiB).
     #[serde(rename = "NETS_CORE_MAX_BODY_SIZE")]
     pub max_body_size: usize,
@@ -83,6 +93,9 @@ impl Default for Settings {
         Settings {
             debug: false,
             time_zone: "UTC".into(),
+            database_url: "sqlite://nets.db?mode=rwc".into(),
+            database_max_connections: 8,
+            migrate_on_startup: true,
             max_body_size: 10 * 1024 * 1024,
             max_fields: 1000,
             openapi_title: "NETS CORE API".into(),
@@ -102,6 +115,9 @@ impl Default for Settings {
 const ENV_KEYS: &[&str] = &[
     "DEBUG",
     "TIME_ZONE",
+    "DATABASE_URL",
+    "NETS_CORE_DATABASE_MAX_CONNECTIONS",
+    "NETS_CORE_MIGRATE_ON_STARTUP",
     "NETS_CORE_MAX_BODY_SIZE",
     "NETS_CORE_MAX_FIELDS",
     "NETS_CORE_OPENAPI_TITLE",
