@@ -129,16 +129,20 @@ pub async fn upload_avatar(
 /// The example's demo user token (printed at startup).
 pub const DEMO_TOKEN: &str = "quickstart-demo-token";
 
-/// Builds the quickstart application.
-pub fn app(settings: Settings) -> App {
+/// Builds the quickstart application on `db` (see `nets_runtime::db`).
+pub fn app(settings: Settings, db: nets_runtime::db::Db) -> App {
     App::builder(settings)
+        .database(db)
         .authenticator(StaticBearer::new().token(DEMO_TOKEN, AuthUser::new(1, "demo@example.com")))
         .state(Notes::default())
         .build()
 }
 
 /// The quickstart router: this module's endpoints plus nets' built-in routes.
-pub fn router(settings: Settings) -> Result<axum::Router, nets_runtime::routing::RoutingError> {
-    let app = app(settings);
+pub fn router(
+    settings: Settings,
+    db: nets_runtime::db::Db,
+) -> Result<axum::Router, nets_runtime::routing::RoutingError> {
+    let app = app(settings, db);
     Ok(app.router(build_urlpatterns!(crate::quickstart)?))
 }

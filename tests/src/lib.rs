@@ -24,6 +24,11 @@
 //! [`Reply`] carries the assertions on nets' wire envelope (`{"res": 1, "data": ..}` /
 //! `{"res": 0, "message": ..}`), and [`raw_request`] sends hand-written bytes for what
 //! an HTTP client library will not produce (chunked bodies without `Content-Length`).
+//!
+//! [`db::test_db`] gives a test a migrated database of its own (SQLite, or PostgreSQL when
+//! `NETS_TEST_DATABASE_URL` is set).
+
+pub mod db;
 
 use std::net::SocketAddr;
 

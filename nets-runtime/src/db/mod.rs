@@ -5,6 +5,53 @@
 //! nets never builds SQL from client-supplied names: statements are static text, values
 //! are bound parameters, and a field name from a request is accepted only when it is a
 //! known column of the model.
+//!
+//! # Tables and migrations
+//!
+//! nets ships its own tables, all prefixed `nets_`, created by built-in migrations (one set
+//! per backend, embedded in the binary, recorded in `_nets_migrations`):
+//!
+//! | table | holds |
+//! |---|---|
+//! | `nets_user` | users; unique e-mail whatever its case; applications add columns |
+//! | `nets_oauth_application` | OAuth2 clients (`client_secret_digest`, never the secret) |
+//! | `nets_access_token`, `nets_refresh_token` | tokens by digest, with a `family` for reuse detection |
+//! | `nets_permission`, `nets_role`, `nets_role_permission`, `nets_user_role` | permissions and roles, global or per project |
+//! | `nets_user_device`, `nets_verification_code` | devices and one-time codes (`code_digest`, `attempts`, `consumed_at`) |
+//! | `nets_email_template`, `nets_custom_email`, `nets_email_notification` | e-mail templates and the outgoing queue |
+//! | `nets_push_notification`, `nets_push_notification_device` | push notifications and the devices they went to |
+//!
+//! Every table has `created` and `updated` timestamps, and the ones the runtime updates
+//! on a user's behalf an `updated_fields` JSON change history. Secrets (client secrets,
+//! tokens, codes) are stored only as digests, so a leaked table grants nothing.
+//!
+//! Column types per backend: ids are `BIGINT` identities / `INTEGER PRIMARY KEY
+//! AUTOINCREMENT`, timestamps `TIMESTAMPTZ` / ISO-8601 UTC text, JSON `JSONB` / text
+//! checked with `json_valid`, UUIDs `UUID` / 16-byte blobs (how sqlx encodes
+//! [`uuid::Uuid`] for SQLite), so the same Rust types read and write both.
+//!
+//! An application's own migrations run with [`Db::migrate_app`], after [`Db::migrate`],
+//! and are recorded in sqlx's default `_sqlx_migrations`, so the two sets never clash:
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), nets_runtime::db::DbError> {
+//! use nets_runtime::db::Db;
+//!
+//! let db = Db::connect("sqlite://nets.db?mode=rwc", 8).await?;
+//! db.migrate().await?; // nets' tables
+//! // The application's, usually embedded with `sqlx::migrate!("./migrations")`.
+//! let app_migrations = sqlx::migrate::Migrator::new(std::path::Path::new("./migrations")).await?;
+//! db.migrate_app(&app_migrations).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! [`Db::from_settings`] does the usual start-up: connect to `DATABASE_URL` with
+//! `NETS_CORE_DATABASE_MAX_CONNECTIONS` connections and, when
+//! `NETS_CORE_MIGRATE_ON_STARTUP` is on, run the built-in migrations.
+
+mod migrate;
+
+pub use migrate::{NETS_MIGRATIONS_TABLE, postgres_migrator, sqlite_migrator};
 
 use std::str::FromStr;
 
@@ -91,6 +138,17 @@ impl Db {
         } else {
             Err(DbError::UnsupportedUrl(redact(url)))
         }
+    }
+
+    /// Connects to `settings.database_url` with `settings.database_max_connections`
+    /// connections and, when `settings.migrate_on_startup` is on, applies the built-in
+    /// migrations.
+    pub async fn from_settings(settings: &crate::Settings) -> Result<Db, DbError> {
+        let db = Db::connect(&settings.database_url, settings.database_max_connections).await?;
+        if settings.migrate_on_startup {
+            db.migrate().await?;
+        }
+        Ok(db)
     }
 
     /// Which database this is.

@@ -1,0 +1,4 @@
+// `sqlx::migrate!` embeds nets' built-in migrations: rebuild when they change.
+fn main() {
+    println!("cargo:rerun-if-changed=migrations");
+}

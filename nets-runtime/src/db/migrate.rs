@@ -1,0 +1,119 @@
+//! Migrations: nets' built-in set (one per backend, embedded in the binary) and the
+//! application's own.
+//!
+//! The two sets are tracked in different tables: nets' in `_nets_migrations`, the
+//! application's in sqlx's default `_sqlx_migrations`. Version numbers of one set never
+//! collide with the other's, and `sqlx migrate run` on the application's directory keeps
+//! working. Run nets' set first: application migrations may alter nets' tables (add
+//! columns to `nets_user`, for example).
+
+use std::borrow::Cow;
+
+use sqlx::migrate::Migrator;
+
+use super::{Db, DbError};
+
+/// The table that records which built-in migrations ran.
+pub const NETS_MIGRATIONS_TABLE: &str = "_nets_migrations";
+
+/// The built-in migrations for SQLite (`nets-runtime/migrations/sqlite/`).
+pub fn sqlite_migrator() -> Migrator {
+    builtin(sqlx::migrate!("./migrations/sqlite"))
+}
+
+/// The built-in migrations for PostgreSQL (`nets-runtime/migrations/postgres/`).
+pub fn postgres_migrator() -> Migrator {
+    builtin(sqlx::migrate!("./migrations/postgres"))
+}
+
+fn builtin(mut migrator: Migrator) -> Migrator {
+    migrator.dangerous_set_table_name(Cow::Borrowed(NETS_MIGRATIONS_TABLE));
+    migrator
+}
+
+impl Db {
+    /// Applies nets' built-in migrations that have not run yet (recorded in
+    /// `_nets_migrations`). Idempotent: a second call finds nothing to do.
+    ///
+    /// Fails when a migration that already ran was changed since, as sqlx does.
+    pub async fn migrate(&self) -> Result<(), DbError> {
+        match self {
+            Db::Sqlite(pool) => sqlite_migrator().run(pool).await?,
+            Db::Postgres(pool) => postgres_migrator().run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Applies the application's migrations (`sqlx::migrate!("./migrations")`, recorded in
+    /// sqlx's default `_sqlx_migrations` unless the migrator says otherwise). Idempotent.
+    ///
+    /// Call it after [`Db::migrate`], so the application's migrations can build on nets'
+    /// tables:
+    ///
+    /// ```no_run
+    /// # async fn demo(db: nets_runtime::db::Db) -> Result<(), nets_runtime::db::DbError> {
+    /// // In an application: `sqlx::migrate!("./migrations")`, embedded in the binary.
+    /// let app_migrations = sqlx::migrate::Migrator::new(std::path::Path::new("./migrations")).await?;
+    /// db.migrate().await?;
+    /// db.migrate_app(&app_migrations).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn migrate_app(&self, migrator: &Migrator) -> Result<(), DbError> {
+        match self {
+            Db::Sqlite(pool) => migrator.run(pool).await?,
+            Db::Postgres(pool) => migrator.run(pool).await?,
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    /// Table → column names, and the index names, read from a migration set's SQL.
+    fn schema_of(migrator: &Migrator) -> (BTreeMap<String, Vec<String>>, Vec<String>) {
+        let table = regex::Regex::new(r"(?s)CREATE TABLE (\w+) \((.*?)\n\);").unwrap();
+        let column = regex::Regex::new(r"(?m)^    (\w+) ").unwrap();
+        let index = regex::Regex::new(r"CREATE (?:UNIQUE )?INDEX (\w+)").unwrap();
+        let (mut tables, mut indexes) = (BTreeMap::new(), Vec::new());
+        for migration in migrator.iter() {
+            let sql: &str = migration.sql.as_ref();
+            for t in table.captures_iter(sql) {
+                let columns = column
+                    .captures_iter(&t[2])
+                    .map(|c| c[1].to_owned())
+                    .filter(|c| c != "CHECK" && c != "UNIQUE")
+                    .collect();
+                tables.insert(t[1].to_owned(), columns);
+            }
+            indexes.extend(index.captures_iter(sql).map(|i| i[1].to_owned()));
+        }
+        (tables, indexes)
+    }
+
+    #[test]
+    fn the_two_backends_have_the_same_migrations_tables_columns_and_indexes() {
+        let (sqlite, postgres) = (sqlite_migrator(), postgres_migrator());
+        let versions = |m: &Migrator| m.iter().map(|m| (m.version, m.description.to_string())).collect::<Vec<_>>();
+        assert_eq!(versions(&sqlite), versions(&postgres));
+        let (sqlite_tables, sqlite_indexes) = schema_of(&sqlite);
+        assert_eq!(sqlite_tables.len(), 15, "{:?}", sqlite_tables.keys());
+        assert_eq!(sqlite_tables["nets_user"].len(), 13, "{:?}", sqlite_tables["nets_user"]);
+        assert_eq!(schema_of(&postgres), (sqlite_tables, sqlite_indexes));
+        assert_eq!(sqlite.table_name, NETS_MIGRATIONS_TABLE);
+        assert_eq!(postgres.table_name, NETS_MIGRATIONS_TABLE);
+    }
+
+    #[tokio::test]
+    async fn migrating_an_empty_sqlite_database_twice() {
+        let db = Db::connect("sqlite::memory:", 1).await.unwrap();
+        db.migrate().await.unwrap();
+        db.migrate().await.unwrap();
+        let Db::Sqlite(pool) = &db else { unreachable!() };
+        let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _nets_migrations").fetch_one(pool).await.unwrap();
+        assert_eq!(applied, sqlite_migrator().iter().count() as i64);
+    }
+}
