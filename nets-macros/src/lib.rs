@@ -6,6 +6,7 @@
 //! (checked model → code). Generated code names runtime items only through
 //! `::nets_runtime::__private` (see [`exports`]).
 
+mod derive_model;
 mod errors;
 mod exports;
 mod request_handler;
@@ -16,4 +17,10 @@ use proc_macro::TokenStream;
 #[proc_macro_attribute]
 pub fn request_handler(attr: TokenStream, item: TokenStream) -> TokenStream {
     request_handler::entry(attr.into(), item.into()).into()
+}
+
+/// Implements `NetsModel` and `ToJson` for a struct. Documented in `nets_runtime::NetsModel`.
+#[proc_macro_derive(NetsModel, attributes(nets))]
+pub fn derive_nets_model(input: TokenStream) -> TokenStream {
+    derive_model::entry(input.into()).into()
 }

@@ -69,7 +69,7 @@ pub use app::{App, AppBuilder, serve, serve_on};
 pub use auth::AuthUser;
 pub use ctx::{Ctx, Membership, Project};
 pub use error::{ApiError, FieldErrors};
-pub use model::NetsModel;
+pub use model::{Fields, ModelError, NetsModel, ToJson};
 pub use openapi::build_openapi;
 pub use params::{Email, UploadedFile};
 pub use response::{ApiResult, Success};
@@ -88,7 +88,8 @@ pub struct ReadmeDoctests;
 pub mod prelude {
     pub use crate::build_urlpatterns;
     pub use crate::{
-        ApiError, ApiResult, App, AuthUser, Ctx, Email, NetsModel, Settings, Success, UploadedFile, request_handler,
+        ApiError, ApiResult, App, AuthUser, Ctx, Email, Fields, NetsModel, Settings, Success, ToJson, UploadedFile,
+        request_handler,
     };
 }
 

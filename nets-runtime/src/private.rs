@@ -3,11 +3,15 @@
 //! Everything the macro expansion names is here (see `nets-macros/src/exports.rs`), so
 //! generated code never depends on what the user imported.
 
+pub use crate::model::lookup::{
+    IndexColumn, IndexProbe, IndexValue, Lookup, ModelRow, NotIndexValue, OwnerField, ViaIndexValue, find_one,
+    unknown_index,
+};
 pub use crate::openapi::SchemaSink;
 pub use crate::params::{FromParam, Rule, RuleError, check_custom, check_custom_ctx, check_filetypes};
 pub use crate::request::Input;
 pub use crate::routing::{Endpoint, HandlerFuture, Location, Method, ModelSpec, ParamSpec, Registration};
-pub use crate::{ApiError, App, Ctx, NetsModel};
+pub use crate::{ApiError, App, Ctx, NetsModel, Settings, ToJson};
 pub use axum::extract::Request;
 pub use axum::response::{IntoResponse, Response};
 pub use inventory;

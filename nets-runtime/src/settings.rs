@@ -86,6 +86,11 @@ pub struct Settings {
     /// `CORS_ALLOW_CREDENTIALS`: let browsers send cookies/authorization cross-origin.
     #[serde(rename = "CORS_ALLOW_CREDENTIALS")]
     pub cors_allow_credentials: bool,
+    /// `NETS_CORE_PROTECTED_FIELDS`: field names never serialised by
+    /// [`ToJson`](crate::ToJson), on any model (exact names, any case), on top of each
+    /// model's own `protected` list.
+    #[serde(rename = "NETS_CORE_PROTECTED_FIELDS")]
+    pub protected_fields: Vec<String>,
 }
 
 impl Default for Settings {
@@ -107,6 +112,18 @@ impl Default for Settings {
             cors_allowed_origins: Vec::new(),
             cors_allow_all_origins: false,
             cors_allow_credentials: false,
+            protected_fields: [
+                "password",
+                "password_hash",
+                "client_secret",
+                "client_secret_digest",
+                "token_digest",
+                "code_digest",
+                "is_superuser",
+                "is_staff",
+            ]
+            .map(String::from)
+            .to_vec(),
         }
     }
 }
@@ -129,6 +146,7 @@ const ENV_KEYS: &[&str] = &[
     "CORS_ALLOWED_ORIGINS",
     "CORS_ALLOW_ALL_ORIGINS",
     "CORS_ALLOW_CREDENTIALS",
+    "NETS_CORE_PROTECTED_FIELDS",
 ];
 
 impl Settings {

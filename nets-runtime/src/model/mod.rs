@@ -1,8 +1,18 @@
-//! [`NetsModel`]: what `#[request_handler(model = T)]` needs from a model type.
+//! Models: [`NetsModel`] (what `#[request_handler(model = T)]` needs from a model
+//! type), [`ToJson`] (field-filtered serialisation, protected fields never leaking), and
+//! `#[derive(NetsModel)]`, which implements both from one declaration.
 
 use std::future::Future;
 
 use crate::{ApiError, Ctx};
+
+mod json;
+pub(crate) mod lookup;
+
+pub use json::{Fields, ModelError, ToJson};
+
+#[doc = include_str!("../../docs/derive_model.md")]
+pub use nets_macros::NetsModel;
 
 /// A type that endpoints can load by an index field and check ownership of.
 ///
