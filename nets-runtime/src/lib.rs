@@ -64,6 +64,7 @@ pub mod request;
 pub mod response;
 pub mod routing;
 pub mod settings;
+pub mod uploads;
 
 pub use app::{App, AppBuilder, serve, serve_on};
 pub use auth::AuthUser;

@@ -51,6 +51,9 @@ pub struct Settings {
     /// `NETS_CORE_MIGRATE_ON_STARTUP`: run pending migrations when the server starts.
     #[serde(rename = "NETS_CORE_MIGRATE_ON_STARTUP")]
     pub migrate_on_startup: bool,
+    /// `MEDIA_ROOT`: directory of [`LocalStorage`](crate::uploads::LocalStorage) uploads (default `media`).
+    #[serde(rename = "MEDIA_ROOT")]
+    pub media_root: String,
     /// `NETS_CORE_MAX_BODY_SIZE`: largest accepted request body in bytes (default 10 MiB).
     #[serde(rename = "NETS_CORE_MAX_BODY_SIZE")]
     pub max_body_size: usize,
@@ -101,6 +104,7 @@ impl Default for Settings {
             database_url: "sqlite://nets.db?mode=rwc".into(),
             database_max_connections: 8,
             migrate_on_startup: true,
+            media_root: "media".into(),
             max_body_size: 10 * 1024 * 1024,
             max_fields: 1000,
             openapi_title: "NETS CORE API".into(),
@@ -135,6 +139,7 @@ const ENV_KEYS: &[&str] = &[
     "DATABASE_URL",
     "NETS_CORE_DATABASE_MAX_CONNECTIONS",
     "NETS_CORE_MIGRATE_ON_STARTUP",
+    "MEDIA_ROOT",
     "NETS_CORE_MAX_BODY_SIZE",
     "NETS_CORE_MAX_FIELDS",
     "NETS_CORE_OPENAPI_TITLE",
