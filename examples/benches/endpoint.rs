@@ -1,6 +1,9 @@
-//! Throughput of a `#[request_handler]` endpoint against a hand-written axum handler
-//! doing the same work (parse three query parameters, answer the JSON envelope), in the
-//! same process, behind the same middleware.
+//! Throughput of `#[request_handler]` endpoints against hand-written axum handlers doing
+//! the same work, in the same process, behind the same middleware:
+//!
+//! * three query parameters parsed, JSON envelope answered;
+//! * a `model = T` lookup (`#[derive(NetsModel)]`) against a handler running the same
+//!   SQLite query with sqlx.
 //!
 //! `cargo bench -p nets-examples --bench endpoint` (add `-- --http` to go through TCP
 //! with concurrent keep-alive clients instead of calling the router in-process).
@@ -9,8 +12,8 @@
 //! a shared machine hits both alike; the report gives the median throughput of each and
 //! the median of the per-round ratios. Target: ≥ 0.95.
 //!
-//! `NETS_BENCH_ONLY=generated` (or `hand`) with `NETS_BENCH_REQUESTS=N` runs exactly N
-//! requests of one side and exits, for instruction counts under
+//! `NETS_BENCH_URI=/bench/generated/?a=42&b=x&c=true` with `NETS_BENCH_REQUESTS=N` runs
+//! exactly N requests of one URI and exits, for instruction counts under
 //! `valgrind --tool=callgrind`, which unlike wall time do not depend on the machine's load.
 
 use std::time::{Duration, Instant};
@@ -18,6 +21,7 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::extract::Query;
 use axum::http::Request;
+use axum::response::IntoResponse;
 use axum::routing::get;
 use nets_runtime::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -53,10 +57,50 @@ async fn bench_hand_written(Query(q): Query<Echo>) -> axum::Json<Envelope<Echo>>
     axum::Json(Envelope { res: 1, data: q })
 }
 
-/// Both endpoints in one router, behind the same nets middleware stack.
-pub fn router() -> Result<axum::Router, nets_runtime::routing::RoutingError> {
-    let routes = build_urlpatterns!(self)?.route("/bench/hand/", get(bench_hand_written));
-    Ok(App::builder(Settings::default()).build().router(routes))
+/// A row of the lookup benchmark.
+#[derive(Debug, Serialize, sqlx::FromRow, NetsModel)]
+#[nets(table = "bench_notes", owner = "user_id")]
+pub struct BenchNote {
+    pub id: i64,
+    pub user_id: i64,
+    pub text: String,
+}
+
+/// Generated: index from the path, one query, ownership rule, envelope.
+#[request_handler(path = "bench/model/{id}/", method = GET, public, model = BenchNote)]
+pub async fn bench_model(note: BenchNote) -> ApiResult<BenchNote> {
+    Ok(note)
+}
+
+/// The query `#[derive(NetsModel)]` writes for `BenchNote` on SQLite.
+const HAND_SQL: &str = r#"SELECT "id", "user_id", "text" FROM "bench_notes" WHERE "id" = ? LIMIT 1"#;
+
+/// Every endpoint in one router, behind the same nets middleware stack, over a SQLite
+/// file holding one note.
+pub async fn router() -> Result<axum::Router, Box<dyn std::error::Error>> {
+    let file = std::env::temp_dir().join(format!("nets-bench-{}.db", std::process::id()));
+    let _ = std::fs::remove_file(&file);
+    let db = nets_runtime::db::Db::connect(&format!("sqlite://{}?mode=rwc", file.display()), 8).await?;
+    let nets_runtime::db::Db::Sqlite(pool) = db.clone() else { return Err("expected a SQLite database".into()) };
+    sqlx::query("CREATE TABLE bench_notes (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, text TEXT NOT NULL)")
+        .execute(&pool)
+        .await?;
+    sqlx::query("INSERT INTO bench_notes (id, user_id, text) VALUES (1, 7, 'hello')").execute(&pool).await?;
+
+    let hand_model = get(move |axum::extract::Path(id): axum::extract::Path<i64>| {
+        let pool = pool.clone();
+        async move {
+            match sqlx::query_as::<_, BenchNote>(HAND_SQL).bind(id).fetch_optional(&pool).await {
+                Ok(Some(note)) => axum::Json(Envelope { res: 1, data: note }).into_response(),
+                Ok(None) => ApiError::NotFound.into_response(),
+                Err(e) => ApiError::internal(e).into_response(),
+            }
+        }
+    });
+    let routes = build_urlpatterns!(self)?
+        .route("/bench/hand/", get(bench_hand_written))
+        .route("/bench/hand-model/{id}/", hand_model);
+    Ok(App::builder(Settings::default()).database(db).build().router(routes))
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -65,13 +109,12 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// Requests per second calling the router directly.
-async fn in_process(router: &axum::Router, path: &str) -> f64 {
-    let uri = format!("{path}{QUERY}");
+async fn in_process(router: &axum::Router, uri: &str) -> f64 {
     let start = Instant::now();
     let mut count = 0u64;
     while start.elapsed() < ROUND_TIME {
         for _ in 0..256 {
-            let req = Request::get(&uri).body(Body::empty()).expect("request");
+            let req = Request::get(uri).body(Body::empty()).expect("request");
             let res = router.clone().oneshot(req).await.expect("infallible");
             assert!(res.status().is_success());
             let body = axum::body::to_bytes(res.into_body(), usize::MAX).await.expect("body");
@@ -83,8 +126,8 @@ async fn in_process(router: &axum::Router, path: &str) -> f64 {
 }
 
 /// Requests per second over loopback TCP with concurrent keep-alive clients.
-async fn over_http(base: &str, path: &str) -> f64 {
-    let url = format!("{base}{path}{QUERY}");
+async fn over_http(base: &str, uri: &str) -> f64 {
+    let url = format!("{base}{uri}");
     let client = reqwest::Client::new();
     let start = Instant::now();
     let tasks: Vec<_> = (0..HTTP_CONNECTIONS)
@@ -109,11 +152,19 @@ async fn over_http(base: &str, path: &str) -> f64 {
     total as f64 / start.elapsed().as_secs_f64()
 }
 
-async fn measure(router: &axum::Router, base: Option<&str>, path: &str) -> f64 {
+async fn measure(router: &axum::Router, base: Option<&str>, uri: &str) -> f64 {
     match base {
-        Some(base) => over_http(base, path).await,
-        None => in_process(router, path).await,
+        Some(base) => over_http(base, uri).await,
+        None => in_process(router, uri).await,
     }
+}
+
+/// One comparison: the generated endpoint, its hand-written twin, their shared answer.
+struct Comparison {
+    name: &'static str,
+    generated: String,
+    hand: String,
+    expected: &'static [u8],
 }
 
 fn main() {
@@ -128,19 +179,33 @@ fn main() {
 }
 
 async fn run(http: bool) {
-    let router = router().expect("routes");
+    let router = router().await.expect("router");
+    let comparisons = [
+        Comparison {
+            name: "three query parameters",
+            generated: format!("/bench/generated/{QUERY}"),
+            hand: format!("/bench/hand/{QUERY}"),
+            expected: br#"{"res":1,"data":{"a":42,"b":"hello world","c":true}}"#,
+        },
+        Comparison {
+            name: "model lookup (SQLite)",
+            generated: "/bench/model/1/".into(),
+            hand: "/bench/hand-model/1/".into(),
+            expected: br#"{"res":1,"data":{"id":1,"user_id":7,"text":"hello"}}"#,
+        },
+    ];
 
-    // Same answer from both, or the comparison means nothing.
-    for path in ["/bench/generated/", "/bench/hand/"] {
-        let req = Request::get(format!("{path}{QUERY}")).body(Body::empty()).expect("request");
-        let res = router.clone().oneshot(req).await.expect("infallible");
-        let body = axum::body::to_bytes(res.into_body(), usize::MAX).await.expect("body");
-        assert_eq!(&body[..], br#"{"res":1,"data":{"a":42,"b":"hello world","c":true}}"#, "{path}");
+    // Same answer from both sides, or the comparison means nothing.
+    for c in &comparisons {
+        for uri in [&c.generated, &c.hand] {
+            let req = Request::get(uri.as_str()).body(Body::empty()).expect("request");
+            let res = router.clone().oneshot(req).await.expect("infallible");
+            let body = axum::body::to_bytes(res.into_body(), usize::MAX).await.expect("body");
+            assert_eq!(&body[..], c.expected, "{uri}");
+        }
     }
 
-    if let (Ok(only), Ok(n)) = (std::env::var("NETS_BENCH_ONLY"), std::env::var("NETS_BENCH_REQUESTS")) {
-        let path = if only == "hand" { "/bench/hand/" } else { "/bench/generated/" };
-        let uri = format!("{path}{QUERY}");
+    if let (Ok(uri), Ok(n)) = (std::env::var("NETS_BENCH_URI"), std::env::var("NETS_BENCH_REQUESTS")) {
         for _ in 0..n.parse::<u64>().expect("NETS_BENCH_REQUESTS is a number") {
             let res = router.clone().oneshot(Request::get(&uri).body(Body::empty()).expect("request")).await;
             std::hint::black_box(axum::body::to_bytes(res.expect("infallible").into_body(), usize::MAX).await.ok());
@@ -158,24 +223,27 @@ async fn run(http: bool) {
         None
     };
 
-    let (mut generated, mut hand, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
-    for round in 0..ROUNDS {
-        let (g, h) = if round % 2 == 0 {
-            let g = measure(&router, base.as_deref(), "/bench/generated/").await;
-            (g, measure(&router, base.as_deref(), "/bench/hand/").await)
-        } else {
-            let h = measure(&router, base.as_deref(), "/bench/hand/").await;
-            (measure(&router, base.as_deref(), "/bench/generated/").await, h)
-        };
-        generated.push(g);
-        hand.push(h);
-        ratios.push(g / h);
-    }
     println!(
         "mode: {}",
         if http { "HTTP over loopback, 16 connections" } else { "in-process (router.oneshot), one thread" }
     );
-    println!("generated #[request_handler]: {:>10.0} req/s (median of {ROUNDS})", median(generated));
-    println!("hand-written axum:            {:>10.0} req/s", median(hand));
-    println!("ratio generated/hand-written: {:.3} (median of per-round ratios; target >= 0.95)", median(ratios));
+    for c in &comparisons {
+        let (mut generated, mut hand, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+        for round in 0..ROUNDS {
+            let (g, h) = if round % 2 == 0 {
+                let g = measure(&router, base.as_deref(), &c.generated).await;
+                (g, measure(&router, base.as_deref(), &c.hand).await)
+            } else {
+                let h = measure(&router, base.as_deref(), &c.hand).await;
+                (measure(&router, base.as_deref(), &c.generated).await, h)
+            };
+            generated.push(g);
+            hand.push(h);
+            ratios.push(g / h);
+        }
+        println!("{}:", c.name);
+        println!("  generated #[request_handler]: {:>10.0} req/s (median of {ROUNDS})", median(generated));
+        println!("  hand-written axum:            {:>10.0} req/s", median(hand));
+        println!("  ratio generated/hand-written: {:.3} (median of per-round ratios; target >= 0.95)", median(ratios));
+    }
 }
