@@ -30,7 +30,7 @@ use axum::routing::{MethodRouter, get};
 use bytes::Bytes;
 
 use crate::params::{ParamSchema, Rule, SchemaKind};
-use crate::routing::{Endpoint, Location, Method, ModuleFilter, select};
+use crate::routing::{Endpoint, Location, Method, ModuleFilter, select, selected_by};
 
 /// Collects named component schemas while operations are built.
 #[doc(hidden)]
@@ -73,7 +73,7 @@ pub fn build_openapi(settings: &Settings) -> OpenApi {
 /// The endpoints `NETS_CORE_OPENAPI_MODULES` lets through (all when it is empty).
 fn documented(settings: &Settings, endpoints: Vec<&'static Endpoint>) -> Vec<&'static Endpoint> {
     let filters: Vec<ModuleFilter> = settings.openapi_modules.iter().map(ModuleFilter::absolute).collect();
-    endpoints.into_iter().filter(|e| filters.is_empty() || filters.iter().any(|f| f.matches(e.module_path))).collect()
+    endpoints.into_iter().filter(|e| selected_by(&filters, e)).collect()
 }
 
 /// `GET /openapi.json` for a router serving `endpoints`: the document describes exactly
@@ -196,7 +196,12 @@ fn operation(
         let mut schema = (p.schema)();
         apply_rules(&mut schema, p.rules);
         let default = p.default.and_then(|f| f());
-        let rendered = render(&schema, default);
+        // Objects travel JSON-encoded in the query string; say so, or generated clients
+        // would explode them into `?key=value` pairs the server rejects.
+        let json_in_query = p.location == Location::Input
+            && method.uses_query()
+            && matches!(schema.kind, SchemaKind::Object | SchemaKind::Any);
+        let rendered = if json_in_query { json_in_string(default) } else { render(&schema, default) };
         has_file |=
             schema.kind == SchemaKind::File || schema.items.as_ref().is_some_and(|i| i.kind == SchemaKind::File);
         match p.location {
@@ -211,13 +216,6 @@ fn operation(
                 );
             }
             Location::Input if method.uses_query() => {
-                // Objects travel JSON-encoded in the query string; say so, or generated
-                // clients would explode them into `?key=value` pairs the server rejects.
-                let rendered = if matches!(schema.kind, SchemaKind::Object | SchemaKind::Any) {
-                    json_in_string(p.default.and_then(|f| f()))
-                } else {
-                    rendered
-                };
                 op = op.parameter(
                     ParameterBuilder::new()
                         .name(p.name)

@@ -235,10 +235,12 @@ impl ModuleFilter {
 
 /// Endpoints whose module matches any filter (all of them for no filter).
 pub(crate) fn select(filters: &[ModuleFilter]) -> Vec<&'static Endpoint> {
-    all_endpoints()
-        .into_iter()
-        .filter(|e| filters.is_empty() || filters.iter().any(|f| f.matches(e.module_path)))
-        .collect()
+    all_endpoints().into_iter().filter(|e| selected_by(filters, e)).collect()
+}
+
+/// Whether `endpoint` is in one of `filters`' modules (every endpoint is, for no filter).
+pub(crate) fn selected_by(filters: &[ModuleFilter], endpoint: &Endpoint) -> bool {
+    filters.is_empty() || filters.iter().any(|f| f.matches(endpoint.module_path))
 }
 
 /// A route table problem found at startup.

@@ -70,6 +70,17 @@ impl Raw {
         }
     }
 
+    /// Adds another value for the same key: `self` becomes, or grows, a [`Raw::Many`].
+    pub(crate) fn push(&mut self, value: Raw) {
+        match self {
+            Raw::Many(items) => items.push(value),
+            existing => {
+                let first = std::mem::replace(existing, Raw::Many(Vec::new()));
+                *existing = Raw::Many(vec![first, value]);
+            }
+        }
+    }
+
     /// True for JSON `null`.
     pub fn is_null(&self) -> bool {
         matches!(self, Raw::Json(serde_json::Value::Null))

@@ -63,13 +63,7 @@ pub(crate) fn push_grouped(
     for read in start + 1..out.len() {
         if out[read].0 == out[write].0 {
             let value = std::mem::replace(&mut out[read].1, Raw::Many(Vec::new()));
-            match &mut out[write].1 {
-                Raw::Many(items) => items.push(value),
-                existing => {
-                    let first = std::mem::replace(existing, Raw::Many(Vec::new()));
-                    *existing = Raw::Many(vec![first, value]);
-                }
-            }
+            out[write].1.push(value);
         } else {
             write += 1;
             out.swap(write, read);

@@ -66,11 +66,7 @@ pub(super) fn collect_query(
         let Some(name) = name else { continue };
         let value = Raw::Text(decode_segment(segment).1.into_owned());
         match out[start..].iter_mut().find(|(k, _)| k == name) {
-            Some((_, Raw::Many(items))) => items.push(value),
-            Some((_, existing)) => {
-                let first = std::mem::replace(existing, Raw::Many(Vec::new()));
-                *existing = Raw::Many(vec![first, value]);
-            }
+            Some((_, existing)) => existing.push(value),
             None => out.push((Cow::Borrowed(name), value)),
         }
     }
