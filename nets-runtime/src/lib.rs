@@ -57,7 +57,7 @@ mod ctx;
 #[cfg(feature = "db")]
 pub mod db;
 mod error;
-mod model;
+pub mod model;
 pub mod openapi;
 pub mod params;
 pub mod request;
@@ -65,12 +65,14 @@ pub mod response;
 pub mod routing;
 pub mod settings;
 pub mod uploads;
+#[cfg(feature = "db")]
+pub mod users;
 
 pub use app::{App, AppBuilder, serve, serve_on};
 pub use auth::AuthUser;
 pub use ctx::{Ctx, Membership, Project};
 pub use error::{ApiError, FieldErrors};
-pub use model::{Fields, ModelError, NetsModel, ToJson};
+pub use model::{Fields, ModelError, NetsModel, ToJson, Update};
 pub use openapi::build_openapi;
 pub use params::{Email, UploadedFile};
 pub use response::{ApiResult, Success};
@@ -89,8 +91,8 @@ pub struct ReadmeDoctests;
 pub mod prelude {
     pub use crate::build_urlpatterns;
     pub use crate::{
-        ApiError, ApiResult, App, AuthUser, Ctx, Email, Fields, NetsModel, Settings, Success, ToJson, UploadedFile,
-        request_handler,
+        ApiError, ApiResult, App, AuthUser, Ctx, Email, Fields, NetsModel, Settings, Success, ToJson, Update,
+        UploadedFile, request_handler,
     };
 }
 

@@ -7,6 +7,8 @@ pub use crate::model::lookup::{
     IndexColumn, IndexProbe, IndexValue, Lookup, ModelRow, NotIndexValue, OwnerField, ViaIndexValue, find_one,
     unknown_index,
 };
+pub use crate::model::relations::{ForeignKey, RelatedModel, Relation, expand, unknown_relation};
+pub use crate::model::update::{BindProbe, Binder, ModelColumns, NotBindValue, ViaBindValue};
 pub use crate::openapi::SchemaSink;
 pub use crate::params::{FromParam, Rule, RuleError, check_custom, check_custom_ctx, check_filetypes};
 pub use crate::request::Input;

@@ -30,6 +30,28 @@ pub enum SettingsError {
     TimeZone(String),
 }
 
+/// The user field people log in with (`NETS_CORE_USER_IDENTIFIER`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Identifier {
+    /// `email` (the default), compared case-insensitively.
+    #[default]
+    Email,
+    /// `username`, compared case-insensitively too (the table's unique index is on
+    /// `lower(username)`).
+    Username,
+}
+
+impl Identifier {
+    /// The column name.
+    pub fn column(self) -> &'static str {
+        match self {
+            Identifier::Email => "email",
+            Identifier::Username => "username",
+        }
+    }
+}
+
 /// Every setting nets reads. Field docs name the setting key.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
@@ -94,6 +116,16 @@ pub struct Settings {
     /// model's own `protected` list.
     #[serde(rename = "NETS_CORE_PROTECTED_FIELDS")]
     pub protected_fields: Vec<String>,
+    // The user table (see `users::UserTable`, which checks these against its columns).
+    /// `NETS_CORE_USER_IDENTIFIER`: the login field, `email` (default) or `username`.
+    #[serde(rename = "NETS_CORE_USER_IDENTIFIER")]
+    pub user_identifier: Identifier,
+    /// `NETS_CORE_USER_JSON_FIELDS`: user fields a profile shows (and a client may ask for).
+    #[serde(rename = "NETS_CORE_USER_JSON_FIELDS")]
+    pub user_json_fields: Vec<String>,
+    /// `NETS_CORE_USER_UPDATABLE_FIELDS`: user fields a user may change through the API.
+    #[serde(rename = "NETS_CORE_USER_UPDATABLE_FIELDS")]
+    pub user_updatable_fields: Vec<String>,
 }
 
 impl Default for Settings {
@@ -128,6 +160,11 @@ impl Default for Settings {
             ]
             .map(String::from)
             .to_vec(),
+            user_identifier: Identifier::Email,
+            user_json_fields: ["id", "email", "username", "first_name", "last_name", "email_verified", "last_login"]
+                .map(String::from)
+                .to_vec(),
+            user_updatable_fields: ["first_name", "last_name"].map(String::from).to_vec(),
         }
     }
 }
@@ -152,6 +189,9 @@ const ENV_KEYS: &[&str] = &[
     "CORS_ALLOW_ALL_ORIGINS",
     "CORS_ALLOW_CREDENTIALS",
     "NETS_CORE_PROTECTED_FIELDS",
+    "NETS_CORE_USER_IDENTIFIER",
+    "NETS_CORE_USER_JSON_FIELDS",
+    "NETS_CORE_USER_UPDATABLE_FIELDS",
 ];
 
 impl Settings {

@@ -82,6 +82,18 @@ pub async fn empty_test_db() -> TestDb {
     }
 }
 
+/// Runs one setup statement (test-written SQL), panicking with the statement's error.
+pub async fn exec(db: &Db, sql: &str) {
+    let statement = sqlx::AssertSqlSafe(sql.to_owned());
+    let done = match db {
+        Db::Sqlite(pool) => sqlx::query(statement).execute(pool).await.map(drop),
+        Db::Postgres(pool) => sqlx::query(statement).execute(pool).await.map(drop),
+    };
+    if let Err(e) = done {
+        panic!("test setup failed on `{sql}`: {e}");
+    }
+}
+
 /// An app builder with default settings and `db` as its database.
 pub fn app_builder_with(db: &TestDb) -> AppBuilder {
     App::builder(Settings::default()).database(db.db.clone())

@@ -3,8 +3,7 @@
 //! ownership, permissions, bad and hostile index values, and `to_json` field selection.
 
 use nets_runtime::build_urlpatterns;
-use nets_runtime::db::Db;
-use nets_tests::db::{TestDb, app_builder_with, empty_test_db};
+use nets_tests::db::{TestDb, app_builder_with, empty_test_db, exec};
 use nets_tests::{ADMIN_TOKEN, OTHER_TOKEN, TestServer, USER_TOKEN, bearer};
 use serde_json::{Value, json};
 
@@ -82,16 +81,6 @@ mod api {
     #[request_handler(path = "notes/{id}/", method = GET, model = SharedNote)]
     pub async fn show_note(note: SharedNote) -> ApiResult<SharedNote> {
         Ok(note)
-    }
-}
-
-async fn exec(db: &Db, sql: &'static str) {
-    let done = match db {
-        Db::Sqlite(pool) => sqlx::query(sql).execute(pool).await.map(drop),
-        Db::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(drop),
-    };
-    if let Err(e) = done {
-        panic!("test setup failed on `{sql}`: {e}");
     }
 }
 

@@ -67,8 +67,16 @@ pub(crate) fn model(model: &Model) -> TokenStream {
     });
 
     let all = names(&model.fields);
-    let json_fields = names(model.json_fields.iter().map(|&i| &model.fields[i]));
-    let protected = names(model.protected.iter().map(|&i| &model.fields[i]));
+    let listed = |list: &[usize]| -> Vec<&str> {
+        let n = model.fields.len();
+        list.iter()
+            .map(|&i| model.fields.get(i).map_or_else(|| model.relations[i - n].key.as_str(), |f| &f.name))
+            .collect()
+    };
+    let json_fields = listed(&model.json_fields);
+    let protected = listed(&model.protected);
+    let relations = relations(model);
+    let columns = columns(model);
 
     quote! {
         const _: () = {
@@ -93,11 +101,96 @@ pub(crate) fn model(model: &Model) -> TokenStream {
             }
 
             #[automatically_derived]
+            impl #nets::RelatedModel for #ident {
+                type Model = Self;
+            }
+
+            #[automatically_derived]
             impl #nets::ToJson for #ident {
                 const FIELDS: &'static [&'static str] = &[#(#all),*];
                 const JSON_FIELDS: &'static [&'static str] = &[#(#json_fields),*];
                 const PROTECTED_FIELDS: &'static [&'static str] = &[#(#protected),*];
+                #relations
             }
+
+            #columns
         };
+    }
+}
+
+/// `RELATIONS` and `expand_relation` of `impl ToJson`.
+fn relations(model: &Model) -> TokenStream {
+    if model.relations.is_empty() {
+        return TokenStream::new();
+    }
+    let nets = private();
+    let consts = model.relations.iter().map(|r| {
+        let (key, column) = (&r.key, &model.fields[r.field].name);
+        quote! { #nets::Relation { key: #key, column: #column } }
+    });
+    let arms = model.relations.iter().map(|r| {
+        let field = &model.fields[r.field];
+        let (key, ident, ty, target) = (&r.key, &field.ident, &field.ty, &r.target);
+        // Both types named through projections carrying their spans: a type that cannot
+        // be a key or a target is reported once, on it.
+        let target = quote_spanned!(target.span()=> <#target as #nets::RelatedModel>::Model);
+        let key_ty = private_at(ty.span());
+        let column = quote_spanned!(ty.span()=> <#ty as #key_ty::ForeignKey>::key_text(&self.#ident));
+        quote! {
+            #key => #nets::expand::<#target>(ctx, #column, depth),
+        }
+    });
+    quote! {
+        const RELATIONS: &'static [#nets::Relation] = &[#(#consts),*];
+
+        fn expand_relation<'a>(
+            &'a self,
+            ctx: &'a #nets::Ctx,
+            key: &'a str,
+            depth: u8,
+        ) -> ::core::pin::Pin<::std::boxed::Box<dyn ::core::future::Future<
+            Output = ::core::result::Result<#nets::serde_json::Value, #nets::ApiError>
+        > + ::core::marker::Send + 'a>> {
+            match key {
+                #(#arms)*
+                _ => #nets::unknown_relation::<Self>(key),
+            }
+        }
+    }
+}
+
+/// `impl ModelColumns`: binding each column's value for `Update`.
+fn columns(model: &Model) -> TokenStream {
+    let nets = private();
+    let ident = &model.ident;
+    let has = |name: &str| model.fields.iter().any(|f| f.name == name);
+    let (has_updated, has_history) = (has("updated"), has("updated_fields"));
+    let arms = model.fields.iter().map(|f| {
+        let (name, field, ty) = (&f.name, &f.ident, &f.ty);
+        quote! {
+            #name => {
+                #[allow(unused_imports)]
+                use #nets::{NotBindValue as _, ViaBindValue as _};
+                (&&#nets::BindProbe::<#ty>::new()).bind_value(binder, &self.#field, #name)
+            }
+        }
+    });
+    quote! {
+        #[automatically_derived]
+        impl #nets::ModelColumns for #ident {
+            const HAS_UPDATED: bool = #has_updated;
+            const HAS_HISTORY: bool = #has_history;
+
+            fn bind_column(
+                &self,
+                column: &str,
+                binder: &mut #nets::Binder<'_>,
+            ) -> ::core::result::Result<(), #nets::ApiError> {
+                match column {
+                    #(#arms)*
+                    _ => ::core::result::Result::Err(#nets::unknown_index::<Self>(column)),
+                }
+            }
+        }
     }
 }

@@ -17,6 +17,33 @@ pub(crate) struct ModelArgs {
     pub index: Option<LitStr>,
 }
 
+/// `#[nets(references = User)]` on a field.
+#[derive(Debug, Default, FromMeta)]
+pub(crate) struct FieldArgs {
+    pub references: Option<syn::Path>,
+}
+
+/// The merged `#[nets(..)]` arguments of one field (`None` when it has none).
+pub(crate) fn field_args(field: &syn::Field, errors: &mut Errors) -> Option<FieldArgs> {
+    let mut out: Option<FieldArgs> = None;
+    for attr in field.attrs.iter().filter(|a| a.path().is_ident("nets")) {
+        let args = match &attr.meta {
+            syn::Meta::List(_) => FieldArgs::from_meta(&attr.meta),
+            _ => Err(darling::Error::custom("expected `#[nets(references = Model)]`").with_span(attr)),
+        };
+        match (args, &mut out) {
+            (Ok(args), None) => out = Some(args),
+            (Ok(args), Some(_)) => {
+                if let Some(ty) = args.references {
+                    errors.at(ty.span(), "repeated key `references`: give it once");
+                }
+            }
+            (Err(e), _) => errors.darling(e),
+        }
+    }
+    out
+}
+
 /// The parsed arguments of every `#[nets(..)]` attribute, merged, with the span of the
 /// first attribute; `None` when there is none. Parse errors are recorded and the keys
 /// that did parse are kept, so validation still reports its own findings.

@@ -17,6 +17,15 @@ pub(crate) struct Model {
     pub protected: Vec<usize>,
     pub owner: Option<usize>,
     pub index: usize,
+    pub relations: Vec<Relation>,
+}
+
+/// `#[nets(references = T)] <key>_id`: the relation `<key>`.
+pub(crate) struct Relation {
+    pub key: String,
+    /// Index into `fields` of the foreign-key column.
+    pub field: usize,
+    pub target: Type,
 }
 
 pub(crate) struct Field {
@@ -24,6 +33,7 @@ pub(crate) struct Field {
     pub name: String,
     pub ident: Ident,
     pub ty: Type,
+    pub references: Option<Type>,
 }
 
 const IDENTIFIER_LIMIT: usize = 63; // PostgreSQL truncates longer names
@@ -73,7 +83,10 @@ fn fields(input: &syn::DeriveInput, errors: &mut Errors) -> Option<Vec<Field>> {
         .filter_map(|f| {
             let ident = f.ident.clone()?;
             let name = ident.to_string().trim_start_matches("r#").to_owned();
-            Some(Field { name, ident, ty: f.ty.clone() })
+            let references = super::parse::field_args(f, errors)
+                .and_then(|a| a.references)
+                .map(|path| Type::Path(syn::TypePath { qself: None, path }));
+            Some(Field { name, ident, ty: f.ty.clone(), references })
         })
         .collect();
     Some(out)
@@ -95,7 +108,15 @@ fn find(fields: &[Field], name: &str, span: Span, key: &str, errors: &mut Errors
     found
 }
 
-fn names(list: Option<&darling::util::PathList>, key: &str, fields: &[Field], errors: &mut Errors) -> Vec<usize> {
+/// Field (or, for `json_fields`, relation) names listed under `key`, as indexes into
+/// `fields`; a relation `r` is recorded as `fields.len() + r`.
+fn names(
+    list: Option<&darling::util::PathList>,
+    key: &str,
+    fields: &[Field],
+    relations: &[Relation],
+    errors: &mut Errors,
+) -> Vec<usize> {
     let mut out = Vec::new();
     for path in list.map(|l| l.iter()).into_iter().flatten() {
         let Some(ident) = path.get_ident() else {
@@ -103,13 +124,59 @@ fn names(list: Option<&darling::util::PathList>, key: &str, fields: &[Field], er
             continue;
         };
         let name = ident.to_string().trim_start_matches("r#").to_owned();
-        if let Some(i) = find(fields, &name, ident.span(), key, errors) {
+        let relation = relations.iter().position(|r| r.key == name).map(|r| fields.len() + r);
+        let fk = format!("{name}_id");
+        let found = match relation {
+            Some(r) => Some(r),
+            // `<name>_id` without `references`: say how to make `<name>` a relation.
+            None if fields.iter().any(|f| f.name == fk) && !fields.iter().any(|f| f.name == name) => {
+                errors.at(
+                    ident.span(),
+                    format!(
+                        "`{key}` names `{name}`, which is not a field\n  help: to serialise the row `{fk}` refers \
+                         to, mark it `#[nets(references = Model)]`; `{name}` is then a relation"
+                    ),
+                );
+                None
+            }
+            None => find(fields, &name, ident.span(), key, errors),
+        };
+        if let Some(i) = found {
             if out.contains(&i) {
                 errors.at(ident.span(), format!("`{name}` is listed twice in `{key}`"));
             } else {
                 out.push(i);
             }
         }
+    }
+    out
+}
+
+/// Fields with `references = T`: each must be called `<key>_id`, and `<key>` must not
+/// be another field's name.
+fn relations(fields: &[Field], errors: &mut Errors) -> Vec<Relation> {
+    let mut out = Vec::new();
+    for (i, field) in fields.iter().enumerate() {
+        let Some(target) = &field.references else { continue };
+        let Some(key) = field.name.strip_suffix("_id").filter(|k| !k.is_empty()) else {
+            errors.at(
+                field.ident.span(),
+                format!(
+                    "`references` needs a field named `<relation>_id`, not `{}`\n  help: the relation is then \
+                     selected as `<relation>` (`user_id` → `user`)",
+                    field.name
+                ),
+            );
+            continue;
+        };
+        if fields.iter().any(|f| f.name == key) {
+            errors.at(
+                field.ident.span(),
+                format!("the relation `{key}` of `{}` has the name of another field: rename one of them", field.name),
+            );
+            continue;
+        }
+        out.push(Relation { key: key.to_owned(), field: i, target: target.clone() });
     }
     out
 }
@@ -135,17 +202,17 @@ pub(crate) fn model(parsed: Parsed, input: &syn::DeriveInput, errors: &mut Error
         }
     };
     let fields = fields?;
-    let json_fields = names(args.json_fields.as_ref(), "json_fields", &fields, errors);
-    let protected = names(args.protected.as_ref(), "protected", &fields, errors);
+    let relations = relations(&fields, errors);
+    let json_fields = names(args.json_fields.as_ref(), "json_fields", &fields, &relations, errors);
+    let protected = names(args.protected.as_ref(), "protected", &fields, &relations, errors);
+    let name_of = |i: usize| fields.get(i).map_or_else(|| relations[i - fields.len()].key.as_str(), |f| &f.name);
     for &i in &json_fields {
         if protected.contains(&i) {
-            let span = args.json_fields.iter().flat_map(|l| l.iter()).find(|p| p.is_ident(&fields[i].ident));
+            let name = name_of(i);
+            let span = args.json_fields.iter().flat_map(|l| l.iter()).find(|p| p.is_ident(name));
             errors.at(
                 span.map_or_else(|| input.ident.span(), |p| p.span()),
-                format!(
-                    "`{}` is both in `json_fields` and `protected`: protected fields are never serialised",
-                    fields[i].name
-                ),
+                format!("`{name}` is both in `json_fields` and `protected`: protected fields are never serialised"),
             );
         }
     }
@@ -167,5 +234,14 @@ pub(crate) fn model(parsed: Parsed, input: &syn::DeriveInput, errors: &mut Error
             id
         }
     };
-    Some(Model { ident: input.ident.clone(), table: table?, fields, json_fields, protected, owner, index: index? })
+    Some(Model {
+        ident: input.ident.clone(),
+        table: table?,
+        fields,
+        json_fields,
+        protected,
+        owner,
+        index: index?,
+        relations,
+    })
 }

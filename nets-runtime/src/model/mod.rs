@@ -8,8 +8,12 @@ use crate::{ApiError, Ctx};
 
 mod json;
 pub(crate) mod lookup;
+pub(crate) mod relations;
+pub(crate) mod update;
 
 pub use json::{Fields, ModelError, ToJson};
+pub use relations::{ForeignKey, RelatedModel, Relation};
+pub use update::{ModelColumns, Update};
 
 #[doc = include_str!("../../docs/derive_model.md")]
 pub use nets_macros::NetsModel;

@@ -1,0 +1,407 @@
+//! The user table, `nets_user`, as the application configures it: the login identifier,
+//! the JSON-visible fields and the fields a user may update.
+//!
+//! The table is the application's to extend (`ALTER TABLE nets_user ADD COLUMN ..` in its
+//! own migrations). Settings name the fields; [`UserTable::load`] checks each name
+//! against the columns the database really has, at startup. A client's field name is
+//! then accepted only when it is one of those checked names, so SQL is never built from
+//! client text (the original's `/getProfile/` let a crafted field name read every access
+//! token, and its `/update/` let `{"is_superuser": true}` through: SEED §7.4, §7.5).
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use nets_runtime::users::UserTable;
+//! use nets_runtime::{Settings, db::Db};
+//!
+//! let settings = Settings::from_toml("NETS_CORE_USER_UPDATABLE_FIELDS = ['first_name', 'nickname']")?;
+//! let db = Db::from_settings(&settings).await?;
+//! let users = UserTable::load(&db, &settings).await?; // fails if `nickname` is no column
+//! let profile = users.to_json(&db, 1, Some(&["id", "first_name"])).await?;
+//! # Ok(()) }
+//! ```
+
+use serde_json::{Map, Value, json};
+
+use crate::db::Db;
+use crate::model::update::{Binder, Dialect, push_history};
+use crate::params::{CoerceCx, FromParam, Raw};
+pub use crate::settings::Identifier;
+use crate::{ApiError, Settings};
+
+/// Columns no setting can make updatable by users: identity, privileges, and what the
+/// runtime maintains.
+pub const NEVER_UPDATABLE: &[&str] = &[
+    "id",
+    "email",
+    "username",
+    "password",
+    "is_active",
+    "is_staff",
+    "is_superuser",
+    "email_verified",
+    "last_login",
+    "created",
+    "updated",
+    "updated_fields",
+];
+
+/// A configured user field that does not fit the table.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum UserTableError {
+    /// A setting names a column `nets_user` does not have.
+    #[error("{setting} names '{name}', which is not a column of nets_user (its columns: {columns})")]
+    UnknownColumn {
+        /// The setting.
+        setting: &'static str,
+        /// The name.
+        name: String,
+        /// The table's columns, comma-separated.
+        columns: String,
+    },
+    /// A setting names a protected or never-updatable column.
+    #[error("{setting} cannot include '{name}': {why}")]
+    Refused {
+        /// The setting.
+        setting: &'static str,
+        /// The name.
+        name: String,
+        /// Why.
+        why: &'static str,
+    },
+    /// An updatable column has a type nets cannot write from JSON.
+    #[error("nets_user.{name} has type '{sql_type}', which nets cannot update from a request")]
+    UnsupportedType {
+        /// The column.
+        name: String,
+        /// Its declared type.
+        sql_type: String,
+    },
+    /// The catalogue could not be read.
+    #[error("could not read the columns of nets_user: {0}")]
+    Db(#[from] sqlx::Error),
+}
+
+/// How a column's values are read and written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Text,
+    Integer,
+    Bool,
+    Float,
+    Timestamp,
+    Json,
+    Other,
+}
+
+#[derive(Debug, Clone)]
+struct Column {
+    name: String,
+    sql_type: String,
+    kind: Kind,
+    nullable: bool,
+}
+
+/// The checked field lists of the user table. Load once at startup and share (for
+/// example as app state: `AppBuilder::state(users)`).
+#[derive(Debug, Clone)]
+pub struct UserTable {
+    identifier: Identifier,
+    json_fields: Vec<Column>,
+    updatable: Vec<Column>,
+}
+
+impl UserTable {
+    /// Reads the columns of `nets_user` and checks `NETS_CORE_USER_JSON_FIELDS` and
+    /// `NETS_CORE_USER_UPDATABLE_FIELDS` against them: every name must be a column;
+    /// protected names (`NETS_CORE_PROTECTED_FIELDS`) are never visible; identity,
+    /// privilege and runtime columns ([`NEVER_UPDATABLE`]) are never updatable.
+    pub async fn load(db: &Db, settings: &Settings) -> Result<UserTable, UserTableError> {
+        let columns = table_columns(db).await?;
+        let column_list = || columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ");
+        let find = |setting: &'static str, name: &String| {
+            columns.iter().find(|c| &c.name == name).cloned().ok_or_else(|| UserTableError::UnknownColumn {
+                setting,
+                name: name.clone(),
+                columns: column_list(),
+            })
+        };
+        let protected = |name: &str| settings.protected_fields.iter().any(|p| p.eq_ignore_ascii_case(name));
+        let mut json_fields = Vec::new();
+        for name in &settings.user_json_fields {
+            let column = find("NETS_CORE_USER_JSON_FIELDS", name)?;
+            if protected(name) {
+                let why = "it is in NETS_CORE_PROTECTED_FIELDS";
+                return Err(UserTableError::Refused { setting: "NETS_CORE_USER_JSON_FIELDS", name: name.clone(), why });
+            }
+            json_fields.push(column);
+        }
+        let mut updatable = Vec::new();
+        for name in &settings.user_updatable_fields {
+            let column = find("NETS_CORE_USER_UPDATABLE_FIELDS", name)?;
+            let refused =
+                |why| UserTableError::Refused { setting: "NETS_CORE_USER_UPDATABLE_FIELDS", name: name.clone(), why };
+            if NEVER_UPDATABLE.contains(&name.as_str()) {
+                return Err(refused("identity, privilege and runtime-maintained columns are never updatable"));
+            }
+            if protected(name) {
+                return Err(refused("it is in NETS_CORE_PROTECTED_FIELDS"));
+            }
+            if column.kind == Kind::Other {
+                return Err(UserTableError::UnsupportedType { name: name.clone(), sql_type: column.sql_type });
+            }
+            updatable.push(column);
+        }
+        Ok(UserTable { identifier: settings.user_identifier, json_fields, updatable })
+    }
+
+    /// The login identifier.
+    pub fn identifier(&self) -> Identifier {
+        self.identifier
+    }
+
+    /// The JSON-visible fields, in configured order.
+    pub fn json_fields(&self) -> impl Iterator<Item = &str> {
+        self.json_fields.iter().map(|c| c.name.as_str())
+    }
+
+    /// The updatable fields, in configured order.
+    pub fn updatable_fields(&self) -> impl Iterator<Item = &str> {
+        self.updatable.iter().map(|c| c.name.as_str())
+    }
+
+    /// User `user_id` as JSON: `fields` (each must be a JSON-visible field, else a 400
+    /// `unknown field`) or every JSON-visible field. `None` when there is no such user.
+    pub async fn to_json(
+        &self,
+        db: &Db,
+        user_id: i64,
+        fields: Option<&[&str]>,
+    ) -> Result<Option<Map<String, Value>>, ApiError> {
+        let selected: Vec<&Column> = match fields {
+            None | Some([]) => self.json_fields.iter().collect(),
+            Some(names) => {
+                let mut out: Vec<&Column> = Vec::with_capacity(names.len());
+                for &name in names {
+                    let column = self.json_fields.iter().find(|c| c.name == name);
+                    let column = column.ok_or_else(|| ApiError::field("fields", format!("unknown field '{name}'")))?;
+                    if !out.iter().any(|c| c.name == name) {
+                        out.push(column);
+                    }
+                }
+                out
+            }
+        };
+        if selected.is_empty() {
+            return Ok(Some(Map::new()));
+        }
+        read_json(db, user_id, &selected).await
+    }
+
+    /// Writes the updatable fields present in `changes` for user `user_id`, with
+    /// string-encoded values accepted (`"5"`, `"true"`), `updated` set and each change
+    /// appended to `updated_fields`. A key that is not an updatable field, or a value of
+    /// the wrong type, is a 400 naming it, and nothing is written. Returns the names of the
+    /// fields whose value changed.
+    pub async fn update(
+        &self,
+        db: &Db,
+        user_id: i64,
+        changes: &Map<String, Value>,
+        coerce: &CoerceCx,
+    ) -> Result<Vec<String>, ApiError> {
+        let mut values = Vec::with_capacity(changes.len());
+        let mut errors = crate::FieldErrors::new();
+        for (name, value) in changes {
+            let Some(column) = self.updatable.iter().find(|c| &c.name == name) else {
+                errors.entry(name.clone()).or_default().push("this field cannot be updated".into());
+                continue;
+            };
+            match coerce_value(column, value, coerce) {
+                Ok(value) => values.push((column, value)),
+                Err(problem) => errors.entry(name.clone()).or_default().push(problem),
+            }
+        }
+        if !errors.is_empty() {
+            let names = errors.keys().cloned().collect::<Vec<_>>().join(", ");
+            return Err(ApiError::BadRequest { message: format!("invalid fields: {names}"), errors });
+        }
+        let columns: Vec<&Column> = values.iter().map(|(c, _)| *c).collect();
+        let Some(current) = read_json(db, user_id, &columns).await? else {
+            return Err(ApiError::NotFound);
+        };
+        values.retain(|(c, v)| current.get(&c.name) != Some(v));
+        if values.is_empty() {
+            return Ok(Vec::new());
+        }
+        let time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        let names: Vec<&str> = values.iter().map(|(c, _)| c.name.as_str()).collect();
+        let history: Vec<Value> = values
+            .iter()
+            .map(|(c, v)| json!({"old": current.get(&c.name).cloned().unwrap_or(Value::Null), "new": v, "time": time}))
+            .collect();
+        let done = match db {
+            Db::Sqlite(pool) => {
+                let mut q = sqlx::QueryBuilder::new("");
+                write_user_update(&mut Binder::Sqlite(&mut q), Dialect::Sqlite, user_id, &values, &names, &history);
+                q.build().execute(pool).await.map(|done| done.rows_affected())
+            }
+            Db::Postgres(pool) => {
+                let mut q = sqlx::QueryBuilder::new("");
+                write_user_update(&mut Binder::Postgres(&mut q), Dialect::Postgres, user_id, &values, &names, &history);
+                q.build().execute(pool).await.map(|done| done.rows_affected())
+            }
+        };
+        match done.map_err(ApiError::internal)? {
+            0 => Err(ApiError::NotFound),
+            _ => Ok(names.into_iter().map(str::to_owned).collect()),
+        }
+    }
+}
+
+fn write_user_update(
+    q: &mut Binder<'_>,
+    dialect: Dialect,
+    user_id: i64,
+    values: &[(&Column, Value)],
+    names: &[&str],
+    history: &[Value],
+) {
+    q.push("UPDATE \"nets_user\" SET ");
+    for (column, value) in values {
+        q.push(&format!("\"{}\" = ", column.name));
+        bind_json(q, column.kind, value);
+        q.push(", ");
+    }
+    q.push(match dialect {
+        Dialect::Sqlite => "\"updated\" = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+        Dialect::Postgres => "\"updated\" = now()",
+    });
+    q.push(", \"updated_fields\" = ");
+    push_history(q, names, history, dialect);
+    q.push(" WHERE \"id\" = ");
+    q.bind(&user_id);
+}
+
+/// Binds an already coerced value as its column's type (a `NULL` typed too: PostgreSQL
+/// checks a parameter's type against the column's).
+fn bind_json(q: &mut Binder<'_>, kind: Kind, value: &Value) {
+    match (kind, value) {
+        (Kind::Integer, v) => q.bind(&v.as_i64()),
+        (Kind::Float, v) => q.bind(&v.as_f64()),
+        (Kind::Bool, v) => q.bind(&v.as_bool()),
+        (Kind::Json, Value::Null) => q.bind(&Option::<sqlx::types::Json<Value>>::None),
+        (Kind::Json, v) => q.bind(&sqlx::types::Json(v)),
+        (Kind::Timestamp, v) => {
+            let parsed = v.as_str().and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok());
+            q.bind(&parsed.map(|t| t.with_timezone(&chrono::Utc)))
+        }
+        (Kind::Text | Kind::Other, v) => q.bind(&v.as_str().map(str::to_owned)),
+    }
+}
+
+/// A request value as the column's JSON type, string-encoded scalars accepted.
+fn coerce_value(column: &Column, value: &Value, cx: &CoerceCx) -> Result<Value, String> {
+    if value.is_null() || value.as_str().is_some_and(|s| s.trim() == "null") {
+        return match column.nullable {
+            true => Ok(Value::Null),
+            false => Err("this field cannot be null".into()),
+        };
+    }
+    let raw = Raw::Json(value.clone());
+    let problem = |e: crate::params::CoerceError| e.to_string();
+    match column.kind {
+        Kind::Text => String::from_param(raw, cx).map(Value::String).map_err(problem),
+        Kind::Integer => i64::from_param(raw, cx).map(Value::from).map_err(problem),
+        Kind::Float => f64::from_param(raw, cx).map(Value::from).map_err(problem),
+        Kind::Bool => bool::from_param(raw, cx).map(Value::Bool).map_err(problem),
+        Kind::Json => Value::from_param(raw, cx).map_err(problem),
+        Kind::Timestamp => chrono::DateTime::<chrono::Utc>::from_param(raw, cx)
+            .map(|t| Value::String(t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)))
+            .map_err(problem),
+        Kind::Other => Err("this field cannot be updated".into()),
+    }
+}
+
+/// One row's columns as a JSON object, built by the database (`json_object` /
+/// `json_build_object`) from the checked column names.
+async fn read_json(db: &Db, user_id: i64, columns: &[&Column]) -> Result<Option<Map<String, Value>>, ApiError> {
+    let pairs = columns.iter().map(|c| format!("'{0}', \"{0}\"", c.name)).collect::<Vec<_>>().join(", ");
+    let object: Option<sqlx::types::Json<Map<String, Value>>> = match db {
+        Db::Sqlite(pool) => {
+            let sql = format!("SELECT json_object({pairs}) FROM \"nets_user\" WHERE \"id\" = ?");
+            sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(user_id).fetch_optional(pool).await
+        }
+        Db::Postgres(pool) => {
+            let sql = format!("SELECT json_build_object({pairs}) FROM \"nets_user\" WHERE \"id\" = $1");
+            sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(user_id).fetch_optional(pool).await
+        }
+    }
+    .map_err(ApiError::internal)?;
+    let Some(sqlx::types::Json(mut map)) = object else { return Ok(None) };
+    // SQLite has no booleans and keeps JSON as text: give them their JSON types back.
+    if matches!(db, Db::Sqlite(_)) {
+        for column in columns {
+            if let Some(value) = map.get_mut(&column.name) {
+                match (column.kind, &*value) {
+                    (Kind::Bool, Value::Number(n)) => *value = Value::Bool(n.as_i64() != Some(0)),
+                    (Kind::Json, Value::String(s)) => *value = serde_json::from_str(s).unwrap_or(Value::Null),
+                    _ => {}
+                }
+            }
+        }
+    }
+    Ok(Some(map))
+}
+
+/// The columns of `nets_user`, from the catalogue. Names that are not plain identifiers
+/// are left out: nets never quotes arbitrary text into SQL.
+async fn table_columns(db: &Db) -> Result<Vec<Column>, sqlx::Error> {
+    let rows: Vec<(String, String, bool)> = match db {
+        Db::Sqlite(pool) => {
+            sqlx::query_as("SELECT name, type, \"notnull\" = 0 FROM pragma_table_info('nets_user') ORDER BY cid")
+                .fetch_all(pool)
+                .await?
+        }
+        Db::Postgres(pool) => {
+            sqlx::query_as(
+                "SELECT column_name::text, data_type::text, is_nullable = 'YES' FROM information_schema.columns \
+                 WHERE table_name = 'nets_user' AND table_schema = current_schema() ORDER BY ordinal_position",
+            )
+            .fetch_all(pool)
+            .await?
+        }
+    };
+    Ok(rows
+        .into_iter()
+        .filter(|(name, _, _)| is_identifier(name))
+        .map(|(name, sql_type, nullable)| Column { kind: kind_of(&sql_type), name, sql_type, nullable })
+        .collect())
+}
+
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && name.len() <= 63
+}
+
+/// The kind of a declared SQL type (SQLite's affinity rules, PostgreSQL's type names).
+fn kind_of(sql_type: &str) -> Kind {
+    let t = sql_type.to_ascii_lowercase();
+    if t.contains("bool") {
+        Kind::Bool
+    } else if t.contains("int") {
+        Kind::Integer
+    } else if t.contains("char") || t.contains("text") || t.contains("clob") {
+        Kind::Text
+    } else if t.contains("timestamp") || t.contains("datetime") {
+        Kind::Timestamp
+    } else if t.contains("json") {
+        Kind::Json
+    } else if t.contains("real") || t.contains("floa") || t.contains("doub") || t == "numeric" {
+        Kind::Float
+    } else {
+        Kind::Other
+    }
+}
