@@ -111,10 +111,13 @@ mod redis_sync {
         /// Connects to `url` (`redis://host:6379/0`); the token lives under `key`.
         pub async fn connect(url: &str, key: impl Into<String>) -> Result<RedisSync, PermsError> {
             let client = redis::Client::open(url).map_err(|e| PermsError::Sync(format!("REDIS_URL: {e}")))?;
-            // A stalled Redis must not stall requests: they fall back to the database.
+            // A stalled Redis must not stall requests (they fall back to the database), and
+            // a wrong REDIS_URL should fail startup quickly rather than after a long backoff.
             let config = ConnectionManagerConfig::new()
                 .set_connection_timeout(Some(Duration::from_secs(2)))
-                .set_response_timeout(Some(Duration::from_secs(1)));
+                .set_response_timeout(Some(Duration::from_secs(1)))
+                .set_number_of_retries(2)
+                .set_max_delay(Duration::from_millis(500));
             let connection = ConnectionManager::new_with_config(client, config)
                 .await
                 .map_err(|e| PermsError::Sync(format!("cannot connect to Redis: {e}")))?;
