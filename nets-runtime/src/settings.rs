@@ -329,7 +329,8 @@ mod tests {
 
     #[test]
     fn project_tables_must_be_plain_identifiers_and_come_in_pairs() {
-        let ok = Settings::from_toml("NETS_CORE_PROJECT_MODEL = 'app_project'\nNETS_CORE_PROJECT_MEMBER_MODEL = 'members'");
+        let ok =
+            Settings::from_toml("NETS_CORE_PROJECT_MODEL = 'app_project'\nNETS_CORE_PROJECT_MEMBER_MODEL = 'members'");
         assert_eq!(ok.unwrap().project_tables().unwrap(), Some(("app_project", "members")));
         for bad in ["'app.Project'", "'p; DROP TABLE x'", "'\"p\"'", "'1p'", "'p q'"] {
             let toml = format!("NETS_CORE_PROJECT_MODEL = {bad}\nNETS_CORE_PROJECT_MEMBER_MODEL = 'm'");

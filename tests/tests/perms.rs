@@ -184,7 +184,8 @@ async fn helpers_are_idempotent_and_check_users_and_projects() {
     let (global, created) = perms.get_or_create_role("editor").await.unwrap();
     assert!(created && global.project_id.is_none());
 
-    let (permission, created) = perms.get_or_create_project_role_permission(1, "editor", "docs.can_publish").await.unwrap();
+    let (permission, created) =
+        perms.get_or_create_project_role_permission(1, "editor", "docs.can_publish").await.unwrap();
     assert!(created);
     assert_eq!((permission.codename.as_str(), permission.name.as_str()), ("docs.can_publish", "Can publish"));
     let (_, created) = perms.get_or_create_project_role_permission(1, "editor", "DOCS.CAN_PUBLISH").await.unwrap();
@@ -253,9 +254,8 @@ async fn with_caching_off_every_check_reads_the_database() {
 async fn a_membership_role_can_reference_a_role_row() {
     let db = test_db().await;
     seed(&db).await;
-    let settings = nets_tests::settings(
-        "NETS_CORE_PROJECT_MODEL = 'ref_project'\nNETS_CORE_PROJECT_MEMBER_MODEL = 'ref_member'",
-    );
+    let settings =
+        nets_tests::settings("NETS_CORE_PROJECT_MODEL = 'ref_project'\nNETS_CORE_PROJECT_MEMBER_MODEL = 'ref_member'");
     let perms = Perms::from_settings(&settings, &db).await.unwrap();
     let (reviewer, _) = perms.get_or_create_project_role(1, "Reviewer").await.unwrap();
     let (stranger, _) = perms.get_or_create_project_role(2, "Stranger").await.unwrap();
@@ -291,8 +291,10 @@ async fn project_tables_are_checked_at_startup() {
     assert_eq!(err.to_string(), "project tables: no table 'no_such_table'");
     let err = Perms::from_settings(&check("app_project", "app_project"), &db).await.unwrap_err();
     assert_eq!(err.to_string(), "project tables: table 'app_project' has no column 'project_id'");
-    let err = nets_runtime::Settings::from_toml("NETS_CORE_PROJECT_MODEL = 'app.Project'\nNETS_CORE_PROJECT_MEMBER_MODEL = 'm'")
-        .unwrap_err();
+    let err = nets_runtime::Settings::from_toml(
+        "NETS_CORE_PROJECT_MODEL = 'app.Project'\nNETS_CORE_PROJECT_MEMBER_MODEL = 'm'",
+    )
+    .unwrap_err();
     assert!(err.to_string().starts_with("NETS_CORE_PROJECT_MODEL 'app.Project' is not a table name"), "{err}");
 
     // Projects are optional; project-scoped operations then say what is missing.
@@ -309,7 +311,10 @@ async fn declared_permissions_are_verified_or_registered_at_startup() {
         .await
         .unwrap_err();
     let message = err.to_string();
-    assert!(message.starts_with("handlers declare permissions that do not exist in nets_permission: 'startup.declared' ("), "{message}");
+    assert!(
+        message.starts_with("handlers declare permissions that do not exist in nets_permission: 'startup.declared' ("),
+        "{message}"
+    );
     assert!(message.contains("perms::api::declared at tests/tests/perms.rs:"), "{message}");
     assert!(!message.contains("role:"), "role checks are not permissions: {message}");
 

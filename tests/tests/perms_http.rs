@@ -146,8 +146,12 @@ async fn project_id_comes_from_the_query_the_body_or_the_path() {
 
     let reply = whereami(server.get("/whereami/?project_id=2")).await;
     reply.assert_data(json!({"project": 2, "role": null, "member": true, "perm": false}));
-    whereami(server.get("/whereami/")).await.assert_data(json!({"project": null, "role": null, "member": false, "perm": false}));
-    whereami(server.get("/whereami/?project_id=")).await.assert_data(json!({"project": null, "role": null, "member": false, "perm": false}));
+    whereami(server.get("/whereami/"))
+        .await
+        .assert_data(json!({"project": null, "role": null, "member": false, "perm": false}));
+    whereami(server.get("/whereami/?project_id="))
+        .await
+        .assert_data(json!({"project": null, "role": null, "member": false, "perm": false}));
     whereami(server.get("/whereami/?project_id=999")).await.assert_error(404, "not found");
     // JSON bodies as clients send them: numbers as strings, or as numbers.
     let reply = whereami(server.post_json("/whereami/", json!({"project_id": "1"}))).await;
@@ -162,7 +166,8 @@ async fn project_id_comes_from_the_query_the_body_or_the_path() {
 #[tokio::test]
 async fn every_can_do_must_hold_and_project_required_needs_a_project() {
     let (_db, perms, server) = fixture().await;
-    let publish = |body: serde_json::Value| server.send(server.post_json("/articles/publish/", body).bearer_auth(USER_TOKEN));
+    let publish =
+        |body: serde_json::Value| server.send(server.post_json("/articles/publish/", body).bearer_auth(USER_TOKEN));
 
     // docs.view holds, docs.publish does not.
     publish(json!({"project_id": "1"})).await.assert_error(403, "permission denied");

@@ -164,8 +164,8 @@ impl PermsBuilder {
     }
     /// Finishes.
     pub fn build(self) -> Perms {
-        let cache = (!self.max_age.is_zero() && self.max_entries > 0)
-            .then(|| ScopeCache::new(self.max_age, self.max_entries));
+        let cache =
+            (!self.max_age.is_zero() && self.max_entries > 0).then(|| ScopeCache::new(self.max_age, self.max_entries));
         Perms(Arc::new(Inner { db: self.db, projects: self.projects, sync: self.sync, cache }))
     }
 }
@@ -211,7 +211,9 @@ impl Perms {
         builder = match mode {
             PermissionsSync::Redis => {
                 let Some(url) = redis_url else {
-                    return Err(PermsError::Sync("NETS_CORE_PERMISSIONS_SYNC is 'redis' but REDIS_URL is not set".into()));
+                    return Err(PermsError::Sync(
+                        "NETS_CORE_PERMISSIONS_SYNC is 'redis' but REDIS_URL is not set".into(),
+                    ));
                 };
                 redis_builder(builder, url, &settings.permissions_redis_key).await?
             }
@@ -563,7 +565,9 @@ impl PermissionChecker for Perms {
         };
         let Action::Permission(code) = action else { return MaybeAsync::ready(Ok(false)) };
         match self.scope(key) {
-            MaybeAsync::Ready(Some(result)) => MaybeAsync::ready(result.map(|s| s.grants.contains(&*code)).map_err(Into::into)),
+            MaybeAsync::Ready(Some(result)) => {
+                MaybeAsync::ready(result.map(|s| s.grants.contains(&*code)).map_err(Into::into))
+            }
             pending => MaybeAsync::boxed(async move {
                 let scope = pending.await?;
                 Ok(scope.grants.contains(&*code))
@@ -577,9 +581,8 @@ impl PermissionChecker for Perms {
 
     fn project<'a>(&'a self, ctx: &'a Ctx, project_id: i64) -> MaybeAsync<'a, ProjectLookup> {
         let key = (ctx.user().map(|u| u.id), Some(project_id));
-        let answer = move |scope: Arc<Scope>| {
-            scope.exists.then(|| (Project::new(project_id), scope.membership.clone()))
-        };
+        let answer =
+            move |scope: Arc<Scope>| scope.exists.then(|| (Project::new(project_id), scope.membership.clone()));
         match self.scope(key) {
             MaybeAsync::Ready(Some(result)) => MaybeAsync::ready(result.map(answer).map_err(Into::into)),
             pending => MaybeAsync::boxed(async move { Ok(answer(pending.await?)) }),

@@ -49,7 +49,12 @@ pub enum ProjectMatch {
 /// ```
 pub trait ProjectSource: Send + Sync + 'static {
     /// Project `project` and the membership of `user` (`None`: anonymous).
-    fn find<'a>(&'a self, db: &'a Db, project: i64, user: Option<i64>) -> BoxFuture<'a, Result<ProjectMatch, PermsError>>;
+    fn find<'a>(
+        &'a self,
+        db: &'a Db,
+        project: i64,
+        user: Option<i64>,
+    ) -> BoxFuture<'a, Result<ProjectMatch, PermsError>>;
 }
 
 /// Projects and memberships read from two application tables.
@@ -149,7 +154,12 @@ async fn columns(db: &Db, table: &str) -> Result<Vec<String>, PermsError> {
 type Row = (Option<i64>, Option<bool>, Option<bool>, Option<String>);
 
 impl ProjectSource for ProjectTables {
-    fn find<'a>(&'a self, db: &'a Db, project: i64, user: Option<i64>) -> BoxFuture<'a, Result<ProjectMatch, PermsError>> {
+    fn find<'a>(
+        &'a self,
+        db: &'a Db,
+        project: i64,
+        user: Option<i64>,
+    ) -> BoxFuture<'a, Result<ProjectMatch, PermsError>> {
         Box::pin(async move {
             let sql = AssertSqlSafe(self.sql.clone());
             let row: Option<Row> =

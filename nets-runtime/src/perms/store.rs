@@ -144,7 +144,8 @@ pub(crate) async fn global_codenames(db: &Db) -> Result<HashSet<String>, sqlx::E
 }
 
 pub(crate) async fn grant(db: &Db, role: i64, permission: i64) -> Result<bool, sqlx::Error> {
-    const SQL: &str = "INSERT INTO nets_role_permission (role_id, permission_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+    const SQL: &str =
+        "INSERT INTO nets_role_permission (role_id, permission_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
     let done = on_pool!(db, |pool| sqlx::query(SQL).bind(role).bind(permission).execute(pool).await?.rows_affected());
     Ok(done > 0)
 }
@@ -158,30 +159,15 @@ pub(crate) async fn revoke(db: &Db, role: i64, permission: i64) -> Result<bool, 
 pub(crate) async fn add_user_role(db: &Db, user: i64, role: i64, project: Option<i64>) -> Result<bool, sqlx::Error> {
     const SQL: &str =
         "INSERT INTO nets_user_role (user_id, role_id, project_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
-    let done = on_pool!(db, |pool| sqlx::query(SQL)
-        .bind(user)
-        .bind(role)
-        .bind(project)
-        .execute(pool)
-        .await?
-        .rows_affected());
+    let done =
+        on_pool!(db, |pool| sqlx::query(SQL).bind(user).bind(role).bind(project).execute(pool).await?.rows_affected());
     Ok(done > 0)
 }
 
-pub(crate) async fn remove_user_role(
-    db: &Db,
-    user: i64,
-    role: i64,
-    project: Option<i64>,
-) -> Result<bool, sqlx::Error> {
+pub(crate) async fn remove_user_role(db: &Db, user: i64, role: i64, project: Option<i64>) -> Result<bool, sqlx::Error> {
     const SQL: &str =
         "DELETE FROM nets_user_role WHERE user_id = $1 AND role_id = $2 AND COALESCE(project_id, 0) = COALESCE($3, 0)";
-    let done = on_pool!(db, |pool| sqlx::query(SQL)
-        .bind(user)
-        .bind(role)
-        .bind(project)
-        .execute(pool)
-        .await?
-        .rows_affected());
+    let done =
+        on_pool!(db, |pool| sqlx::query(SQL).bind(user).bind(role).bind(project).execute(pool).await?.rows_affected());
     Ok(done > 0)
 }

@@ -56,7 +56,9 @@ impl ChangeSync for LocalSync {
 pub struct DatabaseSync(pub Db);
 
 const READ_TOKEN: &str = "SELECT token FROM nets_perm_generation WHERE id = 1";
-const WRITE_TOKEN: &str = "UPDATE nets_perm_generation SET token = $1 WHERE id = 1";
+// An upsert: a deleted row must not silently stop changes from being recorded.
+const WRITE_TOKEN: &str = "INSERT INTO nets_perm_generation (id, token) VALUES (1, $1) \
+     ON CONFLICT (id) DO UPDATE SET token = excluded.token";
 
 impl ChangeSync for DatabaseSync {
     fn current(&self) -> MaybeAsync<'_, Result<u64, PermsError>> {
@@ -72,9 +74,9 @@ impl ChangeSync for DatabaseSync {
         Box::pin(async move {
             let token = fresh_token() as i64;
             match &self.0 {
-                Db::Sqlite(pool) => drop(sqlx::query(WRITE_TOKEN).bind(token).execute(pool).await?),
-                Db::Postgres(pool) => drop(sqlx::query(WRITE_TOKEN).bind(token).execute(pool).await?),
-            }
+                Db::Sqlite(pool) => sqlx::query(WRITE_TOKEN).bind(token).execute(pool).await?.rows_affected(),
+                Db::Postgres(pool) => sqlx::query(WRITE_TOKEN).bind(token).execute(pool).await?.rows_affected(),
+            };
             Ok(())
         })
     }
