@@ -127,3 +127,14 @@ async fn local_sync_is_for_one_process() {
     assert_eq!(vault(&a.1).await, 403);
     assert_eq!(vault(&b.1).await, 200, "B cannot know without a shared generation");
 }
+
+/// The generation row is recreated by the next change rather than silently lost.
+#[tokio::test]
+async fn a_deleted_generation_row_comes_back_with_the_next_change() {
+    let Pair { db, a, b } = pair("NETS_CORE_PERMISSIONS_SYNC = 'database'").await;
+    exec(&db, "DELETE FROM nets_perm_generation").await;
+    assert_eq!(vault(&b.1).await, 200);
+    revoke_through(&a.1).await;
+    assert_eq!(vault(&b.1).await, 403);
+    assert_eq!(perms_common::count(&db, "SELECT COUNT(*) FROM nets_perm_generation WHERE generation <> 0").await, 1);
+}

@@ -5,6 +5,8 @@
 -- used only while the token it was loaded under is still current.
 CREATE TABLE nets_perm_generation (
     id INTEGER PRIMARY KEY CHECK (id = 1),
-    token BIGINT NOT NULL
+    generation BIGINT NOT NULL,
+    created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    updated TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
-INSERT INTO nets_perm_generation (id, token) VALUES (1, 0);
+INSERT INTO nets_perm_generation (id, generation) VALUES (1, 0);

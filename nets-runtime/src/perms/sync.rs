@@ -55,10 +55,11 @@ impl ChangeSync for LocalSync {
 #[derive(Debug, Clone)]
 pub struct DatabaseSync(pub Db);
 
-const READ_TOKEN: &str = "SELECT token FROM nets_perm_generation WHERE id = 1";
+const READ_TOKEN: &str = "SELECT generation FROM nets_perm_generation WHERE id = 1";
 // An upsert: a deleted row must not silently stop changes from being recorded.
-const WRITE_TOKEN: &str = "INSERT INTO nets_perm_generation (id, token) VALUES (1, $1) \
-     ON CONFLICT (id) DO UPDATE SET token = excluded.token";
+// `excluded.updated` is the column default (now), in both backends.
+const WRITE_TOKEN: &str = "INSERT INTO nets_perm_generation (id, generation) VALUES (1, $1) \
+     ON CONFLICT (id) DO UPDATE SET generation = excluded.generation, updated = excluded.updated";
 
 impl ChangeSync for DatabaseSync {
     fn current(&self) -> MaybeAsync<'_, Result<u64, PermsError>> {
