@@ -3,7 +3,10 @@
 //!
 //! * three query parameters parsed, JSON envelope answered;
 //! * a `model = T` lookup (`#[derive(NetsModel)]`) against a handler running the same
-//!   SQLite query with sqlx.
+//!   SQLite query with sqlx;
+//! * a `can_do` permission (bearer authentication, then [`Perms`]' cached check) against a
+//!   handler that authenticates the same token and calls the same cached
+//!   `Perms::check_perm`.
 //!
 //! `cargo bench -p nets-examples --bench endpoint` (add `-- --http` to go through TCP
 //! with concurrent keep-alive clients instead of calling the router in-process).
@@ -23,6 +26,8 @@ use axum::extract::Query;
 use axum::http::Request;
 use axum::response::IntoResponse;
 use axum::routing::get;
+use nets_runtime::auth::{AuthUser, StaticBearer};
+use nets_runtime::perms::Perms;
 use nets_runtime::prelude::*;
 use serde::{Deserialize, Serialize};
 use tower::ServiceExt;
@@ -75,6 +80,19 @@ pub async fn bench_model(note: BenchNote) -> ApiResult<BenchNote> {
 /// The query `#[derive(NetsModel)]` writes for `BenchNote` on SQLite.
 const HAND_SQL: &str = r#"SELECT "id", "user_id", "text" FROM "bench_notes" WHERE "id" = ? LIMIT 1"#;
 
+/// Generated: bearer authentication, then `can_do` answered by [`Perms`] from its cache.
+#[request_handler(path = "bench/perm/", method = GET, can_do = "bench.read", perm_required)]
+pub async fn bench_perm() -> ApiResult<&'static str> {
+    Ok("ok")
+}
+
+/// The bearer token of the permission benchmark, and its user.
+const BENCH_TOKEN: &str = "bench-token";
+
+fn bench_user() -> AuthUser {
+    AuthUser::new(1, "bench@example.com")
+}
+
 /// Every endpoint in one router, behind the same nets middleware stack, over a SQLite
 /// file holding one note.
 pub async fn router() -> Result<axum::Router, Box<dyn std::error::Error>> {
@@ -86,6 +104,11 @@ pub async fn router() -> Result<axum::Router, Box<dyn std::error::Error>> {
         .execute(&pool)
         .await?;
     sqlx::query("INSERT INTO bench_notes (id, user_id, text) VALUES (1, 7, 'hello')").execute(&pool).await?;
+    db.migrate().await?;
+    sqlx::query("INSERT INTO nets_user (id, email) VALUES (1, 'bench@example.com')").execute(&pool).await?;
+    let perms = Perms::from_settings(&Settings::default(), &db).await?;
+    perms.get_or_create_role_permission("reader", "bench.read").await?;
+    perms.add_user_to_role(1, None, "reader").await?;
 
     let hand_model = get(move |axum::extract::Path(id): axum::extract::Path<i64>| {
         let pool = pool.clone();
@@ -97,10 +120,32 @@ pub async fn router() -> Result<axum::Router, Box<dyn std::error::Error>> {
             }
         }
     });
+    let hand_perms = perms.clone();
+    let hand_perm = get(move |headers: axum::http::HeaderMap| {
+        let perms = hand_perms.clone();
+        async move {
+            let token = headers
+                .get(axum::http::header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "));
+            if token != Some(BENCH_TOKEN) {
+                return ApiError::Unauthorized { challenge: None }.into_response();
+            }
+            match perms.check_perm(&bench_user(), "bench.read", None).await {
+                Ok(true) => axum::Json(Envelope { res: 1, data: "ok" }).into_response(),
+                Ok(false) => ApiError::Forbidden.into_response(),
+                Err(e) => ApiError::from(e).into_response(),
+            }
+        }
+    });
     let routes = build_urlpatterns!(self)?
         .route("/bench/hand/", get(bench_hand_written))
-        .route("/bench/hand-model/{id}/", hand_model);
-    Ok(App::builder(Settings::default()).database(db).build().router(routes))
+        .route("/bench/hand-model/{id}/", hand_model)
+        .route("/bench/hand-perm/", hand_perm);
+    let builder = App::builder(Settings::default())
+        .database(db)
+        .authenticator(StaticBearer::new().token(BENCH_TOKEN, bench_user()));
+    Ok(perms.install(builder).build().router(routes))
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -108,13 +153,22 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+/// A GET of `uri`, with the benchmark's bearer token when `auth`.
+fn request(uri: &str, auth: bool) -> Request<Body> {
+    let mut req = Request::get(uri);
+    if auth {
+        req = req.header("authorization", format!("Bearer {BENCH_TOKEN}"));
+    }
+    req.body(Body::empty()).expect("request")
+}
+
 /// Requests per second calling the router directly.
-async fn in_process(router: &axum::Router, uri: &str) -> f64 {
+async fn in_process(router: &axum::Router, uri: &str, auth: bool) -> f64 {
     let start = Instant::now();
     let mut count = 0u64;
     while start.elapsed() < ROUND_TIME {
         for _ in 0..256 {
-            let req = Request::get(uri).body(Body::empty()).expect("request");
+            let req = request(uri, auth);
             let res = router.clone().oneshot(req).await.expect("infallible");
             assert!(res.status().is_success());
             let body = axum::body::to_bytes(res.into_body(), usize::MAX).await.expect("body");
@@ -126,7 +180,7 @@ async fn in_process(router: &axum::Router, uri: &str) -> f64 {
 }
 
 /// Requests per second over loopback TCP with concurrent keep-alive clients.
-async fn over_http(base: &str, uri: &str) -> f64 {
+async fn over_http(base: &str, uri: &str, auth: bool) -> f64 {
     let url = format!("{base}{uri}");
     let client = reqwest::Client::new();
     let start = Instant::now();
@@ -136,7 +190,11 @@ async fn over_http(base: &str, uri: &str) -> f64 {
             tokio::spawn(async move {
                 let mut n = 0u64;
                 while start.elapsed() < ROUND_TIME {
-                    let res = client.get(&url).send().await.expect("send");
+                    let mut req = client.get(&url);
+                    if auth {
+                        req = req.bearer_auth(BENCH_TOKEN);
+                    }
+                    let res = req.send().await.expect("send");
                     assert!(res.status().is_success());
                     std::hint::black_box(res.bytes().await.expect("body"));
                     n += 1;
@@ -152,10 +210,10 @@ async fn over_http(base: &str, uri: &str) -> f64 {
     total as f64 / start.elapsed().as_secs_f64()
 }
 
-async fn measure(router: &axum::Router, base: Option<&str>, uri: &str) -> f64 {
+async fn measure(router: &axum::Router, base: Option<&str>, uri: &str, auth: bool) -> f64 {
     match base {
-        Some(base) => over_http(base, uri).await,
-        None => in_process(router, uri).await,
+        Some(base) => over_http(base, uri, auth).await,
+        None => in_process(router, uri, auth).await,
     }
 }
 
@@ -165,6 +223,8 @@ struct Comparison {
     generated: String,
     hand: String,
     expected: &'static [u8],
+    /// Whether requests carry the bearer token.
+    auth: bool,
 }
 
 fn main() {
@@ -186,20 +246,28 @@ async fn run(http: bool) {
             generated: format!("/bench/generated/{QUERY}"),
             hand: format!("/bench/hand/{QUERY}"),
             expected: br#"{"res":1,"data":{"a":42,"b":"hello world","c":true}}"#,
+            auth: false,
         },
         Comparison {
             name: "model lookup (SQLite)",
             generated: "/bench/model/1/".into(),
             hand: "/bench/hand-model/1/".into(),
             expected: br#"{"res":1,"data":{"id":1,"user_id":7,"text":"hello"}}"#,
+            auth: false,
+        },
+        Comparison {
+            name: "can_do permission (cached)",
+            generated: "/bench/perm/".into(),
+            hand: "/bench/hand-perm/".into(),
+            expected: br#"{"res":1,"data":"ok"}"#,
+            auth: true,
         },
     ];
 
     // Same answer from both sides, or the comparison means nothing.
     for c in &comparisons {
         for uri in [&c.generated, &c.hand] {
-            let req = Request::get(uri.as_str()).body(Body::empty()).expect("request");
-            let res = router.clone().oneshot(req).await.expect("infallible");
+            let res = router.clone().oneshot(request(uri, c.auth)).await.expect("infallible");
             let body = axum::body::to_bytes(res.into_body(), usize::MAX).await.expect("body");
             assert_eq!(&body[..], c.expected, "{uri}");
         }
@@ -207,7 +275,8 @@ async fn run(http: bool) {
 
     if let (Ok(uri), Ok(n)) = (std::env::var("NETS_BENCH_URI"), std::env::var("NETS_BENCH_REQUESTS")) {
         for _ in 0..n.parse::<u64>().expect("NETS_BENCH_REQUESTS is a number") {
-            let res = router.clone().oneshot(Request::get(&uri).body(Body::empty()).expect("request")).await;
+            let auth = uri.contains("perm");
+            let res = router.clone().oneshot(request(&uri, auth)).await;
             std::hint::black_box(axum::body::to_bytes(res.expect("infallible").into_body(), usize::MAX).await.ok());
         }
         return;
@@ -231,11 +300,11 @@ async fn run(http: bool) {
         let (mut generated, mut hand, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
         for round in 0..ROUNDS {
             let (g, h) = if round % 2 == 0 {
-                let g = measure(&router, base.as_deref(), &c.generated).await;
-                (g, measure(&router, base.as_deref(), &c.hand).await)
+                let g = measure(&router, base.as_deref(), &c.generated, c.auth).await;
+                (g, measure(&router, base.as_deref(), &c.hand, c.auth).await)
             } else {
-                let h = measure(&router, base.as_deref(), &c.hand).await;
-                (measure(&router, base.as_deref(), &c.generated).await, h)
+                let h = measure(&router, base.as_deref(), &c.hand, c.auth).await;
+                (measure(&router, base.as_deref(), &c.generated, c.auth).await, h)
             };
             generated.push(g);
             hand.push(h);

@@ -157,11 +157,35 @@ impl Authenticator for StaticBearer {
     }
 }
 
-/// Answers whether the caller may perform an action (`can_do = ".."`).
+/// Answers whether the caller may perform an action (`can_do = ".."`), and resolves the
+/// project a request names with `project_id`.
+///
+/// nets' own implementation is [`Perms`](crate::perms::Perms) (roles, grants, projects,
+/// cached); the default is [`SuperusersOnly`].
 pub trait PermissionChecker: Send + Sync + 'static {
     /// `true` when the request's user may perform `action` (in `ctx.project()` if any).
+    /// `action` is a validated, lower-case codename (`app.action`, `action` or `role:<name>`).
     fn check<'a>(&'a self, ctx: &'a Ctx, action: &'a str) -> MaybeAsync<'a, Result<bool, ApiError>>;
+
+    /// Whether this checker resolves `project_id` request parameters into
+    /// [`Ctx::project`] and [`Ctx::membership`]. When `false` (the default), `project_id`
+    /// is an ordinary parameter and `project_required` endpoints always answer 400.
+    fn resolves_projects(&self) -> bool {
+        false
+    }
+
+    /// Project `project_id` and the caller's membership of it (`None` for a non-member or
+    /// an anonymous caller); `Ok(None)` when no such project exists (the request answers
+    /// 404). Only called when [`resolves_projects`](Self::resolves_projects) is `true`.
+    fn project<'a>(&'a self, ctx: &'a Ctx, project_id: i64) -> MaybeAsync<'a, ProjectLookup> {
+        let _ = (ctx, project_id);
+        MaybeAsync::ready(Ok(None))
+    }
 }
+
+/// What [`PermissionChecker::project`] answers: the project and the caller's membership,
+/// `None` when the project does not exist.
+pub type ProjectLookup = Result<Option<(crate::Project, Option<crate::Membership>)>, ApiError>;
 
 /// The default checker, deny by default: global superusers pass, everyone else fails.
 #[derive(Debug, Default, Clone, Copy)]

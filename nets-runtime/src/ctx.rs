@@ -102,7 +102,22 @@ pub struct Project {
     pub id: i64,
 }
 
+impl Project {
+    /// The project with primary key `id`.
+    pub fn new(id: i64) -> Self {
+        Project { id }
+    }
+}
+
 /// A user's membership of a project.
+///
+/// ```
+/// use nets_runtime::Membership;
+///
+/// let m = Membership::new(3, 7).role("editor");
+/// assert!(m.enabled && !m.is_superuser);
+/// assert_eq!(m.role.as_deref(), Some("editor"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Membership {
@@ -114,6 +129,29 @@ pub struct Membership {
     pub is_superuser: bool,
     /// Disabled memberships grant nothing.
     pub enabled: bool,
-    /// The member's role name, for `role:<name>` checks.
-    pub role: Option<String>,
+    /// The member's role name, for `role:<name>` checks (shared, so copying a
+    /// membership onto each request's context does not allocate).
+    pub role: Option<Arc<str>>,
+}
+
+impl Membership {
+    /// An enabled, non-superuser membership without a role.
+    pub fn new(project_id: i64, user_id: i64) -> Self {
+        Membership { project_id, user_id, is_superuser: false, enabled: true, role: None }
+    }
+    /// Sets whether the member is a project superuser.
+    pub fn superuser(mut self, is_superuser: bool) -> Self {
+        self.is_superuser = is_superuser;
+        self
+    }
+    /// Sets whether the membership is enabled.
+    pub fn enabled(mut self, enabled: bool) -> Self {
+        self.enabled = enabled;
+        self
+    }
+    /// Sets the member's role name.
+    pub fn role(mut self, role: impl Into<Arc<str>>) -> Self {
+        self.role = Some(role.into());
+        self
+    }
 }

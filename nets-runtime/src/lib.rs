@@ -60,6 +60,8 @@ mod error;
 pub mod model;
 pub mod openapi;
 pub mod params;
+#[cfg(feature = "db")]
+pub mod perms;
 pub mod request;
 pub mod response;
 pub mod routing;

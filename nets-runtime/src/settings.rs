@@ -28,6 +28,17 @@ pub enum SettingsError {
     /// `TIME_ZONE` is not an IANA zone name.
     #[error("TIME_ZONE '{0}' is not a known IANA time zone (for example 'UTC' or 'America/Bogota')")]
     TimeZone(String),
+    /// A table name setting is not a plain SQL identifier.
+    #[error("{key} '{value}' is not a table name: use letters, digits and '_' (for example 'app_project')")]
+    TableName {
+        /// The setting.
+        key: &'static str,
+        /// Its value.
+        value: String,
+    },
+    /// Only one of the two project tables is set.
+    #[error("NETS_CORE_PROJECT_MODEL and NETS_CORE_PROJECT_MEMBER_MODEL go together: set both or neither")]
+    ProjectTablesPair,
 }
 
 /// The user field people log in with (`NETS_CORE_USER_IDENTIFIER`).
@@ -126,6 +137,72 @@ pub struct Settings {
     /// `NETS_CORE_USER_UPDATABLE_FIELDS`: user fields a user may change through the API.
     #[serde(rename = "NETS_CORE_USER_UPDATABLE_FIELDS")]
     pub user_updatable_fields: Vec<String>,
+
+    // Roles, permissions and projects
+    /// `NETS_CORE_PROJECT_MODEL`: the table of the application's projects (an integer
+    /// `id` column). Unset: `project_id` is an ordinary parameter. A plain SQL identifier,
+    /// checked at startup; never taken from a request.
+    #[serde(rename = "NETS_CORE_PROJECT_MODEL")]
+    pub project_model: Option<String>,
+    /// `NETS_CORE_PROJECT_MEMBER_MODEL`: the table of project memberships (`project_id`,
+    /// `user_id`; optional `is_superuser`, `enabled`, and `role` (a name) or `role_id` (a
+    /// `nets_role` row)). A plain SQL identifier, checked at startup.
+    #[serde(rename = "NETS_CORE_PROJECT_MEMBER_MODEL")]
+    pub project_member_model: Option<String>,
+    /// `NETS_CORE_PERMISSIONS_SYNC`: how server instances learn that roles, grants or
+    /// memberships changed (see [`perms`](crate::perms)): `auto` (default: `redis` with
+    /// `REDIS_URL`, else `database` on PostgreSQL, else `local`), `local`, `database`, `redis`.
+    #[serde(rename = "NETS_CORE_PERMISSIONS_SYNC")]
+    pub permissions_sync: PermissionsSync,
+    /// `NETS_CORE_PERMISSIONS_CACHE_SECONDS`: longest time a cached permission set is used
+    /// (default 60; changes made through nets apply at once, this bounds changes made
+    /// behind its back). `0` turns the cache off.
+    #[serde(rename = "NETS_CORE_PERMISSIONS_CACHE_SECONDS")]
+    pub permissions_cache_seconds: u64,
+    /// `NETS_CORE_PERMISSIONS_CACHE_ENTRIES`: most (user, scope) permission sets kept per
+    /// instance (default 100 000).
+    #[serde(rename = "NETS_CORE_PERMISSIONS_CACHE_ENTRIES")]
+    pub permissions_cache_entries: usize,
+    /// `NETS_CORE_PERMISSIONS_STARTUP`: what to do at startup with the codenames handlers
+    /// declare in `can_do`: `off` (default), `register` (create the missing permissions),
+    /// `verify` (refuse to start while one is missing: typos surface at startup).
+    #[serde(rename = "NETS_CORE_PERMISSIONS_STARTUP")]
+    pub permissions_startup: PermissionsStartup,
+    /// `NETS_CORE_PERMISSIONS_REDIS_KEY`: the Redis key of the shared permissions
+    /// generation (default `nets:perms:generation`).
+    #[serde(rename = "NETS_CORE_PERMISSIONS_REDIS_KEY")]
+    pub permissions_redis_key: String,
+    /// `REDIS_URL`: `redis://host:6379/0`; unset means no Redis.
+    #[serde(rename = "REDIS_URL")]
+    pub redis_url: Option<String>,
+}
+
+/// `NETS_CORE_PERMISSIONS_SYNC` values.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum PermissionsSync {
+    /// `redis` when `REDIS_URL` is set, else `database` on PostgreSQL, else `local`.
+    #[default]
+    Auto,
+    /// One process: changes are seen by the instance that made them only.
+    Local,
+    /// A generation row in the database, read once per check (no Redis needed).
+    Database,
+    /// A generation key in Redis, read once per check.
+    Redis,
+}
+
+/// `NETS_CORE_PERMISSIONS_STARTUP` values.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum PermissionsStartup {
+    /// Nothing.
+    #[default]
+    Off,
+    /// Create every `can_do` permission that does not exist yet.
+    Register,
+    /// Fail startup when a `can_do` permission does not exist.
+    Verify,
 }
 
 impl Default for Settings {
@@ -165,6 +242,14 @@ impl Default for Settings {
                 .map(String::from)
                 .to_vec(),
             user_updatable_fields: ["first_name", "last_name"].map(String::from).to_vec(),
+            project_model: None,
+            project_member_model: None,
+            permissions_sync: PermissionsSync::Auto,
+            permissions_cache_seconds: 60,
+            permissions_cache_entries: 100_000,
+            permissions_startup: PermissionsStartup::Off,
+            permissions_redis_key: "nets:perms:generation".into(),
+            redis_url: None,
         }
     }
 }
@@ -192,6 +277,14 @@ const ENV_KEYS: &[&str] = &[
     "NETS_CORE_USER_IDENTIFIER",
     "NETS_CORE_USER_JSON_FIELDS",
     "NETS_CORE_USER_UPDATABLE_FIELDS",
+    "NETS_CORE_PROJECT_MODEL",
+    "NETS_CORE_PROJECT_MEMBER_MODEL",
+    "NETS_CORE_PERMISSIONS_SYNC",
+    "NETS_CORE_PERMISSIONS_CACHE_SECONDS",
+    "NETS_CORE_PERMISSIONS_CACHE_ENTRIES",
+    "NETS_CORE_PERMISSIONS_STARTUP",
+    "NETS_CORE_PERMISSIONS_REDIS_KEY",
+    "REDIS_URL",
 ];
 
 impl Settings {
@@ -215,13 +308,43 @@ impl Settings {
     fn extract(figment: Figment) -> Result<Settings, SettingsError> {
         let settings: Settings = figment.extract().map_err(Box::new)?;
         settings.time_zone()?;
+        settings.project_tables()?;
         Ok(settings)
+    }
+
+    /// `NETS_CORE_PROJECT_MODEL` and `NETS_CORE_PROJECT_MEMBER_MODEL`, each checked to be
+    /// a plain SQL identifier (they are spliced into SQL); `None` when projects are off.
+    /// Setting one without the other is an error.
+    pub fn project_tables(&self) -> Result<Option<(&str, &str)>, SettingsError> {
+        fn check<'a>(key: &'static str, value: Option<&'a str>) -> Result<Option<&'a str>, SettingsError> {
+            match value {
+                None | Some("") => Ok(None),
+                Some(v) if is_identifier(v) => Ok(Some(v)),
+                Some(v) => Err(SettingsError::TableName { key, value: v.to_owned() }),
+            }
+        }
+        let project = check("NETS_CORE_PROJECT_MODEL", self.project_model.as_deref())?;
+        let member = check("NETS_CORE_PROJECT_MEMBER_MODEL", self.project_member_model.as_deref())?;
+        match (project, member) {
+            (Some(p), Some(m)) => Ok(Some((p, m))),
+            (None, None) => Ok(None),
+            _ => Err(SettingsError::ProjectTablesPair),
+        }
     }
 
     /// The parsed `TIME_ZONE`.
     pub fn time_zone(&self) -> Result<chrono_tz::Tz, SettingsError> {
         self.time_zone.parse().map_err(|_| SettingsError::TimeZone(self.time_zone.clone()))
     }
+}
+
+/// A plain, unquoted SQL identifier: `[A-Za-z_][A-Za-z0-9_]*`, at most 63 bytes
+/// (PostgreSQL's limit). Such a name is safe to splice into SQL.
+pub(crate) fn is_identifier(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    matches!(bytes.next(), Some(b) if b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && name.len() <= 63
 }
 
 #[cfg(test)]
@@ -242,5 +365,22 @@ mod tests {
         let s = Settings::from_toml("NETS_CORE_OPENAPI_TAGS = ['a', 'b']\nDEBUG = true").unwrap();
         assert_eq!(s.openapi_tags, vec!["a", "b"]);
         assert!(s.debug);
+    }
+
+    #[test]
+    fn project_tables_must_be_plain_identifiers_and_come_in_pairs() {
+        let ok =
+            Settings::from_toml("NETS_CORE_PROJECT_MODEL = 'app_project'\nNETS_CORE_PROJECT_MEMBER_MODEL = 'members'");
+        assert_eq!(ok.unwrap().project_tables().unwrap(), Some(("app_project", "members")));
+        for bad in ["'app.Project'", "'p; DROP TABLE x'", "'\"p\"'", "'1p'", "'p q'"] {
+            let toml = format!("NETS_CORE_PROJECT_MODEL = {bad}\nNETS_CORE_PROJECT_MEMBER_MODEL = 'm'");
+            let err = Settings::from_toml(&toml).unwrap_err();
+            assert!(matches!(err, SettingsError::TableName { key: "NETS_CORE_PROJECT_MODEL", .. }), "{bad}: {err}");
+        }
+        assert!(matches!(Settings::from_toml("NETS_CORE_PROJECT_MODEL = 'p'"), Err(SettingsError::ProjectTablesPair)));
+        assert!(Settings::from_toml("NETS_CORE_PERMISSIONS_SYNC = 'sometimes'").is_err());
+        let s = Settings::from_toml("NETS_CORE_PERMISSIONS_SYNC = 'redis'\nNETS_CORE_PERMISSIONS_STARTUP = 'verify'");
+        let s = s.unwrap();
+        assert_eq!((s.permissions_sync, s.permissions_startup), (PermissionsSync::Redis, PermissionsStartup::Verify));
     }
 }

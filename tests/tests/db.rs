@@ -79,6 +79,7 @@ const TABLES: &[(&str, &[&str])] = &[
     ("nets_role", &["id", "name", "enabled", "project_id", "created", "updated", "updated_fields"]),
     ("nets_role_permission", &["id", "role_id", "permission_id", "created", "updated"]),
     ("nets_user_role", &["id", "user_id", "role_id", "project_id", "created", "updated"]),
+    ("nets_perm_generation", &["id", "generation", "created", "updated"]),
     (
         "nets_user_device",
         &[
@@ -175,7 +176,7 @@ async fn migrations_create_every_builtin_table_from_empty() {
     assert!(unexpected.is_empty(), "tables not covered by this test: {unexpected:?}");
     assert!(present.contains("_nets_migrations"));
     assert!(!present.contains("_sqlx_migrations"), "built-in migrations must not use sqlx's default table");
-    assert_eq!(count(&db, "SELECT count(*) FROM _nets_migrations").await, 4);
+    assert_eq!(count(&db, "SELECT count(*) FROM _nets_migrations").await, 5);
 }
 
 #[tokio::test]
@@ -188,7 +189,7 @@ async fn running_migrations_twice_is_a_no_op() {
     db.migrate().await.expect("third run");
 
     assert_eq!(tables(&db).await, before);
-    assert_eq!(count(&db, "SELECT count(*) FROM _nets_migrations").await, 4);
+    assert_eq!(count(&db, "SELECT count(*) FROM _nets_migrations").await, 5);
     assert_eq!(count(&db, "SELECT count(*) FROM nets_user").await, 1);
     let email: String = on_pool!(db, |pool| {
         sqlx::query_scalar("SELECT email FROM nets_user WHERE id = $1").bind(id).fetch_one(pool).await.unwrap()
@@ -206,7 +207,7 @@ async fn app_migrations_run_alongside_and_extend_nets_user() {
 
     assert!(columns(&db, "nets_user").await.contains("nickname"));
     assert_eq!(count(&db, "SELECT count(*) FROM _sqlx_migrations").await, 1);
-    assert_eq!(count(&db, "SELECT count(*) FROM _nets_migrations").await, 4);
+    assert_eq!(count(&db, "SELECT count(*) FROM _nets_migrations").await, 5);
 
     let nickname: Option<String> = on_pool!(db, |pool| {
         sqlx::query("INSERT INTO nets_user (email, nickname) VALUES ($1, $2)")

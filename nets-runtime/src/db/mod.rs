@@ -17,6 +17,7 @@
 //! | `nets_oauth_application` | OAuth2 clients (`client_secret_digest`, never the secret) |
 //! | `nets_access_token`, `nets_refresh_token` | tokens by digest, with a `family` for reuse detection |
 //! | `nets_permission`, `nets_role`, `nets_role_permission`, `nets_user_role` | permissions and roles, global or per project |
+//! | `nets_perm_generation` | one token, replaced on every permission change (cache invalidation across instances) |
 //! | `nets_user_device`, `nets_verification_code` | devices and one-time codes (`code_digest`, `attempts`, `consumed_at`) |
 //! | `nets_email_template`, `nets_custom_email`, `nets_email_notification` | e-mail templates and the outgoing queue |
 //! | `nets_push_notification`, `nets_push_notification_device` | push notifications and the devices they went to |

@@ -3,6 +3,8 @@
 //! 1. method guard (in the router: 405 + `Allow`);
 //! 2. authentication (private endpoints: 401 without a user);
 //! 3. data extraction: path, body (non-GET), query; path wins over body, body over query;
+//!    then `project_id`, when present, resolves the project and the caller's membership
+//!    (400 when it is not a positive integer, 404 when there is no such project);
 //! 4. parameter coercion and validation, all errors collected into one 400;
 //! 5. project requirement and permission (`can_do`, `perm_required` → 403);
 //! 6. model lookup and ownership (`model = T` → 400/404);
@@ -126,9 +128,15 @@ impl Input {
         // The query string is the lowest-priority source. One pass keeps the pairs whose
         // key is a declared parameter; the rest are only counted (see `collect_query`).
         let uri = parts.uri;
+        let projects = ctx.app.permissions().resolves_projects();
         if let Some(query) = uri.query() {
-            collect_query(query, |key| declared_name(endpoint, key), &mut entries, max_fields)
-                .map_err(IntoResponse::into_response)?;
+            let wanted = |key: &str| {
+                declared_name(endpoint, key).or_else(|| (projects && key == PROJECT_ID).then_some(PROJECT_ID))
+            };
+            collect_query(query, wanted, &mut entries, max_fields).map_err(IntoResponse::into_response)?;
+        }
+        if projects && let Some((_, raw)) = entries.iter().find(|(k, _)| k == PROJECT_ID) {
+            resolve_project(&mut ctx, raw.clone()).await?;
         }
         let index_value = endpoint
             .model
@@ -382,6 +390,42 @@ impl Input {
     pub fn into_ctx(self) -> Ctx {
         self.ctx
     }
+}
+
+/// The parameter naming the request's project.
+const PROJECT_ID: &str = "project_id";
+
+/// Step 3 ends: `project_id` (any source; numbers may come as strings) → `ctx.project`
+/// and `ctx.membership`. Empty means no project; not a positive integer → 400; no such
+/// project → 404. Only runs when the request carries `project_id`, so endpoints without
+/// one never pay for the lookup.
+async fn resolve_project(ctx: &mut Ctx, raw: Raw) -> Result<(), Response> {
+    let raw = unwrap_select(raw);
+    if matches!(&raw, Raw::Json(Value::Null)) || raw.as_str().is_some_and(|s| s.trim().is_empty()) {
+        return Ok(());
+    }
+    let id = match i64::from_param(raw, &ctx.app.coerce_cx()) {
+        Ok(id) if id > 0 => id,
+        Ok(_) => return Err(invalid_project_id("must be a positive integer".into())),
+        Err(e) => return Err(invalid_project_id(e.to_string())),
+    };
+    let checker = ctx.app.clone();
+    match checker.permissions().project(ctx, id).await {
+        Ok(Some((project, membership))) => {
+            ctx.project = Some(project);
+            ctx.membership = membership;
+            Ok(())
+        }
+        Ok(None) => Err(ApiError::NotFound.into_response()),
+        Err(e) => Err(e.into_response()),
+    }
+}
+
+fn invalid_project_id(problem: String) -> Response {
+    let message = format!("invalid value for parameter '{PROJECT_ID}': {problem}");
+    let mut errors = FieldErrors::new();
+    errors.insert(PROJECT_ID.to_owned(), vec![problem]);
+    ApiError::BadRequest { message, errors }.into_response()
 }
 
 /// The declared parameter (or model index field) called `key`, as its `'static` name.
