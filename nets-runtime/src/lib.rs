@@ -53,10 +53,13 @@ extern crate self as nets_runtime;
 
 mod app;
 pub mod auth;
+pub mod cache;
+pub mod client_ip;
 mod ctx;
 #[cfg(feature = "db")]
 pub mod db;
 mod error;
+pub mod keys;
 mod model;
 pub mod openapi;
 pub mod params;

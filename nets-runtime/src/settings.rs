@@ -28,6 +28,12 @@ pub enum SettingsError {
     /// `TIME_ZONE` is not an IANA zone name.
     #[error("TIME_ZONE '{0}' is not a known IANA time zone (for example 'UTC' or 'America/Bogota')")]
     TimeZone(String),
+    /// An entry of `NETS_CORE_TRUSTED_PROXIES` is neither an IP address nor a CIDR range.
+    #[error("NETS_CORE_TRUSTED_PROXIES: {0}")]
+    TrustedProxy(#[from] crate::client_ip::InvalidProxy),
+    /// A token lifetime is zero, or the refresh lifetime exceeds its absolute maximum.
+    #[error("{0}")]
+    TokenLifetime(&'static str),
 }
 
 /// Every setting nets reads. Field docs name the setting key.
@@ -94,6 +100,43 @@ pub struct Settings {
     /// model's own `protected` list.
     #[serde(rename = "NETS_CORE_PROTECTED_FIELDS")]
     pub protected_fields: Vec<String>,
+
+    // Cache, tokens and rate limits
+    /// `SECRET_KEY`: the key of every HMAC digest nets stores (tokens, client secrets,
+    /// codes). Required outside `DEBUG`; see [`keys`](crate::keys).
+    #[serde(rename = "SECRET_KEY")]
+    pub secret_key: Option<String>,
+    /// `NETS_CORE_SECURE_CACHE_KEY`: key of [`SecureCache`](crate::cache::SecureCache)
+    /// digests (default: `SECRET_KEY`).
+    #[serde(rename = "NETS_CORE_SECURE_CACHE_KEY")]
+    pub secure_cache_key: Option<String>,
+    /// `REDIS_URL`: when set, the [cache](crate::cache) lives in Redis (shared by every
+    /// process); otherwise in this process's memory.
+    #[serde(rename = "REDIS_URL")]
+    pub redis_url: Option<String>,
+    /// `NETS_CORE_CACHE_KEY_PREFIX`: prefix of every cache key (default `nets:`), so
+    /// several applications can share one Redis.
+    #[serde(rename = "NETS_CORE_CACHE_KEY_PREFIX")]
+    pub cache_key_prefix: String,
+    /// `NETS_CORE_CACHE_MAX_ENTRIES`: capacity of the in-memory cache (default 100,000).
+    #[serde(rename = "NETS_CORE_CACHE_MAX_ENTRIES")]
+    pub cache_max_entries: u64,
+    /// `ACCESS_TOKEN_EXPIRE_SECONDS`: access-token lifetime (default 3600; the original
+    /// used 30 days).
+    #[serde(rename = "ACCESS_TOKEN_EXPIRE_SECONDS")]
+    pub access_token_expire_seconds: u64,
+    /// `REFRESH_TOKEN_EXPIRE_SECONDS`: lifetime of each refresh token (default 30 days);
+    /// every refresh issues a new one.
+    #[serde(rename = "REFRESH_TOKEN_EXPIRE_SECONDS")]
+    pub refresh_token_expire_seconds: u64,
+    /// `REFRESH_TOKEN_MAX_AGE_SECONDS`: absolute limit of a login's refresh chain,
+    /// counted from the login (default 90 days); after it the user logs in again.
+    #[serde(rename = "REFRESH_TOKEN_MAX_AGE_SECONDS")]
+    pub refresh_token_max_age_seconds: u64,
+    /// `NETS_CORE_TRUSTED_PROXIES`: addresses or CIDR ranges of reverse proxies whose
+    /// `X-Forwarded-For` is believed (default: none, so the peer address is the client).
+    #[serde(rename = "NETS_CORE_TRUSTED_PROXIES")]
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for Settings {
@@ -128,6 +171,15 @@ impl Default for Settings {
             ]
             .map(String::from)
             .to_vec(),
+            secret_key: None,
+            secure_cache_key: None,
+            redis_url: None,
+            cache_key_prefix: "nets:".into(),
+            cache_max_entries: 100_000,
+            access_token_expire_seconds: 3600,
+            refresh_token_expire_seconds: 30 * 24 * 3600,
+            refresh_token_max_age_seconds: 90 * 24 * 3600,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -152,6 +204,16 @@ const ENV_KEYS: &[&str] = &[
     "CORS_ALLOW_ALL_ORIGINS",
     "CORS_ALLOW_CREDENTIALS",
     "NETS_CORE_PROTECTED_FIELDS",
+    // Cache, tokens and rate limits
+    "SECRET_KEY",
+    "NETS_CORE_SECURE_CACHE_KEY",
+    "REDIS_URL",
+    "NETS_CORE_CACHE_KEY_PREFIX",
+    "NETS_CORE_CACHE_MAX_ENTRIES",
+    "ACCESS_TOKEN_EXPIRE_SECONDS",
+    "REFRESH_TOKEN_EXPIRE_SECONDS",
+    "REFRESH_TOKEN_MAX_AGE_SECONDS",
+    "NETS_CORE_TRUSTED_PROXIES",
 ];
 
 impl Settings {
@@ -175,6 +237,17 @@ impl Settings {
     fn extract(figment: Figment) -> Result<Settings, SettingsError> {
         let settings: Settings = figment.extract().map_err(Box::new)?;
         settings.time_zone()?;
+        crate::client_ip::TrustedProxies::parse(&settings.trusted_proxies)?;
+        if settings.access_token_expire_seconds == 0 || settings.refresh_token_expire_seconds == 0 {
+            return Err(SettingsError::TokenLifetime(
+                "ACCESS_TOKEN_EXPIRE_SECONDS and REFRESH_TOKEN_EXPIRE_SECONDS must be positive",
+            ));
+        }
+        if settings.refresh_token_expire_seconds > settings.refresh_token_max_age_seconds {
+            return Err(SettingsError::TokenLifetime(
+                "REFRESH_TOKEN_EXPIRE_SECONDS must not exceed REFRESH_TOKEN_MAX_AGE_SECONDS",
+            ));
+        }
         Ok(settings)
     }
 
