@@ -61,6 +61,8 @@ pub mod db;
 mod error;
 pub mod keys;
 mod model;
+#[cfg(feature = "db")]
+pub mod oauth;
 pub mod openapi;
 pub mod params;
 pub mod request;
