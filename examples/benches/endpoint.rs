@@ -3,7 +3,9 @@
 //!
 //! * three query parameters parsed, JSON envelope answered;
 //! * a `model = T` lookup (`#[derive(NetsModel)]`) against a handler running the same
-//!   SQLite query with sqlx.
+//!   SQLite query with sqlx;
+//! * a private endpoint behind OAuth2 bearer authentication (`OAuth::bearer`) against a
+//!   handler that digests the token and runs the same user query itself.
 //!
 //! `cargo bench -p nets-examples --bench endpoint` (add `-- --http` to go through TCP
 //! with concurrent keep-alive clients instead of calling the router in-process).
@@ -23,6 +25,8 @@ use axum::extract::Query;
 use axum::http::Request;
 use axum::response::IntoResponse;
 use axum::routing::get;
+use chrono::{DateTime, Utc};
+use nets_runtime::oauth::{ClientType, OAuth};
 use nets_runtime::prelude::*;
 use serde::{Deserialize, Serialize};
 use tower::ServiceExt;
@@ -72,12 +76,29 @@ pub async fn bench_model(note: BenchNote) -> ApiResult<BenchNote> {
     Ok(note)
 }
 
+/// What the authenticated endpoints answer.
+#[derive(Debug, Serialize)]
+pub struct Me {
+    pub id: i64,
+}
+
+/// Generated: a private endpoint; `BearerAuth` resolves the caller.
+#[request_handler(path = "bench/me/", method = GET)]
+pub async fn bench_me(ctx: Ctx) -> ApiResult<Me> {
+    Ok(Me { id: ctx.require_user()?.id })
+}
+
+/// The token check `BearerAuth` makes, written by hand: digest, one query, expiry.
+const HAND_AUTH_SQL: &str = "SELECT t.expires, u.id, u.email, u.is_superuser \
+                             FROM nets_access_token t JOIN nets_user u ON u.id = t.user_id \
+                             WHERE t.token_digest = $1 AND t.revoked_at IS NULL AND u.is_active";
+
 /// The query `#[derive(NetsModel)]` writes for `BenchNote` on SQLite.
 const HAND_SQL: &str = r#"SELECT "id", "user_id", "text" FROM "bench_notes" WHERE "id" = ? LIMIT 1"#;
 
 /// Every endpoint in one router, behind the same nets middleware stack, over a SQLite
-/// file holding one note.
-pub async fn router() -> Result<axum::Router, Box<dyn std::error::Error>> {
+/// file holding one note and one user with an access token. Returns the token too.
+pub async fn router() -> Result<(axum::Router, String), Box<dyn std::error::Error>> {
     let file = std::env::temp_dir().join(format!("nets-bench-{}.db", std::process::id()));
     let _ = std::fs::remove_file(&file);
     let db = nets_runtime::db::Db::connect(&format!("sqlite://{}?mode=rwc", file.display()), 8).await?;
@@ -86,6 +107,34 @@ pub async fn router() -> Result<axum::Router, Box<dyn std::error::Error>> {
         .execute(&pool)
         .await?;
     sqlx::query("INSERT INTO bench_notes (id, user_id, text) VALUES (1, 7, 'hello')").execute(&pool).await?;
+    db.migrate().await?;
+    sqlx::query("INSERT INTO nets_user (id, email) VALUES (1, 'bench@example.com')").execute(&pool).await?;
+    let settings = Settings::from_toml("SECRET_KEY = 'bench'")?;
+    let oauth = OAuth::new(db.clone(), &settings)?;
+    let client = oauth.create_application("bench", ClientType::Confidential).await?;
+    let token = oauth.generate_tokens(1, client.id, None).await?.access_token;
+
+    let (auth_pool, auth_oauth) = (pool.clone(), oauth.clone());
+    let hand_auth = get(move |headers: axum::http::HeaderMap| {
+        let (pool, oauth) = (auth_pool.clone(), auth_oauth.clone());
+        async move {
+            let token = headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+            let Some(token) = token.and_then(|v| v.strip_prefix("Bearer ")) else {
+                return ApiError::Unauthorized { challenge: None }.into_response();
+            };
+            let row = sqlx::query_as::<_, (DateTime<Utc>, i64, String, bool)>(HAND_AUTH_SQL)
+                .bind(oauth.token_digest(token))
+                .fetch_optional(&pool)
+                .await;
+            match row {
+                Ok(Some((expires, id, _, _))) if expires > Utc::now() => {
+                    axum::Json(Envelope { res: 1, data: Me { id } }).into_response()
+                }
+                Ok(_) => ApiError::Unauthorized { challenge: Some("error=\"invalid_token\"".into()) }.into_response(),
+                Err(e) => ApiError::internal(e).into_response(),
+            }
+        }
+    });
 
     let hand_model = get(move |axum::extract::Path(id): axum::extract::Path<i64>| {
         let pool = pool.clone();
@@ -99,8 +148,19 @@ pub async fn router() -> Result<axum::Router, Box<dyn std::error::Error>> {
     });
     let routes = build_urlpatterns!(self)?
         .route("/bench/hand/", get(bench_hand_written))
-        .route("/bench/hand-model/{id}/", hand_model);
-    Ok(App::builder(Settings::default()).database(db).build().router(routes))
+        .route("/bench/hand-model/{id}/", hand_model)
+        .route("/bench/hand-me/", hand_auth);
+    let app = App::builder(settings).database(db).authenticator(oauth.bearer()).build();
+    Ok((app.router(routes), token))
+}
+
+/// A GET request, with the bearer token when given.
+fn request(uri: &str, token: Option<&str>) -> Request<Body> {
+    let mut req = Request::get(uri);
+    if let Some(token) = token {
+        req = req.header("authorization", format!("Bearer {token}"));
+    }
+    req.body(Body::empty()).expect("request")
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -109,12 +169,12 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// Requests per second calling the router directly.
-async fn in_process(router: &axum::Router, uri: &str) -> f64 {
+async fn in_process(router: &axum::Router, uri: &str, token: Option<&str>) -> f64 {
     let start = Instant::now();
     let mut count = 0u64;
     while start.elapsed() < ROUND_TIME {
         for _ in 0..256 {
-            let req = Request::get(uri).body(Body::empty()).expect("request");
+            let req = request(uri, token);
             let res = router.clone().oneshot(req).await.expect("infallible");
             assert!(res.status().is_success());
             let body = axum::body::to_bytes(res.into_body(), usize::MAX).await.expect("body");
@@ -126,17 +186,21 @@ async fn in_process(router: &axum::Router, uri: &str) -> f64 {
 }
 
 /// Requests per second over loopback TCP with concurrent keep-alive clients.
-async fn over_http(base: &str, uri: &str) -> f64 {
+async fn over_http(base: &str, uri: &str, token: Option<&str>) -> f64 {
     let url = format!("{base}{uri}");
     let client = reqwest::Client::new();
     let start = Instant::now();
     let tasks: Vec<_> = (0..HTTP_CONNECTIONS)
         .map(|_| {
-            let (client, url) = (client.clone(), url.clone());
+            let (client, url, token) = (client.clone(), url.clone(), token.map(str::to_owned));
             tokio::spawn(async move {
                 let mut n = 0u64;
                 while start.elapsed() < ROUND_TIME {
-                    let res = client.get(&url).send().await.expect("send");
+                    let mut req = client.get(&url);
+                    if let Some(token) = &token {
+                        req = req.bearer_auth(token);
+                    }
+                    let res = req.send().await.expect("send");
                     assert!(res.status().is_success());
                     std::hint::black_box(res.bytes().await.expect("body"));
                     n += 1;
@@ -152,10 +216,10 @@ async fn over_http(base: &str, uri: &str) -> f64 {
     total as f64 / start.elapsed().as_secs_f64()
 }
 
-async fn measure(router: &axum::Router, base: Option<&str>, uri: &str) -> f64 {
+async fn measure(router: &axum::Router, base: Option<&str>, uri: &str, token: Option<&str>) -> f64 {
     match base {
-        Some(base) => over_http(base, uri).await,
-        None => in_process(router, uri).await,
+        Some(base) => over_http(base, uri, token).await,
+        None => in_process(router, uri, token).await,
     }
 }
 
@@ -165,6 +229,8 @@ struct Comparison {
     generated: String,
     hand: String,
     expected: &'static [u8],
+    /// Sends the bearer token.
+    authenticated: bool,
 }
 
 fn main() {
@@ -179,26 +245,35 @@ fn main() {
 }
 
 async fn run(http: bool) {
-    let router = router().await.expect("router");
+    let (router, token) = router().await.expect("router");
     let comparisons = [
         Comparison {
             name: "three query parameters",
             generated: format!("/bench/generated/{QUERY}"),
             hand: format!("/bench/hand/{QUERY}"),
             expected: br#"{"res":1,"data":{"a":42,"b":"hello world","c":true}}"#,
+            authenticated: false,
         },
         Comparison {
             name: "model lookup (SQLite)",
             generated: "/bench/model/1/".into(),
             hand: "/bench/hand-model/1/".into(),
             expected: br#"{"res":1,"data":{"id":1,"user_id":7,"text":"hello"}}"#,
+            authenticated: false,
+        },
+        Comparison {
+            name: "bearer token authentication (SQLite)",
+            generated: "/bench/me/".into(),
+            hand: "/bench/hand-me/".into(),
+            expected: br#"{"res":1,"data":{"id":1}}"#,
+            authenticated: true,
         },
     ];
 
     // Same answer from both sides, or the comparison means nothing.
     for c in &comparisons {
         for uri in [&c.generated, &c.hand] {
-            let req = Request::get(uri.as_str()).body(Body::empty()).expect("request");
+            let req = request(uri, c.authenticated.then_some(token.as_str()));
             let res = router.clone().oneshot(req).await.expect("infallible");
             let body = axum::body::to_bytes(res.into_body(), usize::MAX).await.expect("body");
             assert_eq!(&body[..], c.expected, "{uri}");
@@ -207,7 +282,7 @@ async fn run(http: bool) {
 
     if let (Ok(uri), Ok(n)) = (std::env::var("NETS_BENCH_URI"), std::env::var("NETS_BENCH_REQUESTS")) {
         for _ in 0..n.parse::<u64>().expect("NETS_BENCH_REQUESTS is a number") {
-            let res = router.clone().oneshot(Request::get(&uri).body(Body::empty()).expect("request")).await;
+            let res = router.clone().oneshot(request(&uri, Some(token.as_str()))).await;
             std::hint::black_box(axum::body::to_bytes(res.expect("infallible").into_body(), usize::MAX).await.ok());
         }
         return;
@@ -229,13 +304,14 @@ async fn run(http: bool) {
     );
     for c in &comparisons {
         let (mut generated, mut hand, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+        let token = c.authenticated.then_some(token.as_str());
         for round in 0..ROUNDS {
             let (g, h) = if round % 2 == 0 {
-                let g = measure(&router, base.as_deref(), &c.generated).await;
-                (g, measure(&router, base.as_deref(), &c.hand).await)
+                let g = measure(&router, base.as_deref(), &c.generated, token).await;
+                (g, measure(&router, base.as_deref(), &c.hand, token).await)
             } else {
-                let h = measure(&router, base.as_deref(), &c.hand).await;
-                (measure(&router, base.as_deref(), &c.generated).await, h)
+                let h = measure(&router, base.as_deref(), &c.hand, token).await;
+                (measure(&router, base.as_deref(), &c.generated, token).await, h)
             };
             generated.push(g);
             hand.push(h);

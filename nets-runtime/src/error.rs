@@ -66,8 +66,8 @@ pub enum ApiError {
         "unsupported content type '{0}': send application/json, application/x-www-form-urlencoded or multipart/form-data"
     )]
     UnsupportedMediaType(String),
-    /// 429 `too many requests` with `Retry-After` (seconds), from a
-    /// [rate limit](crate::cache::RateLimit).
+    /// 429 `too many requests` with `Retry-After` (seconds), e.g. from a rate limit
+    /// (`cache::RateLimit`).
     #[error("too many requests: retry in {retry_after} seconds")]
     TooManyRequests {
         /// Seconds until the limit resets (the `Retry-After` header).

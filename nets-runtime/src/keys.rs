@@ -28,6 +28,31 @@ use crate::Settings;
 
 type HmacSha256 = Hmac<Sha256>;
 
+/// A secret setting (`SECRET_KEY`, `NETS_CORE_SECURE_CACHE_KEY`): its `Debug` form is
+/// `"***"`, so printing the settings does not print it.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct SecretString(String);
+
+impl SecretString {
+    /// The secret itself.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for SecretString {
+    fn from(value: &str) -> Self {
+        SecretString(value.to_owned())
+    }
+}
+
+impl fmt::Debug for SecretString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"***\"")
+    }
+}
+
 /// `SECRET_KEY` is required outside development mode.
 #[derive(Debug, thiserror::Error)]
 #[error(
@@ -54,7 +79,7 @@ impl SecretKey {
     /// `SECRET_KEY`, or in `DEBUG` without one a random per-process key (logged as a
     /// warning). Outside `DEBUG` a missing key is an error.
     pub fn from_settings(settings: &Settings) -> Result<SecretKey, MissingSecretKey> {
-        Self::configured(settings.secret_key.as_deref(), settings.debug)
+        Self::configured(settings.secret_key.as_ref().map(SecretString::expose), settings.debug)
     }
 
     /// `value` when set and non-empty, else the per-process debug key when `debug`.
@@ -153,6 +178,14 @@ mod tests {
         let b = SecretKey::configured(None, true).unwrap();
         assert_eq!(a.digest(b"x"), b.digest(b"x"), "one key per process");
         assert_ne!(a.digest(b"x"), SecretKey::new(b"").digest(b"x"));
+    }
+
+    #[test]
+    fn secret_settings_do_not_print() {
+        let settings = Settings::from_toml("SECRET_KEY = 'hunter2'\nNETS_CORE_SECURE_CACHE_KEY = 'k2'").unwrap();
+        let printed = format!("{settings:?}");
+        assert!(!printed.contains("hunter2") && !printed.contains("k2"), "{printed}");
+        assert_eq!(settings.secret_key.as_ref().map(SecretString::expose), Some("hunter2"));
     }
 
     #[test]

@@ -53,6 +53,7 @@ extern crate self as nets_runtime;
 
 mod app;
 pub mod auth;
+#[cfg(feature = "cache")]
 pub mod cache;
 pub mod client_ip;
 mod ctx;

@@ -105,13 +105,13 @@ pub struct Settings {
     /// `SECRET_KEY`: the key of every HMAC digest nets stores (tokens, client secrets,
     /// codes). Required outside `DEBUG`; see [`keys`](crate::keys).
     #[serde(rename = "SECRET_KEY")]
-    pub secret_key: Option<String>,
-    /// `NETS_CORE_SECURE_CACHE_KEY`: key of [`SecureCache`](crate::cache::SecureCache)
-    /// digests (default: `SECRET_KEY`).
+    pub secret_key: Option<crate::keys::SecretString>,
+    /// `NETS_CORE_SECURE_CACHE_KEY`: key of `cache::SecureCache` digests (default:
+    /// `SECRET_KEY`).
     #[serde(rename = "NETS_CORE_SECURE_CACHE_KEY")]
-    pub secure_cache_key: Option<String>,
-    /// `REDIS_URL`: when set, the [cache](crate::cache) lives in Redis (shared by every
-    /// process); otherwise in this process's memory.
+    pub secure_cache_key: Option<crate::keys::SecretString>,
+    /// `REDIS_URL`: when set, the cache (`nets_runtime::cache`) lives in Redis (shared by
+    /// every process); otherwise in this process's memory.
     #[serde(rename = "REDIS_URL")]
     pub redis_url: Option<String>,
     /// `NETS_CORE_CACHE_KEY_PREFIX`: prefix of every cache key (default `nets:`), so

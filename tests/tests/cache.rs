@@ -254,7 +254,7 @@ async fn concurrent_consumes_of_the_right_code_have_exactly_one_winner(cache: Ca
     }
 }
 
-async fn rate_limit_refuses_beyond_the_limit_until_the_window_ends(cache: Cache, _: Option<String>) {
+async fn rate_limit_refuses_beyond_the_limit_until_the_window_ends(cache: Cache, redis_prefix: Option<String>) {
     let limit = RateLimit::new("t", 3, Duration::from_millis(1500));
     for _ in 0..3 {
         limit.hit(&cache, "ip-1").await.unwrap();
@@ -265,6 +265,13 @@ async fn rate_limit_refuses_beyond_the_limit_until_the_window_ends(cache: Cache,
     }
     limit.hit(&cache, "ip-2").await.expect("keys are counted apart");
     RateLimit::new("other", 3, Duration::from_secs(60)).hit(&cache, "ip-1").await.expect("limits are counted apart");
+    if let Some(prefix) = redis_prefix {
+        // Counter keys carry a digest of the client's key, never the key itself.
+        let mut raw = raw_redis().await;
+        let keys: Vec<String> = redis::cmd("KEYS").arg(format!("{prefix}*")).query_async(&mut raw).await.unwrap();
+        assert_eq!(keys.len(), 3, "{keys:?}");
+        assert!(keys.iter().all(|k| k.starts_with(&format!("{prefix}rl:")) && !k.contains("ip-")), "{keys:?}");
+    }
     tokio::time::sleep(Duration::from_millis(1600)).await;
     limit.hit(&cache, "ip-1").await.expect("a new window");
 }

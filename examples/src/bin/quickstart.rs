@@ -67,7 +67,7 @@ async fn main() -> anyhow::Result<()> {
     if let Some(url) = args.redis_url {
         settings.redis_url = Some(url);
     }
-    if settings.secret_key.as_deref().is_none_or(str::is_empty) {
+    if settings.secret_key.as_ref().is_none_or(|k| k.expose().is_empty()) {
         tracing::warn!("SECRET_KEY is not set: using the quickstart's development key");
         settings.secret_key = Some(quickstart::DEVELOPMENT_SECRET_KEY.into());
     }

@@ -2,8 +2,11 @@
 
 use std::time::Duration;
 
+use sha2::{Digest, Sha256};
+
 use super::Cache;
 use crate::ApiError;
+use crate::keys::hex;
 
 /// At most `limit` hits per `window` for each key (an identifier, a client IP, ..).
 ///
@@ -41,12 +44,19 @@ impl RateLimit {
     /// [`ApiError::TooManyRequests`] with the seconds until the window ends. A cache
     /// failure is a 500: failing open would switch the limit off when Redis is down.
     pub async fn hit(&self, cache: &Cache, key: &str) -> Result<(), ApiError> {
-        let counter = cache.incr(&format!("rl:{}:{key}", self.name), self.window).await.map_err(ApiError::internal)?;
+        let counter = cache.incr(&self.counter_key(key), self.window).await.map_err(ApiError::internal)?;
         if counter.count <= self.limit {
             return Ok(());
         }
         // Round up: retrying after a rounded-down time would still be refused.
         let retry_after = counter.ttl.as_millis().div_ceil(1000).max(1);
         Err(ApiError::TooManyRequests { retry_after: u64::try_from(retry_after).unwrap_or(u64::MAX) })
+    }
+
+    /// `rl:<name>:<sha256(key)>`: fixed size whatever the client sent, and no e-mail
+    /// addresses or IPs in the cache in the clear.
+    fn counter_key(&self, key: &str) -> String {
+        let digest = Sha256::digest(key.as_bytes());
+        format!("rl:{}:{}", self.name, hex(&digest))
     }
 }

@@ -6,7 +6,7 @@ use subtle::ConstantTimeEq;
 
 use super::{Cache, CacheError};
 use crate::Settings;
-use crate::keys::{MissingSecretKey, SecretKey, hex};
+use crate::keys::{MissingSecretKey, SecretKey, SecretString, hex};
 
 /// A view of a [`Cache`] that stores keys and values only as HMAC-SHA256 digests, for
 /// secrets such as one-time codes: reading the cache (or Redis) reveals neither which
@@ -46,7 +46,7 @@ impl SecureCache {
     /// The key from `NETS_CORE_SECURE_CACHE_KEY`, else `SECRET_KEY` (a random
     /// per-process key in `DEBUG` without either; an error outside `DEBUG`).
     pub fn from_settings(cache: Cache, settings: &Settings) -> Result<SecureCache, MissingSecretKey> {
-        let configured = settings.secure_cache_key.as_deref().filter(|k| !k.is_empty());
+        let configured = settings.secure_cache_key.as_ref().map(SecretString::expose).filter(|k| !k.is_empty());
         let key = match configured {
             Some(k) => SecretKey::new(k.as_bytes()),
             None => SecretKey::from_settings(settings)?,
