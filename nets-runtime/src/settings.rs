@@ -204,9 +204,7 @@ const ENV_KEYS: &[&str] = &[
     "CORS_ALLOW_ALL_ORIGINS",
     "CORS_ALLOW_CREDENTIALS",
     "NETS_CORE_PROTECTED_FIELDS",
-    // Cache, tokens and rate limits
-    "SECRET_KEY",
-    "NETS_CORE_SECURE_CACHE_KEY",
+    // Cache, tokens and rate limits (SECRET_KEY and NETS_CORE_SECURE_CACHE_KEY: see `load_from`)
     "REDIS_URL",
     "NETS_CORE_CACHE_KEY_PREFIX",
     "NETS_CORE_CACHE_MAX_ENTRIES",
@@ -225,8 +223,19 @@ impl Settings {
 
     /// Defaults ← `file` (if it exists) ← environment.
     pub fn load_from(file: &Path) -> Result<Settings, SettingsError> {
-        let figment = Figment::from(Toml::file(file)).merge(Env::raw().lowercase(false).only(ENV_KEYS));
-        Self::extract(figment)
+        // `lowercase(false)` after `only`: figment's `only` (a filter) resets key case
+        // handling to lower-case, which would match no (upper-case) setting name.
+        let figment = Figment::from(Toml::file(file)).merge(Env::raw().only(ENV_KEYS).lowercase(false));
+        let mut settings = Self::extract(figment)?;
+        // Secret keys are read verbatim: figment would parse `12345` as a number (refused)
+        // and `007` as 7 (another key).
+        if let Ok(key) = std::env::var("SECRET_KEY") {
+            settings.secret_key = Some(key.as_str().into());
+        }
+        if let Ok(key) = std::env::var("NETS_CORE_SECURE_CACHE_KEY") {
+            settings.secure_cache_key = Some(key.as_str().into());
+        }
+        Ok(settings)
     }
 
     /// Defaults ← a TOML string (no environment): for tests and embedded configs.
