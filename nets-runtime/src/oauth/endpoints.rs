@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -47,11 +48,13 @@ pub struct TokenError {
     pub code: ErrorCode,
     /// A human-readable explanation.
     pub description: Cow<'static, str>,
+    /// The HTTP status when not the code's usual one (413 for an oversized body).
+    status: Option<StatusCode>,
 }
 
 impl TokenError {
     fn new(code: ErrorCode, description: impl Into<Cow<'static, str>>) -> TokenError {
-        TokenError { code, description: description.into() }
+        TokenError { code, description: description.into(), status: None }
     }
     fn invalid_request(description: impl Into<Cow<'static, str>>) -> TokenError {
         TokenError::new(ErrorCode::InvalidRequest, description)
@@ -95,11 +98,11 @@ fn no_store(response: &mut Response) {
 
 impl IntoResponse for TokenError {
     fn into_response(self) -> Response {
-        let status = match self.code {
+        let status = self.status.unwrap_or(match self.code {
             ErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
             ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
-        };
+        });
         let body = ErrorBody { error: self.code, error_description: &self.description };
         let mut response = (status, axum::Json(body)).into_response();
         if self.code == ErrorCode::InvalidClient {
@@ -136,7 +139,20 @@ impl OAuth {
     }
 }
 
-async fn token(State(oauth): State<OAuth>, headers: HeaderMap, body: Bytes) -> Response {
+/// The body, or an OAuth-shaped error when it is too large or unreadable.
+fn read_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, TokenError> {
+    body.map_err(|e| {
+        let mut error = TokenError::invalid_request(format!("unreadable request body: {}", e.body_text()));
+        error.status = Some(e.status());
+        error
+    })
+}
+
+async fn token(State(oauth): State<OAuth>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
+    let body = match read_body(body) {
+        Ok(body) => body,
+        Err(e) => return e.into_response(),
+    };
     match refresh_grant(&oauth, &headers, &body).await {
         Ok(tokens) => {
             let expires_in = (tokens.token_expire - chrono::Utc::now()).num_seconds().max(0);
@@ -182,8 +198,9 @@ async fn refresh_grant(oauth: &OAuth, headers: &HeaderMap, body: &[u8]) -> Resul
     }
 }
 
-async fn revoke(State(oauth): State<OAuth>, headers: HeaderMap, body: Bytes) -> Response {
+async fn revoke(State(oauth): State<OAuth>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
     let result = async {
+        let body = read_body(body)?;
         let form = parse_form(&headers, &body)?;
         let client = authenticate_client(&oauth, &headers, &form).await?;
         let token = form.get("token").ok_or_else(|| TokenError::invalid_request("missing parameter 'token'"))?;
