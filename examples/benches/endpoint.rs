@@ -4,8 +4,10 @@
 //! * three query parameters parsed, JSON envelope answered;
 //! * a `model = T` lookup (`#[derive(NetsModel)]`) against a handler running the same
 //!   SQLite query with sqlx;
-//! * a `can_do` permission (bearer authentication, then [`Perms`]' cached check) against a
-//!   handler that authenticates the same token and calls the same cached
+//! * a private endpoint behind OAuth2 bearer authentication (`OAuth::bearer`) against a
+//!   handler that digests the token and runs the same user query itself;
+//! * a `can_do` permission (the same bearer authentication, then [`Perms`]' cached check)
+//!   against a handler doing that token check and calling the same cached
 //!   `Perms::check_perm`.
 //!
 //! `cargo bench -p nets-examples --bench endpoint` (add `-- --http` to go through TCP
@@ -26,7 +28,9 @@ use axum::extract::Query;
 use axum::http::Request;
 use axum::response::IntoResponse;
 use axum::routing::get;
-use nets_runtime::auth::{AuthUser, StaticBearer};
+use chrono::{DateTime, Utc};
+use nets_runtime::auth::AuthUser;
+use nets_runtime::oauth::{ClientType, OAuth};
 use nets_runtime::perms::Perms;
 use nets_runtime::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -77,8 +81,22 @@ pub async fn bench_model(note: BenchNote) -> ApiResult<BenchNote> {
     Ok(note)
 }
 
-/// The query `#[derive(NetsModel)]` writes for `BenchNote` on SQLite.
-const HAND_SQL: &str = r#"SELECT "id", "user_id", "text" FROM "bench_notes" WHERE "id" = ? LIMIT 1"#;
+/// What the authenticated endpoints answer.
+#[derive(Debug, Serialize)]
+pub struct Me {
+    pub id: i64,
+}
+
+/// Generated: a private endpoint; `BearerAuth` resolves the caller.
+#[request_handler(path = "bench/me/", method = GET)]
+pub async fn bench_me(ctx: Ctx) -> ApiResult<Me> {
+    Ok(Me { id: ctx.require_user()?.id })
+}
+
+/// The token check `BearerAuth` makes, written by hand: digest, one query, expiry.
+const HAND_AUTH_SQL: &str = "SELECT t.expires, u.id, u.email, u.is_superuser \
+                             FROM nets_access_token t JOIN nets_user u ON u.id = t.user_id \
+                             WHERE t.token_digest = $1 AND t.revoked_at IS NULL AND u.is_active";
 
 /// Generated: bearer authentication, then `can_do` answered by [`Perms`] from its cache.
 #[request_handler(path = "bench/perm/", method = GET, can_do = "bench.read", perm_required)]
@@ -86,16 +104,33 @@ pub async fn bench_perm() -> ApiResult<&'static str> {
     Ok("ok")
 }
 
-/// The bearer token of the permission benchmark, and its user.
-const BENCH_TOKEN: &str = "bench-token";
-
-fn bench_user() -> AuthUser {
-    AuthUser::new(1, "bench@example.com")
+/// What `BearerAuth` does, by hand: digest, one query, expiry. The user, or the answer.
+async fn hand_bearer(
+    pool: &sqlx::SqlitePool,
+    oauth: &OAuth,
+    headers: &axum::http::HeaderMap,
+) -> Result<AuthUser, axum::response::Response> {
+    let token = headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let Some(token) = token.and_then(|v| v.strip_prefix("Bearer ")) else {
+        return Err(ApiError::Unauthorized { challenge: None }.into_response());
+    };
+    let row = sqlx::query_as::<_, (DateTime<Utc>, i64, String, bool)>(HAND_AUTH_SQL)
+        .bind(oauth.token_digest(token))
+        .fetch_optional(pool)
+        .await;
+    match row {
+        Ok(Some((expires, id, email, _))) if expires > Utc::now() => Ok(AuthUser::new(id, email)),
+        Ok(_) => Err(ApiError::Unauthorized { challenge: Some("error=\"invalid_token\"".into()) }.into_response()),
+        Err(e) => Err(ApiError::internal(e).into_response()),
+    }
 }
 
+/// The query `#[derive(NetsModel)]` writes for `BenchNote` on SQLite.
+const HAND_SQL: &str = r#"SELECT "id", "user_id", "text" FROM "bench_notes" WHERE "id" = ? LIMIT 1"#;
+
 /// Every endpoint in one router, behind the same nets middleware stack, over a SQLite
-/// file holding one note.
-pub async fn router() -> Result<axum::Router, Box<dyn std::error::Error>> {
+/// file holding one note and one user with an access token. Returns the token too.
+pub async fn router() -> Result<(axum::Router, String), Box<dyn std::error::Error>> {
     let file = std::env::temp_dir().join(format!("nets-bench-{}.db", std::process::id()));
     let _ = std::fs::remove_file(&file);
     let db = nets_runtime::db::Db::connect(&format!("sqlite://{}?mode=rwc", file.display()), 8).await?;
@@ -106,9 +141,40 @@ pub async fn router() -> Result<axum::Router, Box<dyn std::error::Error>> {
     sqlx::query("INSERT INTO bench_notes (id, user_id, text) VALUES (1, 7, 'hello')").execute(&pool).await?;
     db.migrate().await?;
     sqlx::query("INSERT INTO nets_user (id, email) VALUES (1, 'bench@example.com')").execute(&pool).await?;
-    let perms = Perms::from_settings(&Settings::default(), &db).await?;
+    let settings = Settings::from_toml("SECRET_KEY = 'bench'")?;
+    let oauth = OAuth::new(db.clone(), &settings)?;
+    let client = oauth.create_application("bench", ClientType::Confidential).await?;
+    let token = oauth.generate_tokens(1, client.id, None).await?.access_token;
+
+    let perms = Perms::from_settings(&settings, &db).await?;
     perms.get_or_create_role_permission("reader", "bench.read").await?;
     perms.add_user_to_role(1, None, "reader").await?;
+
+    let (auth_pool, auth_oauth) = (pool.clone(), oauth.clone());
+    let hand_auth = get(move |headers: axum::http::HeaderMap| {
+        let (pool, oauth) = (auth_pool.clone(), auth_oauth.clone());
+        async move {
+            match hand_bearer(&pool, &oauth, &headers).await {
+                Ok(user) => axum::Json(Envelope { res: 1, data: Me { id: user.id } }).into_response(),
+                Err(response) => response,
+            }
+        }
+    });
+    let (perm_pool, perm_oauth, hand_perms) = (pool.clone(), oauth.clone(), perms.clone());
+    let hand_perm = get(move |headers: axum::http::HeaderMap| {
+        let (pool, oauth, perms) = (perm_pool.clone(), perm_oauth.clone(), hand_perms.clone());
+        async move {
+            let user = match hand_bearer(&pool, &oauth, &headers).await {
+                Ok(user) => user,
+                Err(response) => return response,
+            };
+            match perms.check_perm(&user, "bench.read", None).await {
+                Ok(true) => axum::Json(Envelope { res: 1, data: "ok" }).into_response(),
+                Ok(false) => ApiError::Forbidden.into_response(),
+                Err(e) => ApiError::from(e).into_response(),
+            }
+        }
+    });
 
     let hand_model = get(move |axum::extract::Path(id): axum::extract::Path<i64>| {
         let pool = pool.clone();
@@ -120,32 +186,22 @@ pub async fn router() -> Result<axum::Router, Box<dyn std::error::Error>> {
             }
         }
     });
-    let hand_perms = perms.clone();
-    let hand_perm = get(move |headers: axum::http::HeaderMap| {
-        let perms = hand_perms.clone();
-        async move {
-            let token = headers
-                .get(axum::http::header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.strip_prefix("Bearer "));
-            if token != Some(BENCH_TOKEN) {
-                return ApiError::Unauthorized { challenge: None }.into_response();
-            }
-            match perms.check_perm(&bench_user(), "bench.read", None).await {
-                Ok(true) => axum::Json(Envelope { res: 1, data: "ok" }).into_response(),
-                Ok(false) => ApiError::Forbidden.into_response(),
-                Err(e) => ApiError::from(e).into_response(),
-            }
-        }
-    });
     let routes = build_urlpatterns!(self)?
         .route("/bench/hand/", get(bench_hand_written))
         .route("/bench/hand-model/{id}/", hand_model)
+        .route("/bench/hand-me/", hand_auth)
         .route("/bench/hand-perm/", hand_perm);
-    let builder = App::builder(Settings::default())
-        .database(db)
-        .authenticator(StaticBearer::new().token(BENCH_TOKEN, bench_user()));
-    Ok(perms.install(builder).build().router(routes))
+    let builder = App::builder(settings).database(db).authenticator(oauth.bearer());
+    Ok((perms.install(builder).build().router(routes), token))
+}
+
+/// A GET request, with the bearer token when given.
+fn request(uri: &str, token: Option<&str>) -> Request<Body> {
+    let mut req = Request::get(uri);
+    if let Some(token) = token {
+        req = req.header("authorization", format!("Bearer {token}"));
+    }
+    req.body(Body::empty()).expect("request")
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -153,22 +209,13 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-/// A GET of `uri`, with the benchmark's bearer token when `auth`.
-fn request(uri: &str, auth: bool) -> Request<Body> {
-    let mut req = Request::get(uri);
-    if auth {
-        req = req.header("authorization", format!("Bearer {BENCH_TOKEN}"));
-    }
-    req.body(Body::empty()).expect("request")
-}
-
 /// Requests per second calling the router directly.
-async fn in_process(router: &axum::Router, uri: &str, auth: bool) -> f64 {
+async fn in_process(router: &axum::Router, uri: &str, token: Option<&str>) -> f64 {
     let start = Instant::now();
     let mut count = 0u64;
     while start.elapsed() < ROUND_TIME {
         for _ in 0..256 {
-            let req = request(uri, auth);
+            let req = request(uri, token);
             let res = router.clone().oneshot(req).await.expect("infallible");
             assert!(res.status().is_success());
             let body = axum::body::to_bytes(res.into_body(), usize::MAX).await.expect("body");
@@ -180,19 +227,19 @@ async fn in_process(router: &axum::Router, uri: &str, auth: bool) -> f64 {
 }
 
 /// Requests per second over loopback TCP with concurrent keep-alive clients.
-async fn over_http(base: &str, uri: &str, auth: bool) -> f64 {
+async fn over_http(base: &str, uri: &str, token: Option<&str>) -> f64 {
     let url = format!("{base}{uri}");
     let client = reqwest::Client::new();
     let start = Instant::now();
     let tasks: Vec<_> = (0..HTTP_CONNECTIONS)
         .map(|_| {
-            let (client, url) = (client.clone(), url.clone());
+            let (client, url, token) = (client.clone(), url.clone(), token.map(str::to_owned));
             tokio::spawn(async move {
                 let mut n = 0u64;
                 while start.elapsed() < ROUND_TIME {
                     let mut req = client.get(&url);
-                    if auth {
-                        req = req.bearer_auth(BENCH_TOKEN);
+                    if let Some(token) = &token {
+                        req = req.bearer_auth(token);
                     }
                     let res = req.send().await.expect("send");
                     assert!(res.status().is_success());
@@ -210,10 +257,10 @@ async fn over_http(base: &str, uri: &str, auth: bool) -> f64 {
     total as f64 / start.elapsed().as_secs_f64()
 }
 
-async fn measure(router: &axum::Router, base: Option<&str>, uri: &str, auth: bool) -> f64 {
+async fn measure(router: &axum::Router, base: Option<&str>, uri: &str, token: Option<&str>) -> f64 {
     match base {
-        Some(base) => over_http(base, uri, auth).await,
-        None => in_process(router, uri, auth).await,
+        Some(base) => over_http(base, uri, token).await,
+        None => in_process(router, uri, token).await,
     }
 }
 
@@ -223,8 +270,8 @@ struct Comparison {
     generated: String,
     hand: String,
     expected: &'static [u8],
-    /// Whether requests carry the bearer token.
-    auth: bool,
+    /// Sends the bearer token.
+    authenticated: bool,
 }
 
 fn main() {
@@ -239,35 +286,43 @@ fn main() {
 }
 
 async fn run(http: bool) {
-    let router = router().await.expect("router");
+    let (router, token) = router().await.expect("router");
     let comparisons = [
         Comparison {
             name: "three query parameters",
             generated: format!("/bench/generated/{QUERY}"),
             hand: format!("/bench/hand/{QUERY}"),
             expected: br#"{"res":1,"data":{"a":42,"b":"hello world","c":true}}"#,
-            auth: false,
+            authenticated: false,
         },
         Comparison {
             name: "model lookup (SQLite)",
             generated: "/bench/model/1/".into(),
             hand: "/bench/hand-model/1/".into(),
             expected: br#"{"res":1,"data":{"id":1,"user_id":7,"text":"hello"}}"#,
-            auth: false,
+            authenticated: false,
         },
         Comparison {
-            name: "can_do permission (cached)",
+            name: "bearer token authentication (SQLite)",
+            generated: "/bench/me/".into(),
+            hand: "/bench/hand-me/".into(),
+            expected: br#"{"res":1,"data":{"id":1}}"#,
+            authenticated: true,
+        },
+        Comparison {
+            name: "can_do permission (cached, after bearer authentication)",
             generated: "/bench/perm/".into(),
             hand: "/bench/hand-perm/".into(),
             expected: br#"{"res":1,"data":"ok"}"#,
-            auth: true,
+            authenticated: true,
         },
     ];
 
     // Same answer from both sides, or the comparison means nothing.
     for c in &comparisons {
         for uri in [&c.generated, &c.hand] {
-            let res = router.clone().oneshot(request(uri, c.auth)).await.expect("infallible");
+            let req = request(uri, c.authenticated.then_some(token.as_str()));
+            let res = router.clone().oneshot(req).await.expect("infallible");
             let body = axum::body::to_bytes(res.into_body(), usize::MAX).await.expect("body");
             assert_eq!(&body[..], c.expected, "{uri}");
         }
@@ -275,8 +330,7 @@ async fn run(http: bool) {
 
     if let (Ok(uri), Ok(n)) = (std::env::var("NETS_BENCH_URI"), std::env::var("NETS_BENCH_REQUESTS")) {
         for _ in 0..n.parse::<u64>().expect("NETS_BENCH_REQUESTS is a number") {
-            let auth = uri.contains("perm");
-            let res = router.clone().oneshot(request(&uri, auth)).await;
+            let res = router.clone().oneshot(request(&uri, Some(token.as_str()))).await;
             std::hint::black_box(axum::body::to_bytes(res.expect("infallible").into_body(), usize::MAX).await.ok());
         }
         return;
@@ -298,13 +352,14 @@ async fn run(http: bool) {
     );
     for c in &comparisons {
         let (mut generated, mut hand, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+        let token = c.authenticated.then_some(token.as_str());
         for round in 0..ROUNDS {
             let (g, h) = if round % 2 == 0 {
-                let g = measure(&router, base.as_deref(), &c.generated, c.auth).await;
-                (g, measure(&router, base.as_deref(), &c.hand, c.auth).await)
+                let g = measure(&router, base.as_deref(), &c.generated, token).await;
+                (g, measure(&router, base.as_deref(), &c.hand, token).await)
             } else {
-                let h = measure(&router, base.as_deref(), &c.hand, c.auth).await;
-                (measure(&router, base.as_deref(), &c.generated, c.auth).await, h)
+                let h = measure(&router, base.as_deref(), &c.hand, token).await;
+                (measure(&router, base.as_deref(), &c.generated, token).await, h)
             };
             generated.push(g);
             hand.push(h);

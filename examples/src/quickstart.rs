@@ -4,8 +4,11 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
+use axum::http::request::Parts;
 use chrono::{DateTime, NaiveDate, Utc};
-use nets_runtime::auth::{AuthUser, StaticBearer};
+use nets_runtime::auth::{AuthUser, Authenticator, MaybeAsync, StaticBearer, bearer_token};
+use nets_runtime::cache::Cache;
+use nets_runtime::oauth::{BearerAuth, OAuth};
 use nets_runtime::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -129,20 +132,50 @@ pub async fn upload_avatar(
 /// The example's demo user token (printed at startup).
 pub const DEMO_TOKEN: &str = "quickstart-demo-token";
 
-/// Builds the quickstart application on `db` (see `nets_runtime::db`).
-pub fn app(settings: Settings, db: nets_runtime::db::Db) -> App {
+/// The example's `SECRET_KEY` when none is configured, so that an application created
+/// with `quickstart createapp` is recognised by the server (another process). A real
+/// deployment sets its own `SECRET_KEY`; without one nets refuses to start outside DEBUG.
+pub const DEVELOPMENT_SECRET_KEY: &str = "quickstart-development-key-not-for-production";
+
+/// The demo token, else OAuth2 access tokens.
+struct DemoOrOAuth {
+    demo: StaticBearer,
+    oauth: BearerAuth,
+}
+
+impl Authenticator for DemoOrOAuth {
+    fn authenticate<'a>(&'a self, request: &'a Parts, app: &'a App) -> MaybeAsync<'a, AuthResult> {
+        if bearer_token(request) == Some(DEMO_TOKEN) {
+            self.demo.authenticate(request, app)
+        } else {
+            self.oauth.authenticate(request, app)
+        }
+    }
+}
+
+type AuthResult = Result<Option<AuthUser>, ApiError>;
+
+/// Builds the quickstart application on `db` (see `nets_runtime::db`), with OAuth2 bearer
+/// tokens and `cache` (in memory, or Redis with `REDIS_URL`).
+pub fn app(settings: Settings, db: nets_runtime::db::Db, oauth: &OAuth, cache: Cache) -> App {
+    let demo = StaticBearer::new().token(DEMO_TOKEN, AuthUser::new(1, "demo@example.com"));
     App::builder(settings)
         .database(db)
-        .authenticator(StaticBearer::new().token(DEMO_TOKEN, AuthUser::new(1, "demo@example.com")))
+        .authenticator(DemoOrOAuth { demo, oauth: oauth.bearer() })
+        .state(oauth.clone())
+        .state(cache)
         .state(Notes::default())
         .build()
 }
 
-/// The quickstart router: this module's endpoints plus nets' built-in routes.
+/// The quickstart router: this module's endpoints, the OAuth2 token and revocation
+/// endpoints, and nets' built-in routes.
 pub fn router(
     settings: Settings,
     db: nets_runtime::db::Db,
-) -> Result<axum::Router, nets_runtime::routing::RoutingError> {
-    let app = app(settings, db);
-    Ok(app.router(build_urlpatterns!(crate::quickstart)?))
+    cache: Cache,
+) -> Result<axum::Router, Box<dyn std::error::Error + Send + Sync>> {
+    let oauth = OAuth::new(db.clone(), &settings)?;
+    let app = app(settings, db, &oauth, cache);
+    Ok(app.router(build_urlpatterns!(crate::quickstart)?.merge(oauth.router())))
 }

@@ -18,6 +18,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 use crate::auth::{Authenticator, NoAuthentication, PermissionChecker, SuperusersOnly};
+use crate::client_ip::TrustedProxies;
 use crate::error::{ErrorBody, InternalErrorMarker};
 use crate::params::CoerceCx;
 use crate::{ApiError, Settings};
@@ -30,6 +31,7 @@ struct AppInner {
     authenticator: Box<dyn Authenticator>,
     permissions: Box<dyn PermissionChecker>,
     state: axum::http::Extensions,
+    trusted_proxies: TrustedProxies,
 }
 
 /// The application: settings, the authenticator and permission checker, and your own
@@ -90,7 +92,13 @@ impl AppBuilder {
             tracing::error!(error = %e, "falling back to UTC");
             chrono_tz::UTC
         });
+        // Validated when the settings were loaded; set by hand, a bad entry trusts no one.
+        let trusted_proxies = TrustedProxies::parse(&self.settings.trusted_proxies).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "NETS_CORE_TRUSTED_PROXIES: trusting no proxy");
+            TrustedProxies::default()
+        });
         App(Arc::new(AppInner {
+            trusted_proxies,
             settings: self.settings,
             coerce: CoerceCx { time_zone },
             authenticator: self.authenticator,
@@ -119,6 +127,14 @@ impl App {
     /// State added with [`AppBuilder::state`].
     pub fn state<T: Clone + Send + Sync + 'static>(&self) -> Option<&T> {
         self.0.state.get::<T>()
+    }
+
+    /// The client's address: the connection's peer, or when the peer is one of
+    /// `NETS_CORE_TRUSTED_PROXIES`, the client it forwarded for (see
+    /// [`client_ip`](crate::client_ip)). `None` when the server runs without connect info.
+    #[doc(alias = "get_client_ip")]
+    pub fn client_ip(&self, request: &axum::http::request::Parts) -> Option<std::net::IpAddr> {
+        self.0.trusted_proxies.client_ip_of(request)
     }
 
     pub(crate) fn authenticator(&self) -> &dyn Authenticator {

@@ -54,7 +54,8 @@ impl Ctx {
         self.membership.as_ref()
     }
 
-    /// The peer address of the connection (when served with connect info).
+    /// The client's address: the connection's peer, or the client a trusted proxy
+    /// forwarded for ([`App::client_ip`]); `None` when served without connect info.
     pub fn client_ip(&self) -> Option<IpAddr> {
         self.client_ip
     }

@@ -66,6 +66,13 @@ pub enum ApiError {
         "unsupported content type '{0}': send application/json, application/x-www-form-urlencoded or multipart/form-data"
     )]
     UnsupportedMediaType(String),
+    /// 429 `too many requests` with `Retry-After` (seconds), e.g. from a rate limit
+    /// (`cache::RateLimit`).
+    #[error("too many requests: retry in {retry_after} seconds")]
+    TooManyRequests {
+        /// Seconds until the limit resets (the `Retry-After` header).
+        retry_after: u64,
+    },
     /// Any other status with a message of your choosing.
     #[error("{message}")]
     Status {
@@ -114,6 +121,7 @@ impl ApiError {
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Status { status, .. } => *status,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -175,6 +183,9 @@ impl IntoResponse for ApiError {
                 if let Ok(value) = HeaderValue::from_str(allow) {
                     headers.insert(header::ALLOW, value);
                 }
+            }
+            ApiError::TooManyRequests { retry_after } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
             }
             ApiError::Internal(_) => {
                 response.extensions_mut().insert(InternalErrorMarker);

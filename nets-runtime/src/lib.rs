@@ -53,11 +53,17 @@ extern crate self as nets_runtime;
 
 mod app;
 pub mod auth;
+#[cfg(feature = "cache")]
+pub mod cache;
+pub mod client_ip;
 mod ctx;
 #[cfg(feature = "db")]
 pub mod db;
 mod error;
+pub mod keys;
 pub mod model;
+#[cfg(feature = "db")]
+pub mod oauth;
 pub mod openapi;
 pub mod params;
 #[cfg(feature = "db")]

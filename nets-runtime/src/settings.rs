@@ -39,6 +39,12 @@ pub enum SettingsError {
     /// Only one of the two project tables is set.
     #[error("NETS_CORE_PROJECT_MODEL and NETS_CORE_PROJECT_MEMBER_MODEL go together: set both or neither")]
     ProjectTablesPair,
+    /// An entry of `NETS_CORE_TRUSTED_PROXIES` is neither an IP address nor a CIDR range.
+    #[error("NETS_CORE_TRUSTED_PROXIES: {0}")]
+    TrustedProxy(#[from] crate::client_ip::InvalidProxy),
+    /// A token lifetime is zero, or the refresh lifetime exceeds its absolute maximum.
+    #[error("{0}")]
+    TokenLifetime(&'static str),
 }
 
 /// The user field people log in with (`NETS_CORE_USER_IDENTIFIER`).
@@ -151,6 +157,38 @@ pub struct Settings {
     pub project_member_model: Option<String>,
     /// `NETS_CORE_PERMISSIONS_SYNC`: how server instances learn that roles, grants or
     /// memberships changed (see [`perms`](crate::perms)): `auto` (default: `redis` with
+    // Cache, tokens and rate limits
+    /// `SECRET_KEY`: the key of every HMAC digest nets stores (tokens, client secrets,
+    /// codes). Required outside `DEBUG`; see [`keys`](crate::keys).
+    #[serde(rename = "SECRET_KEY")]
+    pub secret_key: Option<crate::keys::SecretString>,
+    /// `NETS_CORE_SECURE_CACHE_KEY`: key of `cache::SecureCache` digests (default:
+    /// `SECRET_KEY`).
+    #[serde(rename = "NETS_CORE_SECURE_CACHE_KEY")]
+    pub secure_cache_key: Option<crate::keys::SecretString>,
+    /// `NETS_CORE_CACHE_KEY_PREFIX`: prefix of every cache key (default `nets:`), so
+    /// several applications can share one Redis.
+    #[serde(rename = "NETS_CORE_CACHE_KEY_PREFIX")]
+    pub cache_key_prefix: String,
+    /// `NETS_CORE_CACHE_MAX_ENTRIES`: capacity of the in-memory cache (default 100,000).
+    #[serde(rename = "NETS_CORE_CACHE_MAX_ENTRIES")]
+    pub cache_max_entries: u64,
+    /// `ACCESS_TOKEN_EXPIRE_SECONDS`: access-token lifetime (default 3600; the original
+    /// used 30 days).
+    #[serde(rename = "ACCESS_TOKEN_EXPIRE_SECONDS")]
+    pub access_token_expire_seconds: u64,
+    /// `REFRESH_TOKEN_EXPIRE_SECONDS`: lifetime of each refresh token (default 30 days);
+    /// every refresh issues a new one.
+    #[serde(rename = "REFRESH_TOKEN_EXPIRE_SECONDS")]
+    pub refresh_token_expire_seconds: u64,
+    /// `REFRESH_TOKEN_MAX_AGE_SECONDS`: absolute limit of a login's refresh chain,
+    /// counted from the login (default 90 days); after it the user logs in again.
+    #[serde(rename = "REFRESH_TOKEN_MAX_AGE_SECONDS")]
+    pub refresh_token_max_age_seconds: u64,
+    /// `NETS_CORE_TRUSTED_PROXIES`: addresses or CIDR ranges of reverse proxies whose
+    /// `X-Forwarded-For` is believed (default: none, so the peer address is the client).
+    #[serde(rename = "NETS_CORE_TRUSTED_PROXIES")]
+    pub trusted_proxies: Vec<String>,
     /// `REDIS_URL`, else `database` on PostgreSQL, else `local`), `local`, `database`, `redis`.
     #[serde(rename = "NETS_CORE_PERMISSIONS_SYNC")]
     pub permissions_sync: PermissionsSync,
@@ -172,7 +210,8 @@ pub struct Settings {
     /// generation (default `nets:perms:generation`).
     #[serde(rename = "NETS_CORE_PERMISSIONS_REDIS_KEY")]
     pub permissions_redis_key: String,
-    /// `REDIS_URL`: `redis://host:6379/0`; unset means no Redis.
+    /// `REDIS_URL`: `redis://host:6379/0`; unset means no Redis. When set, the cache
+    /// (`nets_runtime::cache`) and permission invalidation live in Redis, shared by every process.
     #[serde(rename = "REDIS_URL")]
     pub redis_url: Option<String>,
 }
@@ -250,6 +289,14 @@ impl Default for Settings {
             permissions_startup: PermissionsStartup::Off,
             permissions_redis_key: "nets:perms:generation".into(),
             redis_url: None,
+            secret_key: None,
+            secure_cache_key: None,
+            cache_key_prefix: "nets:".into(),
+            cache_max_entries: 100_000,
+            access_token_expire_seconds: 3600,
+            refresh_token_expire_seconds: 30 * 24 * 3600,
+            refresh_token_max_age_seconds: 90 * 24 * 3600,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -285,6 +332,13 @@ const ENV_KEYS: &[&str] = &[
     "NETS_CORE_PERMISSIONS_STARTUP",
     "NETS_CORE_PERMISSIONS_REDIS_KEY",
     "REDIS_URL",
+    // Cache, tokens and rate limits (SECRET_KEY and NETS_CORE_SECURE_CACHE_KEY: see `load_from`)
+    "NETS_CORE_CACHE_KEY_PREFIX",
+    "NETS_CORE_CACHE_MAX_ENTRIES",
+    "ACCESS_TOKEN_EXPIRE_SECONDS",
+    "REFRESH_TOKEN_EXPIRE_SECONDS",
+    "REFRESH_TOKEN_MAX_AGE_SECONDS",
+    "NETS_CORE_TRUSTED_PROXIES",
 ];
 
 impl Settings {
@@ -296,8 +350,19 @@ impl Settings {
 
     /// Defaults ← `file` (if it exists) ← environment.
     pub fn load_from(file: &Path) -> Result<Settings, SettingsError> {
-        let figment = Figment::from(Toml::file(file)).merge(Env::raw().lowercase(false).only(ENV_KEYS));
-        Self::extract(figment)
+        // `lowercase(false)` after `only`: figment's `only` (a filter) resets key case
+        // handling to lower-case, which would match no (upper-case) setting name.
+        let figment = Figment::from(Toml::file(file)).merge(Env::raw().only(ENV_KEYS).lowercase(false));
+        let mut settings = Self::extract(figment)?;
+        // Secret keys are read verbatim: figment would parse `12345` as a number (refused)
+        // and `007` as 7 (another key).
+        if let Ok(key) = std::env::var("SECRET_KEY") {
+            settings.secret_key = Some(key.as_str().into());
+        }
+        if let Ok(key) = std::env::var("NETS_CORE_SECURE_CACHE_KEY") {
+            settings.secure_cache_key = Some(key.as_str().into());
+        }
+        Ok(settings)
     }
 
     /// Defaults ← a TOML string (no environment): for tests and embedded configs.
@@ -309,6 +374,17 @@ impl Settings {
         let settings: Settings = figment.extract().map_err(Box::new)?;
         settings.time_zone()?;
         settings.project_tables()?;
+        crate::client_ip::TrustedProxies::parse(&settings.trusted_proxies)?;
+        if settings.access_token_expire_seconds == 0 || settings.refresh_token_expire_seconds == 0 {
+            return Err(SettingsError::TokenLifetime(
+                "ACCESS_TOKEN_EXPIRE_SECONDS and REFRESH_TOKEN_EXPIRE_SECONDS must be positive",
+            ));
+        }
+        if settings.refresh_token_expire_seconds > settings.refresh_token_max_age_seconds {
+            return Err(SettingsError::TokenLifetime(
+                "REFRESH_TOKEN_EXPIRE_SECONDS must not exceed REFRESH_TOKEN_MAX_AGE_SECONDS",
+            ));
+        }
         Ok(settings)
     }
 

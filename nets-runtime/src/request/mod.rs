@@ -21,9 +21,8 @@ mod body;
 mod query;
 
 use std::borrow::Cow;
-use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, FromRequestParts, RawPathParams, Request};
+use axum::extract::{FromRequestParts, RawPathParams, Request};
 use axum::http::Method;
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
@@ -100,7 +99,7 @@ impl Input {
     pub async fn extract(req: Request, app: App, endpoint: &'static Endpoint) -> Result<Input, Response> {
         let (mut parts, body) = req.into_parts();
         let mut ctx = Ctx::new(app);
-        ctx.client_ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        ctx.client_ip = ctx.app.client_ip(&parts);
         ctx.request_id = parts.headers.get(&crate::app::REQUEST_ID).cloned();
         match ctx.app.authenticator().authenticate(&parts, &ctx.app).await {
             Ok(Some(user)) => ctx.user = Some(std::sync::Arc::new(user)),
