@@ -57,6 +57,10 @@ mod ctx;
 #[cfg(feature = "db")]
 pub mod db;
 mod error;
+#[cfg(feature = "jobs")]
+pub mod jobs;
+#[cfg(feature = "mail")]
+pub mod mail;
 mod model;
 pub mod openapi;
 pub mod params;
