@@ -60,16 +60,17 @@ impl JobStorage {
 
     /// Connects to `url` (`sqlite:…`, `postgres://…`, `redis://…`) and prepares it.
     pub async fn connect_url(url: &str) -> Result<JobStorage, JobsError> {
-        let storage = if url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            match Db::connect(url, 4).await.map_err(storage_error)? {
-                Db::Sqlite(pool) => JobStorage::Sqlite(pool),
-                Db::Postgres(pool) => JobStorage::Postgres(pool),
-            }
-        } else if url.starts_with("redis://") || url.starts_with("rediss://") {
-            JobStorage::Redis(apalis_redis::connect(url).await.map_err(storage_error)?)
-        } else {
-            return Err(JobsError::UnsupportedUrl(url.split('@').next_back().unwrap_or_default().to_owned()));
-        };
+        let storage =
+            if url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://") {
+                match Db::connect(url, 4).await.map_err(storage_error)? {
+                    Db::Sqlite(pool) => JobStorage::Sqlite(pool),
+                    Db::Postgres(pool) => JobStorage::Postgres(pool),
+                }
+            } else if url.starts_with("redis://") || url.starts_with("rediss://") {
+                JobStorage::Redis(apalis_redis::connect(url).await.map_err(storage_error)?)
+            } else {
+                return Err(JobsError::UnsupportedUrl(url.split('@').next_back().unwrap_or_default().to_owned()));
+            };
         storage.setup().await?;
         Ok(storage)
     }

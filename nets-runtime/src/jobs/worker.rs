@@ -49,7 +49,11 @@ async fn send_email(job: SendEmail, mailer: Data<Mailer>) -> Result<(), BoxDynEr
 
 impl Jobs {
     /// Runs one worker for the built-in jobs until `shutdown` completes.
-    pub async fn run_worker(&self, mailer: Mailer, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), JobsError> {
+    pub async fn run_worker(
+        &self,
+        mailer: Mailer,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), JobsError> {
         let config = &self.0.config;
         let queue = config.email_queue();
         let name = worker_name(&config.queue_prefix);

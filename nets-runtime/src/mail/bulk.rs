@@ -65,8 +65,9 @@ impl Mailer {
         let Some((subject, recipients, html, text)) = row else {
             return Err(MailError::Config(format!("nets_custom_email {id} does not exist")));
         };
-        let recipients: Vec<String> = serde_json::from_str(&recipients)
-            .map_err(|e| MailError::Config(format!("nets_custom_email {id}: recipients is not a list of strings: {e}")))?;
+        let recipients: Vec<String> = serde_json::from_str(&recipients).map_err(|e| {
+            MailError::Config(format!("nets_custom_email {id}: recipients is not a list of strings: {e}"))
+        })?;
         let mut state = BulkProgress { total: recipients.len(), ..BulkProgress::default() };
         progress(state);
         for to in &recipients {

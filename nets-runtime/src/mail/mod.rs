@@ -150,7 +150,13 @@ impl MailerBuilder {
             None => Transport::from_settings(&self.settings)?,
         };
         let templates = Templates::new(self.settings.email_templates_dir.as_deref());
-        Ok(Mailer(Arc::new(MailerInner { settings: self.settings, transport, templates, db: self.db, jobs: self.jobs })))
+        Ok(Mailer(Arc::new(MailerInner {
+            settings: self.settings,
+            transport,
+            templates,
+            db: self.db,
+            jobs: self.jobs,
+        })))
     }
 }
 
@@ -160,7 +166,10 @@ enum Body {
     Stored(String),
     Html(String),
     /// A `nets_custom_email`: its HTML and text, rendered like templates (with footer).
-    Custom { html: String, text: Option<String> },
+    Custom {
+        html: String,
+        text: Option<String>,
+    },
 }
 
 /// One e-mail being put together: [`Mailer::email`]. Ends with [`send`](Self::send).
@@ -274,7 +283,10 @@ impl<'m> EmailBuilder<'m> {
             tracing::warn!("e-mail with attachments: sending now instead of queueing");
         }
         if queued {
-            return self.mailer.enqueue(&self.subject, &filtered.kept, &html, &text, self.custom_email_id, &explanation).await;
+            return self
+                .mailer
+                .enqueue(&self.subject, &filtered.kept, &html, &text, self.custom_email_id, &explanation)
+                .await;
         }
         // 8. Immediate: one message per recipient.
         let (mut sent, mut failures) = (0usize, Vec::new());
@@ -332,11 +344,16 @@ impl Mailer {
     }
 
     /// HTML (with footer for templates) and text.
-    async fn render(&self, body: &Option<Body>, text_template: Option<&str>, ctx: &Value) -> Result<(String, String), RenderError> {
+    async fn render(
+        &self,
+        body: &Option<Body>,
+        text_template: Option<&str>,
+        ctx: &Value,
+    ) -> Result<(String, String), RenderError> {
         let t = &self.0.templates;
         let (html, stored_text) = match body {
             None => {
-                return Err(RenderError { reason: Reason::TemplateOrHtmlRequired, detail: Reason::TemplateOrHtmlRequired.text().into() });
+                return Err(RenderError { reason: Reason::TemplateOrHtmlRequired, detail: String::new() });
             }
             Some(Body::Template(name)) => (self.with_footer(t.render(name, ctx)?, ctx)?, None),
             Some(Body::Html(source)) => (t.render_source("html.html", source, ctx)?, None),
@@ -383,7 +400,9 @@ impl Mailer {
     async fn stored(&self, name: &str) -> Result<(String, Option<String>), RenderError> {
         let not_found = |detail: String| RenderError { reason: Reason::TemplateNotFound, detail };
         let Some(db) = &self.0.db else {
-            return Err(not_found(format!("{name} (stored templates need a database: Mailer::builder(..).database(db))")));
+            return Err(not_found(format!(
+                "{name} (stored templates need a database: Mailer::builder(..).database(db))"
+            )));
         };
         let row: Result<Option<(String, Option<String>)>, sqlx::Error> = match db {
             Db::Sqlite(pool) => {
@@ -427,7 +446,8 @@ impl Mailer {
         let message = if attachments.is_empty() {
             builder.multipart(alternative)
         } else {
-            let mixed = attachments.iter().fold(MultiPart::mixed().multipart(alternative), |m, a| m.singlepart(a.clone()));
+            let mixed =
+                attachments.iter().fold(MultiPart::mixed().multipart(alternative), |m, a| m.singlepart(a.clone()));
             builder.multipart(mixed)
         };
         message.map_err(|e| e.to_string())
@@ -479,7 +499,9 @@ impl Mailer {
             queue::Claim::Ready(row) => row,
             queue::Claim::AlreadySent => return Ok(Delivery::AlreadySent),
             queue::Claim::Missing => return Ok(Delivery::Missing),
-            queue::Claim::Busy => return Err(DeliverError::Retry(format!("e-mail {id} is being sent by another worker"))),
+            queue::Claim::Busy => {
+                return Err(DeliverError::Retry(format!("e-mail {id} is being sent by another worker")));
+            }
         };
         let recipients: Vec<String> = serde_json::from_str(&row.recipients).unwrap_or_default();
         let result = match recipients.as_slice() {

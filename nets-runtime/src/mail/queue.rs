@@ -165,7 +165,12 @@ pub(crate) async fn mark_failed(db: &Db, id: i64, error: &str) -> Result<(), DbE
 }
 
 /// Rows matching `filter`, oldest first, at most `limit`.
-pub(crate) async fn list(db: &Db, filter: QueueFilter, max_attempts: u32, limit: i64) -> Result<Vec<QueuedEmail>, DbError> {
+pub(crate) async fn list(
+    db: &Db,
+    filter: QueueFilter,
+    max_attempts: u32,
+    limit: i64,
+) -> Result<Vec<QueuedEmail>, DbError> {
     // (status, min attempts, max attempts) per filter: static SQL, bound values.
     let (a, b, min, max): (&str, &str, i64, i64) = match filter {
         QueueFilter::Queued => ("queued", "sending", 0, i64::MAX),

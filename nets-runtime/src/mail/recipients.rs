@@ -119,7 +119,10 @@ mod tests {
         assert_eq!(f.excluded, vec!["b@temp-mail.org", "c@temp-mail.org", "", "nope"]);
         let text = f.explanation();
         assert!(text.starts_with("Email domain is in NETS_CORE_EMAIL_EXCLUDE_DOMAINS, the following email(s) were excluded: [\"b@temp-mail.org\""), "{text}");
-        assert!(text.ends_with("for domain(s): temp-mail.org, temp-mail.org, Invalid email address, Invalid email address"), "{text}");
+        assert!(
+            text.ends_with("for domain(s): temp-mail.org, temp-mail.org, Invalid email address, Invalid email address"),
+            "{text}"
+        );
         assert_eq!(filter(["x@ok.com"], &[]).explanation(), "");
     }
 }

@@ -19,10 +19,7 @@ use super::outcome::Reason;
 /// The templates shipped in the binary: (name, source).
 const BUILT_IN: &[(&str, &str)] = &[
     ("nets_core/email/base_email.html", include_str!("../../templates/nets_core/email/base_email.html")),
-    (
-        "nets_core/email/verification_code.html",
-        include_str!("../../templates/nets_core/email/verification_code.html"),
-    ),
+    ("nets_core/email/verification_code.html", include_str!("../../templates/nets_core/email/verification_code.html")),
     ("nets_core/email/new_login.html", include_str!("../../templates/nets_core/email/new_login.html")),
 ];
 
@@ -134,7 +131,10 @@ mod tests {
         assert!(html.contains("&lt;b&gt;"), "values are escaped in HTML templates");
         assert!(!html.contains("<script"), "no scripts in e-mails");
         let login = t
-            .render("nets_core/email/new_login.html", &context! { ip => "10.1.2.3", device => context! { name => "Pixel" } })
+            .render(
+                "nets_core/email/new_login.html",
+                &context! { ip => "10.1.2.3", device => context! { name => "Pixel" } },
+            )
             .unwrap();
         assert!(login.contains("New access to your account") && login.contains("10.1.2.3") && login.contains("Pixel"));
     }
@@ -155,7 +155,11 @@ mod tests {
     fn an_application_directory_overrides_built_in_templates() {
         let dir = std::env::temp_dir().join(format!("nets-tpl-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("nets_core/email")).unwrap();
-        std::fs::write(dir.join("nets_core/email/base_email.html"), "<html><body>MINE {% block content %}{% endblock %}</body></html>").unwrap();
+        std::fs::write(
+            dir.join("nets_core/email/base_email.html"),
+            "<html><body>MINE {% block content %}{% endblock %}</body></html>",
+        )
+        .unwrap();
         let t = Templates::new(dir.to_str());
         let html = t.render("nets_core/email/verification_code.html", &Value::UNDEFINED).unwrap();
         assert!(html.starts_with("<html><body>MINE"), "{html}");

@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
-use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::MailError;
@@ -58,13 +58,12 @@ impl Transport {
             "console" => Ok(Transport::Console),
             "file" => {
                 let dir = PathBuf::from(&settings.email_file_path);
-                std::fs::create_dir_all(&dir).map_err(|e| MailError::Config(format!("EMAIL_FILE_PATH {}: {e}", dir.display())))?;
+                std::fs::create_dir_all(&dir)
+                    .map_err(|e| MailError::Config(format!("EMAIL_FILE_PATH {}: {e}", dir.display())))?;
                 Ok(Transport::File(AsyncFileTransport::new(dir)))
             }
             "smtp" => smtp(settings).map(Transport::Smtp),
-            other => Err(MailError::Config(format!(
-                "EMAIL_BACKEND '{other}' is not one of 'smtp', 'console', 'file'"
-            ))),
+            other => Err(MailError::Config(format!("EMAIL_BACKEND '{other}' is not one of 'smtp', 'console', 'file'"))),
         }
     }
 
