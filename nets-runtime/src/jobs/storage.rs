@@ -6,7 +6,9 @@ use apalis::prelude::{TaskBuilder, TaskSink};
 use apalis_postgres::PostgresStorage;
 use apalis_redis::{ConnectionManager, RedisStorage};
 use apalis_sqlite::SqliteStorage;
-use sqlx::postgres::PgPool;
+use std::str::FromStr;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::SqlitePool;
 
 use super::{JobConfig, JobsError, SendEmail};
@@ -23,7 +25,9 @@ const JOBS_MIGRATIONS_TABLE: &str = "_nets_jobs_migrations";
 pub enum JobStorage {
     /// SQLite (tables `Jobs` and `Workers`).
     Sqlite(SqlitePool),
-    /// PostgreSQL (schema `apalis`).
+    /// PostgreSQL (schema `apalis`). Its connections search `apalis, public`: apalis
+    /// names its tables with their schema but its `hstore` type without one, and the
+    /// `hstore` extension must never land in (and be dropped with) an application schema.
     Postgres(PgPool),
     /// Redis.
     Redis(ConnectionManager),
@@ -44,15 +48,16 @@ fn storage_error(e: impl std::fmt::Display) -> JobsError {
 }
 
 impl JobStorage {
-    /// `NETS_CORE_JOBS_URL` when set, else `db` itself (its pool is shared).
+    /// `NETS_CORE_JOBS_URL` when set, else the application database `db` (SQLite: its
+    /// pool is shared; PostgreSQL: a small pool of its own to the same database, see
+    /// [`JobStorage::Postgres`]).
     pub async fn connect(settings: &Settings, db: &Db) -> Result<JobStorage, JobsError> {
-        let storage = if settings.jobs_url.trim().is_empty() {
-            match db {
-                Db::Sqlite(pool) => JobStorage::Sqlite(pool.clone()),
-                Db::Postgres(pool) => JobStorage::Postgres(pool.clone()),
-            }
-        } else {
+        if !settings.jobs_url.trim().is_empty() {
             return JobStorage::connect_url(&settings.jobs_url).await;
+        }
+        let storage = match db {
+            Db::Sqlite(pool) => JobStorage::Sqlite(pool.clone()),
+            Db::Postgres(pool) => JobStorage::Postgres(jobs_pool((*pool.connect_options()).clone()).await?),
         };
         storage.setup().await?;
         Ok(storage)
@@ -60,17 +65,19 @@ impl JobStorage {
 
     /// Connects to `url` (`sqlite:…`, `postgres://…`, `redis://…`) and prepares it.
     pub async fn connect_url(url: &str) -> Result<JobStorage, JobsError> {
-        let storage =
-            if url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://") {
-                match Db::connect(url, 4).await.map_err(storage_error)? {
-                    Db::Sqlite(pool) => JobStorage::Sqlite(pool),
-                    Db::Postgres(pool) => JobStorage::Postgres(pool),
-                }
-            } else if url.starts_with("redis://") || url.starts_with("rediss://") {
-                JobStorage::Redis(apalis_redis::connect(url).await.map_err(storage_error)?)
-            } else {
-                return Err(JobsError::UnsupportedUrl(url.split('@').next_back().unwrap_or_default().to_owned()));
-            };
+        let storage = if url.starts_with("sqlite:") {
+            match Db::connect(url, 4).await.map_err(storage_error)? {
+                Db::Sqlite(pool) => JobStorage::Sqlite(pool),
+                Db::Postgres(pool) => JobStorage::Postgres(pool),
+            }
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url).map_err(storage_error)?;
+            JobStorage::Postgres(jobs_pool(options).await?)
+        } else if url.starts_with("redis://") || url.starts_with("rediss://") {
+            JobStorage::Redis(apalis_redis::connect(url).await.map_err(storage_error)?)
+        } else {
+            return Err(JobsError::UnsupportedUrl(url.split('@').next_back().unwrap_or_default().to_owned()));
+        };
         storage.setup().await?;
         Ok(storage)
     }
@@ -87,18 +94,20 @@ impl JobStorage {
             }
             JobStorage::Postgres(pool) => {
                 // apalis keeps its tables in the `apalis` schema, whatever the connection's
-                // search_path: record its migrations there too, once per database.
-                if let Err(e) = sqlx::query("CREATE SCHEMA IF NOT EXISTS apalis").execute(pool).await {
-                    // Two processes creating it at once: one of them loses the race.
-                    let exists: bool =
-                        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'apalis')")
-                            .fetch_one(pool)
-                            .await
-                            .map_err(storage_error)?;
-                    if !exists {
-                        return Err(storage_error(e));
-                    }
-                }
+                // search_path; its `hstore` extension goes there too unless the database
+                // has it already. Its migrations are recorded there, once per database.
+                ensure(
+                    pool,
+                    "CREATE SCHEMA IF NOT EXISTS apalis",
+                    "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'apalis')",
+                )
+                .await?;
+                ensure(
+                    pool,
+                    "CREATE EXTENSION IF NOT EXISTS hstore SCHEMA apalis",
+                    "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'hstore')",
+                )
+                .await?;
                 let mut migrator = PostgresStorage::migrations();
                 migrator.dangerous_set_table_name(Cow::Owned(format!("apalis.{JOBS_MIGRATIONS_TABLE}")));
                 migrator.run(pool).await.map_err(storage_error)?;
@@ -126,6 +135,23 @@ impl JobStorage {
             }
         }
     }
+}
+
+/// Runs `create`; when it fails, succeeds anyway if `exists` says another process
+/// created the object meanwhile (two `IF NOT EXISTS` at once: one loses the race).
+async fn ensure(pool: &PgPool, create: &'static str, exists: &'static str) -> Result<(), JobsError> {
+    let Err(e) = sqlx::query(create).execute(pool).await else { return Ok(()) };
+    let found: bool = sqlx::query_scalar(exists).fetch_one(pool).await.map_err(storage_error)?;
+    if found { Ok(()) } else { Err(storage_error(e)) }
+}
+
+/// Connections for apalis: the application's options with apalis' search path.
+async fn jobs_pool(options: PgConnectOptions) -> Result<PgPool, JobsError> {
+    PgPoolOptions::new()
+        .max_connections(4)
+        .connect_with(options.options([("search_path", "apalis, public")]))
+        .await
+        .map_err(storage_error)
 }
 
 pub(super) fn sqlite_config(c: &JobConfig, queue: &str) -> apalis_sqlite::Config {
