@@ -301,7 +301,9 @@ impl Settings {
 
     /// Defaults ← `file` (if it exists) ← environment.
     pub fn load_from(file: &Path) -> Result<Settings, SettingsError> {
-        let figment = Figment::from(Toml::file(file)).merge(Env::raw().lowercase(false).only(ENV_KEYS));
+        // `lowercase(false)` must come last: figment's `only` resets it to lower-casing,
+        // and lower-cased keys never match the upper-case setting names.
+        let figment = Figment::from(Toml::file(file)).merge(Env::raw().only(ENV_KEYS).lowercase(false));
         Self::extract(figment)
     }
 

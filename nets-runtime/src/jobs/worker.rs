@@ -69,8 +69,8 @@ impl Jobs {
                 WorkerBuilder::new(name.as_str())
                     .backend($backend)
                     .data(mailer)
-                    .retry(retry)
                     .concurrency(config.concurrency)
+                    .retry(retry)
                     .build(send_email)
                     .run_until(async move {
                         shutdown.await;
