@@ -57,7 +57,7 @@ mod ctx;
 #[cfg(feature = "db")]
 pub mod db;
 mod error;
-#[cfg(feature = "jobs")]
+#[cfg(feature = "mail")]
 pub mod jobs;
 #[cfg(feature = "mail")]
 pub mod mail;

@@ -85,11 +85,11 @@ impl Mailer {
                 _ => return Err(MailError::Config(format!("nets_custom_email {id} to {to}: {}", outcome.description))),
             }
             state.processed += 1;
-            if state.processed % PROGRESS_EVERY == 0 {
+            if state.processed.is_multiple_of(PROGRESS_EVERY) {
                 progress(state);
             }
         }
-        if state.processed % PROGRESS_EVERY != 0 {
+        if !state.processed.is_multiple_of(PROGRESS_EVERY) {
             progress(state);
         }
         refresh_counts(db, id).await?;
