@@ -31,6 +31,10 @@
 //! * **documentation**: an OpenAPI 3.1 document at `/openapi.json` and an interactive
 //!   page at `/docs` ([`openapi`]).
 //!
+//! Around the endpoints: storage (`db`), e-mail with the original's `send_email` rules
+//! and reason codes (`mail`), and durable background jobs with workers in the server or
+//! in their own processes (`jobs`).
+//!
 //! ## Design notes
 //!
 //! * *Declare once.* The macro records each endpoint in a registry (`inventory`); the
