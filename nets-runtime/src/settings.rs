@@ -176,6 +176,10 @@ pub struct Settings {
     /// for two beats are handed to another worker (default 30).
     #[serde(rename = "NETS_CORE_JOBS_HEARTBEAT_SECONDS")]
     pub jobs_heartbeat_seconds: u64,
+    /// `NETS_CORE_JOBS_POLL_MS`: how often an idle worker looks for new jobs, in
+    /// milliseconds (default 200).
+    #[serde(rename = "NETS_CORE_JOBS_POLL_MS")]
+    pub jobs_poll_ms: u64,
     /// `NETS_CORE_JOBS_IN_SERVER`: the server process runs a worker too (default true);
     /// turn off when dedicated `worker` processes do the work.
     #[serde(rename = "NETS_CORE_JOBS_IN_SERVER")]
@@ -239,6 +243,7 @@ impl Default for Settings {
             jobs_backoff_max_ms: 300_000,
             jobs_concurrency: 4,
             jobs_heartbeat_seconds: 30,
+            jobs_poll_ms: 200,
             jobs_in_server: true,
         }
     }
@@ -289,6 +294,7 @@ const ENV_KEYS: &[&str] = &[
     "NETS_CORE_JOBS_BACKOFF_MAX_MS",
     "NETS_CORE_JOBS_CONCURRENCY",
     "NETS_CORE_JOBS_HEARTBEAT_SECONDS",
+    "NETS_CORE_JOBS_POLL_MS",
     "NETS_CORE_JOBS_IN_SERVER",
 ];
 

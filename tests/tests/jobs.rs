@@ -18,7 +18,7 @@ fn settings_for(port: u16, extra: &str) -> Settings {
     nets_tests::settings(&format!(
         "EMAIL_BACKEND = 'smtp'\nEMAIL_HOST = '127.0.0.1'\nEMAIL_PORT = {port}\nEMAIL_TIMEOUT = 3\n\
          DEFAULT_FROM_EMAIL = 'noreply@nets.test'\nNETS_CORE_JOBS_QUEUE_PREFIX = '{prefix}'\n\
-         NETS_CORE_JOBS_HEARTBEAT_SECONDS = 1\nNETS_CORE_JOBS_BACKOFF_MS = 50\nNETS_CORE_JOBS_BACKOFF_MAX_MS = 200\n{extra}"
+         NETS_CORE_JOBS_HEARTBEAT_SECONDS = 1\nNETS_CORE_JOBS_POLL_MS = 50\nNETS_CORE_JOBS_BACKOFF_MS = 50\nNETS_CORE_JOBS_BACKOFF_MAX_MS = 200\n{extra}"
     ))
 }
 

@@ -71,6 +71,7 @@ async fn a_killed_worker_loses_nothing_and_sends_nothing_twice_once_recorded() {
         ("DEFAULT_FROM_EMAIL", "noreply@nets.test"),
         ("NETS_CORE_JOBS_QUEUE_PREFIX", &prefix),
         ("NETS_CORE_JOBS_HEARTBEAT_SECONDS", "1"),
+        ("NETS_CORE_JOBS_POLL_MS", "50"),
         ("NETS_CORE_JOBS_BACKOFF_MS", "100"),
         ("NETS_CORE_JOBS_BACKOFF_MAX_MS", "500"),
         ("NETS_CORE_JOBS_MAX_ATTEMPTS", "100"),

@@ -12,7 +12,8 @@
 //!
 //! Workers run in the server process by default (`NETS_CORE_JOBS_IN_SERVER`) and as
 //! separate processes (`quickstart worker`), any number, on any number of machines that
-//! share the storage. Each worker beats every `NETS_CORE_JOBS_HEARTBEAT_SECONDS`; the
+//! share the storage. An idle worker looks for new jobs every `NETS_CORE_JOBS_POLL_MS`
+//! (one indexed query). Each worker beats every `NETS_CORE_JOBS_HEARTBEAT_SECONDS`; the
 //! jobs of a worker silent for two beats (killed, crashed, cut off) go back to the queue
 //! and another worker runs them. A failing job is retried in the worker with exponential
 //! backoff (`NETS_CORE_JOBS_BACKOFF_MS` doubling up to `NETS_CORE_JOBS_BACKOFF_MAX_MS`)
@@ -86,6 +87,7 @@ pub(crate) struct JobConfig {
     pub(crate) backoff_max: Duration,
     pub(crate) concurrency: usize,
     pub(crate) heartbeat: Duration,
+    pub(crate) poll: Duration,
 }
 
 impl JobConfig {
@@ -97,6 +99,7 @@ impl JobConfig {
             backoff_max: Duration::from_millis(s.jobs_backoff_max_ms.max(s.jobs_backoff_ms).max(1)),
             concurrency: s.jobs_concurrency.max(1),
             heartbeat: Duration::from_secs(s.jobs_heartbeat_seconds.max(1)),
+            poll: Duration::from_millis(s.jobs_poll_ms.max(1)),
         }
     }
 

@@ -67,7 +67,7 @@ impl Jobs {
         macro_rules! run {
             ($backend:expr) => {
                 WorkerBuilder::new(name.as_str())
-                    .backend($backend)
+                    .backend($backend.poll_with_interval(config.poll))
                     .data(mailer)
                     .concurrency(config.concurrency)
                     .retry(retry)

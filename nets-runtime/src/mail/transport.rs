@@ -44,14 +44,19 @@ impl Transport {
     /// * `file`: one `<uuid>.eml` per message in `EMAIL_FILE_PATH` (created if missing).
     /// * `console`: messages printed to standard output.
     ///
+    /// The SMTP pool runs on Tokio: build it inside a Tokio runtime (outside one, this is
+    /// an error rather than a panic).
+    ///
     /// ```
     /// use nets_runtime::Settings;
     /// use nets_runtime::mail::Transport;
     ///
+    /// # #[tokio::main] async fn main() {
     /// let smtp = Settings::from_toml("EMAIL_BACKEND = 'smtp'\nEMAIL_HOST = 'mail.example.com'\nEMAIL_PORT = 587\nEMAIL_USE_TLS = true").unwrap();
     /// assert!(matches!(Transport::from_settings(&smtp).unwrap(), Transport::Smtp(_)));
     /// let bad = Settings::from_toml("EMAIL_BACKEND = 'carrier-pigeon'").unwrap();
     /// assert!(Transport::from_settings(&bad).is_err());
+    /// # }
     /// ```
     pub fn from_settings(settings: &Settings) -> Result<Transport, MailError> {
         match settings.email_backend.as_str() {
@@ -82,6 +87,10 @@ impl Transport {
 }
 
 fn smtp(s: &Settings) -> Result<AsyncSmtpTransport<Tokio1Executor>, MailError> {
+    // lettre's pool spawns a Tokio task when built, and panics without a runtime.
+    if tokio::runtime::Handle::try_current().is_err() {
+        return Err(MailError::Config("the SMTP transport must be built inside a Tokio runtime".into()));
+    }
     let host = s.email_host.trim();
     if host.is_empty() {
         return Err(MailError::Config("EMAIL_HOST is empty".into()));
@@ -108,4 +117,25 @@ fn smtp(s: &Settings) -> Result<AsyncSmtpTransport<Tokio1Executor>, MailError> {
         builder = builder.credentials(Credentials::new(s.email_host_user.clone(), s.email_host_password.clone()));
     }
     Ok(builder.build())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn smtp_outside_a_runtime_is_an_error_not_a_panic() {
+        let s = Settings::from_toml("EMAIL_BACKEND = 'smtp'").unwrap();
+        let err = Transport::from_settings(&s).unwrap_err();
+        assert!(err.to_string().contains("inside a Tokio runtime"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn settings_choose_the_transport() {
+        let smtp = Settings::from_toml("EMAIL_BACKEND = 'smtp'\nEMAIL_USE_SSL = true\nEMAIL_PORT = 465").unwrap();
+        assert!(matches!(Transport::from_settings(&smtp), Ok(Transport::Smtp(_))));
+        let empty_host = Settings::from_toml("EMAIL_BACKEND = 'smtp'\nEMAIL_HOST = ' '").unwrap();
+        assert!(Transport::from_settings(&empty_host).is_err());
+        assert!(matches!(Transport::from_settings(&Settings::default()), Ok(Transport::Console)));
+    }
 }
