@@ -115,9 +115,9 @@ pub struct Settings {
     /// `EMAIL_HOST_USER`: SMTP user; empty means no authentication.
     #[serde(rename = "EMAIL_HOST_USER")]
     pub email_host_user: String,
-    /// `EMAIL_HOST_PASSWORD`: SMTP password.
+    /// `EMAIL_HOST_PASSWORD`: SMTP password (never shown by `Debug`).
     #[serde(rename = "EMAIL_HOST_PASSWORD")]
-    pub email_host_password: String,
+    pub email_host_password: Secret,
     /// `EMAIL_USE_TLS`: upgrade the connection with STARTTLS, and refuse to send when the
     /// server does not offer it.
     #[serde(rename = "EMAIL_USE_TLS")]
@@ -224,7 +224,7 @@ impl Default for Settings {
             email_host: "localhost".into(),
             email_port: 25,
             email_host_user: String::new(),
-            email_host_password: String::new(),
+            email_host_password: Secret::default(),
             email_use_tls: false,
             email_use_ssl: false,
             email_timeout: 30,
@@ -246,6 +246,34 @@ impl Default for Settings {
             jobs_poll_ms: 200,
             jobs_in_server: true,
         }
+    }
+}
+
+/// A secret setting: `Debug` (and so logs of the settings) shows `***`, never the value.
+///
+/// ```
+/// let s = nets_runtime::Settings::from_toml("EMAIL_HOST_PASSWORD = 'hunter2'").unwrap();
+/// assert_eq!(s.email_host_password.expose(), "hunter2");
+/// assert!(!format!("{s:?}").contains("hunter2"));
+/// ```
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a value.
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+    /// The value, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() { "\"\"" } else { "***" })
     }
 }
 

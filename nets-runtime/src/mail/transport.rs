@@ -114,7 +114,8 @@ fn smtp(s: &Settings) -> Result<AsyncSmtpTransport<Tokio1Executor>, MailError> {
         .timeout(Some(Duration::from_secs(s.email_timeout.max(1))))
         .pool_config(PoolConfig::new().max_size(s.email_pool_size.max(1)));
     if !s.email_host_user.is_empty() {
-        builder = builder.credentials(Credentials::new(s.email_host_user.clone(), s.email_host_password.clone()));
+        builder =
+            builder.credentials(Credentials::new(s.email_host_user.clone(), s.email_host_password.expose().to_owned()));
     }
     Ok(builder.build())
 }
