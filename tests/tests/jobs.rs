@@ -292,3 +292,33 @@ fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().port()
 }
+
+#[tokio::test]
+async fn an_email_whose_job_cannot_be_queued_is_failed_and_retryable() {
+    let smtp = SmtpServer::start().await;
+    let settings = settings_for(smtp.port, "");
+    let db = test_db().await;
+    let path = std::env::temp_dir().join(format!("nets-jobs-{}.db", uuid::Uuid::new_v4().simple()));
+    let broken = JobStorage::connect_url(&format!("sqlite://{}?mode=rwc", path.display())).await.unwrap();
+    if let JobStorage::Sqlite(pool) = &broken {
+        pool.close().await; // the job storage goes away
+    }
+    let s = setup_with(db, Jobs::new(broken, &settings), &settings);
+    let o = s.mailer.email("Unqueued").to("ada@example.com").html("<p>x</p>").send().await;
+    assert_eq!((o.sent, o.reason), (false, Reason::EmailNotSent), "{o:?}");
+    let failed = s.mailer.queue(QueueFilter::Failed, 10).await.unwrap();
+    assert_eq!(failed.len(), 1);
+    assert!(failed[0].last_error.as_deref().unwrap_or_default().starts_with("not queued:"), "{failed:?}");
+
+    // With a working queue, the operator's retry sends it.
+    let jobs = Jobs::connect(&settings, &s.db).await.unwrap();
+    let fixed = setup_with(s.db, jobs, &settings);
+    assert!(fixed.mailer.retry(failed[0].id).await.unwrap());
+    let worker = fixed.jobs.spawn_worker(fixed.mailer.clone());
+    assert_eq!(smtp.wait_for(1).await[0].subject(), "Unqueued");
+    wait_status(&fixed.mailer, failed[0].id, "sent", 1).await;
+    worker.stop().await.unwrap();
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}

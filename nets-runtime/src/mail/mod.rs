@@ -472,7 +472,11 @@ impl Mailer {
         for to in recipients {
             let queued = async {
                 let id = queue::insert(db, to, from, subject, html, Some(text), custom_email_id).await?;
-                jobs.enqueue_email(id).await?;
+                if let Err(e) = jobs.enqueue_email(id).await {
+                    // Leave the row where `Mailer::retry` (`email retry`) finds it.
+                    queue::mark_failed(db, id, &format!("not queued: {e}")).await?;
+                    return Err(MailError::from(e));
+                }
                 Ok::<i64, MailError>(id)
             };
             match queued.await {
