@@ -236,6 +236,16 @@ async fn jobs_on_redis_storage() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(smtp.received().len(), 2);
     worker.stop().await.unwrap();
+    delete_keys(&url, &format!("{}:", settings.jobs_queue_prefix)).await;
+}
+
+/// Removes this test's keys (others test against the same Redis).
+async fn delete_keys(url: &str, prefix: &str) {
+    let client = redis::Client::open(url).expect("redis URL");
+    let mut conn = client.get_multiplexed_async_connection().await.expect("redis connection");
+    let keys: Vec<String> = redis::cmd("KEYS").arg(format!("{prefix}*")).query_async(&mut conn).await.expect("KEYS");
+    assert!(!keys.is_empty(), "the Redis storage held this test's jobs under {prefix}");
+    let _: () = redis::cmd("DEL").arg(&keys).query_async(&mut conn).await.expect("DEL");
 }
 
 #[tokio::test]
