@@ -202,6 +202,7 @@ impl Connection {
 }
 
 async fn serve_connection(stream: tokio::net::TcpStream, peer: IpAddr, builder: SessionBuilder, shared: Arc<Shared>) {
+    let _ = stream.set_nodelay(true); // answer each command at once (no Nagle delay)
     let (read, mut write) = stream.into_split();
     let mut read = BufReader::new(read);
     let pending = Arc::new(Mutex::new(Vec::new()));
