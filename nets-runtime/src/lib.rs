@@ -31,6 +31,10 @@
 //! * **documentation**: an OpenAPI 3.1 document at `/openapi.json` and an interactive
 //!   page at `/docs` ([`openapi`]).
 //!
+//! Around the endpoints: storage (`db`), e-mail with the original's `send_email` rules
+//! and reason codes (`mail`), and durable background jobs with workers in the server or
+//! in their own processes (`jobs`).
+//!
 //! ## Design notes
 //!
 //! * *Declare once.* The macro records each endpoint in a registry (`inventory`); the
@@ -60,7 +64,11 @@ mod ctx;
 #[cfg(feature = "db")]
 pub mod db;
 mod error;
+#[cfg(feature = "mail")]
+pub mod jobs;
 pub mod keys;
+#[cfg(feature = "mail")]
+pub mod mail;
 pub mod model;
 #[cfg(feature = "db")]
 pub mod oauth;

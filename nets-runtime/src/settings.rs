@@ -214,6 +214,96 @@ pub struct Settings {
     /// (`nets_runtime::cache`) and permission invalidation live in Redis, shared by every process.
     #[serde(rename = "REDIS_URL")]
     pub redis_url: Option<String>,
+
+    // Mail and jobs
+    /// `DEFAULT_FROM_EMAIL`: sender of every e-mail (default `webmaster@localhost`).
+    #[serde(rename = "DEFAULT_FROM_EMAIL")]
+    pub default_from_email: String,
+    /// `EMAIL_BACKEND`: `console` (the default: messages are printed, no server needed),
+    /// `file` (one `.eml` file per message in `EMAIL_FILE_PATH`) or `smtp`.
+    #[serde(rename = "EMAIL_BACKEND")]
+    pub email_backend: String,
+    /// `EMAIL_FILE_PATH`: directory of the `file` backend (default `sent_emails`).
+    #[serde(rename = "EMAIL_FILE_PATH")]
+    pub email_file_path: String,
+    /// `EMAIL_HOST`: SMTP server (default `localhost`).
+    #[serde(rename = "EMAIL_HOST")]
+    pub email_host: String,
+    /// `EMAIL_PORT`: SMTP port (default 25; usually 587 with `EMAIL_USE_TLS`, 465 with `EMAIL_USE_SSL`).
+    #[serde(rename = "EMAIL_PORT")]
+    pub email_port: u16,
+    /// `EMAIL_HOST_USER`: SMTP user; empty means no authentication.
+    #[serde(rename = "EMAIL_HOST_USER")]
+    pub email_host_user: String,
+    /// `EMAIL_HOST_PASSWORD`: SMTP password (never shown by `Debug`).
+    #[serde(rename = "EMAIL_HOST_PASSWORD")]
+    pub email_host_password: Secret,
+    /// `EMAIL_USE_TLS`: upgrade the connection with STARTTLS, and refuse to send when the
+    /// server does not offer it.
+    #[serde(rename = "EMAIL_USE_TLS")]
+    pub email_use_tls: bool,
+    /// `EMAIL_USE_SSL`: implicit TLS from the first byte (SMTPS, port 465).
+    #[serde(rename = "EMAIL_USE_SSL")]
+    pub email_use_ssl: bool,
+    /// `EMAIL_TIMEOUT`: seconds before an SMTP command gives up (default 30).
+    #[serde(rename = "EMAIL_TIMEOUT")]
+    pub email_timeout: u64,
+    /// `NETS_CORE_EMAIL_POOL_SIZE`: SMTP connections kept open and reused (default 4).
+    #[serde(rename = "NETS_CORE_EMAIL_POOL_SIZE")]
+    pub email_pool_size: u32,
+    /// `NETS_CORE_EMAIL_DEBUG_ENABLED`: send e-mails even when `DEBUG` is on.
+    #[serde(rename = "NETS_CORE_EMAIL_DEBUG_ENABLED")]
+    pub email_debug_enabled: bool,
+    /// `NETS_CORE_EMAIL_EXCLUDE_DOMAINS`: recipient domains never written to; a trailing
+    /// `*` matches any ending (`mailinator*` blocks `mailinator.com` and `mailinator.org`).
+    #[serde(rename = "NETS_CORE_EMAIL_EXCLUDE_DOMAINS")]
+    pub email_exclude_domains: Vec<String>,
+    /// `NETS_CORE_EMAIL_FOOTER_ENABLED`: insert the footer before `</body>` of template e-mails.
+    #[serde(rename = "NETS_CORE_EMAIL_FOOTER_ENABLED")]
+    pub email_footer_enabled: bool,
+    /// `NETS_CORE_EMAIL_FOOTER`: footer text (HTML-escaped, wrapped in `<span><i class="small">`).
+    #[serde(rename = "NETS_CORE_EMAIL_FOOTER")]
+    pub email_footer: String,
+    /// `NETS_CORE_EMAIL_FOOTER_TEMPLATE`: a template rendered as the footer (wins over the text).
+    #[serde(rename = "NETS_CORE_EMAIL_FOOTER_TEMPLATE")]
+    pub email_footer_template: Option<String>,
+    /// `NETS_CORE_EMAIL_TEMPLATES_DIR`: directory searched for templates before the built-in
+    /// ones, so an application overrides `nets_core/email/base_email.html` by shipping its own.
+    #[serde(rename = "NETS_CORE_EMAIL_TEMPLATES_DIR")]
+    pub email_templates_dir: Option<String>,
+    /// `NETS_CORE_JOBS_URL`: job storage: empty (the default) uses `DATABASE_URL`;
+    /// otherwise `sqlite:…`, `postgres://…` or `redis://…`.
+    #[serde(rename = "NETS_CORE_JOBS_URL")]
+    pub jobs_url: String,
+    /// `NETS_CORE_JOBS_QUEUE_PREFIX`: prefix of queue names (default `nets`), so several
+    /// applications can share one storage.
+    #[serde(rename = "NETS_CORE_JOBS_QUEUE_PREFIX")]
+    pub jobs_queue_prefix: String,
+    /// `NETS_CORE_JOBS_MAX_ATTEMPTS`: attempts per job before it is dead (default 5).
+    #[serde(rename = "NETS_CORE_JOBS_MAX_ATTEMPTS")]
+    pub jobs_max_attempts: u32,
+    /// `NETS_CORE_JOBS_BACKOFF_MS`: first retry delay in milliseconds, doubled on every
+    /// retry (default 2000).
+    #[serde(rename = "NETS_CORE_JOBS_BACKOFF_MS")]
+    pub jobs_backoff_ms: u64,
+    /// `NETS_CORE_JOBS_BACKOFF_MAX_MS`: longest retry delay in milliseconds (default 300000).
+    #[serde(rename = "NETS_CORE_JOBS_BACKOFF_MAX_MS")]
+    pub jobs_backoff_max_ms: u64,
+    /// `NETS_CORE_JOBS_CONCURRENCY`: jobs one worker runs at once (default 4).
+    #[serde(rename = "NETS_CORE_JOBS_CONCURRENCY")]
+    pub jobs_concurrency: usize,
+    /// `NETS_CORE_JOBS_HEARTBEAT_SECONDS`: worker heartbeat; the jobs of a worker silent
+    /// for two beats are handed to another worker (default 30).
+    #[serde(rename = "NETS_CORE_JOBS_HEARTBEAT_SECONDS")]
+    pub jobs_heartbeat_seconds: u64,
+    /// `NETS_CORE_JOBS_POLL_MS`: how often an idle worker looks for new jobs, in
+    /// milliseconds (default 200).
+    #[serde(rename = "NETS_CORE_JOBS_POLL_MS")]
+    pub jobs_poll_ms: u64,
+    /// `NETS_CORE_JOBS_IN_SERVER`: the server process runs a worker too (default true);
+    /// turn off when dedicated `worker` processes do the work.
+    #[serde(rename = "NETS_CORE_JOBS_IN_SERVER")]
+    pub jobs_in_server: bool,
 }
 
 /// `NETS_CORE_PERMISSIONS_SYNC` values.
@@ -297,7 +387,62 @@ impl Default for Settings {
             refresh_token_expire_seconds: 30 * 24 * 3600,
             refresh_token_max_age_seconds: 90 * 24 * 3600,
             trusted_proxies: Vec::new(),
+            default_from_email: "webmaster@localhost".into(),
+            email_backend: "console".into(),
+            email_file_path: "sent_emails".into(),
+            email_host: "localhost".into(),
+            email_port: 25,
+            email_host_user: String::new(),
+            email_host_password: Secret::default(),
+            email_use_tls: false,
+            email_use_ssl: false,
+            email_timeout: 30,
+            email_pool_size: 4,
+            email_debug_enabled: false,
+            email_exclude_domains: Vec::new(),
+            email_footer_enabled: true,
+            email_footer: "NETS CORE footer email, you can customize this message in settings.NETS_CORE_EMAIL_FOOTER"
+                .into(),
+            email_footer_template: None,
+            email_templates_dir: None,
+            jobs_url: String::new(),
+            jobs_queue_prefix: "nets".into(),
+            jobs_max_attempts: 5,
+            jobs_backoff_ms: 2000,
+            jobs_backoff_max_ms: 300_000,
+            jobs_concurrency: 4,
+            jobs_heartbeat_seconds: 30,
+            jobs_poll_ms: 200,
+            jobs_in_server: true,
         }
+    }
+}
+
+/// A secret setting: `Debug` (and so logs of the settings) shows `***`, never the value.
+///
+/// ```
+/// let s = nets_runtime::Settings::from_toml("EMAIL_HOST_PASSWORD = 'hunter2'").unwrap();
+/// assert_eq!(s.email_host_password.expose(), "hunter2");
+/// assert!(!format!("{s:?}").contains("hunter2"));
+/// ```
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a value.
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+    /// The value, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() { "\"\"" } else { "***" })
     }
 }
 
@@ -339,6 +484,33 @@ const ENV_KEYS: &[&str] = &[
     "REFRESH_TOKEN_EXPIRE_SECONDS",
     "REFRESH_TOKEN_MAX_AGE_SECONDS",
     "NETS_CORE_TRUSTED_PROXIES",
+    // Mail and jobs
+    "DEFAULT_FROM_EMAIL",
+    "EMAIL_BACKEND",
+    "EMAIL_FILE_PATH",
+    "EMAIL_HOST",
+    "EMAIL_PORT",
+    "EMAIL_HOST_USER",
+    "EMAIL_HOST_PASSWORD",
+    "EMAIL_USE_TLS",
+    "EMAIL_USE_SSL",
+    "EMAIL_TIMEOUT",
+    "NETS_CORE_EMAIL_POOL_SIZE",
+    "NETS_CORE_EMAIL_DEBUG_ENABLED",
+    "NETS_CORE_EMAIL_EXCLUDE_DOMAINS",
+    "NETS_CORE_EMAIL_FOOTER_ENABLED",
+    "NETS_CORE_EMAIL_FOOTER",
+    "NETS_CORE_EMAIL_FOOTER_TEMPLATE",
+    "NETS_CORE_EMAIL_TEMPLATES_DIR",
+    "NETS_CORE_JOBS_URL",
+    "NETS_CORE_JOBS_QUEUE_PREFIX",
+    "NETS_CORE_JOBS_MAX_ATTEMPTS",
+    "NETS_CORE_JOBS_BACKOFF_MS",
+    "NETS_CORE_JOBS_BACKOFF_MAX_MS",
+    "NETS_CORE_JOBS_CONCURRENCY",
+    "NETS_CORE_JOBS_HEARTBEAT_SECONDS",
+    "NETS_CORE_JOBS_POLL_MS",
+    "NETS_CORE_JOBS_IN_SERVER",
 ];
 
 impl Settings {

@@ -7,15 +7,22 @@
 //! `quickstart createapp NAME [--public]` registers an OAuth2 client application and
 //! prints `{"client_id":"..","client_secret":".."}` as one JSON line: the only time the
 //! secret is shown. `--redis-url`/`REDIS_URL` puts the cache in Redis.
+//!
+//! Background jobs (queued e-mails) run in the server process unless
+//! `NETS_CORE_JOBS_IN_SERVER=false`; `quickstart worker` runs a worker on its own (start
+//! as many as you like, on any machine sharing the job storage). `quickstart email ...`
+//! lists queued, failed and dead e-mails, retries them and queues bulk sends.
 
 use std::net::SocketAddr;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use nets_examples::quickstart;
 use nets_runtime::Settings;
 use nets_runtime::cache::Cache;
 use nets_runtime::db::Db;
 use nets_runtime::oauth::{ClientType, OAuth};
+use nets_runtime::jobs::Jobs;
+use nets_runtime::mail::{Mailer, QueueFilter};
 
 /// The nets quickstart server.
 #[derive(Parser)]
@@ -49,6 +56,56 @@ enum Command {
         #[arg(long)]
         public: bool,
     },
+    /// Run a background-job worker until Ctrl-C (no HTTP server).
+    Worker,
+    /// Operate the e-mail queue.
+    #[command(subcommand)]
+    Email(EmailCommand),
+}
+
+#[derive(Subcommand)]
+enum EmailCommand {
+    /// List queued e-mails by status.
+    List {
+        /// Which e-mails.
+        #[arg(long, value_enum, default_value = "queued")]
+        status: Status,
+        /// At most this many.
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// Send failed or dead e-mails again.
+    Retry {
+        /// Row ids (`email list` shows them).
+        ids: Vec<i64>,
+        /// Every dead e-mail.
+        #[arg(long)]
+        dead: bool,
+    },
+    /// Queue a `nets_custom_email` (a newsletter) to its recipients, with progress.
+    SendCustom {
+        /// The custom e-mail's id.
+        id: i64,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Status {
+    Queued,
+    Failed,
+    Dead,
+    Sent,
+}
+
+impl From<Status> for QueueFilter {
+    fn from(s: Status) -> Self {
+        match s {
+            Status::Queued => QueueFilter::Queued,
+            Status::Failed => QueueFilter::Failed,
+            Status::Dead => QueueFilter::Dead,
+            Status::Sent => QueueFilter::Sent,
+        }
+    }
 }
 
 #[tokio::main]
@@ -92,11 +149,67 @@ async fn main() -> anyhow::Result<()> {
     // Connects, and migrates when NETS_CORE_MIGRATE_ON_STARTUP is on (the default).
     let db = Db::from_settings(&settings).await?;
     let cache = Cache::from_settings(&settings).await?;
+    let jobs = Jobs::connect(&settings, &db).await?;
+    let mailer = Mailer::builder(&settings).database(db.clone()).jobs(jobs.clone()).build()?;
+
+    match args.command {
+        Some(Command::Worker) => {
+            println!("nets worker: running jobs until Ctrl-C");
+            jobs.run_worker(mailer, async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await?;
+            return Ok(());
+        }
+        Some(Command::Email(command)) => return email(command, &mailer).await,
+        Some(Command::Serve | Command::Migrate | Command::Createapp { .. }) | None => {}
+    }
+
+    let worker = settings.jobs_in_server.then(|| jobs.spawn_worker(mailer.clone()));
     let router = quickstart::router(settings, db, cache).map_err(|e| anyhow::anyhow!(e))?;
     println!("nets quickstart on http://{}", args.addr);
     println!("  try: curl http://{}/ping/", args.addr);
     println!("  docs: http://{}/docs/  (OpenAPI: /openapi.json)", args.addr);
     println!("  private endpoints: -H 'Authorization: Bearer {}'", quickstart::DEMO_TOKEN);
     nets_runtime::serve(router, args.addr).await?;
+    if let Some(worker) = worker {
+        worker.stop().await?; // jobs in flight finish first
+    }
+    Ok(())
+}
+
+async fn email(command: EmailCommand, mailer: &Mailer) -> anyhow::Result<()> {
+    match command {
+        EmailCommand::List { status, limit } => {
+            let rows = mailer.queue(status.into(), limit).await?;
+            println!(
+                "{:>8}  {:<8} {:>8}  {:<24} {:<32} subject / last error",
+                "id", "status", "attempts", "created", "to"
+            );
+            for r in &rows {
+                let error = r.last_error.as_deref().map(|e| format!(" / {e}")).unwrap_or_default();
+                println!(
+                    "{:>8}  {:<8} {:>8}  {:<24} {:<32} {}{error}",
+                    r.id, r.status, r.attempts, r.created, r.recipients, r.subject
+                );
+            }
+            println!("{} e-mail(s)", rows.len());
+        }
+        EmailCommand::Retry { mut ids, dead } => {
+            if dead {
+                ids.extend(mailer.queue(QueueFilter::Dead, i64::MAX).await?.into_iter().map(|r| r.id));
+            }
+            for id in ids {
+                let queued = mailer.retry(id).await?;
+                println!("{id}: {}", if queued { "queued again" } else { "not failed: left alone" });
+            }
+        }
+        EmailCommand::SendCustom { id } => {
+            let done = mailer
+                .queue_custom_email(id, |p| println!("queued {}/{} ({} dropped)", p.processed, p.total, p.dropped))
+                .await?;
+            println!("{} message(s) queued, {} recipient(s) dropped; workers send them", done.queued, done.dropped);
+        }
+    }
     Ok(())
 }

@@ -1,0 +1,167 @@
+//! Where jobs live: SQLite, PostgreSQL or Redis, through apalis' per-database backends.
+
+use std::borrow::Cow;
+
+use apalis::prelude::{TaskBuilder, TaskSink};
+use apalis_postgres::PostgresStorage;
+use apalis_redis::{ConnectionManager, RedisStorage};
+use apalis_sqlite::SqliteStorage;
+use std::str::FromStr;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::SqlitePool;
+
+use super::{JobConfig, JobsError, SendEmail};
+use crate::Settings;
+use crate::db::Db;
+
+/// The table recording which of apalis' own migrations ran: apart from nets' and the
+/// application's, so none of the three sets sees the others' versions as unknown.
+const JOBS_MIGRATIONS_TABLE: &str = "_nets_jobs_migrations";
+
+/// A job storage. Cheap to clone.
+#[derive(Clone)]
+#[non_exhaustive]
+pub enum JobStorage {
+    /// SQLite (tables `Jobs` and `Workers`).
+    Sqlite(SqlitePool),
+    /// PostgreSQL (schema `apalis`). Its connections search `apalis, public`: apalis
+    /// names its tables with their schema but its `hstore` type without one, and the
+    /// `hstore` extension must never land in (and be dropped with) an application schema.
+    Postgres(PgPool),
+    /// Redis.
+    Redis(ConnectionManager),
+}
+
+impl std::fmt::Debug for JobStorage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            JobStorage::Sqlite(_) => "JobStorage::Sqlite",
+            JobStorage::Postgres(_) => "JobStorage::Postgres",
+            JobStorage::Redis(_) => "JobStorage::Redis",
+        })
+    }
+}
+
+fn storage_error(e: impl std::fmt::Display) -> JobsError {
+    JobsError::Storage(e.to_string())
+}
+
+impl JobStorage {
+    /// `NETS_CORE_JOBS_URL` when set, else the application database `db` (SQLite: its
+    /// pool is shared; PostgreSQL: a small pool of its own to the same database, see
+    /// [`JobStorage::Postgres`]).
+    pub async fn connect(settings: &Settings, db: &Db) -> Result<JobStorage, JobsError> {
+        if !settings.jobs_url.trim().is_empty() {
+            return JobStorage::connect_url(&settings.jobs_url).await;
+        }
+        let storage = match db {
+            Db::Sqlite(pool) => JobStorage::Sqlite(pool.clone()),
+            Db::Postgres(pool) => JobStorage::Postgres(jobs_pool((*pool.connect_options()).clone()).await?),
+        };
+        storage.setup().await?;
+        Ok(storage)
+    }
+
+    /// Connects to `url` (`sqlite:…`, `postgres://…`, `redis://…`) and prepares it.
+    pub async fn connect_url(url: &str) -> Result<JobStorage, JobsError> {
+        let storage = if url.starts_with("sqlite:") {
+            match Db::connect(url, 4).await.map_err(storage_error)? {
+                Db::Sqlite(pool) => JobStorage::Sqlite(pool),
+                Db::Postgres(pool) => JobStorage::Postgres(pool),
+            }
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url).map_err(storage_error)?;
+            JobStorage::Postgres(jobs_pool(options).await?)
+        } else if url.starts_with("redis://") || url.starts_with("rediss://") {
+            JobStorage::Redis(apalis_redis::connect(url).await.map_err(storage_error)?)
+        } else {
+            return Err(JobsError::UnsupportedUrl(url.split('@').next_back().unwrap_or_default().to_owned()));
+        };
+        storage.setup().await?;
+        Ok(storage)
+    }
+
+    /// Creates apalis' tables (SQL storages) when missing. Idempotent.
+    async fn setup(&self) -> Result<(), JobsError> {
+        match self {
+            JobStorage::Sqlite(pool) => {
+                // apalis' own `setup` also turns `synchronous` off, which trades durability
+                // for speed; only its migrations are run here.
+                let mut migrator = SqliteStorage::migrations();
+                migrator.dangerous_set_table_name(Cow::Borrowed(JOBS_MIGRATIONS_TABLE));
+                migrator.run(pool).await.map_err(storage_error)?;
+            }
+            JobStorage::Postgres(pool) => {
+                // apalis keeps its tables in the `apalis` schema, whatever the connection's
+                // search_path; its `hstore` extension goes there too unless the database
+                // has it already. Its migrations are recorded there, once per database.
+                ensure(
+                    pool,
+                    "CREATE SCHEMA IF NOT EXISTS apalis",
+                    "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'apalis')",
+                )
+                .await?;
+                ensure(
+                    pool,
+                    "CREATE EXTENSION IF NOT EXISTS hstore SCHEMA apalis",
+                    "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'hstore')",
+                )
+                .await?;
+                let mut migrator = PostgresStorage::migrations();
+                migrator.dangerous_set_table_name(Cow::Owned(format!("apalis.{JOBS_MIGRATIONS_TABLE}")));
+                migrator.run(pool).await.map_err(storage_error)?;
+            }
+            JobStorage::Redis(_) => {}
+        }
+        Ok(())
+    }
+
+    pub(super) async fn push_email(&self, config: &JobConfig, job: SendEmail) -> Result<(), JobsError> {
+        let task = TaskBuilder::new(job).max_attempts(config.max_attempts as usize).build();
+        let queue = config.email_queue();
+        match self {
+            JobStorage::Sqlite(pool) => {
+                let mut s = SqliteStorage::<SendEmail>::new(pool).with_config(sqlite_config(config, &queue));
+                s.push_task(task).await.map_err(storage_error)
+            }
+            JobStorage::Postgres(pool) => {
+                let mut s = PostgresStorage::<SendEmail>::new(pool).with_config(postgres_config(config, &queue));
+                s.push_task(task).await.map_err(storage_error)
+            }
+            JobStorage::Redis(conn) => {
+                let mut s = RedisStorage::<SendEmail>::new(conn.clone()).with_config(redis_config(config, &queue));
+                s.push_task(task).await.map_err(storage_error)
+            }
+        }
+    }
+}
+
+/// Runs `create`; when it fails, succeeds anyway if `exists` says another process
+/// created the object meanwhile (two `IF NOT EXISTS` at once: one loses the race).
+async fn ensure(pool: &PgPool, create: &'static str, exists: &'static str) -> Result<(), JobsError> {
+    let Err(e) = sqlx::query(create).execute(pool).await else { return Ok(()) };
+    let found: bool = sqlx::query_scalar(exists).fetch_one(pool).await.map_err(storage_error)?;
+    if found { Ok(()) } else { Err(storage_error(e)) }
+}
+
+/// Connections for apalis: the application's options with apalis' search path.
+async fn jobs_pool(options: PgConnectOptions) -> Result<PgPool, JobsError> {
+    PgPoolOptions::new()
+        .max_connections(4)
+        .connect_with(options.options([("search_path", "apalis, public")]))
+        .await
+        .map_err(storage_error)
+}
+
+pub(super) fn sqlite_config(c: &JobConfig, queue: &str) -> apalis_sqlite::Config {
+    apalis_sqlite::Config::default().queue(queue).heartbeat_interval(c.heartbeat).missed_heartbeats(2)
+}
+
+pub(super) fn postgres_config(c: &JobConfig, queue: &str) -> apalis_postgres::Config {
+    apalis_postgres::Config::default().queue(queue).heartbeat_interval(c.heartbeat).missed_heartbeats(2)
+}
+
+pub(super) fn redis_config(c: &JobConfig, queue: &str) -> apalis_redis::Config {
+    apalis_redis::Config::default().queue(queue).heartbeat_interval(c.heartbeat).missed_heartbeats(2)
+}
