@@ -20,9 +20,9 @@ use nets_examples::quickstart;
 use nets_runtime::Settings;
 use nets_runtime::cache::Cache;
 use nets_runtime::db::Db;
-use nets_runtime::oauth::{ClientType, OAuth};
 use nets_runtime::jobs::Jobs;
 use nets_runtime::mail::{Mailer, QueueFilter};
+use nets_runtime::oauth::{ClientType, OAuth};
 
 /// The nets quickstart server.
 #[derive(Parser)]
