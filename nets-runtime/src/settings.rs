@@ -275,6 +275,9 @@ pub struct Settings {
     /// `NETS_CORE_USER_PROHIBITED_FIELDS`: extra fields `/update/` refuses (trailing `*`: prefix).
     #[serde(rename = "NETS_CORE_USER_PROHIBITED_FIELDS")]
     pub user_prohibited_fields: Vec<String>,
+    /// `NETS_CORE_DELETE_ACCOUNT_TEMPLATE`: a minijinja file replacing the `/requestDelete/` page.
+    #[serde(rename = "NETS_CORE_DELETE_ACCOUNT_TEMPLATE")]
+    pub delete_account_template: Option<String>,
     /// `NETS_CORE_EMAIL_EXCLUDE_DOMAINS`: recipient domains never written to; a trailing
     /// `*` matches any ending (`mailinator*` blocks `mailinator.com` and `mailinator.org`).
     #[serde(rename = "NETS_CORE_EMAIL_EXCLUDE_DOMAINS")]
@@ -426,6 +429,7 @@ impl Default for Settings {
             testers_emails: Vec::new(),
             testers_verification_code: None,
             user_prohibited_fields: Vec::new(),
+            delete_account_template: None,
             email_exclude_domains: Vec::new(),
             email_footer_enabled: true,
             email_footer: "NETS CORE footer email, you can customize this message in settings.NETS_CORE_EMAIL_FOOTER"
@@ -530,6 +534,7 @@ const ENV_KEYS: &[&str] = &[
     "NETS_CORE_TESTERS_EMAILS",
     "NETS_CORE_TESTERS_VERIFICATION_CODE",
     "NETS_CORE_USER_PROHIBITED_FIELDS",
+    "NETS_CORE_DELETE_ACCOUNT_TEMPLATE",
     "NETS_CORE_EMAIL_EXCLUDE_DOMAINS",
     "NETS_CORE_EMAIL_FOOTER_ENABLED",
     "NETS_CORE_EMAIL_FOOTER",

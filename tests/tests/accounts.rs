@@ -413,3 +413,58 @@ async fn outside_debug_the_debug_code_does_not_work_and_testers_need_configuring
     sent(&f.login(json!({"email": "reviewer@store.example"})).await);
     assert_eq!(f.authenticate("reviewer@store.example", "047563", None).await.status, 200);
 }
+
+#[tokio::test]
+async fn delete_with_a_token_and_a_fresh_code_removes_the_account_and_its_tokens() {
+    let f = Fixture::new().await;
+    sent(&f.login(json!({"email": "ada@x.io", "device": {"name": "a"}})).await);
+    let (token, _) = {
+        // The device-bound code of that login is replaced by this one (no device).
+        f.tokens("ada@x.io").await
+    };
+    f.authed("/delete/", &token, json!({"code": CODE})).await.assert_error(400, "Missing params: sure");
+    f.authed("/delete/", &token, json!({"sure": "false", "code": CODE})).await.assert_error(400, "Are you sure?");
+    f.authed("/delete/", &token, json!({"sure": true, "code": ""})).await.assert_error(400, "Invalid code");
+    // The login's code was used: a fresh one is needed.
+    f.authed("/delete/", &token, json!({"sure": true, "code": CODE}))
+        .await
+        .assert_error(400, "Invalid code for this user and device");
+    sent(&f.login(json!({"email": "ada@x.io"})).await);
+    let reply = f.authed("/delete/", &token, json!({"sure": "true", "code": CODE})).await;
+    reply.assert_data(json!("Account deleted successfully"));
+    assert_eq!(f.count("SELECT COUNT(*) FROM nets_user").await, 0);
+    assert_eq!(f.count("SELECT COUNT(*) FROM nets_user_device").await, 0);
+    assert_eq!(f.count("SELECT COUNT(*) FROM nets_verification_code").await, 0);
+    let after = f.server.send(f.server.get("/getProfile/").bearer_auth(&token)).await;
+    assert_eq!(after.status, 401);
+}
+
+#[tokio::test]
+async fn the_delete_page_is_served_and_its_flow_works_without_a_token() {
+    let f = Fixture::new().await;
+    let page = f.server.send(f.server.get("/requestDelete/")).await;
+    assert_eq!(page.status, 200);
+    assert!(page.header("content-type").unwrap().starts_with("text/html"));
+    assert!(page.text().contains("Send Code") && page.text().contains("post(\"../delete/\""));
+    sent(&f.login(json!({"email": "bob@x.io"})).await);
+    // Someone else's address with a wrong code deletes nothing.
+    f.post("/delete/", json!({"email": "bob@x.io", "code": "111111", "sure": true}))
+        .await
+        .assert_error(400, "Invalid code for this user and device");
+    f.post("/delete/", json!({"email": "bob@x.io", "code": CODE, "sure": true}))
+        .await
+        .assert_data(json!("Account deleted successfully"));
+    assert_eq!(f.count("SELECT COUNT(*) FROM nets_user").await, 0);
+}
+
+#[tokio::test]
+async fn the_delete_page_template_can_be_replaced() {
+    let dir = std::env::temp_dir().join(format!("nets-delete-page-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("page.html");
+    std::fs::write(&path, "<h1>{{ title }} of ACME</h1>").unwrap();
+    let toml = format!("{DEBUG}\nNETS_CORE_DELETE_ACCOUNT_TEMPLATE = '{}'", path.display());
+    let f = Fixture::with_settings(&toml).await;
+    let page = f.server.send(f.server.get("/requestDelete/")).await;
+    assert_eq!(page.text(), "<h1>Delete Account of ACME</h1>");
+}

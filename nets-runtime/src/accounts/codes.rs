@@ -44,7 +44,7 @@ fn random_digits(length: usize) -> String {
 }
 
 impl Accounts {
-    fn code_digest(&self, user: i64, code: &str) -> String {
+    pub(super) fn code_digest(&self, user: i64, code: &str) -> String {
         self.0.code_key.digest_hex(&format!("{user}:{code}"))
     }
 
@@ -104,6 +104,11 @@ impl Accounts {
     }
 }
 
+/// Digits only, and not absurdly long.
+pub(super) fn well_formed(code: &str) -> bool {
+    !code.is_empty() && code.len() <= 32 && code.bytes().all(|b| b.is_ascii_digit())
+}
+
 type CodeRow = (i64, Option<i64>, String, i32, DateTime<Utc>, Option<DateTime<Utc>>);
 
 /// Checks and consumes the newest code of the user `identifier` names; the user's id on
@@ -115,7 +120,7 @@ pub(super) async fn consume(
     device_uuid: Option<Uuid>,
 ) -> Result<i64, ApiError> {
     let code = code.trim();
-    if code.is_empty() || code.len() > 32 || !code.bytes().all(|b| b.is_ascii_digit()) {
+    if !well_formed(code) {
         return Err(invalid_code());
     }
     let db = accounts.0.oauth.db();
@@ -130,6 +135,18 @@ pub(super) async fn consume(
     // Unknown users cost the same digest as known ones.
     let digest = accounts.code_digest(user.unwrap_or(0), code);
     let Some(user) = user else { return Err(invalid_code()) };
+    consume_for_user(accounts, user, &digest, device_uuid).await?;
+    Ok(user)
+}
+
+/// Checks and consumes the newest code of `user` against the code's `digest`.
+pub(super) async fn consume_for_user(
+    accounts: &Accounts,
+    user: i64,
+    digest: &str,
+    device_uuid: Option<Uuid>,
+) -> Result<(), ApiError> {
+    let db = accounts.0.oauth.db();
     let row: Option<CodeRow> = on_pool!(db, |pool| sqlx::query_as(
         "SELECT id, device_id, code_digest, attempts, expires, consumed_at FROM nets_verification_code \
          WHERE user_id = $1 ORDER BY id DESC LIMIT 1"
@@ -197,7 +214,7 @@ pub(super) async fn consume(
         }
         tx.commit().await.map_err(ApiError::internal)?;
     });
-    Ok(user)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -27,31 +27,30 @@ pub(super) async fn resolve(db: &Db, user: i64, device: &Map<String, Value>) -> 
         values.push(value);
     }
     let uuid = input::uuid(device, "uuid")?;
-    let existing: Option<(i64, Uuid)> =
-        match (uuid, &values[5]) {
-            (Some(uuid), _) => {
-                let found = on_pool!(db, |pool| sqlx::query_as(
-                    "SELECT id, uuid FROM nets_user_device WHERE uuid = $1 AND user_id = $2"
-                )
-                .bind(uuid)
-                .bind(user)
-                .fetch_optional(pool)
-                .await)
-                .map_err(ApiError::internal)?;
-                Some(found.ok_or_else(|| ApiError::bad_request("Invalid device uuid"))?)
-            }
-            (None, Some(token)) if !token.is_empty() => on_pool!(db, |pool| {
-                sqlx::query_as(
+    let existing: Option<(i64, Uuid)> = match (uuid, &values[5]) {
+        (Some(uuid), _) => {
+            let found = on_pool!(db, |pool| sqlx::query_as(
+                "SELECT id, uuid FROM nets_user_device WHERE uuid = $1 AND user_id = $2"
+            )
+            .bind(uuid)
+            .bind(user)
+            .fetch_optional(pool)
+            .await)
+            .map_err(ApiError::internal)?;
+            Some(found.ok_or_else(|| ApiError::bad_request("Invalid device uuid"))?)
+        }
+        (None, Some(token)) if !token.is_empty() => on_pool!(db, |pool| {
+            sqlx::query_as(
             "SELECT id, uuid FROM nets_user_device WHERE user_id = $1 AND firebase_token = $2 ORDER BY id DESC LIMIT 1"
         )
         .bind(user)
         .bind(token)
         .fetch_optional(pool)
         .await
-            })
-            .map_err(ApiError::internal)?,
-            _ => None,
-        };
+        })
+        .map_err(ApiError::internal)?,
+        _ => None,
+    };
     let now = chrono::Utc::now();
     match existing {
         Some((id, uuid)) => {

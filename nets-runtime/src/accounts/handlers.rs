@@ -19,12 +19,12 @@ fn ok(data: Value) -> Reply {
 }
 
 impl Accounts {
-    fn client_ip(&self, parts: &Parts) -> Option<std::net::IpAddr> {
+    pub(super) fn client_ip(&self, parts: &Parts) -> Option<std::net::IpAddr> {
         self.0.trusted_proxies.client_ip_of(parts)
     }
 
     /// The user of the bearer token, or 401.
-    async fn require_user(&self, parts: &Parts) -> Result<(i64, String), ApiError> {
+    pub(super) async fn require_user(&self, parts: &Parts) -> Result<(i64, String), ApiError> {
         let Some(token) = crate::auth::bearer_token(parts) else {
             return Err(ApiError::Unauthorized { challenge: None });
         };

@@ -37,6 +37,7 @@
 //! * There is no built-in tester account: testers come only from `NETS_CORE_TESTERS_EMAILS`.
 
 mod codes;
+mod deletion;
 mod devices;
 mod handlers;
 mod input;
@@ -88,6 +89,7 @@ struct Inner {
     prohibited: Vec<String>,
     time_zone: crate::params::CoerceCx,
     mailer: Option<crate::mail::Mailer>,
+    delete_template: Option<String>,
 }
 
 /// Fields `/update/` never writes whatever the settings say (§7 of the original's list).
@@ -144,6 +146,7 @@ impl Accounts {
             prohibited,
             time_zone: crate::params::CoerceCx::default(),
             mailer: None,
+            delete_template: settings.delete_account_template.clone(),
         })))
     }
 
@@ -156,7 +159,7 @@ impl Accounts {
     }
 
     /// The routes: `/login/`, `/authenticate/`, `/logout/`, `/getProfile/`, `/update/`
-    /// (each also without the trailing slash). Merge them into the routes given to
+    /// `/requestDelete/`, `/delete/` (each also without the trailing slash). Merge them into the routes given to
     /// [`App::router`](crate::App::router).
     pub fn router<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
         let mut router = Router::new();
@@ -166,6 +169,8 @@ impl Accounts {
             ("/logout/", post(handlers::logout)),
             ("/getProfile/", get(handlers::profile).post(handlers::profile)),
             ("/update/", post(handlers::update)),
+            ("/requestDelete/", get(deletion::request_page).post(deletion::request_page)),
+            ("/delete/", post(deletion::delete)),
         ] {
             router = router.route(path, route.clone()).route(path.trim_end_matches('/'), route);
         }
