@@ -180,8 +180,8 @@ pub async fn router(
 ) -> Result<axum::Router, Box<dyn std::error::Error + Send + Sync>> {
     let oauth = OAuth::new(db.clone(), &settings)?;
     let users = nets_runtime::users::UserTable::load(&db, &settings).await?;
-    let accounts = nets_runtime::accounts::Accounts::new(oauth.clone(), users, cache.clone(), &settings)?
-        .with_mailer(mailer);
+    let accounts =
+        nets_runtime::accounts::Accounts::new(oauth.clone(), users, cache.clone(), &settings)?.with_mailer(mailer);
     let app = app(settings, db, &oauth, cache);
     Ok(app.router(build_urlpatterns!(crate::quickstart)?.merge(oauth.router()).merge(accounts.router())))
 }
