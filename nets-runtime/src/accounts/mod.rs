@@ -35,6 +35,15 @@
 //!   and code checks are rate limited per identifier and per client address.
 //! * `/logout/` revokes the whole login (access and refresh tokens).
 //! * There is no built-in tester account: testers come only from `NETS_CORE_TESTERS_EMAILS`.
+//!
+//! # Limits
+//!
+//! * With `NETS_CORE_USER_IDENTIFIER = "username"`, `/login/` does not create accounts
+//!   (`nets_user.email` is required and unique, and a username login has no address to
+//!   send the code to): unknown usernames get the usual answer and no code.
+//! * `/update/` takes JSON or form fields only: `nets_user` has no file column, and
+//!   [`UserTable`] accepts only text, number, boolean, time and JSON columns as
+//!   updatable, so there is no file field to route through the upload storage.
 
 mod codes;
 mod deletion;
