@@ -468,3 +468,19 @@ async fn the_delete_page_template_can_be_replaced() {
     let page = f.server.send(f.server.get("/requestDelete/")).await;
     assert_eq!(page.text(), "<h1>Delete Account of ACME</h1>");
 }
+
+#[tokio::test]
+async fn logins_and_code_checks_are_rate_limited_per_client_address() {
+    let f = Fixture::new().await;
+    for i in 0..30 {
+        sent(&f.login(json!({"email": format!("user{i}@x.io")})).await);
+    }
+    let reply = f.login(json!({"email": "one-more@x.io"})).await;
+    assert_eq!(reply.status, 429, "{}", reply.text());
+    assert!(reply.header("retry-after").is_some());
+    for _ in 0..30 {
+        assert_eq!(f.authenticate("nobody@x.io", "111111", None).await.status, 400);
+    }
+    let reply = f.authenticate("user1@x.io", CODE, None).await;
+    assert_eq!(reply.status, 429, "guessing from one address is capped: {}", reply.text());
+}
