@@ -168,14 +168,20 @@ pub fn app(settings: Settings, db: nets_runtime::db::Db, oauth: &OAuth, cache: C
         .build()
 }
 
-/// The quickstart router: this module's endpoints, the OAuth2 token and revocation
-/// endpoints, and nets' built-in routes.
-pub fn router(
+/// The quickstart router: this module's endpoints, the account endpoints (`/login/`,
+/// `/authenticate/`, `/logout/`, `/getProfile/`, `/update/`, `/requestDelete/`,
+/// `/delete/`; codes and new-login e-mails go through `mailer`'s queue), the OAuth2
+/// token and revocation endpoints, and nets' built-in routes.
+pub async fn router(
     settings: Settings,
     db: nets_runtime::db::Db,
     cache: Cache,
+    mailer: nets_runtime::mail::Mailer,
 ) -> Result<axum::Router, Box<dyn std::error::Error + Send + Sync>> {
     let oauth = OAuth::new(db.clone(), &settings)?;
+    let users = nets_runtime::users::UserTable::load(&db, &settings).await?;
+    let accounts =
+        nets_runtime::accounts::Accounts::new(oauth.clone(), users, cache.clone(), &settings)?.with_mailer(mailer);
     let app = app(settings, db, &oauth, cache);
-    Ok(app.router(build_urlpatterns!(crate::quickstart)?.merge(oauth.router())))
+    Ok(app.router(build_urlpatterns!(crate::quickstart)?.merge(oauth.router()).merge(accounts.router())))
 }

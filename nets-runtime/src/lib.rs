@@ -55,6 +55,8 @@
 
 extern crate self as nets_runtime;
 
+#[cfg(feature = "accounts")]
+pub mod accounts;
 mod app;
 pub mod auth;
 #[cfg(feature = "cache")]

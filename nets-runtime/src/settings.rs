@@ -254,6 +254,30 @@ pub struct Settings {
     /// `NETS_CORE_EMAIL_DEBUG_ENABLED`: send e-mails even when `DEBUG` is on.
     #[serde(rename = "NETS_CORE_EMAIL_DEBUG_ENABLED")]
     pub email_debug_enabled: bool,
+    // --- Accounts (`accounts` module: /login/, /authenticate/, /update/, /delete/) ---
+    /// `NETS_CORE_VERIFICATION_CODE_EXPIRE_SECONDS`: lifetime of a login code (default 600).
+    #[serde(rename = "NETS_CORE_VERIFICATION_CODE_EXPIRE_SECONDS")]
+    pub verification_code_expire_seconds: u64,
+    /// `NETS_CORE_VERIFICATION_CODE_LENGTH`: digits in a login code (default 6, 4 to 12).
+    #[serde(rename = "NETS_CORE_VERIFICATION_CODE_LENGTH")]
+    pub verification_code_length: u8,
+    /// `NETS_CORE_DEBUG_VERIFICATION_CODE`: the code every login gets when `DEBUG` is on
+    /// and `NETS_CORE_EMAIL_DEBUG_ENABLED` is off (default `123456`).
+    #[serde(rename = "NETS_CORE_DEBUG_VERIFICATION_CODE")]
+    pub debug_verification_code: String,
+    /// `NETS_CORE_TESTERS_EMAILS`: store-review accounts with a fixed code (a trailing `*`
+    /// is a prefix match). Empty by default: there is no built-in tester.
+    #[serde(rename = "NETS_CORE_TESTERS_EMAILS")]
+    pub testers_emails: Vec<String>,
+    /// `NETS_CORE_TESTERS_VERIFICATION_CODE`: the testers' code; testers are ignored without it.
+    #[serde(rename = "NETS_CORE_TESTERS_VERIFICATION_CODE")]
+    pub testers_verification_code: Option<String>,
+    /// `NETS_CORE_USER_PROHIBITED_FIELDS`: extra fields `/update/` refuses (trailing `*`: prefix).
+    #[serde(rename = "NETS_CORE_USER_PROHIBITED_FIELDS")]
+    pub user_prohibited_fields: Vec<String>,
+    /// `NETS_CORE_DELETE_ACCOUNT_TEMPLATE`: a minijinja file replacing the `/requestDelete/` page.
+    #[serde(rename = "NETS_CORE_DELETE_ACCOUNT_TEMPLATE")]
+    pub delete_account_template: Option<String>,
     /// `NETS_CORE_EMAIL_EXCLUDE_DOMAINS`: recipient domains never written to; a trailing
     /// `*` matches any ending (`mailinator*` blocks `mailinator.com` and `mailinator.org`).
     #[serde(rename = "NETS_CORE_EMAIL_EXCLUDE_DOMAINS")]
@@ -399,6 +423,13 @@ impl Default for Settings {
             email_timeout: 30,
             email_pool_size: 4,
             email_debug_enabled: false,
+            verification_code_expire_seconds: 600,
+            verification_code_length: 6,
+            debug_verification_code: "123456".to_owned(),
+            testers_emails: Vec::new(),
+            testers_verification_code: None,
+            user_prohibited_fields: Vec::new(),
+            delete_account_template: None,
             email_exclude_domains: Vec::new(),
             email_footer_enabled: true,
             email_footer: "NETS CORE footer email, you can customize this message in settings.NETS_CORE_EMAIL_FOOTER"
@@ -497,6 +528,13 @@ const ENV_KEYS: &[&str] = &[
     "EMAIL_TIMEOUT",
     "NETS_CORE_EMAIL_POOL_SIZE",
     "NETS_CORE_EMAIL_DEBUG_ENABLED",
+    "NETS_CORE_VERIFICATION_CODE_EXPIRE_SECONDS",
+    "NETS_CORE_VERIFICATION_CODE_LENGTH",
+    "NETS_CORE_DEBUG_VERIFICATION_CODE",
+    "NETS_CORE_TESTERS_EMAILS",
+    "NETS_CORE_TESTERS_VERIFICATION_CODE",
+    "NETS_CORE_USER_PROHIBITED_FIELDS",
+    "NETS_CORE_DELETE_ACCOUNT_TEMPLATE",
     "NETS_CORE_EMAIL_EXCLUDE_DOMAINS",
     "NETS_CORE_EMAIL_FOOTER_ENABLED",
     "NETS_CORE_EMAIL_FOOTER",

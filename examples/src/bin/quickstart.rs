@@ -166,11 +166,12 @@ async fn main() -> anyhow::Result<()> {
     }
 
     let worker = settings.jobs_in_server.then(|| jobs.spawn_worker(mailer.clone()));
-    let router = quickstart::router(settings, db, cache).map_err(|e| anyhow::anyhow!(e))?;
+    let router = quickstart::router(settings, db, cache, mailer.clone()).await.map_err(|e| anyhow::anyhow!(e))?;
     println!("nets quickstart on http://{}", args.addr);
     println!("  try: curl http://{}/ping/", args.addr);
     println!("  docs: http://{}/docs/  (OpenAPI: /openapi.json)", args.addr);
     println!("  private endpoints: -H 'Authorization: Bearer {}'", quickstart::DEMO_TOKEN);
+    println!("  log in: POST /login/ {{\"email\": ..}}, then /authenticate/ with code 123456 (DEBUG)");
     nets_runtime::serve(router, args.addr).await?;
     if let Some(worker) = worker {
         worker.stop().await?; // jobs in flight finish first

@@ -53,6 +53,7 @@ use std::sync::Arc;
 
 use chrono::Duration;
 
+pub(crate) use applications::ClientAuthError;
 pub use applications::{Application, ClientType, NewApplication};
 pub use bearer::BearerAuth;
 pub use endpoints::{ErrorCode, TokenError};

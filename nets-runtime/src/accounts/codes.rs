@@ -1,0 +1,232 @@
+//! One-time login codes: issued by `/login/`, consumed by `/authenticate/`.
+//!
+//! A code is kept only as `HMAC(key, "<user id>:<code>")` in `nets_verification_code`,
+//! so it is bound to its user and useless to whoever reads the table. The database (not
+//! a per-process cache) holds them, so every instance sharing it accepts a code another
+//! issued. Consumption is one conditional `UPDATE`: of N concurrent correct tries,
+//! exactly one changes the row.
+
+use chrono::{DateTime, SubsecRound, Utc};
+use subtle::ConstantTimeEq;
+use uuid::Uuid;
+
+use super::Accounts;
+use crate::ApiError;
+use crate::oauth::on_pool;
+
+/// Wrong tries after which a code is dead, even for the right code.
+pub const MAX_ATTEMPTS: i32 = 5;
+
+/// The one answer for every failed code check, so nobody learns which part was wrong
+/// (or whether the account exists).
+pub(super) fn invalid_code() -> ApiError {
+    ApiError::bad_request("Invalid code for this user and device")
+}
+
+fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(3)
+}
+
+/// `length` random digits from the OS CSPRNG (rejection sampling keeps them uniform).
+fn random_digits(length: usize) -> String {
+    let mut out = String::with_capacity(length);
+    while out.len() < length {
+        let mut bytes = [0u8; 16];
+        rand::fill(&mut bytes[..]);
+        for b in bytes {
+            // 250 = 25 * 10: bytes above it would favour the low digits.
+            if b < 250 && out.len() < length {
+                out.push(char::from(b'0' + b % 10));
+            }
+        }
+    }
+    out
+}
+
+impl Accounts {
+    pub(super) fn code_digest(&self, user: i64, code: &str) -> String {
+        self.0.code_key.digest_hex(&format!("{user}:{code}"))
+    }
+
+    /// The code for a login of `identifier`: the tester code, the debug code, or a
+    /// fresh random one.
+    pub(super) fn new_code(&self, identifier: &str) -> (String, bool) {
+        if let Some(code) = &self.0.tester_code
+            && self.is_tester(identifier)
+        {
+            return (code.clone(), true);
+        }
+        match &self.0.debug_code {
+            Some(code) => (code.clone(), true),
+            None => (random_digits(self.0.code_length), false),
+        }
+    }
+
+    /// Stores `code` for `user` (bound to `device` when given), retiring every earlier
+    /// unused code of the user.
+    pub(super) async fn store_code(
+        &self,
+        user: i64,
+        device: Option<i64>,
+        code: &str,
+        ip: Option<String>,
+    ) -> Result<(), ApiError> {
+        let now = now();
+        let digest = self.code_digest(user, code);
+        let expires = now + self.0.code_ttl;
+        on_pool!(self.0.oauth.db(), |pool| {
+            let mut tx = pool.begin().await.map_err(ApiError::internal)?;
+            sqlx::query(
+                "UPDATE nets_verification_code SET consumed_at = $1, updated = $1 \
+                 WHERE user_id = $2 AND consumed_at IS NULL",
+            )
+            .bind(now)
+            .bind(user)
+            .execute(&mut *tx)
+            .await
+            .map_err(ApiError::internal)?;
+            sqlx::query(
+                "INSERT INTO nets_verification_code (user_id, device_id, code_digest, ip, expires, created, updated) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $6)",
+            )
+            .bind(user)
+            .bind(device)
+            .bind(&digest)
+            .bind(ip)
+            .bind(expires)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(ApiError::internal)?;
+            tx.commit().await.map_err(ApiError::internal)?;
+        });
+        Ok(())
+    }
+}
+
+/// Digits only, and not absurdly long.
+pub(super) fn well_formed(code: &str) -> bool {
+    !code.is_empty() && code.len() <= 32 && code.bytes().all(|b| b.is_ascii_digit())
+}
+
+type CodeRow = (i64, Option<i64>, String, i32, DateTime<Utc>, Option<DateTime<Utc>>);
+
+/// Checks and consumes the newest code of the user `identifier` names; the user's id on
+/// success. A wrong code counts an attempt.
+pub(super) async fn consume(
+    accounts: &Accounts,
+    identifier: &str,
+    code: &str,
+    device_uuid: Option<Uuid>,
+) -> Result<i64, ApiError> {
+    let code = code.trim();
+    if !well_formed(code) {
+        return Err(invalid_code());
+    }
+    let db = accounts.0.oauth.db();
+    let column = accounts.0.users.identifier().column();
+    let user_sql = match column {
+        "email" => "SELECT id FROM nets_user WHERE lower(email) = $1 AND is_active",
+        _ => "SELECT id FROM nets_user WHERE username = $1 AND is_active",
+    };
+    let user: Option<i64> =
+        on_pool!(db, |pool| sqlx::query_scalar(user_sql).bind(identifier).fetch_optional(pool).await)
+            .map_err(ApiError::internal)?;
+    // Unknown users cost the same digest as known ones.
+    let digest = accounts.code_digest(user.unwrap_or(0), code);
+    let Some(user) = user else { return Err(invalid_code()) };
+    consume_for_user(accounts, user, &digest, device_uuid).await?;
+    Ok(user)
+}
+
+/// Checks and consumes the newest code of `user` against the code's `digest`.
+pub(super) async fn consume_for_user(
+    accounts: &Accounts,
+    user: i64,
+    digest: &str,
+    device_uuid: Option<Uuid>,
+) -> Result<(), ApiError> {
+    let db = accounts.0.oauth.db();
+    let row: Option<CodeRow> = on_pool!(db, |pool| sqlx::query_as(
+        "SELECT id, device_id, code_digest, attempts, expires, consumed_at FROM nets_verification_code \
+         WHERE user_id = $1 ORDER BY id DESC LIMIT 1"
+    )
+    .bind(user)
+    .fetch_optional(pool)
+    .await)
+    .map_err(ApiError::internal)?;
+    let Some((id, device, stored, attempts, expires, consumed)) = row else { return Err(invalid_code()) };
+    if consumed.is_some() || attempts >= MAX_ATTEMPTS || expires <= Utc::now() {
+        return Err(invalid_code());
+    }
+    if let Some(device) = device {
+        let Some(uuid) = device_uuid else { return Err(invalid_code()) };
+        let owner: Option<i64> =
+            on_pool!(db, |pool| sqlx::query_scalar("SELECT id FROM nets_user_device WHERE uuid = $1 AND user_id = $2")
+                .bind(uuid)
+                .bind(user)
+                .fetch_optional(pool)
+                .await)
+            .map_err(ApiError::internal)?;
+        if owner != Some(device) {
+            return Err(invalid_code());
+        }
+    }
+    if !bool::from(stored.as_bytes().ct_eq(digest.as_bytes())) {
+        on_pool!(db, |pool| sqlx::query("UPDATE nets_verification_code SET attempts = attempts + 1 WHERE id = $1")
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))
+        .map_err(ApiError::internal)?;
+        return Err(invalid_code());
+    }
+    let now = now();
+    let done = on_pool!(db, |pool| sqlx::query(
+        "UPDATE nets_verification_code SET consumed_at = $1, updated = $1 \
+         WHERE id = $2 AND consumed_at IS NULL AND attempts < $3"
+    )
+    .bind(now)
+    .bind(id)
+    .bind(MAX_ATTEMPTS)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))
+    .map_err(ApiError::internal)?;
+    if done != 1 {
+        return Err(invalid_code());
+    }
+    on_pool!(db, |pool| {
+        let mut tx = pool.begin().await.map_err(ApiError::internal)?;
+        sqlx::query("UPDATE nets_user SET email_verified = TRUE, last_login = $1, updated = $1 WHERE id = $2")
+            .bind(now)
+            .bind(user)
+            .execute(&mut *tx)
+            .await
+            .map_err(ApiError::internal)?;
+        if let Some(device) = device {
+            sqlx::query("UPDATE nets_user_device SET last_login = $1, updated = $1 WHERE id = $2")
+                .bind(now)
+                .bind(device)
+                .execute(&mut *tx)
+                .await
+                .map_err(ApiError::internal)?;
+        }
+        tx.commit().await.map_err(ApiError::internal)?;
+    });
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::random_digits;
+
+    #[test]
+    fn codes_are_digits_of_the_asked_length_and_vary() {
+        let a = random_digits(6);
+        assert_eq!(a.len(), 6);
+        assert!(a.bytes().all(|b| b.is_ascii_digit()));
+        let distinct: std::collections::HashSet<String> = (0..50).map(|_| random_digits(8)).collect();
+        assert!(distinct.len() > 45, "CSPRNG codes repeat: {distinct:?}");
+    }
+}

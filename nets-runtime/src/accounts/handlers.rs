@@ -1,0 +1,195 @@
+//! The HTTP handlers: read the fields, call [`Accounts`], answer the original's envelope.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+
+use super::{AUTH_PER_IP, Accounts, LOGIN_PER_IDENTIFIER, LOGIN_PER_IP, devices, input};
+use crate::ApiError;
+use crate::oauth::on_pool;
+
+type Reply = Result<Response, ApiError>;
+
+fn ok(data: Value) -> Reply {
+    Ok(Json(json!({"res": 1, "data": data})).into_response())
+}
+
+impl Accounts {
+    pub(super) fn client_ip(&self, parts: &Parts) -> Option<std::net::IpAddr> {
+        self.0.trusted_proxies.client_ip_of(parts)
+    }
+
+    /// The user of the bearer token, or 401.
+    pub(super) async fn require_user(&self, parts: &Parts) -> Result<(i64, String), ApiError> {
+        let Some(token) = crate::auth::bearer_token(parts) else {
+            return Err(ApiError::Unauthorized { challenge: None });
+        };
+        let invalid = || ApiError::Unauthorized { challenge: Some("error=\"invalid_token\"".into()) };
+        if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(invalid());
+        }
+        match self.0.oauth.user_for_access_token(token).await.map_err(ApiError::internal)? {
+            Some(user) => Ok((user.id, token.to_owned())),
+            None => Err(invalid()),
+        }
+    }
+}
+
+/// `POST /login/`: `{"<identifier>": .., "device": {..}?}` → a code by e-mail.
+pub(super) async fn login(
+    State(accounts): State<Accounts>,
+    parts: Parts,
+    body: Result<Bytes, BytesRejection>,
+) -> Reply {
+    let fields = input::fields(&parts.headers, parts.uri.query(), body)?;
+    let column = accounts.0.users.identifier().column();
+    let identifier = accounts.normalize_identifier(&input::required(&fields, column, 254)?)?;
+    let device = input::object(&fields, "device")?;
+    let ip = accounts.client_ip(&parts);
+    if let Some(ip) = ip {
+        LOGIN_PER_IP.hit(&accounts.0.cache, &ip.to_string()).await?;
+    }
+    LOGIN_PER_IDENTIFIER.hit(&accounts.0.cache, &identifier).await?;
+    let db = accounts.0.oauth.db();
+    // Only the identifier is ever written: no other request field reaches the row.
+    let user: Option<i64> = if column == "email" {
+        on_pool!(db, |pool| {
+            sqlx::query("INSERT INTO nets_user (email) VALUES ($1) ON CONFLICT DO NOTHING")
+                .bind(&identifier)
+                .execute(pool)
+                .await
+                .map_err(ApiError::internal)?;
+            sqlx::query_scalar("SELECT id FROM nets_user WHERE lower(email) = $1 AND is_active")
+                .bind(&identifier)
+                .fetch_optional(pool)
+                .await
+                .map_err(ApiError::internal)?
+        })
+    } else {
+        on_pool!(db, |pool| sqlx::query_scalar("SELECT id FROM nets_user WHERE username = $1 AND is_active")
+            .bind(&identifier)
+            .fetch_optional(pool)
+            .await
+            .map_err(ApiError::internal)?)
+    };
+    let (code, fixed) = accounts.new_code(&identifier);
+    let mut device_uuid = None;
+    if let Some(user) = user {
+        let device = match &device {
+            Some(device) => Some(devices::resolve(db, user, device).await?),
+            None => None,
+        };
+        device_uuid = device.map(|(_, uuid)| uuid);
+        accounts.store_code(user, device.map(|(id, _)| id), &code, ip.map(|ip| ip.to_string())).await?;
+        if !fixed {
+            accounts.send_code(&identifier, &code).await;
+        }
+    }
+    Ok(Json(json!({"res": 1, "data": "CODE SENT", "extra": {"device_uuid": device_uuid}})).into_response())
+}
+
+/// `POST /authenticate/`: identifier, `code`, `client_id`, `client_secret`,
+/// `device_uuid` → tokens and the user.
+pub(super) async fn authenticate(
+    State(accounts): State<Accounts>,
+    parts: Parts,
+    body: Result<Bytes, BytesRejection>,
+) -> Reply {
+    let fields = input::fields(&parts.headers, parts.uri.query(), body)?;
+    let column = accounts.0.users.identifier().column();
+    let identifier = input::required(&fields, column, 254)?;
+    let code = input::required(&fields, "code", 32)?;
+    let client_id = input::required(&fields, "client_id", 256)?;
+    let client_secret = input::required(&fields, "client_secret", 256)?;
+    let device_uuid = input::uuid(&fields, "device_uuid")?;
+    if let Some(ip) = accounts.client_ip(&parts) {
+        AUTH_PER_IP.hit(&accounts.0.cache, &ip.to_string()).await?;
+    }
+    let (user, tokens) = accounts.authenticate(&identifier, &code, &client_id, &client_secret, device_uuid).await?;
+    let user_json = accounts.user_json(user, None).await?;
+    accounts.send_new_login(user, &user_json).await;
+    ok(json!({
+        "access_token": tokens.access_token,
+        "refresh_token": tokens.refresh_token,
+        "token_expire": tokens.token_expire.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "user": user_json,
+    }))
+}
+
+/// `POST /logout/`: revokes the presented token's login; deletes the device
+/// `device_uuid` when sent.
+pub(super) async fn logout(
+    State(accounts): State<Accounts>,
+    parts: Parts,
+    body: Result<Bytes, BytesRejection>,
+) -> Reply {
+    let (user, token) = accounts.require_user(&parts).await?;
+    let fields = input::fields(&parts.headers, parts.uri.query(), body)?;
+    let device = input::uuid(&fields, "device_uuid")?;
+    if let Some(uuid) = device {
+        devices::delete(accounts.0.oauth.db(), user, uuid).await?;
+    }
+    accounts.0.oauth.revoke_token(&token).await.map_err(ApiError::internal)?;
+    ok(json!("Logged out successfully"))
+}
+
+/// `GET|POST /getProfile/`: the user's JSON-visible fields, or `fields` of them.
+pub(super) async fn profile(
+    State(accounts): State<Accounts>,
+    parts: Parts,
+    body: Result<Bytes, BytesRejection>,
+) -> Reply {
+    let (user, _) = accounts.require_user(&parts).await?;
+    let fields = input::fields(&parts.headers, parts.uri.query(), body)?;
+    let wanted = requested_fields(fields.get("fields"))?;
+    let names: Vec<&str> = wanted.iter().map(String::as_str).collect();
+    let data = accounts.user_json(user, (!names.is_empty()).then_some(&names[..])).await?;
+    ok(Value::Object(data))
+}
+
+/// `fields` as a JSON array, a JSON-encoded array, or a comma-separated string.
+fn requested_fields(value: Option<&Value>) -> Result<Vec<String>, ApiError> {
+    let bad = || ApiError::field("fields", "must be a list of field names");
+    let list = match value {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(items)) => items.clone(),
+        Some(Value::String(s)) if s.trim_start().starts_with('[') => match serde_json::from_str(s) {
+            Ok(Value::Array(items)) => items,
+            _ => return Err(bad()),
+        },
+        Some(Value::String(s)) => {
+            s.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| Value::String(s.to_owned())).collect()
+        }
+        Some(_) => return Err(bad()),
+    };
+    if list.len() > 100 {
+        return Err(bad());
+    }
+    list.into_iter().map(|v| v.as_str().map(str::to_owned).ok_or_else(bad)).collect()
+}
+
+/// `POST /update/`: writes the updatable fields sent; a prohibited one is a 400 naming it.
+pub(super) async fn update(
+    State(accounts): State<Accounts>,
+    parts: Parts,
+    body: Result<Bytes, BytesRejection>,
+) -> Reply {
+    let (user, _) = accounts.require_user(&parts).await?;
+    let fields = input::fields(&parts.headers, None, body)?;
+    let mut prohibited: Vec<&str> = fields.keys().map(String::as_str).filter(|k| accounts.is_prohibited(k)).collect();
+    if !prohibited.is_empty() {
+        prohibited.sort_unstable();
+        let mut errors = crate::FieldErrors::new();
+        for name in &prohibited {
+            errors.entry((*name).to_owned()).or_default().push("this field cannot be updated".into());
+        }
+        return Err(ApiError::BadRequest { message: format!("prohibited fields: {}", prohibited.join(", ")), errors });
+    }
+    let changes: Map<String, Value> = fields;
+    accounts.0.users.update(accounts.0.oauth.db(), user, &changes, &accounts.0.time_zone).await?;
+    ok(Value::Object(accounts.user_json(user, None).await?))
+}

@@ -1,0 +1,111 @@
+//! Reading the fields of an account request: a JSON object, a form, or the query string,
+//! with values that clients often JSON-encode as strings (`"device": "{\"uuid\":..}"`).
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, header};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use crate::ApiError;
+
+/// The fields of the request: the body (JSON or form) merged over the query string.
+pub(super) fn fields(
+    headers: &HeaderMap,
+    query: Option<&str>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Map<String, Value>, ApiError> {
+    let body = body.map_err(|e| match e.status().as_u16() {
+        413 => ApiError::PayloadTooLarge { limit: super::MAX_BODY_BYTES },
+        _ => ApiError::bad_request(format!("unreadable request body: {}", e.body_text())),
+    })?;
+    let mut out = Map::new();
+    if let Some(query) = query {
+        form_into(query.as_bytes(), &mut out)?;
+    }
+    if body.is_empty() {
+        return Ok(out);
+    }
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if content_type.starts_with("application/json") {
+        match serde_json::from_slice::<Value>(&body) {
+            Ok(Value::Object(map)) => out.extend(map),
+            Ok(_) => return Err(ApiError::bad_request("the request body must be a JSON object")),
+            Err(e) => return Err(ApiError::bad_request(format!("invalid JSON body: {e}"))),
+        }
+    } else {
+        form_into(&body, &mut out)?;
+    }
+    Ok(out)
+}
+
+fn form_into(bytes: &[u8], out: &mut Map<String, Value>) -> Result<(), ApiError> {
+    // form_urlencoded decodes bad UTF-8 to U+FFFD silently; refuse such input instead.
+    let not_utf8 = || ApiError::bad_request("the request is not valid UTF-8");
+    std::str::from_utf8(bytes).map_err(|_| not_utf8())?;
+    for (k, v) in form_urlencoded::parse(bytes) {
+        if k.contains('\u{FFFD}') || v.contains('\u{FFFD}') {
+            return Err(not_utf8());
+        }
+        out.insert(k.into_owned(), Value::String(v.into_owned()));
+    }
+    Ok(())
+}
+
+/// A text field: a string, or a number sent unquoted. `None` when absent or null.
+pub(super) fn text<'a>(
+    fields: &'a Map<String, Value>,
+    name: &str,
+) -> Result<Option<std::borrow::Cow<'a, str>>, ApiError> {
+    match fields.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(std::borrow::Cow::Borrowed(s.as_str()))),
+        Some(Value::Number(n)) => Ok(Some(std::borrow::Cow::Owned(n.to_string()))),
+        Some(_) => Err(ApiError::field(name, "must be a string")),
+    }
+}
+
+/// A required text field, at most `max` bytes.
+pub(super) fn required<'a>(
+    fields: &'a Map<String, Value>,
+    name: &str,
+    max: usize,
+) -> Result<std::borrow::Cow<'a, str>, ApiError> {
+    let value = text(fields, name)?.filter(|v| !v.trim().is_empty());
+    let value = value.ok_or_else(|| ApiError::bad_request(format!("Missing params: {name}")))?;
+    if value.len() > max {
+        return Err(ApiError::field(name, format!("too long (at most {max} characters)")));
+    }
+    Ok(value)
+}
+
+/// An object field, also accepted as a JSON-encoded string. `None` when absent/empty.
+pub(super) fn object(fields: &Map<String, Value>, name: &str) -> Result<Option<Map<String, Value>>, ApiError> {
+    match fields.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(map)) => Ok(Some(map.clone())),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(Value::String(s)) => match serde_json::from_str::<Value>(s) {
+            Ok(Value::Object(map)) => Ok(Some(map)),
+            Ok(Value::Null) => Ok(None),
+            _ => Err(ApiError::field(name, "must be a JSON object")),
+        },
+        Some(_) => Err(ApiError::field(name, "must be a JSON object")),
+    }
+}
+
+/// A UUID field: `None` when absent or empty, 400 naming the field when malformed.
+pub(super) fn uuid(fields: &Map<String, Value>, name: &str) -> Result<Option<Uuid>, ApiError> {
+    match text(fields, name)? {
+        None => Ok(None),
+        Some(s) if s.trim().is_empty() => Ok(None),
+        Some(s) => Uuid::parse_str(s.trim())
+            .map(Some)
+            .map_err(|_| ApiError::field(name, format!("'{}' is not a valid UUID", truncate(&s)))),
+    }
+}
+
+/// At most 40 characters of client input for an error message.
+pub(super) fn truncate(s: &str) -> String {
+    s.chars().take(40).collect()
+}

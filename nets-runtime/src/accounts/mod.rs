@@ -1,0 +1,258 @@
+//! The account endpoints of the original library, kept on the wire and made secure:
+//! `POST /login/` (a one-time code), `POST /authenticate/` (code → OAuth tokens),
+//! `POST /logout/`, `GET|POST /getProfile/` and `POST /update/`.
+//!
+//! ```no_run
+//! use nets_runtime::prelude::*;
+//! use nets_runtime::accounts::Accounts;
+//! use nets_runtime::cache::Cache;
+//! use nets_runtime::db::Db;
+//! use nets_runtime::oauth::OAuth;
+//! use nets_runtime::users::UserTable;
+//!
+//! # async fn demo() -> anyhow::Result<()> {
+//! let settings = Settings::load()?;
+//! let db = Db::from_settings(&settings).await?;
+//! let oauth = OAuth::new(db.clone(), &settings)?;
+//! let users = UserTable::load(&db, &settings).await?;
+//! let cache = Cache::from_settings(&settings).await?;
+//! let accounts = Accounts::new(oauth.clone(), users, cache, &settings)?;
+//! let app = App::builder(settings).database(db).authenticator(oauth.bearer()).build();
+//! let router = app.router(build_urlpatterns!()?.merge(oauth.router()).merge(accounts.router()));
+//! # let _ = router; Ok(()) }
+//! ```
+//!
+//! # What changed from the original, and why
+//!
+//! * Codes are `NETS_CORE_VERIFICATION_CODE_LENGTH` digits from the OS CSPRNG (the
+//!   original derived them from the clock), kept only as an HMAC digest bound to the user,
+//!   live `NETS_CORE_VERIFICATION_CODE_EXPIRE_SECONDS`, are consumed atomically (one
+//!   success however many concurrent tries), die after [`MAX_ATTEMPTS`] wrong tries, and a
+//!   new code retires the previous one.
+//! * `/login/` never writes a request field other than the identifier to the user (the
+//!   original let `is_superuser` through), and `/update/` refuses prohibited fields.
+//! * Unknown users and wrong codes get the same answer (no account enumeration); logins
+//!   and code checks are rate limited per identifier and per client address.
+//! * `/logout/` revokes the whole login (access and refresh tokens).
+//! * There is no built-in tester account: testers come only from `NETS_CORE_TESTERS_EMAILS`.
+//!
+//! # Limits
+//!
+//! * With `NETS_CORE_USER_IDENTIFIER = "username"`, `/login/` does not create accounts
+//!   (`nets_user.email` is required and unique, and a username login has no address to
+//!   send the code to): unknown usernames get the usual answer and no code.
+//! * `/update/` takes JSON or form fields only: `nets_user` has no file column, and
+//!   [`UserTable`] accepts only text, number, boolean, time and JSON columns as
+//!   updatable, so there is no file field to route through the upload storage.
+
+mod codes;
+mod deletion;
+mod devices;
+mod handlers;
+mod input;
+mod notify;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use serde_json::{Map, Value};
+
+pub use codes::MAX_ATTEMPTS;
+
+use crate::cache::{Cache, RateLimit};
+use crate::keys::{MissingSecretKey, SecretKey};
+use crate::oauth::{OAuth, Tokens};
+use crate::users::UserTable;
+use crate::{ApiError, Settings};
+
+/// Request bodies of these endpoints are a handful of short fields.
+const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Codes sent per identifier per window, and logins per client address.
+const LOGIN_PER_IDENTIFIER: RateLimit = RateLimit::new("login-id", 5, Duration::from_secs(600));
+const LOGIN_PER_IP: RateLimit = RateLimit::new("login-ip", 30, Duration::from_secs(600));
+/// Code checks per client address (each code also dies after five wrong tries).
+const AUTH_PER_IP: RateLimit = RateLimit::new("auth-ip", 30, Duration::from_secs(600));
+
+/// The account endpoints and the [`authenticate`](Accounts::authenticate) helper. Cheap
+/// to clone.
+#[derive(Clone, Debug)]
+pub struct Accounts(Arc<Inner>);
+
+#[derive(Debug, Clone)]
+struct Inner {
+    oauth: OAuth,
+    users: UserTable,
+    cache: Cache,
+    code_key: SecretKey,
+    trusted_proxies: crate::client_ip::TrustedProxies,
+    code_ttl: chrono::Duration,
+    code_length: usize,
+    /// The fixed code when `DEBUG` is on and e-mail debug is off.
+    debug_code: Option<String>,
+    testers: Vec<String>,
+    tester_code: Option<String>,
+    prohibited: Vec<String>,
+    time_zone: crate::params::CoerceCx,
+    mailer: Option<crate::mail::Mailer>,
+    delete_template: Option<String>,
+}
+
+/// Fields `/update/` never writes whatever the settings say (§7 of the original's list).
+pub const PROHIBITED_FIELDS: &[&str] = &[
+    "password",
+    "is_superuser",
+    "is_staff",
+    "is_active",
+    "verified",
+    "email_verified",
+    "last_login",
+    "date_joined",
+    "updated_fields",
+    "groups",
+    "user_permissions",
+    "doc_*",
+    "id",
+];
+
+impl Accounts {
+    /// The account endpoints over `oauth`'s database, with codes and rate-limit counters
+    /// in `cache`. Needs `SECRET_KEY` outside `DEBUG`. Warns when testers are configured
+    /// outside `DEBUG` (they log in with a fixed code).
+    pub fn new(
+        oauth: OAuth,
+        users: UserTable,
+        cache: Cache,
+        settings: &Settings,
+    ) -> Result<Accounts, MissingSecretKey> {
+        let key = SecretKey::from_settings(settings)?;
+        let tester_code = settings.testers_verification_code.clone().filter(|c| !c.is_empty());
+        if !settings.debug && tester_code.is_some() && !settings.testers_emails.is_empty() {
+            tracing::warn!(
+                testers = ?settings.testers_emails,
+                "NETS_CORE_TESTERS_EMAILS is set outside DEBUG: these accounts log in with a fixed code"
+            );
+        }
+        let mut prohibited: Vec<String> = PROHIBITED_FIELDS.iter().map(|s| (*s).to_owned()).collect();
+        prohibited.extend(settings.user_prohibited_fields.iter().cloned());
+        Ok(Accounts(Arc::new(Inner {
+            oauth,
+            users,
+            cache,
+            code_key: key.derive("verification-code"),
+            trusted_proxies: crate::client_ip::TrustedProxies::parse(&settings.trusted_proxies).unwrap_or_default(),
+            code_ttl: chrono::Duration::seconds(
+                i64::try_from(settings.verification_code_expire_seconds).unwrap_or(600),
+            ),
+            code_length: usize::from(settings.verification_code_length.clamp(4, 12)),
+            debug_code: (settings.debug && !settings.email_debug_enabled)
+                .then(|| settings.debug_verification_code.clone()),
+            testers: settings.testers_emails.clone(),
+            tester_code,
+            prohibited,
+            time_zone: crate::params::CoerceCx::default(),
+            mailer: None,
+            delete_template: settings.delete_account_template.clone(),
+        })))
+    }
+
+    /// Sends the code and new-login e-mails with `mailer` (queued). Without a mailer no
+    /// e-mail is sent, so only the debug and tester codes can log in.
+    pub fn with_mailer(self, mailer: crate::mail::Mailer) -> Accounts {
+        let mut inner = Arc::try_unwrap(self.0).unwrap_or_else(|shared| Inner::clone(&shared));
+        inner.mailer = Some(mailer);
+        Accounts(Arc::new(inner))
+    }
+
+    /// The routes: `/login/`, `/authenticate/`, `/logout/`, `/getProfile/`, `/update/`
+    /// `/requestDelete/`, `/delete/` (each also without the trailing slash). Merge them into the routes given to
+    /// [`App::router`](crate::App::router).
+    pub fn router<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
+        let mut router = Router::new();
+        for (path, route) in [
+            ("/login/", post(handlers::login)),
+            ("/authenticate/", post(handlers::authenticate)),
+            ("/logout/", post(handlers::logout)),
+            ("/getProfile/", get(handlers::profile).post(handlers::profile)),
+            ("/update/", post(handlers::update)),
+            ("/requestDelete/", get(deletion::request_page).post(deletion::request_page)),
+            ("/delete/", post(deletion::delete)),
+        ] {
+            router = router.route(path, route.clone()).route(path.trim_end_matches('/'), route);
+        }
+        router.layer(DefaultBodyLimit::max(MAX_BODY_BYTES)).with_state(self.clone())
+    }
+
+    /// The OAuth handle these endpoints issue tokens with.
+    pub fn oauth(&self) -> &OAuth {
+        &self.0.oauth
+    }
+
+    /// Exchanges a one-time `code` of the user with this identifier for tokens of the
+    /// client `client_id`, as `/authenticate/` does (for custom login flows). Unknown
+    /// user, wrong, used, expired or dead code, and a code bound to another device all
+    /// give the same error.
+    pub async fn authenticate(
+        &self,
+        identifier: &str,
+        code: &str,
+        client_id: &str,
+        client_secret: &str,
+        device_uuid: Option<uuid::Uuid>,
+    ) -> Result<(i64, Tokens), ApiError> {
+        let app = self.0.oauth.authenticate_client(client_id, Some(client_secret)).await.map_err(|e| match e {
+            crate::oauth::ClientAuthError::Failed => ApiError::bad_request("Invalid client_id or client_secret"),
+            crate::oauth::ClientAuthError::Db(e) => ApiError::internal(e),
+        })?;
+        let identifier = self.normalize_identifier(identifier)?;
+        let user = codes::consume(self, &identifier, code, device_uuid).await?;
+        let tokens = self.0.oauth.generate_tokens(user, app.id, None).await.map_err(ApiError::internal)?;
+        Ok((user, tokens))
+    }
+
+    /// The identifier as stored: e-mails are compared case-insensitively, so lower-cased.
+    fn normalize_identifier(&self, raw: &str) -> Result<String, ApiError> {
+        let field = self.0.users.identifier().column();
+        let value = raw.trim();
+        if value.is_empty() {
+            return Err(ApiError::field(field, "this field is required"));
+        }
+        if value.len() > 254 || value.chars().any(char::is_control) {
+            return Err(ApiError::field(field, "invalid value"));
+        }
+        match self.0.users.identifier() {
+            crate::users::Identifier::Email => {
+                let (local, domain) = value.split_once('@').ok_or_else(|| ApiError::field(field, "invalid e-mail"))?;
+                if local.is_empty() || domain.is_empty() || value.contains(char::is_whitespace) {
+                    return Err(ApiError::field(field, "invalid e-mail"));
+                }
+                Ok(value.to_lowercase())
+            }
+            _ => Ok(value.to_owned()),
+        }
+    }
+
+    /// Whether `identifier` is a configured tester (a trailing `*` is a prefix match).
+    fn is_tester(&self, identifier: &str) -> bool {
+        self.0.testers.iter().any(|t| match t.strip_suffix('*') {
+            Some(prefix) => identifier.starts_with(&prefix.to_lowercase()),
+            None => identifier == t.to_lowercase(),
+        })
+    }
+
+    /// Whether `/update/` refuses `field`.
+    fn is_prohibited(&self, field: &str) -> bool {
+        self.0.prohibited.iter().any(|p| match p.strip_suffix('*') {
+            Some(prefix) => field.starts_with(prefix),
+            None => field == p,
+        })
+    }
+
+    /// The user as JSON (the JSON-visible fields, or `fields` of them).
+    async fn user_json(&self, user: i64, fields: Option<&[&str]>) -> Result<Map<String, Value>, ApiError> {
+        self.0.users.to_json(self.0.oauth.db(), user, fields).await?.ok_or(ApiError::NotFound)
+    }
+}

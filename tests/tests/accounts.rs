@@ -1,0 +1,486 @@
+//! The account endpoints (`/login/`, `/authenticate/`, `/logout/`, `/getProfile/`,
+//! `/update/`) over real HTTP, with the attacks they must resist. SQLite by default,
+//! PostgreSQL when `NETS_TEST_DATABASE_URL` is set.
+
+use futures_util::future::join_all;
+use nets_runtime::accounts::Accounts;
+use nets_runtime::cache::Cache;
+use nets_runtime::db::Db;
+use nets_runtime::oauth::{ClientType, NewApplication, OAuth};
+use nets_runtime::prelude::*;
+use nets_runtime::users::UserTable;
+use nets_tests::db::{TestDb, test_db};
+use nets_tests::{Reply, TestServer};
+use serde_json::{Value, json};
+
+macro_rules! on_pool {
+    ($db:expr, |$pool:ident| $body:expr) => {
+        match &$db.db {
+            Db::Sqlite($pool) => $body,
+            Db::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// DEBUG on, e-mail debug off: every code is the debug code.
+const DEBUG: &str = "SECRET_KEY = 'accounts test secret'\nDEBUG = true";
+const CODE: &str = "123456";
+
+/// The answer to a login: `CODE SENT`.
+fn sent(reply: &Reply) {
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.json["data"], "CODE SENT", "{}", reply.text());
+}
+
+struct Fixture {
+    server: TestServer,
+    db: TestDb,
+    client: NewApplication,
+}
+
+impl Fixture {
+    async fn new() -> Fixture {
+        Fixture::with_settings(DEBUG).await
+    }
+
+    async fn with_settings(toml: &str) -> Fixture {
+        let db = test_db().await;
+        let settings = nets_tests::settings(toml);
+        let oauth = OAuth::new(db.db.clone(), &settings).expect("SECRET_KEY is set");
+        let users = UserTable::load(&db.db, &settings).await.expect("user table");
+        let accounts = Accounts::new(oauth.clone(), users, Cache::memory(10_000), &settings).expect("accounts");
+        let app = App::builder(settings).database(db.db.clone()).authenticator(oauth.bearer()).build();
+        let routes = build_urlpatterns!().unwrap().merge(oauth.router()).merge(accounts.router());
+        let server = TestServer::start(app.router(routes)).await;
+        let client = oauth.create_application("mobile", ClientType::Confidential).await.unwrap();
+        Fixture { server, db, client }
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Reply {
+        self.server.send(self.server.post_json(path, body)).await
+    }
+
+    async fn login(&self, body: Value) -> Reply {
+        self.post("/login/", body).await
+    }
+
+    async fn authenticate(&self, email: &str, code: &str, device: Option<&str>) -> Reply {
+        let mut body = json!({
+            "email": email,
+            "code": code,
+            "client_id": self.client.client_id,
+            "client_secret": self.client.client_secret.as_deref().unwrap(),
+        });
+        if let Some(device) = device {
+            body["device_uuid"] = json!(device);
+        }
+        self.post("/authenticate/", body).await
+    }
+
+    /// Logs in without a device and returns the access and refresh tokens.
+    async fn tokens(&self, email: &str) -> (String, String) {
+        sent(&self.login(json!({"email": email})).await);
+        let reply = self.authenticate(email, CODE, None).await;
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        let data = reply.data();
+        (data["access_token"].as_str().unwrap().to_owned(), data["refresh_token"].as_str().unwrap().to_owned())
+    }
+
+    async fn authed(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.server.send(self.server.post_json(path, body).bearer_auth(token)).await
+    }
+
+    async fn user_flags(&self, email: &str) -> (i64, bool, bool, bool) {
+        on_pool!(self.db, |pool| sqlx::query_as(
+            "SELECT id, is_superuser, is_staff, email_verified FROM nets_user WHERE email = $1"
+        )
+        .bind(email)
+        .fetch_one(pool)
+        .await
+        .unwrap())
+    }
+
+    async fn count(&self, sql: &'static str) -> i64 {
+        on_pool!(self.db, |pool| sqlx::query_scalar(sql).fetch_one(pool).await.unwrap())
+    }
+}
+
+#[tokio::test]
+async fn login_with_a_device_then_authenticate_gives_tokens_and_the_user() {
+    let f = Fixture::new().await;
+    let reply = f.login(json!({"email": "Ada@Example.com", "device": {"name": "Pixel", "os": "android"}})).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.json["data"], "CODE SENT");
+    let device = reply.json["extra"]["device_uuid"].as_str().expect("a device uuid").to_owned();
+
+    // E-mails are case-insensitive: the same account whatever the case.
+    let reply = f.authenticate("ADA@example.com", CODE, Some(&device)).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let data = reply.data();
+    assert_eq!(data["access_token"].as_str().unwrap().len(), 64);
+    assert_eq!(data["refresh_token"].as_str().unwrap().len(), 64);
+    assert!(data["token_expire"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(data["user"]["email"], "ada@example.com");
+    assert_eq!(data["user"]["email_verified"], true);
+    assert!(data["user"]["last_login"].is_string());
+
+    let token = data["access_token"].as_str().unwrap();
+    let profile = f.server.send(f.server.get("/getProfile/").bearer_auth(token)).await;
+    assert_eq!(profile.status, 200, "{}", profile.text());
+    assert_eq!(profile.data()["email"], "ada@example.com");
+}
+
+#[tokio::test]
+async fn a_device_sent_as_a_json_string_in_a_form_is_reused_by_uuid_and_by_firebase_token() {
+    let f = Fixture::new().await;
+    let device = r#"{"name":"iPhone","firebase_token":"fcm-1","device_id":"hw-77"}"#;
+    let first = f.server.send(f.server.post("/login/").form(&[("email", "bo@x.io"), ("device", device)])).await;
+    assert_eq!(first.status, 200, "{}", first.text());
+    let uuid = first.json["extra"]["device_uuid"].as_str().unwrap().to_owned();
+    // The same firebase token: the same device, not a new row.
+    let again = f.login(json!({"email": "bo@x.io", "device": {"firebase_token": "fcm-1", "os": "ios"}})).await;
+    assert_eq!(again.json["extra"]["device_uuid"], uuid.as_str());
+    // By uuid.
+    let by_uuid = f.login(json!({"email": "bo@x.io", "device": {"uuid": uuid, "name": "renamed"}})).await;
+    assert_eq!(by_uuid.json["extra"]["device_uuid"], uuid.as_str());
+    assert_eq!(f.count("SELECT COUNT(*) FROM nets_user_device").await, 1);
+    // Another user's (or an unknown) uuid is refused.
+    let other = f.login(json!({"email": "eve@x.io", "device": {"uuid": uuid}})).await;
+    other.assert_error(400, "Invalid device uuid");
+}
+
+#[tokio::test]
+async fn login_never_writes_other_request_fields_to_the_user() {
+    let f = Fixture::new().await;
+    let reply = f
+        .login(json!({"email": "mallory@x.io", "is_superuser": "true", "is_staff": true, "password": "raw", "id": 999, "email_verified": true}))
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let (id, superuser, staff, verified) = f.user_flags("mallory@x.io").await;
+    assert_ne!(id, 999);
+    assert!(!superuser && !staff && !verified);
+}
+
+#[tokio::test]
+async fn the_sixth_attempt_is_refused_even_with_the_right_code() {
+    let f = Fixture::new().await;
+    sent(&f.login(json!({"email": "ada@x.io"})).await);
+    for _ in 0..5 {
+        f.authenticate("ada@x.io", "000000", None).await.assert_error(400, "Invalid code for this user and device");
+    }
+    f.authenticate("ada@x.io", CODE, None).await.assert_error(400, "Invalid code for this user and device");
+    // A new login gives a fresh code that works.
+    sent(&f.login(json!({"email": "ada@x.io"})).await);
+    assert_eq!(f.authenticate("ada@x.io", CODE, None).await.status, 200);
+}
+
+#[tokio::test]
+async fn a_code_works_once_even_under_concurrent_tries() {
+    let f = Fixture::new().await;
+    sent(&f.login(json!({"email": "ada@x.io"})).await);
+    let replies = join_all((0..8).map(|_| f.authenticate("ada@x.io", CODE, None))).await;
+    let ok = replies.iter().filter(|r| r.status == 200).count();
+    assert_eq!(ok, 1, "{:?}", replies.iter().map(|r| r.status).collect::<Vec<_>>());
+    assert!(replies.iter().all(|r| r.status == 200 || r.status == 400));
+    // Replay after the fact.
+    f.authenticate("ada@x.io", CODE, None).await.assert_error(400, "Invalid code for this user and device");
+}
+
+#[tokio::test]
+async fn unknown_users_and_wrong_codes_get_the_same_answer() {
+    let f = Fixture::new().await;
+    sent(&f.login(json!({"email": "ada@x.io"})).await);
+    let known = f.authenticate("ada@x.io", "999999", None).await;
+    let unknown = f.authenticate("nobody@x.io", "999999", None).await;
+    let no_code = {
+        on_pool!(f.db, |pool| sqlx::query("INSERT INTO nets_user (email) VALUES ('quiet@x.io')")
+            .execute(pool)
+            .await
+            .map(|_| ())
+            .unwrap());
+        f.authenticate("quiet@x.io", CODE, None).await
+    };
+    for reply in [&known, &unknown, &no_code] {
+        assert_eq!((reply.status, &reply.json), (known.status, &known.json));
+    }
+    known.assert_error(400, "Invalid code for this user and device");
+    // And login answers the same for new and existing addresses.
+    let new = f.login(json!({"email": "new@x.io"})).await;
+    let existing = f.login(json!({"email": "ada@x.io"})).await;
+    assert_eq!(new.json, existing.json);
+}
+
+#[tokio::test]
+async fn a_code_bound_to_a_device_needs_that_device() {
+    let f = Fixture::new().await;
+    let reply = f.login(json!({"email": "ada@x.io", "device": {"name": "a"}})).await;
+    let device = reply.json["extra"]["device_uuid"].as_str().unwrap().to_owned();
+    let other = f.login(json!({"email": "bob@x.io", "device": {"name": "b"}})).await;
+    let other_device = other.json["extra"]["device_uuid"].as_str().unwrap().to_owned();
+    f.authenticate("ada@x.io", CODE, None).await.assert_error(400, "Invalid code for this user and device");
+    f.authenticate("ada@x.io", CODE, Some(&other_device))
+        .await
+        .assert_error(400, "Invalid code for this user and device");
+    assert_eq!(f.authenticate("ada@x.io", CODE, Some(&device)).await.status, 200);
+}
+
+#[tokio::test]
+async fn malformed_uuids_are_400_naming_the_field() {
+    let f = Fixture::new().await;
+    let reply = f.login(json!({"email": "ada@x.io", "device": {"uuid": "abc"}})).await;
+    reply.assert_invalid("uuid", "'abc' is not a valid UUID");
+    let reply = f.authenticate("ada@x.io", CODE, Some("not-a-uuid")).await;
+    reply.assert_invalid("device_uuid", "'not-a-uuid' is not a valid UUID");
+    let (token, _) = f.tokens("ada@x.io").await;
+    let reply = f.authed("/logout/", &token, json!({"device_uuid": "zzz"})).await;
+    reply.assert_invalid("device_uuid", "'zzz' is not a valid UUID");
+}
+
+#[tokio::test]
+async fn bad_client_credentials_and_missing_params_are_400() {
+    let f = Fixture::new().await;
+    sent(&f.login(json!({"email": "ada@x.io"})).await);
+    let reply = f
+        .post(
+            "/authenticate/",
+            json!({"email": "ada@x.io", "code": CODE, "client_id": f.client.client_id, "client_secret": "wrong"}),
+        )
+        .await;
+    reply.assert_error(400, "Invalid client_id or client_secret");
+    f.post("/authenticate/", json!({"email": "ada@x.io", "code": CODE}))
+        .await
+        .assert_error(400, "Missing params: client_id");
+    f.login(json!({})).await.assert_error(400, "Missing params: email");
+    f.login(json!({"email": "not an email"})).await.assert_invalid("email", "invalid e-mail");
+    f.login(json!({"email": "ada@x.io", "device": 5})).await.assert_invalid("device", "must be a JSON object");
+    // The code is still usable after those refusals.
+    assert_eq!(f.authenticate("ada@x.io", CODE, None).await.status, 200);
+}
+
+#[tokio::test]
+async fn oversized_and_non_utf8_bodies_are_refused() {
+    let f = Fixture::new().await;
+    let big = "a".repeat(100 * 1024);
+    let reply = f.login(json!({"email": "ada@x.io", "pad": big})).await;
+    assert_eq!(reply.status, 413, "{}", reply.text());
+    let reply = f
+        .server
+        .send(
+            f.server
+                .post("/login/")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(b"email=ada%FF%FE@x.io".to_vec()),
+        )
+        .await;
+    reply.assert_error(400, "the request is not valid UTF-8");
+    let reply = f
+        .server
+        .send(
+            f.server.post("/login/").header("content-type", "application/json").body(b"{\"email\":\"\xff\"}".to_vec()),
+        )
+        .await;
+    assert_eq!(reply.status, 400, "{}", reply.text());
+    let long = format!("{}@x.io", "a".repeat(300));
+    assert_eq!(f.login(json!({"email": long})).await.status, 400);
+}
+
+#[tokio::test]
+async fn logins_are_rate_limited_per_identifier() {
+    let f = Fixture::new().await;
+    for _ in 0..5 {
+        sent(&f.login(json!({"email": "ada@x.io"})).await);
+    }
+    let reply = f.login(json!({"email": "ADA@x.io"})).await;
+    assert_eq!(reply.status, 429, "{}", reply.text());
+    let retry: u64 = reply.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=600).contains(&retry));
+    // Another identifier is not affected.
+    sent(&f.login(json!({"email": "bob@x.io"})).await);
+}
+
+#[tokio::test]
+async fn logout_revokes_the_access_and_refresh_tokens_and_deletes_the_device() {
+    let f = Fixture::new().await;
+    let reply = f.login(json!({"email": "ada@x.io", "device": {"name": "a"}})).await;
+    let device = reply.json["extra"]["device_uuid"].as_str().unwrap().to_owned();
+    let reply = f.authenticate("ada@x.io", CODE, Some(&device)).await;
+    let access = reply.data()["access_token"].as_str().unwrap().to_owned();
+    let refresh = reply.data()["refresh_token"].as_str().unwrap().to_owned();
+
+    let reply = f.authed("/logout/", &access, json!({"device_uuid": device})).await;
+    reply.assert_data(json!("Logged out successfully"));
+    assert_eq!(f.count("SELECT COUNT(*) FROM nets_user_device").await, 0);
+    let after = f.server.send(f.server.get("/getProfile/").bearer_auth(&access)).await;
+    assert_eq!(after.status, 401);
+    let secret = f.client.client_secret.clone().unwrap();
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh.as_str()),
+        ("client_id", f.client.client_id.as_str()),
+        ("client_secret", secret.as_str()),
+    ];
+    let refreshed = f.server.send(f.server.post("/o/token/").form(&form)).await;
+    assert_eq!(refreshed.status, 400, "{}", refreshed.text());
+    assert_eq!(refreshed.json["error"], "invalid_grant");
+    // Without a token: 401.
+    assert_eq!(f.post("/logout/", json!({})).await.status, 401);
+}
+
+#[tokio::test]
+async fn refresh_reuse_revokes_the_login() {
+    let f = Fixture::new().await;
+    let (_, refresh) = f.tokens("ada@x.io").await;
+    let secret = f.client.client_secret.clone().unwrap();
+    let form = |token: &str| {
+        vec![
+            ("grant_type".to_owned(), "refresh_token".to_owned()),
+            ("refresh_token".to_owned(), token.to_owned()),
+            ("client_id".to_owned(), f.client.client_id.clone()),
+            ("client_secret".to_owned(), secret.clone()),
+        ]
+    };
+    let first = f.server.send(f.server.post("/o/token/").form(&form(&refresh))).await;
+    assert_eq!(first.status, 200, "{}", first.text());
+    let new_access = first.json["access_token"].as_str().unwrap().to_owned();
+    let reuse = f.server.send(f.server.post("/o/token/").form(&form(&refresh))).await;
+    assert_eq!(reuse.status, 400);
+    let after = f.server.send(f.server.get("/getProfile/").bearer_auth(&new_access)).await;
+    assert_eq!(after.status, 401, "reuse revokes the whole family");
+}
+
+#[tokio::test]
+async fn get_profile_limits_fields_to_the_visible_ones() {
+    let f = Fixture::new().await;
+    let (token, _) = f.tokens("ada@x.io").await;
+    let reply = f.server.send(f.server.get("/getProfile/?fields=id,email").bearer_auth(&token)).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let keys: Vec<&String> = reply.data().as_object().unwrap().keys().collect();
+    assert_eq!(keys.len(), 2);
+    let reply = f.authed("/getProfile/", &token, json!({"fields": ["first_name"]})).await;
+    assert_eq!(reply.data(), &json!({"first_name": ""}));
+    let reply = f.authed("/getProfile/", &token, json!({"fields": "[\"email\"]"})).await;
+    assert_eq!(reply.data(), &json!({"email": "ada@x.io"}));
+    let reply = f.authed("/getProfile/", &token, json!({"fields": ["is_superuser"]})).await;
+    assert_eq!(reply.status, 400, "{}", reply.text());
+    let reply = f.authed("/getProfile/", &token, json!({"fields": "id FROM nets_access_token --"})).await;
+    assert_eq!(reply.status, 400, "{}", reply.text());
+    assert_eq!(f.server.send(f.server.get("/getProfile/")).await.status, 401);
+}
+
+#[tokio::test]
+async fn update_writes_updatable_fields_and_refuses_prohibited_ones() {
+    let f = Fixture::with_settings(&format!("{DEBUG}\nNETS_CORE_USER_PROHIBITED_FIELDS = ['last_*']")).await;
+    let (token, _) = f.tokens("ada@x.io").await;
+    let reply = f.authed("/update/", &token, json!({"first_name": "Ada"})).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.data()["first_name"], "Ada");
+    let history: String = on_pool!(f.db, |pool| sqlx::query_scalar(
+        "SELECT CAST(updated_fields AS TEXT) FROM nets_user WHERE email = 'ada@x.io'"
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap());
+    assert!(history.contains("first_name") && history.contains("Ada"), "{history}");
+
+    for field in ["is_superuser", "is_staff", "password", "id", "email_verified", "doc_secret", "last_name"] {
+        let reply = f.authed("/update/", &token, json!({field: "1", "first_name": "Eve"})).await;
+        assert_eq!(reply.status, 400, "{field}: {}", reply.text());
+        assert!(reply.json["message"].as_str().unwrap().contains(field), "{}", reply.text());
+    }
+    let (_, superuser, staff, _) = f.user_flags("ada@x.io").await;
+    assert!(!superuser && !staff);
+    let profile = f.server.send(f.server.get("/getProfile/").bearer_auth(&token)).await;
+    assert_eq!(profile.data()["first_name"], "Ada", "nothing written by a refused update");
+    // Not updatable (but not prohibited): 400 too.
+    let reply = f.authed("/update/", &token, json!({"email": "other@x.io"})).await;
+    assert_eq!(reply.status, 400, "{}", reply.text());
+}
+
+#[tokio::test]
+async fn outside_debug_the_debug_code_does_not_work_and_testers_need_configuring() {
+    let settings = "SECRET_KEY = 'accounts test secret'\nDEBUG = false\n\
+                    NETS_CORE_TESTERS_EMAILS = ['review*']\nNETS_CORE_TESTERS_VERIFICATION_CODE = '047563'";
+    let f = Fixture::with_settings(settings).await;
+    sent(&f.login(json!({"email": "ada@x.io"})).await);
+    f.authenticate("ada@x.io", CODE, None).await.assert_error(400, "Invalid code for this user and device");
+    f.authenticate("ada@x.io", "047563", None).await.assert_error(400, "Invalid code for this user and device");
+    // The original's built-in tester does not exist.
+    sent(&f.login(json!({"email": "google_tester1@x.io"})).await);
+    f.authenticate("google_tester1@x.io", "789654", None)
+        .await
+        .assert_error(400, "Invalid code for this user and device");
+    // A configured tester, with the leading zero kept.
+    sent(&f.login(json!({"email": "reviewer@store.example"})).await);
+    assert_eq!(f.authenticate("reviewer@store.example", "047563", None).await.status, 200);
+}
+
+#[tokio::test]
+async fn delete_with_a_token_and_a_fresh_code_removes_the_account_and_its_tokens() {
+    let f = Fixture::new().await;
+    sent(&f.login(json!({"email": "ada@x.io", "device": {"name": "a"}})).await);
+    let (token, _) = {
+        // The device-bound code of that login is replaced by this one (no device).
+        f.tokens("ada@x.io").await
+    };
+    f.authed("/delete/", &token, json!({"code": CODE})).await.assert_error(400, "Missing params: sure");
+    f.authed("/delete/", &token, json!({"sure": "false", "code": CODE})).await.assert_error(400, "Are you sure?");
+    f.authed("/delete/", &token, json!({"sure": true, "code": ""})).await.assert_error(400, "Invalid code");
+    // The login's code was used: a fresh one is needed.
+    f.authed("/delete/", &token, json!({"sure": true, "code": CODE}))
+        .await
+        .assert_error(400, "Invalid code for this user and device");
+    sent(&f.login(json!({"email": "ada@x.io"})).await);
+    let reply = f.authed("/delete/", &token, json!({"sure": "true", "code": CODE})).await;
+    reply.assert_data(json!("Account deleted successfully"));
+    assert_eq!(f.count("SELECT COUNT(*) FROM nets_user").await, 0);
+    assert_eq!(f.count("SELECT COUNT(*) FROM nets_user_device").await, 0);
+    assert_eq!(f.count("SELECT COUNT(*) FROM nets_verification_code").await, 0);
+    let after = f.server.send(f.server.get("/getProfile/").bearer_auth(&token)).await;
+    assert_eq!(after.status, 401);
+}
+
+#[tokio::test]
+async fn the_delete_page_is_served_and_its_flow_works_without_a_token() {
+    let f = Fixture::new().await;
+    let page = f.server.send(f.server.get("/requestDelete/")).await;
+    assert_eq!(page.status, 200);
+    assert!(page.header("content-type").unwrap().starts_with("text/html"));
+    assert!(page.text().contains("Send Code") && page.text().contains("post(\"../delete/\""));
+    sent(&f.login(json!({"email": "bob@x.io"})).await);
+    // Someone else's address with a wrong code deletes nothing.
+    f.post("/delete/", json!({"email": "bob@x.io", "code": "111111", "sure": true}))
+        .await
+        .assert_error(400, "Invalid code for this user and device");
+    f.post("/delete/", json!({"email": "bob@x.io", "code": CODE, "sure": true}))
+        .await
+        .assert_data(json!("Account deleted successfully"));
+    assert_eq!(f.count("SELECT COUNT(*) FROM nets_user").await, 0);
+}
+
+#[tokio::test]
+async fn the_delete_page_template_can_be_replaced() {
+    let dir = std::env::temp_dir().join(format!("nets-delete-page-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("page.html");
+    std::fs::write(&path, "<h1>{{ title }} of ACME</h1>").unwrap();
+    let toml = format!("{DEBUG}\nNETS_CORE_DELETE_ACCOUNT_TEMPLATE = '{}'", path.display());
+    let f = Fixture::with_settings(&toml).await;
+    let page = f.server.send(f.server.get("/requestDelete/")).await;
+    assert_eq!(page.text(), "<h1>Delete Account of ACME</h1>");
+}
+
+#[tokio::test]
+async fn logins_and_code_checks_are_rate_limited_per_client_address() {
+    let f = Fixture::new().await;
+    for i in 0..30 {
+        sent(&f.login(json!({"email": format!("user{i}@x.io")})).await);
+    }
+    let reply = f.login(json!({"email": "one-more@x.io"})).await;
+    assert_eq!(reply.status, 429, "{}", reply.text());
+    assert!(reply.header("retry-after").is_some());
+    for _ in 0..30 {
+        assert_eq!(f.authenticate("nobody@x.io", "111111", None).await.status, 400);
+    }
+    let reply = f.authenticate("user1@x.io", CODE, None).await;
+    assert_eq!(reply.status, 429, "guessing from one address is capped: {}", reply.text());
+}
