@@ -374,16 +374,9 @@ async fn table_columns(db: &Db) -> Result<Vec<Column>, sqlx::Error> {
     };
     Ok(rows
         .into_iter()
-        .filter(|(name, _, _)| is_identifier(name))
+        .filter(|(name, _, _)| crate::settings::is_identifier(name))
         .map(|(name, sql_type, nullable)| Column { kind: kind_of(&sql_type), name, sql_type, nullable })
         .collect())
-}
-
-fn is_identifier(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && name.len() <= 63
 }
 
 /// The kind of a declared SQL type (SQLite's affinity rules, PostgreSQL's type names).
