@@ -100,6 +100,13 @@ async fn a_killed_worker_loses_nothing_and_sends_nothing_twice_once_recorded() {
     // Worker A: killed once a few messages went out, others in flight.
     let mut a = spawn_worker(&env);
     smtp.wait_for(4).await;
+    // The SMTP server counts a message when it accepts it; the worker records it a moment
+    // later. Kill only once a send is recorded, so "sent before the kill" is never empty
+    // by a scheduling accident.
+    let recorded = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !statuses(&db, &ids).await.values().any(|s| s == "sent") && tokio::time::Instant::now() < recorded {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     a.0.kill().expect("SIGKILL worker A");
     a.0.wait().expect("reap worker A");
     let at_kill = statuses(&db, &ids).await;
