@@ -275,6 +275,24 @@ pub struct Settings {
     /// `NETS_CORE_USER_PROHIBITED_FIELDS`: extra fields `/update/` refuses (trailing `*`: prefix).
     #[serde(rename = "NETS_CORE_USER_PROHIBITED_FIELDS")]
     pub user_prohibited_fields: Vec<String>,
+    /// `NETS_CORE_LOGIN_CODES_PER_IDENTIFIER`: `/login/` requests per identifier per
+    /// rate-limit window (default 5; 0 switches the limit off). Bounds the e-mails one
+    /// address can be sent.
+    #[serde(rename = "NETS_CORE_LOGIN_CODES_PER_IDENTIFIER")]
+    pub login_codes_per_identifier: u64,
+    /// `NETS_CORE_LOGIN_REQUESTS_PER_IP`: `/login/` requests per client address per window
+    /// (default 30; 0: off).
+    #[serde(rename = "NETS_CORE_LOGIN_REQUESTS_PER_IP")]
+    pub login_requests_per_ip: u64,
+    /// `NETS_CORE_CODE_CHECKS_PER_IP`: code checks (`/authenticate/`, `/delete/`) per
+    /// client address per window (default 30; 0: off). Each code also dies after five
+    /// wrong tries, whatever this says.
+    #[serde(rename = "NETS_CORE_CODE_CHECKS_PER_IP")]
+    pub code_checks_per_ip: u64,
+    /// `NETS_CORE_LOGIN_RATE_WINDOW_SECONDS`: the window of the three limits above
+    /// (default 600).
+    #[serde(rename = "NETS_CORE_LOGIN_RATE_WINDOW_SECONDS")]
+    pub login_rate_window_seconds: u64,
     /// `NETS_CORE_DELETE_ACCOUNT_TEMPLATE`: a minijinja file replacing the `/requestDelete/` page.
     #[serde(rename = "NETS_CORE_DELETE_ACCOUNT_TEMPLATE")]
     pub delete_account_template: Option<String>,
@@ -429,6 +447,10 @@ impl Default for Settings {
             testers_emails: Vec::new(),
             testers_verification_code: None,
             user_prohibited_fields: Vec::new(),
+            login_codes_per_identifier: 5,
+            login_requests_per_ip: 30,
+            code_checks_per_ip: 30,
+            login_rate_window_seconds: 600,
             delete_account_template: None,
             email_exclude_domains: Vec::new(),
             email_footer_enabled: true,
@@ -534,6 +556,10 @@ const ENV_KEYS: &[&str] = &[
     "NETS_CORE_TESTERS_EMAILS",
     "NETS_CORE_TESTERS_VERIFICATION_CODE",
     "NETS_CORE_USER_PROHIBITED_FIELDS",
+    "NETS_CORE_LOGIN_CODES_PER_IDENTIFIER",
+    "NETS_CORE_LOGIN_REQUESTS_PER_IP",
+    "NETS_CORE_CODE_CHECKS_PER_IP",
+    "NETS_CORE_LOGIN_RATE_WINDOW_SECONDS",
     "NETS_CORE_DELETE_ACCOUNT_TEMPLATE",
     "NETS_CORE_EMAIL_EXCLUDE_DOMAINS",
     "NETS_CORE_EMAIL_FOOTER_ENABLED",

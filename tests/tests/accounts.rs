@@ -100,6 +100,17 @@ impl Fixture {
         .unwrap())
     }
 
+    /// Username, address and superuser flag of the account named `name`.
+    async fn username_row(&self, name: &str) -> Option<(String, String, bool)> {
+        on_pool!(self.db, |pool| sqlx::query_as(
+            "SELECT username, email, is_superuser FROM nets_user WHERE lower(username) = lower($1)"
+        )
+        .bind(name)
+        .fetch_optional(pool)
+        .await
+        .unwrap())
+    }
+
     async fn count(&self, sql: &'static str) -> i64 {
         on_pool!(self.db, |pool| sqlx::query_scalar(sql).fetch_one(pool).await.unwrap())
     }
@@ -282,6 +293,90 @@ async fn oversized_and_non_utf8_bodies_are_refused() {
     assert_eq!(reply.status, 400, "{}", reply.text());
     let long = format!("{}@x.io", "a".repeat(300));
     assert_eq!(f.login(json!({"email": long})).await.status, 400);
+}
+
+#[tokio::test]
+async fn username_logins_create_an_account_only_with_a_free_address() {
+    let f = Fixture::with_settings(&format!("{DEBUG}\nNETS_CORE_USER_IDENTIFIER = 'username'")).await;
+    sent(&f.login(json!({"username": "Ada_L", "email": "Ada@X.io", "is_superuser": true})).await);
+    assert_eq!(f.username_row("ada_l").await, Some(("Ada_L".into(), "ada@x.io".into(), false)));
+    let body = json!({"username": "ADA_L", "code": CODE, "client_id": f.client.client_id,
+                      "client_secret": f.client.client_secret.as_deref().unwrap()});
+    assert_eq!(f.post("/authenticate/", body).await.status, 200);
+
+    // Same answer, nothing created: no address, or an address another account has.
+    let no_address = f.login(json!({"username": "bob"})).await;
+    let taken = f.login(json!({"username": "eve", "email": "ADA@x.io"})).await;
+    let existing = f.login(json!({"username": "ada_l", "email": "evil@x.io"})).await;
+    for reply in [&no_address, &taken, &existing] {
+        sent(reply);
+        assert_eq!(reply.json, existing.json);
+    }
+    assert_eq!((f.username_row("bob").await, f.username_row("eve").await), (None, None));
+    assert_eq!(f.username_row("ada_l").await, Some(("Ada_L".into(), "ada@x.io".into(), false)), "address not replaced");
+
+    f.login(json!({"username": "ada l"}))
+        .await
+        .assert_invalid("username", "letters, digits and @.+-_ only, at most 150");
+    f.login(json!({"username": "x".repeat(151)}))
+        .await
+        .assert_invalid("username", "letters, digits and @.+-_ only, at most 150");
+    f.login(json!({"username": "zoe", "email": "not-an-address"})).await.assert_invalid("email", "invalid e-mail");
+    f.login(json!({"email": "ada@x.io"})).await.assert_error(400, "Missing params: username");
+}
+
+#[tokio::test]
+async fn login_answers_alike_whether_or_not_the_account_exists() {
+    let f = Fixture::with_settings("SECRET_KEY = 'accounts test secret'\nDEBUG = false").await;
+    on_pool!(f.db, |pool| sqlx::query("INSERT INTO nets_user (email, is_active) VALUES ('gone@x.io', FALSE)")
+        .execute(pool)
+        .await
+        .map(|_| ())
+        .unwrap());
+    sent(&f.login(json!({"email": "known@x.io"})).await);
+    let device = json!({"name": "phone", "firebase_token": "fcm-1"});
+    let mut shapes = Vec::new();
+    for email in ["known@x.io", "unknown@x.io", "gone@x.io"] {
+        let reply = f.login(json!({"email": email, "device": device})).await;
+        sent(&reply);
+        let uuid = reply.json["extra"]["device_uuid"].as_str().unwrap_or_default().to_owned();
+        assert!(uuid::Uuid::parse_str(&uuid).is_ok(), "{email}: {}", reply.text());
+        shapes.push(reply.json.as_object().unwrap().keys().cloned().collect::<Vec<_>>());
+        // A device uuid that is not the account's is refused alike.
+        let foreign = json!({"email": email, "device": {"uuid": uuid::Uuid::new_v4().to_string()}});
+        f.login(foreign).await.assert_error(400, "Invalid device uuid");
+    }
+    assert!(shapes.windows(2).all(|w| w[0] == w[1]), "{shapes:?}");
+    // The writes happen after the answer: the known account gets its device and code.
+    let mut stored = 0;
+    for _ in 0..100 {
+        stored = f.count("SELECT count(*) FROM nets_user_device WHERE firebase_token = 'fcm-1'").await;
+        if stored == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(stored, 2, "known@x.io and the new unknown@x.io have the device; the inactive account none");
+    assert_eq!(
+        f.count("SELECT count(*) FROM nets_user_device d JOIN nets_user u ON u.id = d.user_id WHERE NOT u.is_active")
+            .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn rate_limits_are_settings() {
+    let f = Fixture::with_settings(&format!(
+        "{DEBUG}\nNETS_CORE_LOGIN_CODES_PER_IDENTIFIER = 2\nNETS_CORE_LOGIN_REQUESTS_PER_IP = 0"
+    ))
+    .await;
+    sent(&f.login(json!({"email": "ada@x.io"})).await);
+    sent(&f.login(json!({"email": "ada@x.io"})).await);
+    assert_eq!(f.login(json!({"email": "ada@x.io"})).await.status, 429);
+    // No per-address limit: more than the default 30 logins from one client pass.
+    for i in 0..35 {
+        sent(&f.login(json!({"email": format!("user{i}@x.io")})).await);
+    }
 }
 
 #[tokio::test]

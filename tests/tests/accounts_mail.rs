@@ -21,50 +21,102 @@ fn code_in(mail: &Received) -> String {
     code.unwrap_or_else(|| panic!("no code in {text}")).to_owned()
 }
 
+/// A server whose codes go through the queue to a loopback SMTP server.
+struct MailedLogins {
+    smtp: SmtpServer,
+    server: TestServer,
+    client_id: String,
+    secret: String,
+    worker: nets_runtime::jobs::WorkerHandle,
+    /// Dropping it deletes the database.
+    _db: nets_tests::db::TestDb,
+}
+
+impl MailedLogins {
+    async fn start(extra: &str) -> MailedLogins {
+        let smtp = SmtpServer::start().await;
+        // PostgreSQL job storage is one queue table per database: a queue of its own keeps
+        // this test's worker off the other tests' jobs.
+        let prefix = format!("accounts-mail-{}", uuid::Uuid::new_v4().simple());
+        let settings = nets_tests::settings(&format!(
+            "SECRET_KEY = 'mail test'\nDEBUG = false\nEMAIL_BACKEND = 'smtp'\nEMAIL_HOST = '127.0.0.1'\n\
+             EMAIL_PORT = {}\nEMAIL_TIMEOUT = 5\nDEFAULT_FROM_EMAIL = 'noreply@nets.test'\n\
+             NETS_CORE_JOBS_QUEUE_PREFIX = '{prefix}'\n{extra}",
+            smtp.port
+        ));
+        let db = test_db().await;
+        let jobs = Jobs::connect(&settings, &db).await.unwrap();
+        let mailer = Mailer::builder(&settings).database(db.db.clone()).jobs(jobs.clone()).build().unwrap();
+        let worker = jobs.spawn_worker(mailer.clone());
+        let oauth = OAuth::new(db.db.clone(), &settings).unwrap();
+        let users = UserTable::load(&db.db, &settings).await.unwrap();
+        let accounts = Accounts::new(oauth.clone(), users, Cache::memory(100), &settings).unwrap().with_mailer(mailer);
+        let app = App::builder(settings).database(db.db.clone()).authenticator(oauth.bearer()).build();
+        let routes = build_urlpatterns!().unwrap().merge(oauth.router()).merge(accounts.router());
+        let server = TestServer::start(app.router(routes)).await;
+        let client = oauth.create_application("m", ClientType::Confidential).await.unwrap();
+        let secret = client.client_secret.clone().unwrap();
+        MailedLogins { smtp, server, client_id: client.client_id, secret, worker, _db: db }
+    }
+
+    async fn login(&self, body: serde_json::Value) {
+        let reply = self.server.send(self.server.post_json("/login/", body)).await;
+        assert_eq!(reply.json["data"], "CODE SENT", "{}", reply.text());
+    }
+
+    async fn authenticate(&self, field: &str, identifier: &str, code: String) -> nets_tests::Reply {
+        let body = json!({field: identifier, "code": code, "client_id": self.client_id, "client_secret": self.secret});
+        self.server.send(self.server.post_json("/authenticate/", body)).await
+    }
+}
+
 #[tokio::test]
 async fn the_emailed_code_logs_in_and_a_newer_code_retires_the_older() {
-    let smtp = SmtpServer::start().await;
-    let settings = nets_tests::settings(&format!(
-        "SECRET_KEY = 'mail test'\nDEBUG = false\nEMAIL_BACKEND = 'smtp'\nEMAIL_HOST = '127.0.0.1'\n\
-         EMAIL_PORT = {}\nEMAIL_TIMEOUT = 5\nDEFAULT_FROM_EMAIL = 'noreply@nets.test'",
-        smtp.port
-    ));
-    let db = test_db().await;
-    let jobs = Jobs::connect(&settings, &db).await.unwrap();
-    let mailer = Mailer::builder(&settings).database(db.db.clone()).jobs(jobs.clone()).build().unwrap();
-    let worker = jobs.spawn_worker(mailer.clone());
-    let oauth = OAuth::new(db.db.clone(), &settings).unwrap();
-    let users = UserTable::load(&db.db, &settings).await.unwrap();
-    let accounts = Accounts::new(oauth.clone(), users, Cache::memory(100), &settings).unwrap().with_mailer(mailer);
-    let app = App::builder(settings).database(db.db.clone()).authenticator(oauth.bearer()).build();
-    let server =
-        TestServer::start(app.router(build_urlpatterns!().unwrap().merge(oauth.router()).merge(accounts.router())))
-            .await;
-    let client = oauth.create_application("m", ClientType::Confidential).await.unwrap();
-    let secret = client.client_secret.clone().unwrap();
-    let authenticate = |code: String| {
-        server.post_json(
-            "/authenticate/",
-            json!({"email": "ada@x.io", "code": code, "client_id": client.client_id, "client_secret": secret}),
-        )
-    };
-
-    let reply = server.send(server.post_json("/login/", json!({"email": "Ada@X.io"}))).await;
-    assert_eq!(reply.json["data"], "CODE SENT", "{}", reply.text());
-    let first = smtp.wait_for(1).await;
+    let t = MailedLogins::start("").await;
+    t.login(json!({"email": "Ada@X.io"})).await;
+    let first = t.smtp.wait_for(1).await;
     assert_eq!(first[0].to, vec!["ada@x.io"]);
     let old_code = code_in(&first[0]);
-    server.send(server.post_json("/login/", json!({"email": "ada@x.io"}))).await;
-    let mails = smtp.wait_for(2).await;
+    t.login(json!({"email": "ada@x.io"})).await;
+    let mails = t.smtp.wait_for(2).await;
     let new_code = code_in(&mails[1]);
 
     if old_code != new_code {
-        let reply = server.send(authenticate(old_code)).await;
+        let reply = t.authenticate("email", "ada@x.io", old_code).await;
         reply.assert_error(400, "Invalid code for this user and device");
     }
-    let reply = server.send(authenticate(new_code)).await;
+    let reply = t.authenticate("email", "ada@x.io", new_code).await;
     assert_eq!(reply.status, 200, "{}", reply.text());
-    let mails = smtp.wait_for(3).await;
+    let mails = t.smtp.wait_for(3).await;
     assert!(mails[2].html().contains("New access to your account"), "{}", mails[2].html());
-    worker.stop().await.unwrap();
+    t.worker.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn username_logins_send_the_code_to_the_account_address_only() {
+    let t = MailedLogins::start("NETS_CORE_USER_IDENTIFIER = 'username'").await;
+    // A new username with an address: the account is created and the code goes there.
+    t.login(json!({"username": "Ada_L", "email": "Ada@X.io"})).await;
+    let mails = t.smtp.wait_for(1).await;
+    assert_eq!(mails[0].to, vec!["ada@x.io"]);
+    let reply = t.authenticate("username", "ada_l", code_in(&mails[0])).await;
+    assert_eq!(reply.status, 200, "usernames compare case-insensitively: {}", reply.text());
+    assert_eq!(reply.data()["user"]["username"], "Ada_L");
+    assert_eq!(reply.data()["user"]["email"], "ada@x.io");
+    t.smtp.wait_for(2).await; // the new-login e-mail
+
+    // These send nothing: an unknown username without an address, and a new username
+    // whose address another account has. A different address for an existing username
+    // is ignored: the code still goes to the stored one.
+    t.login(json!({"username": "bob"})).await;
+    t.login(json!({"username": "eve", "email": "ada@x.io"})).await;
+    t.login(json!({"username": "ada_l", "email": "evil@x.io"})).await;
+    let mails = t.smtp.wait_for(3).await;
+    assert_eq!(mails[2].to, vec!["ada@x.io"]);
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let all = t.smtp.received();
+    assert_eq!(all.len(), 3, "{:?}", all.iter().map(|m| &m.to).collect::<Vec<_>>());
+    let reply = t.authenticate("username", "eve", "123456".into()).await;
+    reply.assert_error(400, "Invalid code for this user and device");
+    t.worker.stop().await.unwrap();
 }

@@ -48,11 +48,11 @@ impl Accounts {
         self.0.code_key.digest_hex(&format!("{user}:{code}"))
     }
 
-    /// The code for a login of `identifier`: the tester code, the debug code, or a
+    /// The code for a login to `address`: the tester code, the debug code, or a
     /// fresh random one.
-    pub(super) fn new_code(&self, identifier: &str) -> (String, bool) {
+    pub(super) fn new_code(&self, address: &str) -> (String, bool) {
         if let Some(code) = &self.0.tester_code
-            && self.is_tester(identifier)
+            && self.is_tester(address)
         {
             return (code.clone(), true);
         }
@@ -127,7 +127,7 @@ pub(super) async fn consume(
     let column = accounts.0.users.identifier().column();
     let user_sql = match column {
         "email" => "SELECT id FROM nets_user WHERE lower(email) = $1 AND is_active",
-        _ => "SELECT id FROM nets_user WHERE username = $1 AND is_active",
+        _ => "SELECT id FROM nets_user WHERE lower(username) = lower($1) AND is_active",
     };
     let user: Option<i64> =
         on_pool!(db, |pool| sqlx::query_scalar(user_sql).bind(identifier).fetch_optional(pool).await)

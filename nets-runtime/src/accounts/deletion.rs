@@ -15,7 +15,7 @@ use axum::response::{Html, IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::codes::{self, invalid_code};
-use super::{AUTH_PER_IP, Accounts, input};
+use super::{Accounts, input};
 use crate::ApiError;
 use crate::oauth::on_pool;
 
@@ -30,7 +30,10 @@ pub(super) async fn request_page(State(accounts): State<Accounts>) -> Result<Res
     };
     let mut env = minijinja::Environment::new();
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
-    let context = minijinja::context! {title => "Delete Account", login_url => "../login/", delete_url => "../delete/"};
+    let identifier = accounts.0.users.identifier().column();
+    let context = minijinja::context! {
+        title => "Delete Account", identifier => identifier, login_url => "../login/", delete_url => "../delete/"
+    };
     let html = env.render_str(&source, context).map_err(ApiError::internal)?;
     Ok(Html(html).into_response())
 }
@@ -57,7 +60,7 @@ pub(super) async fn delete(
     }
     let device_uuid = input::uuid(&fields, "device_uuid")?;
     if let Some(ip) = accounts.client_ip(&parts) {
-        AUTH_PER_IP.hit(&accounts.0.cache, &ip.to_string()).await?;
+        accounts.0.limits.code_checks_per_ip.hit(&accounts.0.cache, &ip.to_string()).await?;
     }
     let user = if crate::auth::bearer_token(&parts).is_some() {
         let (user, _) = accounts.require_user(&parts).await?;

@@ -15,19 +15,57 @@ use crate::oauth::on_pool;
 const KEYS: [&str; 6] = ["name", "os", "os_version", "app_version", "device_type", "firebase_token"];
 const MAX_VALUE: usize = 4096;
 
-/// The device's row id and uuid: found by `uuid` (it must be this user's), else by
-/// `firebase_token`, else created. Its fields are updated from the request.
-pub(super) async fn resolve(db: &Db, user: i64, device: &Map<String, Value>) -> Result<(i64, Uuid), ApiError> {
-    let mut values: Vec<Option<String>> = Vec::with_capacity(KEYS.len());
-    for key in KEYS {
-        let value = input::text(device, key)?.map(|v| v.into_owned());
-        if value.as_ref().is_some_and(|v| v.len() > MAX_VALUE) {
-            return Err(ApiError::field(format!("device.{key}"), "too long"));
+/// A `device` object read and checked, before anything is looked up or written.
+#[derive(Debug, Clone)]
+pub(super) struct DeviceInput {
+    uuid: Option<Uuid>,
+    /// The values of [`KEYS`], in order.
+    values: Vec<Option<String>>,
+}
+
+impl DeviceInput {
+    /// Reads the device keys: 400 naming `device.<key>` when one is not text or too long,
+    /// or `uuid` is malformed.
+    pub(super) fn parse(device: &Map<String, Value>) -> Result<DeviceInput, ApiError> {
+        let mut values: Vec<Option<String>> = Vec::with_capacity(KEYS.len());
+        for key in KEYS {
+            let value = input::text(device, key)?.map(|v| v.into_owned());
+            if value.as_ref().is_some_and(|v| v.len() > MAX_VALUE) {
+                return Err(ApiError::field(format!("device.{key}"), "too long"));
+            }
+            values.push(value);
         }
-        values.push(value);
+        Ok(DeviceInput { uuid: input::uuid(device, "uuid")?, values })
     }
-    let uuid = input::uuid(device, "uuid")?;
-    let existing: Option<(i64, Uuid)> = match (uuid, &values[5]) {
+
+    fn firebase_token(&self) -> Option<&str> {
+        self.values[5].as_deref().filter(|t| !t.is_empty())
+    }
+}
+
+/// Which row a login's device is: an existing one of the user, or a new one whose uuid
+/// is chosen now (so the answer can carry it before the row is written).
+#[derive(Debug, Clone, Copy)]
+pub(super) enum DeviceRow {
+    Existing(i64, Uuid),
+    New(Uuid),
+}
+
+impl DeviceRow {
+    pub(super) fn uuid(self) -> Uuid {
+        match self {
+            DeviceRow::Existing(_, uuid) | DeviceRow::New(uuid) => uuid,
+        }
+    }
+}
+
+/// Finds the device by `uuid` (it must be `user`'s: else 400 `Invalid device uuid`), else
+/// by `firebase_token`, else picks a fresh uuid. Reads only; `user` is `None` for a login
+/// that has no account, which runs the same queries and so answers alike.
+pub(super) async fn choose(db: &Db, user: Option<i64>, device: &DeviceInput) -> Result<DeviceRow, ApiError> {
+    // No row has id 0: an account-less login looks up exactly what a real one does.
+    let user = user.unwrap_or(0);
+    let found: Option<(i64, Uuid)> = match (device.uuid, device.firebase_token()) {
         (Some(uuid), _) => {
             let found = on_pool!(db, |pool| sqlx::query_as(
                 "SELECT id, uuid FROM nets_user_device WHERE uuid = $1 AND user_id = $2"
@@ -39,7 +77,7 @@ pub(super) async fn resolve(db: &Db, user: i64, device: &Map<String, Value>) -> 
             .map_err(ApiError::internal)?;
             Some(found.ok_or_else(|| ApiError::bad_request("Invalid device uuid"))?)
         }
-        (None, Some(token)) if !token.is_empty() => on_pool!(db, |pool| {
+        (None, Some(token)) => on_pool!(db, |pool| {
             sqlx::query_as(
             "SELECT id, uuid FROM nets_user_device WHERE user_id = $1 AND firebase_token = $2 ORDER BY id DESC LIMIT 1"
         )
@@ -49,53 +87,53 @@ pub(super) async fn resolve(db: &Db, user: i64, device: &Map<String, Value>) -> 
         .await
         })
         .map_err(ApiError::internal)?,
-        _ => None,
+        (None, None) => None,
     };
+    Ok(match found {
+        Some((id, uuid)) => DeviceRow::Existing(id, uuid),
+        None => DeviceRow::New(Uuid::new_v4()),
+    })
+}
+
+/// Writes the device: updates the existing row from the request (a key left out keeps
+/// its value) or creates the new one. Returns its row id.
+pub(super) async fn save(db: &Db, user: i64, row: DeviceRow, device: &DeviceInput) -> Result<i64, ApiError> {
     let now = chrono::Utc::now();
-    match existing {
-        Some((id, uuid)) => {
-            // COALESCE: a key the request leaves out keeps its value.
-            on_pool!(db, |pool| sqlx::query(
-                "UPDATE nets_user_device SET name = COALESCE($1, name), os = COALESCE($2, os), \
-                 os_version = COALESCE($3, os_version), app_version = COALESCE($4, app_version), \
-                 device_type = COALESCE($5, device_type), firebase_token = COALESCE($6, firebase_token), \
-                 updated = $7 WHERE id = $8"
-            )
-            .bind(&values[0])
-            .bind(&values[1])
-            .bind(&values[2])
-            .bind(&values[3])
-            .bind(&values[4])
-            .bind(&values[5])
-            .bind(now)
-            .bind(id)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))
+    let values = &device.values;
+    match row {
+        DeviceRow::Existing(id, _) => {
+            on_pool!(db, |pool| {
+                // COALESCE: a key the request leaves out keeps its value.
+                let mut query = sqlx::query(
+                    "UPDATE nets_user_device SET updated = $1, name = COALESCE($2, name), os = COALESCE($3, os), \
+                     os_version = COALESCE($4, os_version), app_version = COALESCE($5, app_version), \
+                     device_type = COALESCE($6, device_type), firebase_token = COALESCE($7, firebase_token) \
+                     WHERE id = $8",
+                )
+                .bind(now);
+                for value in values {
+                    query = query.bind(value);
+                }
+                query.bind(id).execute(pool).await.map(|r| r.rows_affected())
+            })
             .map_err(ApiError::internal)?;
-            Ok((id, uuid))
+            Ok(id)
         }
-        None => {
-            let uuid = Uuid::new_v4();
-            let id: i64 = on_pool!(db, |pool| sqlx::query_scalar(
-                "INSERT INTO nets_user_device (user_id, uuid, name, os, os_version, app_version, device_type, \
-                 firebase_token, created, updated) VALUES ($1, $2, COALESCE($3, ''), $4, $5, $6, $7, $8, $9, $9) \
-                 RETURNING id"
+        DeviceRow::New(uuid) => on_pool!(db, |pool| {
+            let mut query = sqlx::query_scalar(
+                "INSERT INTO nets_user_device (user_id, uuid, created, updated, name, os, os_version, app_version, \
+                 device_type, firebase_token) VALUES ($1, $2, $3, $3, COALESCE($4, ''), $5, $6, $7, $8, $9) \
+                 RETURNING id",
             )
             .bind(user)
             .bind(uuid)
-            .bind(&values[0])
-            .bind(&values[1])
-            .bind(&values[2])
-            .bind(&values[3])
-            .bind(&values[4])
-            .bind(&values[5])
-            .bind(now)
-            .fetch_one(pool)
-            .await)
-            .map_err(ApiError::internal)?;
-            Ok((id, uuid))
-        }
+            .bind(now);
+            for value in values {
+                query = query.bind(value);
+            }
+            query.fetch_one(pool).await
+        })
+        .map_err(ApiError::internal),
     }
 }
 

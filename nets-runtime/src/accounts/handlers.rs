@@ -8,9 +8,8 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use super::{AUTH_PER_IP, Accounts, LOGIN_PER_IDENTIFIER, LOGIN_PER_IP, devices, input};
+use super::{Accounts, devices, input};
 use crate::ApiError;
-use crate::oauth::on_pool;
 
 type Reply = Result<Response, ApiError>;
 
@@ -39,59 +38,6 @@ impl Accounts {
     }
 }
 
-/// `POST /login/`: `{"<identifier>": .., "device": {..}?}` → a code by e-mail.
-pub(super) async fn login(
-    State(accounts): State<Accounts>,
-    parts: Parts,
-    body: Result<Bytes, BytesRejection>,
-) -> Reply {
-    let fields = input::fields(&parts.headers, parts.uri.query(), body)?;
-    let column = accounts.0.users.identifier().column();
-    let identifier = accounts.normalize_identifier(&input::required(&fields, column, 254)?)?;
-    let device = input::object(&fields, "device")?;
-    let ip = accounts.client_ip(&parts);
-    if let Some(ip) = ip {
-        LOGIN_PER_IP.hit(&accounts.0.cache, &ip.to_string()).await?;
-    }
-    LOGIN_PER_IDENTIFIER.hit(&accounts.0.cache, &identifier).await?;
-    let db = accounts.0.oauth.db();
-    // Only the identifier is ever written: no other request field reaches the row.
-    let user: Option<i64> = if column == "email" {
-        on_pool!(db, |pool| {
-            sqlx::query("INSERT INTO nets_user (email) VALUES ($1) ON CONFLICT DO NOTHING")
-                .bind(&identifier)
-                .execute(pool)
-                .await
-                .map_err(ApiError::internal)?;
-            sqlx::query_scalar("SELECT id FROM nets_user WHERE lower(email) = $1 AND is_active")
-                .bind(&identifier)
-                .fetch_optional(pool)
-                .await
-                .map_err(ApiError::internal)?
-        })
-    } else {
-        on_pool!(db, |pool| sqlx::query_scalar("SELECT id FROM nets_user WHERE username = $1 AND is_active")
-            .bind(&identifier)
-            .fetch_optional(pool)
-            .await
-            .map_err(ApiError::internal)?)
-    };
-    let (code, fixed) = accounts.new_code(&identifier);
-    let mut device_uuid = None;
-    if let Some(user) = user {
-        let device = match &device {
-            Some(device) => Some(devices::resolve(db, user, device).await?),
-            None => None,
-        };
-        device_uuid = device.map(|(_, uuid)| uuid);
-        accounts.store_code(user, device.map(|(id, _)| id), &code, ip.map(|ip| ip.to_string())).await?;
-        if !fixed {
-            accounts.send_code(&identifier, &code).await;
-        }
-    }
-    Ok(Json(json!({"res": 1, "data": "CODE SENT", "extra": {"device_uuid": device_uuid}})).into_response())
-}
-
 /// `POST /authenticate/`: identifier, `code`, `client_id`, `client_secret`,
 /// `device_uuid` → tokens and the user.
 pub(super) async fn authenticate(
@@ -107,7 +53,7 @@ pub(super) async fn authenticate(
     let client_secret = input::required(&fields, "client_secret", 256)?;
     let device_uuid = input::uuid(&fields, "device_uuid")?;
     if let Some(ip) = accounts.client_ip(&parts) {
-        AUTH_PER_IP.hit(&accounts.0.cache, &ip.to_string()).await?;
+        accounts.0.limits.code_checks_per_ip.hit(&accounts.0.cache, &ip.to_string()).await?;
     }
     let (user, tokens) = accounts.authenticate(&identifier, &code, &client_id, &client_secret, device_uuid).await?;
     let user_json = accounts.user_json(user, None).await?;

@@ -36,11 +36,25 @@
 //! * `/logout/` revokes the whole login (access and refresh tokens).
 //! * There is no built-in tester account: testers come only from `NETS_CORE_TESTERS_EMAILS`.
 //!
+//! * A login answers before it writes anything (account, device, code, e-mail), and
+//!   reads the same rows whether or not the account exists, so neither the answer nor
+//!   its timing tells who has an account (see the `login` module's notes).
+//! * Rate limits are settings: `NETS_CORE_LOGIN_CODES_PER_IDENTIFIER` (5),
+//!   `NETS_CORE_LOGIN_REQUESTS_PER_IP` (30) and `NETS_CORE_CODE_CHECKS_PER_IP` (30) per
+//!   `NETS_CORE_LOGIN_RATE_WINDOW_SECONDS` (600); 0 switches one off.
+//!
+//! # Username logins
+//!
+//! With `NETS_CORE_USER_IDENTIFIER = "username"` the original created accounts with no
+//! address, so no code could reach them. Here the code goes to the account's stored
+//! e-mail; a login for a username not yet taken must also carry `email`, which becomes
+//! the new account's address. An `email` sent for an existing username is ignored (it
+//! cannot redirect that account's codes), and a new username with an address another
+//! account has creates nothing; every case answers `CODE SENT` alike. Usernames are kept
+//! as typed and compared case-insensitively.
+//!
 //! # Limits
 //!
-//! * With `NETS_CORE_USER_IDENTIFIER = "username"`, `/login/` does not create accounts
-//!   (`nets_user.email` is required and unique, and a username login has no address to
-//!   send the code to): unknown usernames get the usual answer and no code.
 //! * `/update/` takes JSON or form fields only: `nets_user` has no file column, and
 //!   [`UserTable`] accepts only text, number, boolean, time and JSON columns as
 //!   updatable, so there is no file field to route through the upload storage.
@@ -50,6 +64,7 @@ mod deletion;
 mod devices;
 mod handlers;
 mod input;
+mod login;
 mod notify;
 
 use std::sync::Arc;
@@ -71,11 +86,44 @@ use crate::{ApiError, Settings};
 /// Request bodies of these endpoints are a handful of short fields.
 const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// Codes sent per identifier per window, and logins per client address.
-const LOGIN_PER_IDENTIFIER: RateLimit = RateLimit::new("login-id", 5, Duration::from_secs(600));
-const LOGIN_PER_IP: RateLimit = RateLimit::new("login-ip", 30, Duration::from_secs(600));
-/// Code checks per client address (each code also dies after five wrong tries).
-const AUTH_PER_IP: RateLimit = RateLimit::new("auth-ip", 30, Duration::from_secs(600));
+/// The request limits of these endpoints, from settings.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    /// `/login/` per identifier: bounds the codes one address is sent.
+    login_per_identifier: Limit,
+    /// `/login/` per client address.
+    login_per_ip: Limit,
+    /// Code checks (`/authenticate/`, `/delete/`) per client address.
+    code_checks_per_ip: Limit,
+}
+
+/// A rate limit, or none (a setting of 0).
+#[derive(Debug, Clone, Copy)]
+struct Limit(Option<RateLimit>);
+
+impl Limit {
+    fn new(name: &'static str, count: u64, window: Duration) -> Limit {
+        Limit((count > 0).then(|| RateLimit::new(name, count, window)))
+    }
+
+    async fn hit(&self, cache: &Cache, key: &str) -> Result<(), ApiError> {
+        match &self.0 {
+            Some(limit) => limit.hit(cache, key).await,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Limits {
+    fn from_settings(settings: &Settings) -> Limits {
+        let window = Duration::from_secs(settings.login_rate_window_seconds.max(1));
+        Limits {
+            login_per_identifier: Limit::new("login-id", settings.login_codes_per_identifier, window),
+            login_per_ip: Limit::new("login-ip", settings.login_requests_per_ip, window),
+            code_checks_per_ip: Limit::new("auth-ip", settings.code_checks_per_ip, window),
+        }
+    }
+}
 
 /// The account endpoints and the [`authenticate`](Accounts::authenticate) helper. Cheap
 /// to clone.
@@ -89,6 +137,7 @@ struct Inner {
     cache: Cache,
     code_key: SecretKey,
     trusted_proxies: crate::client_ip::TrustedProxies,
+    limits: Limits,
     code_ttl: chrono::Duration,
     code_length: usize,
     /// The fixed code when `DEBUG` is on and e-mail debug is off.
@@ -144,6 +193,7 @@ impl Accounts {
             cache,
             code_key: key.derive("verification-code"),
             trusted_proxies: crate::client_ip::TrustedProxies::parse(&settings.trusted_proxies).unwrap_or_default(),
+            limits: Limits::from_settings(settings),
             code_ttl: chrono::Duration::seconds(
                 i64::try_from(settings.verification_code_expire_seconds).unwrap_or(600),
             ),
@@ -173,7 +223,7 @@ impl Accounts {
     pub fn router<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
         let mut router = Router::new();
         for (path, route) in [
-            ("/login/", post(handlers::login)),
+            ("/login/", post(login::login)),
             ("/authenticate/", post(handlers::authenticate)),
             ("/logout/", post(handlers::logout)),
             ("/getProfile/", get(handlers::profile).post(handlers::profile)),
@@ -213,33 +263,36 @@ impl Accounts {
         Ok((user, tokens))
     }
 
-    /// The identifier as stored: e-mails are compared case-insensitively, so lower-cased.
+    /// The identifier as stored and compared: a valid e-mail address, lower-cased; or a
+    /// username of letters, digits and `@.+-_` (Django's rule), at most 150 characters,
+    /// kept as typed and compared case-insensitively.
     fn normalize_identifier(&self, raw: &str) -> Result<String, ApiError> {
         let field = self.0.users.identifier().column();
         let value = raw.trim();
         if value.is_empty() {
             return Err(ApiError::field(field, "this field is required"));
         }
-        if value.len() > 254 || value.chars().any(char::is_control) {
-            return Err(ApiError::field(field, "invalid value"));
-        }
         match self.0.users.identifier() {
-            crate::users::Identifier::Email => {
-                let (local, domain) = value.split_once('@').ok_or_else(|| ApiError::field(field, "invalid e-mail"))?;
-                if local.is_empty() || domain.is_empty() || value.contains(char::is_whitespace) {
-                    return Err(ApiError::field(field, "invalid e-mail"));
+            crate::users::Identifier::Email => crate::params::Email::parse(value)
+                .filter(|e| e.as_str().len() <= 254)
+                .map(crate::params::Email::into_string)
+                .ok_or_else(|| ApiError::field(field, "invalid e-mail")),
+            crate::users::Identifier::Username => {
+                let allowed = |c: char| c.is_alphanumeric() || "@.+-_".contains(c);
+                if value.chars().count() > 150 || !value.chars().all(allowed) {
+                    return Err(ApiError::field(field, "letters, digits and @.+-_ only, at most 150"));
                 }
-                Ok(value.to_lowercase())
+                Ok(value.to_owned())
             }
-            _ => Ok(value.to_owned()),
         }
     }
 
-    /// Whether `identifier` is a configured tester (a trailing `*` is a prefix match).
-    fn is_tester(&self, identifier: &str) -> bool {
+    /// Whether `address` (lower-cased) is a configured tester (a trailing `*` is a prefix
+    /// match).
+    fn is_tester(&self, address: &str) -> bool {
         self.0.testers.iter().any(|t| match t.strip_suffix('*') {
-            Some(prefix) => identifier.starts_with(&prefix.to_lowercase()),
-            None => identifier == t.to_lowercase(),
+            Some(prefix) => address.starts_with(&prefix.to_lowercase()),
+            None => address == t.to_lowercase(),
         })
     }
 

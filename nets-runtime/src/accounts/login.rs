@@ -1,0 +1,217 @@
+//! `POST /login/`: a one-time code for an identifier, sent by e-mail.
+//!
+//! The answer must not tell whether an account exists, by its body or by its timing.
+//! So before answering, a login only *reads*, and reads the same rows whether or not
+//! there is an account (a missing account looks up user id 0, which no row has). Every
+//! write (creating the account, saving the device, storing the code, queueing the
+//! e-mail) happens after the answer, in a task of its own. A real code reaches its user
+//! only through the e-mail that task sends after storing it, so no client can present it
+//! before it is stored. Fixed codes (the debug code, testers) are known in advance, so
+//! those logins write before answering; they are development and store-review accounts.
+//!
+//! With `NETS_CORE_USER_IDENTIFIER = "username"` the code still goes by e-mail: to the
+//! account's stored address, or, for a username not yet taken, to the `email` the request
+//! carries, which becomes the new account's address (the one field besides the identifier
+//! a login ever writes, and only when it creates the account). An `email` sent for an
+//! existing username is ignored, so nobody can redirect another account's codes; a new
+//! username whose `email` belongs to another account creates nothing. All of these get
+//! the same answer.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+
+use super::devices::{self, DeviceInput, DeviceRow};
+use super::{Accounts, input};
+use crate::ApiError;
+use crate::db::Db;
+use crate::oauth::on_pool;
+use crate::params::Email;
+use crate::users::Identifier;
+
+/// `POST /login/`: `{"<identifier>": .., "email"?: .., "device"?: {..}}` → `CODE SENT`.
+pub(super) async fn login(
+    State(accounts): State<Accounts>,
+    parts: Parts,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let fields = input::fields(&parts.headers, parts.uri.query(), body)?;
+    let request = LoginRequest::read(&accounts, &fields)?;
+    let ip = accounts.client_ip(&parts);
+    let limits = &accounts.0.limits;
+    if let Some(ip) = ip {
+        limits.login_per_ip.hit(&accounts.0.cache, &ip.to_string()).await?;
+    }
+    limits.login_per_identifier.hit(&accounts.0.cache, &request.identifier).await?;
+
+    let db = accounts.0.oauth.db();
+    let kind = accounts.0.users.identifier();
+    let account = find_account(db, kind, &request.identifier).await?;
+    let user = account.as_ref().filter(|a| a.active).map(|a| a.id);
+    let device = match request.device {
+        Some(input) => Some((devices::choose(db, user, &input).await?, input)),
+        None => None,
+    };
+    let device_uuid = device.as_ref().map(|(row, _)| row.uuid());
+    let target = match account {
+        Some(Account { id, email, active: true }) => Target::Account { id, address: email },
+        Some(_) => Target::Nobody,
+        None => match (kind, request.new_address) {
+            (Identifier::Email, _) => Target::Create { address: request.identifier.clone() },
+            (Identifier::Username, Some(address)) => Target::Create { address },
+            (Identifier::Username, None) => Target::Nobody,
+        },
+    };
+    let (code, fixed) = accounts.new_code(target.address().unwrap_or(&request.identifier));
+    let issue = Issue { target, identifier: request.identifier, device, code, ip: ip.map(|ip| ip.to_string()) };
+    if fixed {
+        issue.run(&accounts, false).await?;
+    } else {
+        let accounts = accounts.clone();
+        tokio::spawn(async move {
+            if let Err(error) = issue.run(&accounts, true).await {
+                tracing::error!(%error, "login: the code could not be issued");
+            }
+        });
+    }
+    Ok(Json(json!({"res": 1, "data": "CODE SENT", "extra": {"device_uuid": device_uuid}})).into_response())
+}
+
+/// What a login request says, checked.
+struct LoginRequest {
+    /// Normalised: e-mails lower-cased, usernames trimmed.
+    identifier: String,
+    /// Username logins: the address for a new account.
+    new_address: Option<String>,
+    device: Option<DeviceInput>,
+}
+
+impl LoginRequest {
+    fn read(accounts: &Accounts, fields: &Map<String, Value>) -> Result<LoginRequest, ApiError> {
+        let column = accounts.0.users.identifier().column();
+        let identifier = accounts.normalize_identifier(&input::required(fields, column, 254)?)?;
+        let new_address = match accounts.0.users.identifier() {
+            Identifier::Email => None,
+            Identifier::Username => match input::text(fields, "email")? {
+                Some(text) if !text.trim().is_empty() => Some(
+                    Email::parse(&text)
+                        .filter(|e| e.as_str().len() <= 254)
+                        .ok_or_else(|| ApiError::field("email", "invalid e-mail"))?
+                        .into_string(),
+                ),
+                _ => None,
+            },
+        };
+        let device = input::object(fields, "device")?.map(|d| DeviceInput::parse(&d)).transpose()?;
+        Ok(LoginRequest { identifier, new_address, device })
+    }
+}
+
+struct Account {
+    id: i64,
+    email: String,
+    active: bool,
+}
+
+/// The account an identifier names, active or not: one indexed read.
+async fn find_account(db: &Db, kind: Identifier, identifier: &str) -> Result<Option<Account>, ApiError> {
+    let sql = match kind {
+        Identifier::Email => "SELECT id, email, is_active FROM nets_user WHERE lower(email) = $1",
+        Identifier::Username => "SELECT id, email, is_active FROM nets_user WHERE lower(username) = lower($1)",
+    };
+    let row: Option<(i64, String, bool)> =
+        on_pool!(db, |pool| sqlx::query_as(sql).bind(identifier).fetch_optional(pool).await)
+            .map_err(ApiError::internal)?;
+    Ok(row.map(|(id, email, active)| Account { id, email, active }))
+}
+
+/// Who the code is for.
+enum Target {
+    /// An active account, and its address.
+    Account { id: i64, address: String },
+    /// No account yet: create it with the identifier (and this address).
+    Create { address: String },
+    /// An inactive account, or a username login with no address: nobody.
+    Nobody,
+}
+
+impl Target {
+    fn address(&self) -> Option<&str> {
+        match self {
+            Target::Account { address, .. } | Target::Create { address } => Some(address),
+            Target::Nobody => None,
+        }
+    }
+}
+
+/// The writes of a login, done after the answer for real codes.
+struct Issue {
+    target: Target,
+    identifier: String,
+    device: Option<(DeviceRow, DeviceInput)>,
+    code: String,
+    ip: Option<String>,
+}
+
+impl Issue {
+    async fn run(self, accounts: &Accounts, send: bool) -> Result<(), ApiError> {
+        let db = accounts.0.oauth.db();
+        let kind = accounts.0.users.identifier();
+        let (user, address) = match self.target {
+            Target::Account { id, address } => (id, address),
+            Target::Create { address } => match create_account(db, kind, &self.identifier, &address).await? {
+                Some(account) => account,
+                None => return Ok(()),
+            },
+            Target::Nobody => return Ok(()),
+        };
+        let device = match &self.device {
+            Some((row, input)) => Some(devices::save(db, user, *row, input).await?),
+            None => None,
+        };
+        accounts.store_code(user, device, &self.code, self.ip).await?;
+        if send {
+            accounts.send_code(&address, &self.code).await;
+        }
+        Ok(())
+    }
+}
+
+/// Creates the account of `identifier` with `address`; the account (id and stored
+/// address) when it exists afterwards and is active. When a concurrent login created it
+/// first, that account is used, with *its* address; when the address belongs to another
+/// account, there is none.
+async fn create_account(
+    db: &Db,
+    kind: Identifier,
+    identifier: &str,
+    address: &str,
+) -> Result<Option<(i64, String)>, ApiError> {
+    // Only the identifier (and, for username logins, the address) is written: no other
+    // request field ever reaches the row.
+    let created: Option<i64> = on_pool!(db, |pool| match kind {
+        Identifier::Email =>
+            sqlx::query_scalar("INSERT INTO nets_user (email) VALUES ($1) ON CONFLICT DO NOTHING RETURNING id")
+                .bind(identifier)
+                .fetch_optional(pool)
+                .await,
+        Identifier::Username =>
+            sqlx::query_scalar(
+                "INSERT INTO nets_user (username, email) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING id"
+            )
+            .bind(identifier)
+            .bind(address)
+            .fetch_optional(pool)
+            .await,
+    })
+    .map_err(ApiError::internal)?;
+    if let Some(id) = created {
+        return Ok(Some((id, address.to_owned())));
+    }
+    let existing = find_account(db, kind, identifier).await?;
+    Ok(existing.filter(|a| a.active).map(|a| (a.id, a.email)))
+}
