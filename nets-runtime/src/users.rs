@@ -589,3 +589,27 @@ fn kind_of(sql_type: &str) -> Kind {
         Kind::Other
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn declared_text_lengths_are_read_from_sqlite_types() {
+        assert_eq!(declared_length("VARCHAR(255)"), Some(255));
+        assert_eq!(declared_length("character varying ( 40 )"), Some(40));
+        assert_eq!(declared_length("TEXT"), None);
+        assert_eq!(declared_length("NUMERIC(10)"), None, "not a text column");
+        assert_eq!(declared_length("VARCHAR(x)"), None);
+    }
+
+    #[test]
+    fn file_type_patterns_are_content_types() {
+        for ok in ["image/png", "image/*", "*/*", "application/vnd.ms-excel"] {
+            assert!(is_type_pattern(ok), "{ok}");
+        }
+        for bad in ["png", "image/", "/png", "image/png; q=1", "image/png/x", "image /png", ""] {
+            assert!(!is_type_pattern(bad), "{bad}");
+        }
+    }
+}
