@@ -143,6 +143,20 @@ pub struct Settings {
     /// `NETS_CORE_USER_UPDATABLE_FIELDS`: user fields a user may change through the API.
     #[serde(rename = "NETS_CORE_USER_UPDATABLE_FIELDS")]
     pub user_updatable_fields: Vec<String>,
+    /// `NETS_CORE_USER_FILE_FIELDS`: text columns of `nets_user` that `/update/` fills
+    /// from `multipart/form-data` file uploads, storing the file under `MEDIA_ROOT` and
+    /// the column with its path (default: none). Never also updatable fields, so a client
+    /// cannot write an arbitrary path into them.
+    #[serde(rename = "NETS_CORE_USER_FILE_FIELDS")]
+    pub user_file_fields: Vec<String>,
+    /// `NETS_CORE_USER_FILE_TYPES`: content types a user file upload may have, as sniffed
+    /// from its bytes (`image/*` wildcards accepted; default `image/png`, `image/jpeg`,
+    /// `image/gif`, `image/webp`).
+    #[serde(rename = "NETS_CORE_USER_FILE_TYPES")]
+    pub user_file_types: Vec<String>,
+    /// `NETS_CORE_USER_FILE_MAX_BYTES`: largest user file upload in bytes (default 5 MiB).
+    #[serde(rename = "NETS_CORE_USER_FILE_MAX_BYTES")]
+    pub user_file_max_bytes: usize,
 
     // Roles, permissions and projects
     /// `NETS_CORE_PROJECT_MODEL`: the table of the application's projects (an integer
@@ -413,6 +427,9 @@ impl Default for Settings {
                 .map(String::from)
                 .to_vec(),
             user_updatable_fields: ["first_name", "last_name"].map(String::from).to_vec(),
+            user_file_fields: Vec::new(),
+            user_file_types: ["image/png", "image/jpeg", "image/gif", "image/webp"].map(String::from).to_vec(),
+            user_file_max_bytes: 5 * 1024 * 1024,
             project_model: None,
             project_member_model: None,
             permissions_sync: PermissionsSync::Auto,
@@ -522,6 +539,9 @@ const ENV_KEYS: &[&str] = &[
     "NETS_CORE_USER_IDENTIFIER",
     "NETS_CORE_USER_JSON_FIELDS",
     "NETS_CORE_USER_UPDATABLE_FIELDS",
+    "NETS_CORE_USER_FILE_FIELDS",
+    "NETS_CORE_USER_FILE_TYPES",
+    "NETS_CORE_USER_FILE_MAX_BYTES",
     "NETS_CORE_PROJECT_MODEL",
     "NETS_CORE_PROJECT_MEMBER_MODEL",
     "NETS_CORE_PERMISSIONS_SYNC",

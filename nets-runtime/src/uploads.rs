@@ -114,9 +114,7 @@ impl LocalStorage {
     /// taken, so an upload never replaces another. The file appears whole or not at all
     /// (written to a temporary name, then renamed).
     pub async fn save(&self, relative: &Path, bytes: &[u8]) -> Result<PathBuf, StorageError> {
-        if relative.components().any(|c| !matches!(c, Component::Normal(_))) {
-            return Err(StorageError::OutsideRoot(relative.to_path_buf()));
-        }
+        inside_root(relative)?;
         let directory = relative.parent().unwrap_or(Path::new(""));
         tokio::fs::create_dir_all(self.root.join(directory)).await?;
         let file_name = relative.file_name().and_then(|n| n.to_str()).unwrap_or("file");
@@ -144,6 +142,21 @@ impl LocalStorage {
         }
         let _ = tokio::fs::remove_file(&temporary).await;
         Err(StorageError::Io(std::io::Error::new(std::io::ErrorKind::AlreadyExists, "no free file name")))
+    }
+
+    /// Deletes the file at `relative` (as returned by [`save`](Self::save)), to undo a
+    /// save whose record could not be written.
+    pub async fn remove(&self, relative: &Path) -> Result<(), StorageError> {
+        inside_root(relative)?;
+        Ok(tokio::fs::remove_file(self.root.join(relative)).await?)
+    }
+}
+
+/// Refuses a relative path that could leave the root (`..`, `/`, a drive prefix).
+fn inside_root(relative: &Path) -> Result<(), StorageError> {
+    match relative.components().all(|c| matches!(c, Component::Normal(_))) {
+        true => Ok(()),
+        false => Err(StorageError::OutsideRoot(relative.to_path_buf())),
     }
 }
 
@@ -196,6 +209,9 @@ mod tests {
         assert_eq!(tokio::fs::read(root.join(&second)).await.unwrap(), b"two");
         assert!(matches!(storage.save(Path::new("../escape.txt"), b"x").await, Err(StorageError::OutsideRoot(_))));
         assert!(matches!(storage.save(Path::new("/etc/x"), b"x").await, Err(StorageError::OutsideRoot(_))));
+        assert!(matches!(storage.remove(Path::new("../escape.txt")).await, Err(StorageError::OutsideRoot(_))));
+        storage.remove(&second).await.unwrap();
+        assert!(!root.join(&second).exists() && root.join(&first).exists());
         // No temporary file is left behind.
         let mut entries = tokio::fs::read_dir(root.join("note/2026/11/23")).await.unwrap();
         while let Some(entry) = entries.next_entry().await.unwrap() {

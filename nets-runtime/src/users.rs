@@ -24,7 +24,7 @@ use serde_json::{Map, Value, json};
 
 use crate::db::Db;
 use crate::model::update::{Binder, Dialect, push_history};
-use crate::params::{CoerceCx, FromParam, Raw};
+use crate::params::{CoerceCx, FromParam, Raw, UploadedFile, type_allowed};
 pub use crate::settings::Identifier;
 use crate::{ApiError, Settings};
 
@@ -69,6 +69,17 @@ pub enum UserTableError {
         /// Why.
         why: &'static str,
     },
+    /// A file field is not a text column (it holds the stored file's path).
+    #[error(
+        "NETS_CORE_USER_FILE_FIELDS names nets_user.{name} of type '{sql_type}': a file field holds the stored \
+         file's path, so it must be a text column (VARCHAR or TEXT)"
+    )]
+    FileFieldNotText {
+        /// The column.
+        name: String,
+        /// Its declared type.
+        sql_type: String,
+    },
     /// An updatable column has a type nets cannot write from JSON.
     #[error("nets_user.{name} has type '{sql_type}', which nets cannot update from a request")]
     UnsupportedType {
@@ -100,6 +111,8 @@ struct Column {
     sql_type: String,
     kind: Kind,
     nullable: bool,
+    /// The declared length of a `VARCHAR(n)`, `None` when unbounded.
+    max_chars: Option<usize>,
 }
 
 /// The checked field lists of the user table. Load once at startup and share (for
@@ -109,50 +122,125 @@ pub struct UserTable {
     identifier: Identifier,
     json_fields: Vec<Column>,
     updatable: Vec<Column>,
+    files: FileRules,
+}
+
+/// The file fields and what an upload to them may be.
+#[derive(Debug, Clone)]
+struct FileRules {
+    fields: Vec<Column>,
+    /// `NETS_CORE_USER_FILE_TYPES`
+    types: Vec<String>,
+    /// `NETS_CORE_USER_FILE_MAX_BYTES`
+    max_bytes: usize,
+}
+
+const JSON_FIELDS: &str = "NETS_CORE_USER_JSON_FIELDS";
+const UPDATABLE_FIELDS: &str = "NETS_CORE_USER_UPDATABLE_FIELDS";
+const FILE_FIELDS: &str = "NETS_CORE_USER_FILE_FIELDS";
+const FILE_TYPES: &str = "NETS_CORE_USER_FILE_TYPES";
+
+/// The real columns of `nets_user`, against which the settings' names are checked.
+struct Catalogue<'a> {
+    columns: Vec<Column>,
+    settings: &'a Settings,
+}
+
+impl Catalogue<'_> {
+    fn find(&self, setting: &'static str, name: &str) -> Result<Column, UserTableError> {
+        self.columns.iter().find(|c| c.name == name).cloned().ok_or_else(|| UserTableError::UnknownColumn {
+            setting,
+            name: name.to_owned(),
+            columns: self.columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", "),
+        })
+    }
+
+    /// Refuses protected names (`setting` is the list naming `name`).
+    fn not_protected(&self, setting: &'static str, name: &str) -> Result<(), UserTableError> {
+        match self.settings.protected_fields.iter().any(|p| p.eq_ignore_ascii_case(name)) {
+            true => Err(refused(setting, name, "it is in NETS_CORE_PROTECTED_FIELDS")),
+            false => Ok(()),
+        }
+    }
+
+    /// Refuses protected and never-updatable names.
+    fn writable(&self, setting: &'static str, name: &str) -> Result<Column, UserTableError> {
+        let column = self.find(setting, name)?;
+        if NEVER_UPDATABLE.contains(&name) {
+            return Err(refused(
+                setting,
+                name,
+                "identity, privilege and runtime-maintained columns are never updatable",
+            ));
+        }
+        self.not_protected(setting, name)?;
+        Ok(column)
+    }
+
+    fn json_field(&self, name: &str) -> Result<Column, UserTableError> {
+        let column = self.find(JSON_FIELDS, name)?;
+        self.not_protected(JSON_FIELDS, name)?;
+        Ok(column)
+    }
+
+    fn updatable_field(&self, name: &str) -> Result<Column, UserTableError> {
+        let column = self.writable(UPDATABLE_FIELDS, name)?;
+        match column.kind {
+            Kind::Other => Err(UserTableError::UnsupportedType { name: name.to_owned(), sql_type: column.sql_type }),
+            _ => Ok(column),
+        }
+    }
+
+    /// A file field holds the path nets stored the upload at: a text column that clients
+    /// can never write directly (else `../../etc/passwd` could be stored as a path).
+    fn file_field(&self, name: &str) -> Result<Column, UserTableError> {
+        let column = self.writable(FILE_FIELDS, name)?;
+        if self.settings.user_updatable_fields.iter().any(|u| u == name) {
+            let why = "it is also in NETS_CORE_USER_UPDATABLE_FIELDS, which would let a client store any text as the \
+                       file's path";
+            return Err(refused(FILE_FIELDS, name, why));
+        }
+        match column.kind {
+            Kind::Text => Ok(column),
+            _ => Err(UserTableError::FileFieldNotText { name: name.to_owned(), sql_type: column.sql_type }),
+        }
+    }
+
+    fn file_rules(&self) -> Result<FileRules, UserTableError> {
+        let fields = self.settings.user_file_fields.iter().map(|n| self.file_field(n)).collect::<Result<_, _>>()?;
+        let types = self.settings.user_file_types.clone();
+        if let Some(bad) = types.iter().find(|t| !is_type_pattern(t)) {
+            return Err(refused(FILE_TYPES, bad, "not a content type such as 'image/png' or 'image/*'"));
+        }
+        Ok(FileRules { fields, types, max_bytes: self.settings.user_file_max_bytes })
+    }
+}
+
+fn refused(setting: &'static str, name: &str, why: &'static str) -> UserTableError {
+    UserTableError::Refused { setting, name: name.to_owned(), why }
+}
+
+/// `major/minor` or `major/*` (or `*/*`), without spaces or parameters.
+fn is_type_pattern(pattern: &str) -> bool {
+    let valid = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_graphic() && b != b'/' && b != b';');
+    pattern.split_once('/').is_some_and(|(major, minor)| valid(major) && valid(minor))
 }
 
 impl UserTable {
-    /// Reads the columns of `nets_user` and checks `NETS_CORE_USER_JSON_FIELDS` and
-    /// `NETS_CORE_USER_UPDATABLE_FIELDS` against them: every name must be a column;
-    /// protected names (`NETS_CORE_PROTECTED_FIELDS`) are never visible; identity,
-    /// privilege and runtime columns ([`NEVER_UPDATABLE`]) are never updatable.
+    /// Reads the columns of `nets_user` and checks `NETS_CORE_USER_JSON_FIELDS`,
+    /// `NETS_CORE_USER_UPDATABLE_FIELDS` and `NETS_CORE_USER_FILE_FIELDS` against them:
+    /// every name must be a column; protected names (`NETS_CORE_PROTECTED_FIELDS`) are
+    /// never visible nor writable; identity, privilege and runtime columns
+    /// ([`NEVER_UPDATABLE`]) are never writable; a file field is a text column that is not
+    /// also updatable (its value is always a path nets chose); `NETS_CORE_USER_FILE_TYPES`
+    /// holds content types.
     pub async fn load(db: &Db, settings: &Settings) -> Result<UserTable, UserTableError> {
-        let columns = table_columns(db).await?;
-        let column_list = || columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ");
-        let find = |setting: &'static str, name: &String| {
-            columns.iter().find(|c| &c.name == name).cloned().ok_or_else(|| UserTableError::UnknownColumn {
-                setting,
-                name: name.clone(),
-                columns: column_list(),
-            })
-        };
-        let protected = |name: &str| settings.protected_fields.iter().any(|p| p.eq_ignore_ascii_case(name));
-        let mut json_fields = Vec::new();
-        for name in &settings.user_json_fields {
-            let column = find("NETS_CORE_USER_JSON_FIELDS", name)?;
-            if protected(name) {
-                let why = "it is in NETS_CORE_PROTECTED_FIELDS";
-                return Err(UserTableError::Refused { setting: "NETS_CORE_USER_JSON_FIELDS", name: name.clone(), why });
-            }
-            json_fields.push(column);
-        }
-        let mut updatable = Vec::new();
-        for name in &settings.user_updatable_fields {
-            let column = find("NETS_CORE_USER_UPDATABLE_FIELDS", name)?;
-            let refused =
-                |why| UserTableError::Refused { setting: "NETS_CORE_USER_UPDATABLE_FIELDS", name: name.clone(), why };
-            if NEVER_UPDATABLE.contains(&name.as_str()) {
-                return Err(refused("identity, privilege and runtime-maintained columns are never updatable"));
-            }
-            if protected(name) {
-                return Err(refused("it is in NETS_CORE_PROTECTED_FIELDS"));
-            }
-            if column.kind == Kind::Other {
-                return Err(UserTableError::UnsupportedType { name: name.clone(), sql_type: column.sql_type });
-            }
-            updatable.push(column);
-        }
-        Ok(UserTable { identifier: settings.user_identifier, json_fields, updatable })
+        let table = Catalogue { columns: table_columns(db).await?, settings };
+        let json_fields = settings.user_json_fields.iter().map(|n| table.json_field(n)).collect::<Result<_, _>>()?;
+        let updatable =
+            settings.user_updatable_fields.iter().map(|n| table.updatable_field(n)).collect::<Result<_, _>>()?;
+        let files = table.file_rules()?;
+        Ok(UserTable { identifier: settings.user_identifier, json_fields, updatable, files })
     }
 
     /// The login identifier.
@@ -168,6 +256,16 @@ impl UserTable {
     /// The updatable fields, in configured order.
     pub fn updatable_fields(&self) -> impl Iterator<Item = &str> {
         self.updatable.iter().map(|c| c.name.as_str())
+    }
+
+    /// The file fields (`NETS_CORE_USER_FILE_FIELDS`), in configured order.
+    pub fn file_fields(&self) -> impl Iterator<Item = &str> {
+        self.files.fields.iter().map(|c| c.name.as_str())
+    }
+
+    /// The most bytes of files one update can carry: one largest file per file field.
+    pub(crate) fn max_upload_bytes(&self) -> usize {
+        self.files.max_bytes.saturating_mul(self.files.fields.len())
     }
 
     /// User `user_id` as JSON: `fields` (each must be a JSON-visible field, else a 400
@@ -210,22 +308,63 @@ impl UserTable {
         changes: &Map<String, Value>,
         coerce: &CoerceCx,
     ) -> Result<Vec<String>, ApiError> {
-        let mut values = Vec::with_capacity(changes.len());
         let mut errors = crate::FieldErrors::new();
-        for (name, value) in changes {
-            let Some(column) = self.updatable.iter().find(|c| &c.name == name) else {
-                errors.entry(name.clone()).or_default().push("this field cannot be updated".into());
-                continue;
-            };
-            match coerce_value(column, value, coerce) {
-                Ok(value) => values.push((column, value)),
-                Err(problem) => errors.entry(name.clone()).or_default().push(problem),
-            }
-        }
+        let checked = self.check_values(changes, coerce, &mut errors);
         if !errors.is_empty() {
-            let names = errors.keys().cloned().collect::<Vec<_>>().join(", ");
-            return Err(ApiError::BadRequest { message: format!("invalid fields: {names}"), errors });
+            return Err(invalid_fields(errors));
         }
+        self.write(db, user_id, checked).await
+    }
+
+    /// The first half of [`update`](Self::update): coerces each change to its column's
+    /// type, recording a problem in `errors` for each field that cannot take its value.
+    pub(crate) fn check_values(
+        &self,
+        changes: &Map<String, Value>,
+        coerce: &CoerceCx,
+        errors: &mut crate::FieldErrors,
+    ) -> UserChanges<'_> {
+        let mut values = Vec::with_capacity(changes.len());
+        for (name, value) in changes {
+            let problem = if self.files.fields.iter().any(|c| &c.name == name) {
+                "upload a file (multipart/form-data) to change this field".to_owned()
+            } else if let Some(column) = self.updatable.iter().find(|c| &c.name == name) {
+                match coerce_value(column, value, coerce) {
+                    Ok(value) => {
+                        values.push((column, value));
+                        continue;
+                    }
+                    Err(problem) => problem,
+                }
+            } else {
+                "this field cannot be updated".to_owned()
+            };
+            errors.entry(name.clone()).or_default().push(problem);
+        }
+        UserChanges { values }
+    }
+
+    /// Whether `file` may be stored in the file field `name`: the field exists, and the
+    /// file's sniffed content type and size are allowed. The problem otherwise.
+    pub(crate) fn check_file(&self, name: &str, file: &UploadedFile) -> Result<FileField<'_>, String> {
+        let Some(column) = self.files.fields.iter().find(|c| c.name == name) else {
+            return Err("this field does not take a file".into());
+        };
+        if file.len() > self.files.max_bytes {
+            return Err(format!("the file is too large (at most {} bytes)", self.files.max_bytes));
+        }
+        let allowed: Vec<&str> = self.files.types.iter().map(String::as_str).collect();
+        if !type_allowed(file.content_type(), &allowed) {
+            let (found, allowed) = (file.content_type(), allowed.join(", "));
+            return Err(format!("files of type '{found}' are not allowed (allowed: {allowed})"));
+        }
+        Ok(FileField(column))
+    }
+
+    /// The second half of [`update`](Self::update): one `UPDATE` of the values that
+    /// differ from the stored ones, with `updated` and the `updated_fields` history.
+    pub(crate) async fn write(&self, db: &Db, user_id: i64, changes: UserChanges<'_>) -> Result<Vec<String>, ApiError> {
+        let mut values = changes.values;
         let columns: Vec<&Column> = values.iter().map(|(c, _)| *c).collect();
         let Some(current) = read_json(db, user_id, &columns).await? else {
             return Err(ApiError::NotFound);
@@ -257,6 +396,36 @@ impl UserTable {
             _ => Ok(names.into_iter().map(str::to_owned).collect()),
         }
     }
+}
+
+/// Changes checked against the table ([`UserTable::check_values`]), ready to write.
+#[derive(Debug)]
+pub(crate) struct UserChanges<'t> {
+    values: Vec<(&'t Column, Value)>,
+}
+
+impl<'t> UserChanges<'t> {
+    /// Adds the stored path of an upload accepted for `field`.
+    pub(crate) fn set_file(&mut self, field: FileField<'t>, path: String) {
+        self.values.push((field.0, Value::String(path)));
+    }
+}
+
+/// A file field an upload was accepted for ([`UserTable::check_file`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FileField<'t>(&'t Column);
+
+impl FileField<'_> {
+    /// The column's declared length (`VARCHAR(n)`), which the stored path must fit.
+    pub(crate) fn max_chars(&self) -> Option<usize> {
+        self.0.max_chars
+    }
+}
+
+/// One 400 naming every field in `errors`.
+pub(crate) fn invalid_fields(errors: crate::FieldErrors) -> ApiError {
+    let names = errors.keys().cloned().collect::<Vec<_>>().join(", ");
+    ApiError::BadRequest { message: format!("invalid fields: {names}"), errors }
 }
 
 fn write_user_update(
@@ -357,15 +526,23 @@ async fn read_json(db: &Db, user_id: i64, columns: &[&Column]) -> Result<Option<
 /// The columns of `nets_user`, from the catalogue. Names that are not plain identifiers
 /// are left out: nets never quotes arbitrary text into SQL.
 async fn table_columns(db: &Db) -> Result<Vec<Column>, sqlx::Error> {
-    let rows: Vec<(String, String, bool)> = match db {
+    let rows: Vec<(String, String, bool, Option<i32>)> = match db {
         Db::Sqlite(pool) => {
-            sqlx::query_as("SELECT name, type, \"notnull\" = 0 FROM pragma_table_info('nets_user') ORDER BY cid")
-                .fetch_all(pool)
-                .await?
+            let rows: Vec<(String, String, bool)> =
+                sqlx::query_as("SELECT name, type, \"notnull\" = 0 FROM pragma_table_info('nets_user') ORDER BY cid")
+                    .fetch_all(pool)
+                    .await?;
+            rows.into_iter()
+                .map(|(name, sql_type, nullable)| {
+                    let length = declared_length(&sql_type);
+                    (name, sql_type, nullable, length)
+                })
+                .collect()
         }
         Db::Postgres(pool) => {
             sqlx::query_as(
-                "SELECT column_name::text, data_type::text, is_nullable = 'YES' FROM information_schema.columns \
+                "SELECT column_name::text, data_type::text, is_nullable = 'YES', character_maximum_length::int4 \
+                 FROM information_schema.columns \
                  WHERE table_name = 'nets_user' AND table_schema = current_schema() ORDER BY ordinal_position",
             )
             .fetch_all(pool)
@@ -374,9 +551,23 @@ async fn table_columns(db: &Db) -> Result<Vec<Column>, sqlx::Error> {
     };
     Ok(rows
         .into_iter()
-        .filter(|(name, _, _)| crate::settings::is_identifier(name))
-        .map(|(name, sql_type, nullable)| Column { kind: kind_of(&sql_type), name, sql_type, nullable })
+        .filter(|(name, _, _, _)| crate::settings::is_identifier(name))
+        .map(|(name, sql_type, nullable, max_chars)| Column {
+            kind: kind_of(&sql_type),
+            name,
+            sql_type,
+            nullable,
+            max_chars: max_chars.and_then(|n| usize::try_from(n).ok()),
+        })
         .collect())
+}
+
+/// SQLite keeps the declared type as written: `VARCHAR(255)` → 255. (SQLite does not
+/// enforce it, but a schema shared with PostgreSQL means it.)
+fn declared_length(sql_type: &str) -> Option<i32> {
+    let (_, rest) = sql_type.split_once('(')?;
+    let length = rest.trim_end().strip_suffix(')')?.trim().parse().ok()?;
+    (kind_of(sql_type) == Kind::Text).then_some(length)
 }
 
 /// The kind of a declared SQL type (SQLite's affinity rules, PostgreSQL's type names).
@@ -396,5 +587,29 @@ fn kind_of(sql_type: &str) -> Kind {
         Kind::Float
     } else {
         Kind::Other
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn declared_text_lengths_are_read_from_sqlite_types() {
+        assert_eq!(declared_length("VARCHAR(255)"), Some(255));
+        assert_eq!(declared_length("character varying ( 40 )"), Some(40));
+        assert_eq!(declared_length("TEXT"), None);
+        assert_eq!(declared_length("NUMERIC(10)"), None, "not a text column");
+        assert_eq!(declared_length("VARCHAR(x)"), None);
+    }
+
+    #[test]
+    fn file_type_patterns_are_content_types() {
+        for ok in ["image/png", "image/*", "*/*", "application/vnd.ms-excel"] {
+            assert!(is_type_pattern(ok), "{ok}");
+        }
+        for bad in ["png", "image/", "/png", "image/png; q=1", "image/png/x", "image /png", ""] {
+            assert!(!is_type_pattern(bad), "{bad}");
+        }
     }
 }

@@ -159,3 +159,40 @@ async fn forbidden_or_bad_fields_are_400s_and_nothing_is_written() {
     let err = users.update(&db, 99, &changes(json!({"first_name": "Ghost"})), &cx).await.unwrap_err();
     assert!(matches!(err, ApiError::NotFound));
 }
+
+#[tokio::test]
+async fn file_fields_must_be_writable_text_columns_that_clients_cannot_set() {
+    let db = users_db().await;
+    exec(&db, "ALTER TABLE nets_user ADD COLUMN avatar VARCHAR(255)").await;
+    let file_fields = |fields: &str| settings(&format!("NETS_CORE_USER_FILE_FIELDS = [{fields}]"));
+    let users = UserTable::load(&db, &file_fields("'avatar'")).await.unwrap();
+    assert_eq!(users.file_fields().collect::<Vec<_>>(), ["avatar"]);
+    assert_eq!(UserTable::load(&db, &settings("")).await.unwrap().file_fields().count(), 0, "none by default");
+
+    let err = UserTable::load(&db, &file_fields("'photo'")).await.unwrap_err();
+    assert!(
+        matches!(&err, UserTableError::UnknownColumn { setting: "NETS_CORE_USER_FILE_FIELDS", name, .. } if name == "photo"),
+        "{err}"
+    );
+    let err = UserTable::load(&db, &file_fields("'age'")).await.unwrap_err();
+    assert!(matches!(&err, UserTableError::FileFieldNotText { name, .. } if name == "age"), "{err}");
+    assert!(err.to_string().contains("must be a text column"), "{err}");
+    // Updatable too would let a client write any path into it.
+    let both = settings("NETS_CORE_USER_FILE_FIELDS = ['avatar']\nNETS_CORE_USER_UPDATABLE_FIELDS = ['avatar']");
+    let err = UserTable::load(&db, &both).await.unwrap_err();
+    assert!(
+        matches!(&err, UserTableError::Refused { setting: "NETS_CORE_USER_FILE_FIELDS", name, .. } if name == "avatar"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("NETS_CORE_USER_UPDATABLE_FIELDS"), "{err}");
+    // Identity, privilege and protected columns never.
+    for field in ["email", "username", "is_staff", "updated_fields"] {
+        let err = UserTable::load(&db, &file_fields(&format!("'{field}'"))).await.unwrap_err();
+        assert!(matches!(&err, UserTableError::Refused { name, .. } if name == field), "{field}: {err}");
+    }
+    let protected = settings("NETS_CORE_USER_FILE_FIELDS = ['avatar']\nNETS_CORE_PROTECTED_FIELDS = ['avatar']");
+    assert!(matches!(UserTable::load(&db, &protected).await, Err(UserTableError::Refused { .. })));
+    let types = settings("NETS_CORE_USER_FILE_FIELDS = ['avatar']\nNETS_CORE_USER_FILE_TYPES = ['png']");
+    let err = UserTable::load(&db, &types).await.unwrap_err();
+    assert!(matches!(&err, UserTableError::Refused { setting: "NETS_CORE_USER_FILE_TYPES", .. }), "{err}");
+}

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::{Accounts, devices, input};
 use crate::ApiError;
@@ -116,26 +116,4 @@ fn requested_fields(value: Option<&Value>) -> Result<Vec<String>, ApiError> {
         return Err(bad());
     }
     list.into_iter().map(|v| v.as_str().map(str::to_owned).ok_or_else(bad)).collect()
-}
-
-/// `POST /update/`: writes the updatable fields sent; a prohibited one is a 400 naming it.
-pub(super) async fn update(
-    State(accounts): State<Accounts>,
-    parts: Parts,
-    body: Result<Bytes, BytesRejection>,
-) -> Reply {
-    let (user, _) = accounts.require_user(&parts).await?;
-    let fields = input::fields(&parts.headers, None, body)?;
-    let mut prohibited: Vec<&str> = fields.keys().map(String::as_str).filter(|k| accounts.is_prohibited(k)).collect();
-    if !prohibited.is_empty() {
-        prohibited.sort_unstable();
-        let mut errors = crate::FieldErrors::new();
-        for name in &prohibited {
-            errors.entry((*name).to_owned()).or_default().push("this field cannot be updated".into());
-        }
-        return Err(ApiError::BadRequest { message: format!("prohibited fields: {}", prohibited.join(", ")), errors });
-    }
-    let changes: Map<String, Value> = fields;
-    accounts.0.users.update(accounts.0.oauth.db(), user, &changes, &accounts.0.time_zone).await?;
-    ok(Value::Object(accounts.user_json(user, None).await?))
 }

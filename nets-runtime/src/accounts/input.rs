@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::ApiError;
+use crate::params::{Raw, UploadedFile};
 
 /// The fields of the request: the body (JSON or form) merged over the query string.
 pub(super) fn fields(
@@ -19,6 +20,11 @@ pub(super) fn fields(
         413 => ApiError::PayloadTooLarge { limit: super::MAX_BODY_BYTES },
         _ => ApiError::bad_request(format!("unreadable request body: {}", e.body_text())),
     })?;
+    parse(headers, query, &body)
+}
+
+/// The fields of a body already read (JSON, else a form) merged over the query string.
+fn parse(headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     let mut out = Map::new();
     if let Some(query) = query {
         form_into(query.as_bytes(), &mut out)?;
@@ -26,15 +32,59 @@ pub(super) fn fields(
     if body.is_empty() {
         return Ok(out);
     }
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    if content_type.starts_with("application/json") {
-        match serde_json::from_slice::<Value>(&body) {
+    if content_type(headers).starts_with("application/json") {
+        match serde_json::from_slice::<Value>(body) {
             Ok(Value::Object(map)) => out.extend(map),
             Ok(_) => return Err(ApiError::bad_request("the request body must be a JSON object")),
             Err(e) => return Err(ApiError::bad_request(format!("invalid JSON body: {e}"))),
         }
     } else {
-        form_into(&body, &mut out)?;
+        form_into(body, &mut out)?;
+    }
+    Ok(out)
+}
+
+fn content_type(headers: &HeaderMap) -> &str {
+    headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("")
+}
+
+/// The body of `POST /update/`: its fields, and its file parts when it is
+/// `multipart/form-data` (JSON and forms have none).
+pub(super) struct UpdateBody {
+    /// Values (a multipart text part is a string, coerced later like a form value).
+    pub fields: Map<String, Value>,
+    /// File parts by field name, in arrival order.
+    pub files: Vec<(String, UploadedFile)>,
+}
+
+impl UpdateBody {
+    /// Every field name the client sent.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.fields.keys().map(String::as_str).chain(self.files.iter().map(|(name, _)| name.as_str()))
+    }
+}
+
+/// Reads an `/update/` body: multipart (through the request module's parser), JSON or a form.
+pub(super) async fn update_body(headers: &HeaderMap, body: Bytes, max_fields: usize) -> Result<UpdateBody, ApiError> {
+    let content_type = content_type(headers);
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    if !essence.eq_ignore_ascii_case("multipart/form-data") {
+        return Ok(UpdateBody { fields: parse(headers, None, &body)?, files: Vec::new() });
+    }
+    let mut out = UpdateBody { fields: Map::new(), files: Vec::new() };
+    for (name, raw) in crate::request::multipart_parts(content_type, body, max_fields, 0).await? {
+        // A field given twice is ambiguous: which value (or file) would be kept?
+        if out.names().any(|seen| seen == name) {
+            return Err(ApiError::field(name, "sent more than once"));
+        }
+        match raw {
+            Raw::File(file) => out.files.push((name, *file)),
+            Raw::Text(text) => {
+                out.fields.insert(name, Value::String(text));
+            }
+            // The multipart parser yields only text and file parts.
+            Raw::Json(_) | Raw::Many(_) => return Err(ApiError::field(name, "unexpected value")),
+        }
     }
     Ok(out)
 }

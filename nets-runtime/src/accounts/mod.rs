@@ -35,13 +35,44 @@
 //!   and code checks are rate limited per identifier and per client address.
 //! * `/logout/` revokes the whole login (access and refresh tokens).
 //! * There is no built-in tester account: testers come only from `NETS_CORE_TESTERS_EMAILS`.
-//!
 //! * A login answers before it writes anything (account, device, code, e-mail), and
 //!   reads the same rows whether or not the account exists, so neither the answer nor
 //!   its timing tells who has an account (see the `login` module's notes).
 //! * Rate limits are settings: `NETS_CORE_LOGIN_CODES_PER_IDENTIFIER` (5),
 //!   `NETS_CORE_LOGIN_REQUESTS_PER_IP` (30) and `NETS_CORE_CODE_CHECKS_PER_IP` (30) per
 //!   `NETS_CORE_LOGIN_RATE_WINDOW_SECONDS` (600); 0 switches one off.
+//! * `/update/` stores file uploads instead of crashing (the original answered a 500):
+//!   see below.
+//!
+//! # `POST /update/` and files
+//!
+//! `/update/` takes a JSON object, a form or `multipart/form-data`. Values go to the
+//! `NETS_CORE_USER_UPDATABLE_FIELDS` (string-encoded values such as `"42"` or `"true"`
+//! are coerced to the column's type). A file part goes to a `NETS_CORE_USER_FILE_FIELDS`
+//! column, a text column (for example `avatar VARCHAR(255)`, added by the application's
+//! migrations) that then holds the stored path, such as `user/2026/11/23/cat.png`,
+//! relative to `MEDIA_ROOT`:
+//!
+//! * its content type, sniffed from the bytes (not the name nor the declared type), must
+//!   match `NETS_CORE_USER_FILE_TYPES` (default `image/png`, `image/jpeg`, `image/gif`,
+//!   `image/webp`), its size must be at most `NETS_CORE_USER_FILE_MAX_BYTES` (default
+//!   5 MiB), and its stored path must fit the column (`VARCHAR(n)`); otherwise a 400
+//!   names the field;
+//! * a file under any other name, a file field sent as a value (a client must never
+//!   choose the path), a field sent twice and a prohibited field are 400s naming it;
+//! * nothing is written, to disk or to the database, unless every field is valid; the
+//!   files are saved through [`LocalStorage`](crate::uploads::LocalStorage) (a sanitised
+//!   name, never over another file) and their paths written in the same `UPDATE` as the
+//!   other fields, so `updated_fields` records `{"old", "new", "time"}` for them too; if
+//!   that `UPDATE` fails, the saved files are removed;
+//! * the previous file is never deleted: its path stays in the `updated_fields` history,
+//!   and removing old files is the application's decision;
+//! * the body may hold one file per file field plus 64 KiB; more is a 413. It is read
+//!   only once the bearer token is checked. The other endpoints take 64 KiB.
+//!
+//! `/getProfile/` shows the stored path when the field is also in
+//! `NETS_CORE_USER_JSON_FIELDS`; serving the file (from `MEDIA_ROOT`) is the
+//! application's to do.
 //!
 //! # Username logins
 //!
@@ -52,12 +83,6 @@
 //! cannot redirect that account's codes), and a new username with an address another
 //! account has creates nothing; every case answers `CODE SENT` alike. Usernames are kept
 //! as typed and compared case-insensitively.
-//!
-//! # Limits
-//!
-//! * `/update/` takes JSON or form fields only: `nets_user` has no file column, and
-//!   [`UserTable`] accepts only text, number, boolean, time and JSON columns as
-//!   updatable, so there is no file field to route through the upload storage.
 
 mod codes;
 mod deletion;
@@ -66,6 +91,7 @@ mod handlers;
 mod input;
 mod login;
 mod notify;
+mod update;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -148,6 +174,13 @@ struct Inner {
     time_zone: crate::params::CoerceCx,
     mailer: Option<crate::mail::Mailer>,
     delete_template: Option<String>,
+    /// Where `/update/` stores file fields' uploads (`MEDIA_ROOT`).
+    storage: crate::uploads::LocalStorage,
+    /// Largest `/update/` body: the other endpoints' limit plus room for one file per
+    /// file field.
+    update_limit: usize,
+    /// `NETS_CORE_MAX_FIELDS`, for multipart bodies.
+    max_fields: usize,
 }
 
 /// Fields `/update/` never writes whatever the settings say (§7 of the original's list).
@@ -187,6 +220,7 @@ impl Accounts {
         }
         let mut prohibited: Vec<String> = PROHIBITED_FIELDS.iter().map(|s| (*s).to_owned()).collect();
         prohibited.extend(settings.user_prohibited_fields.iter().cloned());
+        let update_limit = users.max_upload_bytes().saturating_add(MAX_BODY_BYTES);
         Ok(Accounts(Arc::new(Inner {
             oauth,
             users,
@@ -206,6 +240,9 @@ impl Accounts {
             time_zone: crate::params::CoerceCx::default(),
             mailer: None,
             delete_template: settings.delete_account_template.clone(),
+            storage: crate::uploads::LocalStorage::new(&settings.media_root),
+            update_limit,
+            max_fields: settings.max_fields,
         })))
     }
 
@@ -227,7 +264,9 @@ impl Accounts {
             ("/authenticate/", post(handlers::authenticate)),
             ("/logout/", post(handlers::logout)),
             ("/getProfile/", get(handlers::profile).post(handlers::profile)),
-            ("/update/", post(handlers::update)),
+            // Reads its body itself, after authentication, with a limit that makes room for
+            // file uploads (`update_limit`); the layer below does not apply to it.
+            ("/update/", post(update::update)),
             ("/requestDelete/", get(deletion::request_page).post(deletion::request_page)),
             ("/delete/", post(deletion::delete)),
         ] {

@@ -38,6 +38,7 @@ mod time;
 
 pub use email::Email;
 pub use file::UploadedFile;
+pub(crate) use file::type_allowed;
 pub(crate) use rules::flatten_validation;
 pub use rules::{Rule, RuleError};
 pub use schema::{ParamSchema, SchemaKind};

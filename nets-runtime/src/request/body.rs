@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 
 use axum::body::Body;
+use axum::http::HeaderMap;
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::request::Parts;
 use bytes::Bytes;
@@ -26,13 +27,7 @@ pub(crate) struct Limits {
 
 /// Reads the body (if any) and appends its members to `out`.
 pub(crate) async fn read_body(parts: &Parts, body: Body, limits: Limits, out: &mut Entries) -> Result<(), ApiError> {
-    let limit = limits.bytes;
-    let declared_len =
-        parts.headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-    if declared_len.is_some_and(|len| len > limit as u64) {
-        return Err(ApiError::PayloadTooLarge { limit });
-    }
-    let bytes = collect(body, limit).await?;
+    let bytes = read_bytes(&parts.headers, body, limits.bytes).await?;
     if bytes.is_empty() {
         return Ok(());
     }
@@ -46,6 +41,16 @@ pub(crate) async fn read_body(parts: &Parts, body: Body, limits: Limits, out: &m
         "" => Err(ApiError::UnsupportedMediaType("(none)".into())),
         _ => Err(ApiError::UnsupportedMediaType(essence)),
     }
+}
+
+/// The whole body, at most `limit` bytes: a 413 beyond, before reading anything when the
+/// `Content-Length` already says so.
+pub(crate) async fn read_bytes(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    let declared_len = headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared_len.is_some_and(|len| len > limit as u64) {
+        return Err(ApiError::PayloadTooLarge { limit });
+    }
+    collect(body, limit).await
 }
 
 async fn collect(body: Body, limit: usize) -> Result<Bytes, ApiError> {
@@ -93,6 +98,20 @@ fn form(bytes: &[u8], max_fields: usize, out: &mut Entries) -> Result<(), ApiErr
 }
 
 async fn multipart(content_type: &str, bytes: Bytes, max_fields: usize, out: &mut Entries) -> Result<(), ApiError> {
+    let fields = multipart_parts(content_type, bytes, max_fields, out.len()).await?;
+    super::push_grouped(out, fields.into_iter(), max_fields)
+}
+
+/// The parts of a `multipart/form-data` body in arrival order: text parts as
+/// [`Raw::Text`], file parts (those with a `filename`) as [`Raw::File`]. More than
+/// `max_fields` parameters in all (`taken` of them already read from other sources), a
+/// missing boundary, a malformed body or a text part that is not UTF-8 is a 400.
+pub(crate) async fn multipart_parts(
+    content_type: &str,
+    bytes: Bytes,
+    max_fields: usize,
+    taken: usize,
+) -> Result<Vec<(String, Raw)>, ApiError> {
     let boundary = multer::parse_boundary(content_type)
         .map_err(|_| ApiError::bad_request("malformed multipart body: missing boundary"))?;
     let stream = futures_util::stream::once(async move { Ok::<Bytes, std::io::Error>(bytes) });
@@ -119,10 +138,10 @@ async fn multipart(content_type: &str, bytes: Bytes, max_fields: usize, out: &mu
                 Err(_) => return Err(ApiError::field(name, "text fields must be UTF-8")),
             },
         };
-        if out.len() + fields.len() >= max_fields {
+        if taken + fields.len() >= max_fields {
             return Err(super::too_many_fields(max_fields));
         }
         fields.push((name, raw));
     }
-    super::push_grouped(out, fields.into_iter(), max_fields)
+    Ok(fields)
 }

@@ -20,6 +20,8 @@
 mod body;
 mod query;
 
+pub(crate) use body::{multipart_parts, read_bytes};
+
 use std::borrow::Cow;
 
 use axum::extract::{FromRequestParts, RawPathParams, Request};
