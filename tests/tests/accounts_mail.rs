@@ -34,6 +34,9 @@ struct MailedLogins {
 
 impl MailedLogins {
     async fn start(extra: &str) -> MailedLogins {
+        if let Ok(filter) = std::env::var("NETS_TEST_LOG") {
+            let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
+        }
         let smtp = SmtpServer::start().await;
         // PostgreSQL job storage is one queue table per database: a queue of its own keeps
         // this test's worker off the other tests' jobs.
@@ -41,7 +44,7 @@ impl MailedLogins {
         let settings = nets_tests::settings(&format!(
             "SECRET_KEY = 'mail test'\nDEBUG = false\nEMAIL_BACKEND = 'smtp'\nEMAIL_HOST = '127.0.0.1'\n\
              EMAIL_PORT = {}\nEMAIL_TIMEOUT = 5\nDEFAULT_FROM_EMAIL = 'noreply@nets.test'\n\
-             NETS_CORE_JOBS_QUEUE_PREFIX = '{prefix}'\n{extra}",
+             NETS_CORE_JOBS_QUEUE_PREFIX = '{prefix}'\nNETS_CORE_JOBS_HEARTBEAT_SECONDS = 1\n{extra}",
             smtp.port
         ));
         let db = test_db().await;
