@@ -40,9 +40,11 @@
 //!
 //! The endpoints speak RFC 6749/7009, not nets' envelope: form-encoded requests,
 //! `{"access_token": .., "token_type": "Bearer", ..}` and `{"error": "invalid_grant", ..}`
-//! answers, as OAuth client libraries expect. (The `oauth2` crate is a client library:
-//! its error-code enum alone would not pay for the dependency, so the five codes used
-//! here are written out in [`ErrorCode`].)
+//! answers, as OAuth client libraries expect. The tests prove it with one: the `oauth2`
+//! crate's client refreshes (Basic and body client authentication), revokes, and reads
+//! the error codes of these endpoints (`tests/tests/oauth_client.rs`). That crate is a
+//! client library, so the runtime does not depend on it: the six codes the server sends
+//! are written out in [`ErrorCode`].
 
 mod applications;
 mod bearer;
