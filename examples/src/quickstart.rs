@@ -155,9 +155,10 @@ impl Authenticator for DemoOrOAuth {
 
 type AuthResult = Result<Option<AuthUser>, ApiError>;
 
-/// Builds the quickstart application on `db` (see `nets_runtime::db`), with OAuth2 bearer
-/// tokens and `cache` (in memory, or Redis with `REDIS_URL`).
-pub fn app(settings: Settings, db: nets_runtime::db::Db, oauth: &OAuth, cache: Cache) -> App {
+/// Starts the quickstart application on `db` (see `nets_runtime::db`), with OAuth2 bearer
+/// tokens, `cache` (in memory, or Redis with `REDIS_URL`) and the token endpoints in
+/// `/openapi.json`.
+pub fn app(settings: Settings, db: nets_runtime::db::Db, oauth: &OAuth, cache: Cache) -> nets_runtime::AppBuilder {
     let demo = StaticBearer::new().token(DEMO_TOKEN, AuthUser::new(1, "demo@example.com"));
     App::builder(settings)
         .database(db)
@@ -165,7 +166,7 @@ pub fn app(settings: Settings, db: nets_runtime::db::Db, oauth: &OAuth, cache: C
         .state(oauth.clone())
         .state(cache)
         .state(Notes::default())
-        .build()
+        .document(oauth.openapi())
 }
 
 /// The quickstart router: this module's endpoints, the account endpoints (`/login/`,
@@ -182,6 +183,6 @@ pub async fn router(
     let users = nets_runtime::users::UserTable::load(&db, &settings).await?;
     let accounts =
         nets_runtime::accounts::Accounts::new(oauth.clone(), users, cache.clone(), &settings)?.with_mailer(mailer);
-    let app = app(settings, db, &oauth, cache);
+    let app = app(settings, db, &oauth, cache).document(accounts.openapi()).build();
     Ok(app.router(build_urlpatterns!(crate::quickstart)?.merge(oauth.router()).merge(accounts.router())))
 }

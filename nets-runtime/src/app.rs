@@ -32,6 +32,7 @@ struct AppInner {
     permissions: Box<dyn PermissionChecker>,
     state: axum::http::Extensions,
     trusted_proxies: TrustedProxies,
+    documents: Vec<utoipa::openapi::OpenApi>,
 }
 
 /// The application: settings, the authenticator and permission checker, and your own
@@ -60,6 +61,7 @@ pub struct AppBuilder {
     authenticator: Box<dyn Authenticator>,
     permissions: Box<dyn PermissionChecker>,
     state: axum::http::Extensions,
+    documents: Vec<utoipa::openapi::OpenApi>,
 }
 
 impl AppBuilder {
@@ -85,6 +87,25 @@ impl AppBuilder {
         self.state(db)
     }
 
+    /// Adds the operations of routes that `build_urlpatterns!` did not register to
+    /// `/openapi.json`: the built-in routers' (`OAuth::openapi`, `Accounts::openapi`) or
+    /// your own hand-written axum routes'. Their paths, component schemas and tags are
+    /// merged into the generated document.
+    ///
+    /// ```
+    /// use nets_runtime::{App, Settings};
+    /// use utoipa::openapi::{OpenApi, PathsBuilder, path::{HttpMethod, OperationBuilder, PathItem}};
+    ///
+    /// let health = PathItem::new(HttpMethod::Get, OperationBuilder::new().operation_id(Some("health_get")).build());
+    /// let doc = OpenApi::new(utoipa::openapi::Info::new("mine", "1"), PathsBuilder::new().path("/health", health));
+    /// let app = App::builder(Settings::default()).document(doc).build();
+    /// # let _ = app;
+    /// ```
+    pub fn document(mut self, doc: utoipa::openapi::OpenApi) -> Self {
+        self.documents.push(doc);
+        self
+    }
+
     /// Finishes the app. `TIME_ZONE` was validated when the settings were loaded; an
     /// invalid one set by hand falls back to UTC with an error log.
     pub fn build(self) -> App {
@@ -104,6 +125,7 @@ impl AppBuilder {
             authenticator: self.authenticator,
             permissions: self.permissions,
             state: self.state,
+            documents: self.documents,
         }))
     }
 }
@@ -116,6 +138,7 @@ impl App {
             authenticator: Box::new(NoAuthentication),
             permissions: Box::new(SuperusersOnly),
             state: axum::http::Extensions::new(),
+            documents: Vec::new(),
         }
     }
 
@@ -135,6 +158,11 @@ impl App {
     #[doc(alias = "get_client_ip")]
     pub fn client_ip(&self, request: &axum::http::request::Parts) -> Option<std::net::IpAddr> {
         self.0.trusted_proxies.client_ip_of(request)
+    }
+
+    /// The documents added with [`AppBuilder::document`].
+    pub(crate) fn documents(&self) -> &[utoipa::openapi::OpenApi] {
+        &self.0.documents
     }
 
     pub(crate) fn authenticator(&self) -> &dyn Authenticator {

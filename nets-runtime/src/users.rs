@@ -253,6 +253,30 @@ impl UserTable {
         self.json_fields.iter().map(|c| c.name.as_str())
     }
 
+    /// The updatable fields with the JSON Schema of the values accepted for each (typed
+    /// values, or the same JSON-encoded in a string, as clients send them).
+    pub(crate) fn updatable_schemas(&self) -> impl Iterator<Item = (&str, Value)> {
+        self.updatable.iter().map(|c| {
+            let types: &[&str] = match c.kind {
+                Kind::Text => &["string"],
+                Kind::Integer => &["integer", "string"],
+                Kind::Float => &["number", "string"],
+                Kind::Bool => &["boolean", "string"],
+                Kind::Timestamp => &["string"],
+                Kind::Json | Kind::Other => &["object", "array", "string", "number", "boolean"],
+            };
+            let mut types: Vec<&str> = types.to_vec();
+            if c.nullable {
+                types.push("null");
+            }
+            let mut schema = json!({"type": types});
+            if c.kind == Kind::Timestamp {
+                schema["format"] = json!("date-time");
+            }
+            (c.name.as_str(), schema)
+        })
+    }
+
     /// The updatable fields, in configured order.
     pub fn updatable_fields(&self) -> impl Iterator<Item = &str> {
         self.updatable.iter().map(|c| c.name.as_str())

@@ -550,3 +550,83 @@ async fn the_served_document_lists_exactly_the_routes_that_router_serves() {
     assert_eq!(paths, ["/internal/health/", "/openapi.json"]);
     s.send(s.get("/invoices/")).await.assert_error(404, "not found");
 }
+
+/// The document served by an app that mounts the OAuth and account routers and adds
+/// their operations, with usernames as the identifier and `nickname` updatable.
+async fn document_with_builtins() -> Value {
+    use nets_runtime::accounts::Accounts;
+    use nets_runtime::cache::Cache;
+    use nets_runtime::oauth::OAuth;
+    use nets_runtime::users::UserTable;
+
+    let db = nets_tests::db::test_db().await;
+    nets_tests::db::exec(&db.db, "ALTER TABLE nets_user ADD COLUMN nickname VARCHAR(40)").await;
+    let settings = settings(
+        "SECRET_KEY = 'openapi'\nNETS_CORE_USER_IDENTIFIER = 'username'\n\
+         NETS_CORE_USER_UPDATABLE_FIELDS = ['first_name', 'nickname']\nNETS_CORE_OPENAPI_MODULES = ['openapi::api']",
+    );
+    let oauth = OAuth::new(db.db.clone(), &settings).expect("oauth");
+    let users = UserTable::load(&db.db, &settings).await.expect("user table");
+    let accounts = Accounts::new(oauth.clone(), users, Cache::memory(10), &settings).expect("accounts");
+    let app = nets_runtime::App::builder(settings)
+        .database(db.db.clone())
+        .document(oauth.openapi())
+        .document(accounts.openapi())
+        .build();
+    let routes = build_urlpatterns!(crate::api).expect("routes").merge(oauth.router()).merge(accounts.router());
+    let s = TestServer::start(app.router(routes)).await;
+    let reply = s.send(s.get("/openapi.json")).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    reply.json
+}
+
+#[tokio::test]
+async fn the_built_in_routers_are_documented_when_added() {
+    let doc = document_with_builtins().await;
+    let problems = problems(&oas_validator(), &doc);
+    assert!(problems.is_empty(), "not a valid OpenAPI 3.1 document:\n{}", problems.join("\n"));
+    for (path, method) in [
+        ("/login/", "post"),
+        ("/authenticate/", "post"),
+        ("/logout/", "post"),
+        ("/getProfile/", "get"),
+        ("/getProfile/", "post"),
+        ("/update/", "post"),
+        ("/requestDelete/", "get"),
+        ("/delete/", "post"),
+        ("/o/token/", "post"),
+        ("/o/revoke_token/", "post"),
+        // The generated operations are still there.
+        ("/invoices/", "get"),
+    ] {
+        assert!(doc["paths"][path][method].is_object(), "{method} {path} is not documented");
+    }
+    // This app's identifier and updatable fields.
+    let login = &operation(&doc, "/login/", "post")["requestBody"]["content"]["application/json"]["schema"];
+    assert_eq!(login["required"], json!(["username"]));
+    assert!(login["properties"]["email"].is_object(), "username logins take an address: {login}");
+    let update = &operation(&doc, "/update/", "post")["requestBody"]["content"]["application/json"]["schema"];
+    let names: Vec<&String> = update["properties"].as_object().expect("properties").keys().collect();
+    assert_eq!(names, ["first_name", "nickname"]);
+    assert_eq!(update["additionalProperties"], json!(false));
+    // Private operations need the bearer token; login and the token endpoint do not.
+    assert_eq!(operation(&doc, "/getProfile/", "get")["security"], json!([{"bearerAuth": []}]));
+    assert_eq!(operation(&doc, "/update/", "post")["security"], json!([{"bearerAuth": []}]));
+    assert!(operation(&doc, "/login/", "post")["security"].is_null());
+    assert_eq!(doc["components"]["securitySchemes"]["oauthClientBasic"]["scheme"], "basic");
+    let token = &operation(&doc, "/o/token/", "post")["requestBody"]["content"];
+    assert!(token["application/x-www-form-urlencoded"]["schema"]["properties"]["refresh_token"].is_object());
+    // Every schema in the added operations is valid JSON Schema 2020-12.
+    for (at, schema) in schema_objects(&doc) {
+        if let Err(e) = jsonschema::draft202012::meta::validate(schema) {
+            panic!("{at} is not a valid JSON Schema 2020-12: {e}\n{schema}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn without_documents_only_registered_endpoints_are_listed() {
+    let s = server(doc_settings()).await;
+    let doc = s.send(s.get("/openapi.json")).await.json;
+    assert!(doc["paths"]["/login/"].is_null() && doc["paths"]["/o/token/"].is_null());
+}

@@ -17,7 +17,12 @@
 //! let users = UserTable::load(&db, &settings).await?;
 //! let cache = Cache::from_settings(&settings).await?;
 //! let accounts = Accounts::new(oauth.clone(), users, cache, &settings)?;
-//! let app = App::builder(settings).database(db).authenticator(oauth.bearer()).build();
+//! let app = App::builder(settings)
+//!     .database(db)
+//!     .authenticator(oauth.bearer())
+//!     .document(oauth.openapi()) // the endpoints in /openapi.json
+//!     .document(accounts.openapi())
+//!     .build();
 //! let router = app.router(build_urlpatterns!()?.merge(oauth.router()).merge(accounts.router()));
 //! # let _ = router; Ok(()) }
 //! ```
@@ -91,6 +96,7 @@ mod handlers;
 mod input;
 mod login;
 mod notify;
+mod openapi;
 mod update;
 
 use std::sync::Arc;

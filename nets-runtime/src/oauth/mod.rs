@@ -49,6 +49,7 @@
 mod applications;
 mod bearer;
 mod endpoints;
+mod openapi;
 mod tokens;
 
 use std::sync::Arc;

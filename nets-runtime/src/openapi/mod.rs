@@ -32,6 +32,8 @@ use bytes::Bytes;
 use crate::params::{ParamSchema, Rule, SchemaKind};
 use crate::routing::{Endpoint, Location, Method, ModuleFilter, select, selected_by};
 
+pub(crate) mod fragment;
+
 /// Collects named component schemas while operations are built.
 #[doc(hidden)]
 #[derive(Default)]
@@ -56,8 +58,8 @@ impl SchemaSink {
     }
 }
 
-const BEARER: &str = "bearerAuth";
-const ERROR_SCHEMA: &str = "NetsError";
+pub(crate) const BEARER: &str = "bearerAuth";
+pub(crate) const ERROR_SCHEMA: &str = "NetsError";
 
 /// Builds the document of every registered endpoint in `NETS_CORE_OPENAPI_MODULES`
 /// (all of them when that setting is empty).
@@ -85,7 +87,11 @@ pub(crate) fn route(endpoints: Vec<&'static Endpoint>) -> MethodRouter<App> {
         let body = cache
             .get_or_init(|| {
                 let selected = documented(app.settings(), endpoints.clone());
-                Bytes::from(to_json(&build_openapi_for(app.settings(), &selected)))
+                let mut doc = build_openapi_for(app.settings(), &selected);
+                for extra in app.documents() {
+                    doc.merge(extra.clone());
+                }
+                Bytes::from(to_json(&doc))
             })
             .clone();
         async move { ([(header::CONTENT_TYPE, "application/json")], body) }
