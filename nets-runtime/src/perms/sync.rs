@@ -1,6 +1,6 @@
 //! How server instances learn that roles, grants or memberships changed.
 //!
-//! Every instance caches effective permissions (see [`super::cache`]). A shared
+//! Every instance caches effective permissions (a per-user, per-scope cache in `perms`). A shared
 //! *generation token* says whether a cached set is still current: each change writes a
 //! new random token, and each check compares the token it reads with the one its cached
 //! set was loaded under. Reading the token is part of every check, so the request that
