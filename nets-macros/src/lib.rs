@@ -4,7 +4,7 @@
 //! Each macro is split into *parse* (attribute tokens → plain structs, with darling),
 //! *validate* (plain structs → a checked model, collecting every error) and *expand*
 //! (checked model → code). Generated code names runtime items only through
-//! `::nets_runtime::__private` (see [`exports`]).
+//! `::nets_runtime::__private` (see the `exports` module).
 
 mod derive_model;
 mod errors;
