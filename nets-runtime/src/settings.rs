@@ -171,6 +171,32 @@ pub struct Settings {
     pub project_member_model: Option<String>,
     /// `NETS_CORE_PERMISSIONS_SYNC`: how server instances learn that roles, grants or
     /// memberships changed (see [`perms`](crate::perms)): `auto` (default: `redis` with
+    /// `REDIS_URL`, else `database` on PostgreSQL, else `local`), `local`, `database`, `redis`.
+    #[serde(rename = "NETS_CORE_PERMISSIONS_SYNC")]
+    pub permissions_sync: PermissionsSync,
+    /// `NETS_CORE_PERMISSIONS_CACHE_SECONDS`: longest time a cached permission set is used
+    /// (default 60; changes made through nets apply at once, this bounds changes made
+    /// behind its back). `0` turns the cache off.
+    #[serde(rename = "NETS_CORE_PERMISSIONS_CACHE_SECONDS")]
+    pub permissions_cache_seconds: u64,
+    /// `NETS_CORE_PERMISSIONS_CACHE_ENTRIES`: most (user, scope) permission sets kept per
+    /// instance (default 100 000).
+    #[serde(rename = "NETS_CORE_PERMISSIONS_CACHE_ENTRIES")]
+    pub permissions_cache_entries: usize,
+    /// `NETS_CORE_PERMISSIONS_STARTUP`: what to do at startup with the codenames handlers
+    /// declare in `can_do`: `off` (default), `register` (create the missing permissions),
+    /// `verify` (refuse to start while one is missing: typos surface at startup).
+    #[serde(rename = "NETS_CORE_PERMISSIONS_STARTUP")]
+    pub permissions_startup: PermissionsStartup,
+    /// `NETS_CORE_PERMISSIONS_REDIS_KEY`: the Redis key of the shared permissions
+    /// generation (default `nets:perms:generation`).
+    #[serde(rename = "NETS_CORE_PERMISSIONS_REDIS_KEY")]
+    pub permissions_redis_key: String,
+    /// `REDIS_URL`: `redis://host:6379/0`; unset means no Redis. When set, the cache
+    /// (`nets_runtime::cache`) and permission invalidation live in Redis, shared by every process.
+    #[serde(rename = "REDIS_URL")]
+    pub redis_url: Option<String>,
+
     // Cache, tokens and rate limits
     /// `SECRET_KEY`: the key of every HMAC digest nets stores (tokens, client secrets,
     /// codes). Required outside `DEBUG`; see [`keys`](crate::keys).
@@ -203,31 +229,6 @@ pub struct Settings {
     /// `X-Forwarded-For` is believed (default: none, so the peer address is the client).
     #[serde(rename = "NETS_CORE_TRUSTED_PROXIES")]
     pub trusted_proxies: Vec<String>,
-    /// `REDIS_URL`, else `database` on PostgreSQL, else `local`), `local`, `database`, `redis`.
-    #[serde(rename = "NETS_CORE_PERMISSIONS_SYNC")]
-    pub permissions_sync: PermissionsSync,
-    /// `NETS_CORE_PERMISSIONS_CACHE_SECONDS`: longest time a cached permission set is used
-    /// (default 60; changes made through nets apply at once, this bounds changes made
-    /// behind its back). `0` turns the cache off.
-    #[serde(rename = "NETS_CORE_PERMISSIONS_CACHE_SECONDS")]
-    pub permissions_cache_seconds: u64,
-    /// `NETS_CORE_PERMISSIONS_CACHE_ENTRIES`: most (user, scope) permission sets kept per
-    /// instance (default 100 000).
-    #[serde(rename = "NETS_CORE_PERMISSIONS_CACHE_ENTRIES")]
-    pub permissions_cache_entries: usize,
-    /// `NETS_CORE_PERMISSIONS_STARTUP`: what to do at startup with the codenames handlers
-    /// declare in `can_do`: `off` (default), `register` (create the missing permissions),
-    /// `verify` (refuse to start while one is missing: typos surface at startup).
-    #[serde(rename = "NETS_CORE_PERMISSIONS_STARTUP")]
-    pub permissions_startup: PermissionsStartup,
-    /// `NETS_CORE_PERMISSIONS_REDIS_KEY`: the Redis key of the shared permissions
-    /// generation (default `nets:perms:generation`).
-    #[serde(rename = "NETS_CORE_PERMISSIONS_REDIS_KEY")]
-    pub permissions_redis_key: String,
-    /// `REDIS_URL`: `redis://host:6379/0`; unset means no Redis. When set, the cache
-    /// (`nets_runtime::cache`) and permission invalidation live in Redis, shared by every process.
-    #[serde(rename = "REDIS_URL")]
-    pub redis_url: Option<String>,
 
     // Mail and jobs
     /// `DEFAULT_FROM_EMAIL`: sender of every e-mail (default `webmaster@localhost`).
