@@ -179,7 +179,9 @@ pub async fn router(
     cache: Cache,
     mailer: nets_runtime::mail::Mailer,
 ) -> Result<axum::Router, Box<dyn std::error::Error + Send + Sync>> {
-    let oauth = OAuth::new(db.clone(), &settings)?;
+    // With NETS_CORE_TOKEN_CACHE_SECONDS, bearer tokens are answered from memory; the
+    // account endpoints revoke through this same handle, so logouts reach the cache.
+    let oauth = OAuth::from_settings(db.clone(), &settings).await?;
     let users = nets_runtime::users::UserTable::load(&db, &settings).await?;
     let accounts =
         nets_runtime::accounts::Accounts::new(oauth.clone(), users, cache.clone(), &settings)?.with_mailer(mailer);

@@ -171,6 +171,32 @@ pub struct Settings {
     pub project_member_model: Option<String>,
     /// `NETS_CORE_PERMISSIONS_SYNC`: how server instances learn that roles, grants or
     /// memberships changed (see [`perms`](crate::perms)): `auto` (default: `redis` with
+    /// `REDIS_URL`, else `database` on PostgreSQL, else `local`), `local`, `database`, `redis`.
+    #[serde(rename = "NETS_CORE_PERMISSIONS_SYNC")]
+    pub permissions_sync: PermissionsSync,
+    /// `NETS_CORE_PERMISSIONS_CACHE_SECONDS`: longest time a cached permission set is used
+    /// (default 60; changes made through nets apply at once, this bounds changes made
+    /// behind its back). `0` turns the cache off.
+    #[serde(rename = "NETS_CORE_PERMISSIONS_CACHE_SECONDS")]
+    pub permissions_cache_seconds: u64,
+    /// `NETS_CORE_PERMISSIONS_CACHE_ENTRIES`: most (user, scope) permission sets kept per
+    /// instance (default 100 000).
+    #[serde(rename = "NETS_CORE_PERMISSIONS_CACHE_ENTRIES")]
+    pub permissions_cache_entries: usize,
+    /// `NETS_CORE_PERMISSIONS_STARTUP`: what to do at startup with the codenames handlers
+    /// declare in `can_do`: `off` (default), `register` (create the missing permissions),
+    /// `verify` (refuse to start while one is missing: typos surface at startup).
+    #[serde(rename = "NETS_CORE_PERMISSIONS_STARTUP")]
+    pub permissions_startup: PermissionsStartup,
+    /// `NETS_CORE_PERMISSIONS_REDIS_KEY`: the Redis key of the shared permissions
+    /// generation (default `nets:perms:generation`).
+    #[serde(rename = "NETS_CORE_PERMISSIONS_REDIS_KEY")]
+    pub permissions_redis_key: String,
+    /// `REDIS_URL`: `redis://host:6379/0`; unset means no Redis. When set, the cache
+    /// (`nets_runtime::cache`) and permission invalidation live in Redis, shared by every process.
+    #[serde(rename = "REDIS_URL")]
+    pub redis_url: Option<String>,
+
     // Cache, tokens and rate limits
     /// `SECRET_KEY`: the key of every HMAC digest nets stores (tokens, client secrets,
     /// codes). Required outside `DEBUG`; see [`keys`](crate::keys).
@@ -199,35 +225,27 @@ pub struct Settings {
     /// counted from the login (default 90 days); after it the user logs in again.
     #[serde(rename = "REFRESH_TOKEN_MAX_AGE_SECONDS")]
     pub refresh_token_max_age_seconds: u64,
+    /// `NETS_CORE_TOKEN_CACHE_SECONDS`: longest time an instance answers a bearer token
+    /// from memory instead of the database (default 0: off, every request reads the
+    /// database, so direct edits of the tables apply at once). Revocations made through
+    /// nets reach every instance on its next request (the generation chosen by
+    /// `NETS_CORE_PERMISSIONS_SYNC`); this bounds edits made behind its back. Used by
+    /// [`OAuth::from_settings`](crate::oauth::OAuth::from_settings); set it alike on every
+    /// instance.
+    #[serde(rename = "NETS_CORE_TOKEN_CACHE_SECONDS")]
+    pub token_cache_seconds: u64,
+    /// `NETS_CORE_TOKEN_CACHE_ENTRIES`: most access tokens one instance keeps in memory
+    /// (default 10 000).
+    #[serde(rename = "NETS_CORE_TOKEN_CACHE_ENTRIES")]
+    pub token_cache_entries: usize,
+    /// `NETS_CORE_TOKEN_CACHE_REDIS_KEY`: the Redis key of the shared token generation
+    /// (default `nets:tokens:generation`), when the token cache syncs through Redis.
+    #[serde(rename = "NETS_CORE_TOKEN_CACHE_REDIS_KEY")]
+    pub token_cache_redis_key: String,
     /// `NETS_CORE_TRUSTED_PROXIES`: addresses or CIDR ranges of reverse proxies whose
     /// `X-Forwarded-For` is believed (default: none, so the peer address is the client).
     #[serde(rename = "NETS_CORE_TRUSTED_PROXIES")]
     pub trusted_proxies: Vec<String>,
-    /// `REDIS_URL`, else `database` on PostgreSQL, else `local`), `local`, `database`, `redis`.
-    #[serde(rename = "NETS_CORE_PERMISSIONS_SYNC")]
-    pub permissions_sync: PermissionsSync,
-    /// `NETS_CORE_PERMISSIONS_CACHE_SECONDS`: longest time a cached permission set is used
-    /// (default 60; changes made through nets apply at once, this bounds changes made
-    /// behind its back). `0` turns the cache off.
-    #[serde(rename = "NETS_CORE_PERMISSIONS_CACHE_SECONDS")]
-    pub permissions_cache_seconds: u64,
-    /// `NETS_CORE_PERMISSIONS_CACHE_ENTRIES`: most (user, scope) permission sets kept per
-    /// instance (default 100 000).
-    #[serde(rename = "NETS_CORE_PERMISSIONS_CACHE_ENTRIES")]
-    pub permissions_cache_entries: usize,
-    /// `NETS_CORE_PERMISSIONS_STARTUP`: what to do at startup with the codenames handlers
-    /// declare in `can_do`: `off` (default), `register` (create the missing permissions),
-    /// `verify` (refuse to start while one is missing: typos surface at startup).
-    #[serde(rename = "NETS_CORE_PERMISSIONS_STARTUP")]
-    pub permissions_startup: PermissionsStartup,
-    /// `NETS_CORE_PERMISSIONS_REDIS_KEY`: the Redis key of the shared permissions
-    /// generation (default `nets:perms:generation`).
-    #[serde(rename = "NETS_CORE_PERMISSIONS_REDIS_KEY")]
-    pub permissions_redis_key: String,
-    /// `REDIS_URL`: `redis://host:6379/0`; unset means no Redis. When set, the cache
-    /// (`nets_runtime::cache`) and permission invalidation live in Redis, shared by every process.
-    #[serde(rename = "REDIS_URL")]
-    pub redis_url: Option<String>,
 
     // Mail and jobs
     /// `DEFAULT_FROM_EMAIL`: sender of every e-mail (default `webmaster@localhost`).
@@ -445,6 +463,9 @@ impl Default for Settings {
             access_token_expire_seconds: 3600,
             refresh_token_expire_seconds: 30 * 24 * 3600,
             refresh_token_max_age_seconds: 90 * 24 * 3600,
+            token_cache_seconds: 0,
+            token_cache_entries: 10_000,
+            token_cache_redis_key: "nets:tokens:generation".into(),
             trusted_proxies: Vec::new(),
             default_from_email: "webmaster@localhost".into(),
             email_backend: "console".into(),
@@ -556,6 +577,9 @@ const ENV_KEYS: &[&str] = &[
     "ACCESS_TOKEN_EXPIRE_SECONDS",
     "REFRESH_TOKEN_EXPIRE_SECONDS",
     "REFRESH_TOKEN_MAX_AGE_SECONDS",
+    "NETS_CORE_TOKEN_CACHE_SECONDS",
+    "NETS_CORE_TOKEN_CACHE_ENTRIES",
+    "NETS_CORE_TOKEN_CACHE_REDIS_KEY",
     "NETS_CORE_TRUSTED_PROXIES",
     // Mail and jobs
     "DEFAULT_FROM_EMAIL",
@@ -688,6 +712,27 @@ mod tests {
         let s = Settings::default();
         assert_eq!(s.openapi_title, "NETS CORE API");
         assert_eq!(s.openapi_version, "1.0.0");
+    }
+
+    #[test]
+    fn every_setting_can_come_from_the_environment() {
+        let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(Settings::default()) else {
+            panic!("settings serialise to an object")
+        };
+        // Read verbatim by `load_from` rather than through figment.
+        let verbatim = ["SECRET_KEY", "NETS_CORE_SECURE_CACHE_KEY"];
+        let missing: Vec<&String> =
+            fields.keys().filter(|k| !ENV_KEYS.contains(&k.as_str()) && !verbatim.contains(&k.as_str())).collect();
+        assert!(missing.is_empty(), "add to ENV_KEYS: {missing:?}");
+    }
+
+    #[test]
+    fn the_token_cache_is_off_by_default() {
+        let s = Settings::default();
+        assert_eq!((s.token_cache_seconds, s.token_cache_entries), (0, 10_000));
+        assert_eq!(s.token_cache_redis_key, "nets:tokens:generation");
+        let s = Settings::from_toml("NETS_CORE_TOKEN_CACHE_SECONDS = 30\nNETS_CORE_TOKEN_CACHE_ENTRIES = 5").unwrap();
+        assert_eq!((s.token_cache_seconds, s.token_cache_entries), (30, 5));
     }
 
     #[test]

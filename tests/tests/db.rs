@@ -176,7 +176,7 @@ async fn migrations_create_every_builtin_table_from_empty() {
     assert!(unexpected.is_empty(), "tables not covered by this test: {unexpected:?}");
     assert!(present.contains("_nets_migrations"));
     assert!(!present.contains("_sqlx_migrations"), "built-in migrations must not use sqlx's default table");
-    assert_eq!(count(&db, "SELECT count(*) FROM _nets_migrations").await, 5);
+    assert_eq!(count(&db, "SELECT count(*) FROM _nets_migrations").await, 6);
 }
 
 #[tokio::test]
@@ -189,7 +189,7 @@ async fn running_migrations_twice_is_a_no_op() {
     db.migrate().await.expect("third run");
 
     assert_eq!(tables(&db).await, before);
-    assert_eq!(count(&db, "SELECT count(*) FROM _nets_migrations").await, 5);
+    assert_eq!(count(&db, "SELECT count(*) FROM _nets_migrations").await, 6);
     assert_eq!(count(&db, "SELECT count(*) FROM nets_user").await, 1);
     let email: String = on_pool!(db, |pool| {
         sqlx::query_scalar("SELECT email FROM nets_user WHERE id = $1").bind(id).fetch_one(pool).await.unwrap()
@@ -207,7 +207,7 @@ async fn app_migrations_run_alongside_and_extend_nets_user() {
 
     assert!(columns(&db, "nets_user").await.contains("nickname"));
     assert_eq!(count(&db, "SELECT count(*) FROM _sqlx_migrations").await, 1);
-    assert_eq!(count(&db, "SELECT count(*) FROM _nets_migrations").await, 5);
+    assert_eq!(count(&db, "SELECT count(*) FROM _nets_migrations").await, 6);
 
     let nickname: Option<String> = on_pool!(db, |pool| {
         sqlx::query("INSERT INTO nets_user (email, nickname) VALUES ($1, $2)")
@@ -223,6 +223,32 @@ async fn app_migrations_run_alongside_and_extend_nets_user() {
             .unwrap()
     });
     assert_eq!(nickname.as_deref(), Some("ada"));
+}
+
+/// A database migrated before the token generation existed keeps its permissions
+/// generation and gains row 2; no third row fits.
+#[tokio::test]
+async fn the_token_generation_migration_keeps_the_permissions_generation() {
+    let db = empty_test_db().await;
+    let mut before = match db.backend() {
+        Backend::Sqlite => nets_runtime::db::sqlite_migrator(),
+        Backend::Postgres => nets_runtime::db::postgres_migrator(),
+    };
+    let first_five: Vec<_> = before.migrations.iter().take(5).cloned().collect();
+    assert!(before.migrations[5].description.contains("token generation"), "{}", before.migrations[5].description);
+    before.migrations = first_five.into();
+    on_pool!(db, |pool| before.run(pool).await.expect("migrations 1-5"));
+    on_pool!(db, |pool| sqlx::query("UPDATE nets_perm_generation SET generation = 42").execute(pool).await.map(drop))
+        .expect("set the permissions generation");
+
+    db.migrate().await.expect("migration 6");
+    assert_eq!(count(&db, "SELECT generation FROM nets_perm_generation WHERE id = 1").await, 42);
+    assert_eq!(count(&db, "SELECT generation FROM nets_perm_generation WHERE id = 2").await, 0);
+    let third = on_pool!(db, |pool| sqlx::query("INSERT INTO nets_perm_generation (id, generation) VALUES (3, 0)")
+        .execute(pool)
+        .await
+        .map(drop));
+    assert!(third.is_err(), "rows 1 and 2 only");
 }
 
 #[tokio::test]

@@ -14,6 +14,7 @@ fn environment_variables_override_defaults() {
         std::env::set_var("REDIS_URL", "redis://127.0.0.1:6379/3");
         std::env::set_var("NETS_CORE_OPENAPI_TITLE", "Billing");
         std::env::set_var("ACCESS_TOKEN_EXPIRE_SECONDS", "600");
+        std::env::set_var("NETS_CORE_TOKEN_CACHE_SECONDS", "30");
         std::env::set_var("NOT_A_NETS_SETTING", "ignored");
     }
     let settings = Settings::load_from(std::path::Path::new("/nonexistent/nets.toml")).expect("settings load");
@@ -23,4 +24,5 @@ fn environment_variables_override_defaults() {
     assert_eq!(settings.redis_url.as_deref(), Some("redis://127.0.0.1:6379/3"));
     assert_eq!(settings.openapi_title, "Billing");
     assert_eq!(settings.access_token_expire_seconds, 600);
+    assert_eq!(settings.token_cache_seconds, 30);
 }

@@ -7,6 +7,8 @@
 //! `quickstart createapp NAME [--public]` registers an OAuth2 client application and
 //! prints `{"client_id":"..","client_secret":".."}` as one JSON line: the only time the
 //! secret is shown. `--redis-url`/`REDIS_URL` puts the cache in Redis.
+//! `NETS_CORE_TOKEN_CACHE_SECONDS=30` answers a bearer token seen in the last 30 s from
+//! memory (logouts and revocations still apply to the next request).
 //!
 //! Background jobs (queued e-mails) run in the server process unless
 //! `NETS_CORE_JOBS_IN_SERVER=false`; `quickstart worker` runs a worker on its own (start

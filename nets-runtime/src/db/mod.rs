@@ -17,7 +17,7 @@
 //! | `nets_oauth_application` | OAuth2 clients (`client_secret_digest`, never the secret) |
 //! | `nets_access_token`, `nets_refresh_token` | tokens by digest, with a `family` for reuse detection |
 //! | `nets_permission`, `nets_role`, `nets_role_permission`, `nets_user_role` | permissions and roles, global or per project |
-//! | `nets_perm_generation` | one token, replaced on every permission change (cache invalidation across instances) |
+//! | `nets_perm_generation` | generation tokens, replaced on every change (cache invalidation across instances): row 1 permissions, row 2 access-token revocations |
 //! | `nets_user_device`, `nets_verification_code` | devices and one-time codes (`code_digest`, `attempts`, `consumed_at`) |
 //! | `nets_email_template`, `nets_custom_email`, `nets_email_notification` | e-mail templates and the outgoing queue |
 //! | `nets_push_notification`, `nets_push_notification_device` | push notifications and the devices they went to |
@@ -83,6 +83,11 @@ pub enum DbError {
     /// A query failed.
     #[error("database error: {0}")]
     Query(#[from] sqlx::Error),
+    /// A change was written, but the shared generation that tells other server instances
+    /// to drop their cached copies (Redis) could not be replaced: they may use the old
+    /// state until their cache time runs out.
+    #[error("saved, but other instances could not be told (generation store): {0}")]
+    Sync(String),
 }
 
 impl From<DbError> for crate::ApiError {

@@ -11,7 +11,8 @@
 //! # async fn demo() -> anyhow::Result<()> {
 //! let settings = Settings::load()?;
 //! let db = Db::from_settings(&settings).await?;
-//! let oauth = OAuth::new(db.clone(), &settings)?; // needs SECRET_KEY outside DEBUG
+//! // Needs SECRET_KEY outside DEBUG; NETS_CORE_TOKEN_CACHE_SECONDS turns the token cache on.
+//! let oauth = OAuth::from_settings(db.clone(), &settings).await?;
 //! let app = App::builder(settings)
 //!     .database(db)
 //!     .authenticator(oauth.bearer()) // `Authorization: Bearer <access token>`
@@ -38,6 +39,18 @@
 //! A token stops working at once when it is revoked, when its user is deactivated
 //! (`is_active = false`) or deleted: [`BearerAuth`] checks all three in one indexed query.
 //!
+//! # The token cache
+//!
+//! With `NETS_CORE_TOKEN_CACHE_SECONDS` above 0 (default 0, off), [`OAuth::from_settings`]
+//! adds a [`TokenCache`]: an instance answers a token it has seen from memory, for at most
+//! that many seconds and never past the token's expiry, so repeated requests cost no
+//! query. Every revocation nets makes (logout, `/o/revoke_token/`, refresh reuse, the
+//! access token a refresh retires, account deletion) replaces a shared generation — in
+//! the process, the database or Redis, as `NETS_CORE_PERMISSIONS_SYNC` chooses — which
+//! every lookup reads first, so no instance accepts a revoked token on its next request.
+//! Deactivating or deleting users (or tokens) in your own SQL is seen when entries age
+//! out, or at once after [`OAuth::invalidate_tokens`].
+//!
 //! The endpoints speak RFC 6749/7009, not nets' envelope: form-encoded requests,
 //! `{"access_token": .., "token_type": "Bearer", ..}` and `{"error": "invalid_grant", ..}`
 //! answers, as OAuth client libraries expect. The tests prove it with one: the `oauth2`
@@ -48,6 +61,7 @@
 
 mod applications;
 mod bearer;
+mod cache;
 mod endpoints;
 mod openapi;
 mod tokens;
@@ -59,12 +73,16 @@ use chrono::Duration;
 pub(crate) use applications::ClientAuthError;
 pub use applications::{Application, ClientType, NewApplication};
 pub use bearer::BearerAuth;
+#[cfg(feature = "accounts")]
+pub(crate) use bearer::invalid_token;
+pub use cache::TokenCache;
 pub use endpoints::{ErrorCode, TokenError};
 pub use tokens::Tokens;
 
 use crate::Settings;
 use crate::db::Db;
 use crate::keys::{MissingSecretKey, SecretKey};
+use crate::perms::PermsError;
 
 /// Runs `$body` with `$pool` bound to the SQLite or PostgreSQL pool of `$db`. Statements
 /// are written once, with `$1`-style placeholders, which both backends accept.
@@ -82,7 +100,7 @@ pub(crate) use on_pool;
 #[derive(Clone, Debug)]
 pub struct OAuth(Arc<Inner>);
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Inner {
     db: Db,
     token_key: SecretKey,
@@ -90,11 +108,30 @@ struct Inner {
     access_ttl: Duration,
     refresh_ttl: Duration,
     family_max_age: Duration,
+    /// `None`: every bearer lookup reads the database.
+    token_cache: Option<Arc<TokenCache>>,
+}
+
+/// [`OAuth::from_settings`] could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// No `SECRET_KEY` outside `DEBUG`.
+    #[error(transparent)]
+    MissingSecretKey(#[from] MissingSecretKey),
+    /// The token cache's generation store (`REDIS_URL`) cannot be used.
+    #[error("token cache: {0}")]
+    TokenCache(#[from] PermsError),
 }
 
 impl OAuth {
     /// OAuth over `db`, with keys from `SECRET_KEY` and lifetimes from `settings`.
     /// Without `SECRET_KEY` outside `DEBUG` this is an error: start-up must stop.
+    ///
+    /// No token cache, whatever `NETS_CORE_TOKEN_CACHE_SECONDS` says (choosing its sync
+    /// may need to connect to Redis): use [`OAuth::from_settings`], or
+    /// [`with_token_cache`](Self::with_token_cache). Revocations made through a handle
+    /// without a cache are not announced, so servers that cache see them only when their
+    /// entries age out: build every process that revokes tokens the same way.
     pub fn new(db: Db, settings: &Settings) -> Result<OAuth, MissingSecretKey> {
         let key = SecretKey::from_settings(settings)?;
         let seconds = |s: u64| Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX / 1000));
@@ -105,7 +142,54 @@ impl OAuth {
             access_ttl: seconds(settings.access_token_expire_seconds),
             refresh_ttl: seconds(settings.refresh_token_expire_seconds),
             family_max_age: seconds(settings.refresh_token_max_age_seconds),
+            token_cache: None,
         })))
+    }
+
+    /// [`OAuth::new`] plus the token cache the settings ask for
+    /// (`NETS_CORE_TOKEN_CACHE_SECONDS`, off by default; see [`TokenCache::from_settings`]
+    /// for how instances share revocations). Fails when `SECRET_KEY` is missing outside
+    /// `DEBUG`, or when the cache's sync needs Redis that cannot be reached.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// use nets_runtime::{App, Settings};
+    /// use nets_runtime::db::Db;
+    /// use nets_runtime::oauth::OAuth;
+    ///
+    /// let settings = Settings::from_toml("SECRET_KEY = 'k'\nNETS_CORE_TOKEN_CACHE_SECONDS = 30")?;
+    /// let db = Db::from_settings(&settings).await?;
+    /// let oauth = OAuth::from_settings(db.clone(), &settings).await?;
+    /// // Repeated requests with one token read no database for up to 30 s; a logout
+    /// // through `oauth` is refused from the next request on.
+    /// let app = App::builder(settings).database(db).authenticator(oauth.bearer()).build();
+    /// # let _ = app; Ok(()) }
+    /// ```
+    pub async fn from_settings(db: Db, settings: &Settings) -> Result<OAuth, SetupError> {
+        let oauth = OAuth::new(db, settings)?;
+        Ok(match TokenCache::from_settings(settings, oauth.db()).await? {
+            Some(cache) => oauth.with_token_cache(cache),
+            None => oauth,
+        })
+    }
+
+    /// This OAuth with bearer tokens answered from `cache` (builder style: call it before
+    /// cloning the handle, since clones made earlier keep their own settings).
+    ///
+    /// ```no_run
+    /// # fn demo(oauth: nets_runtime::oauth::OAuth, db: nets_runtime::db::Db) {
+    /// use std::time::Duration;
+    /// use nets_runtime::oauth::TokenCache;
+    /// use nets_runtime::perms::DatabaseSync;
+    ///
+    /// let sync = DatabaseSync::tokens(db); // instances share revocations through the database
+    /// let oauth = oauth.with_token_cache(TokenCache::new(sync, Duration::from_secs(30), 10_000));
+    /// # let _ = oauth; }
+    /// ```
+    pub fn with_token_cache(self, cache: TokenCache) -> OAuth {
+        let mut inner = Arc::unwrap_or_clone(self.0);
+        inner.token_cache = Some(Arc::new(cache));
+        OAuth(Arc::new(inner))
     }
 
     /// The database.

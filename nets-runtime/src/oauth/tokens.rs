@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::{OAuth, on_pool};
 use crate::auth::AuthUser;
 use crate::db::DbError;
-use crate::keys::random_token;
+use crate::keys::{hex, random_token};
 
 /// A new token pair, as `/authenticate/` and the original `generate_tokens` answer it:
 /// `{"access_token": .., "refresh_token": .., "token_expire": "2026-01-01T00:00:00.000Z"}`.
@@ -176,7 +176,7 @@ impl OAuth {
 
         let (pair, tokens) = self.new_pair(user_id, application_id, family, None);
         let now = now();
-        let claimed = on_pool!(&self.0.db, |pool| {
+        let (claimed, access_revoked) = on_pool!(&self.0.db, |pool| {
             let mut tx = pool.begin().await.map_err(DbError::from)?;
             // Spend the token; of concurrent refreshes with it, one gets here first.
             let claimed = sqlx::query(
@@ -190,9 +190,10 @@ impl OAuth {
             .map_err(DbError::from)?
             .rows_affected()
                 == 1;
+            let mut access_revoked = 0;
             if claimed {
                 if let Some(access_id) = access_id {
-                    sqlx::query(
+                    access_revoked = sqlx::query(
                         "UPDATE nets_access_token SET revoked_at = $1, updated = $1 \
                          WHERE id = $2 AND revoked_at IS NULL",
                     )
@@ -200,7 +201,8 @@ impl OAuth {
                     .bind(access_id)
                     .execute(&mut *tx)
                     .await
-                    .map_err(DbError::from)?;
+                    .map_err(DbError::from)?
+                    .rows_affected();
                 }
                 let inserted: Result<(), sqlx::Error> = async {
                     insert_pair!(tx, &pair);
@@ -210,7 +212,7 @@ impl OAuth {
                 inserted.map_err(DbError::from)?;
                 tx.commit().await.map_err(DbError::from)?;
             }
-            claimed
+            (claimed, access_revoked)
         });
         if !claimed {
             // Lost the race to another use of the same token: that is reuse too.
@@ -218,19 +220,35 @@ impl OAuth {
             self.revoke_family(family).await?;
             return Err(RefreshOutcome::Refused(RefreshRefused::Reused));
         }
+        // The new pair is committed and the old refresh token spent: failing now would
+        // lose the pair. The retired access token was valid until then anyway, so an
+        // instance that misses this keeps it at most its cache time longer.
+        if let Err(e) = self.announce_revoked(access_revoked).await {
+            tracing::warn!(error = %e, %family, "could not announce the access token a refresh retired");
+        }
         Ok(tokens)
     }
 
-    /// Revokes every access and refresh token of a family (one login).
+    /// Revokes every access and refresh token of a family (one login). With the token
+    /// cache on, every instance refuses them from its next request; an error after the
+    /// rows were revoked means that could not be announced ([`DbError::Sync`]).
     pub async fn revoke_family(&self, family: Uuid) -> Result<(), DbError> {
         let now = now();
-        on_pool!(&self.0.db, |pool| {
+        let access_revoked = on_pool!(&self.0.db, |pool| {
             let mut tx = pool.begin().await?;
-            sqlx::query(REVOKE_FAMILY_ACCESS).bind(now).bind(family).execute(&mut *tx).await?;
+            let access = sqlx::query(REVOKE_FAMILY_ACCESS).bind(now).bind(family).execute(&mut *tx).await?;
             sqlx::query(REVOKE_FAMILY_REFRESH).bind(now).bind(family).execute(&mut *tx).await?;
             tx.commit().await?;
+            access.rows_affected()
         });
-        Ok(())
+        self.announce_revoked(access_revoked).await
+    }
+
+    /// After `access_revoked` access tokens were revoked (and committed): drops cached
+    /// tokens everywhere. Refresh tokens are never cached, so revoking only those needs
+    /// nothing.
+    async fn announce_revoked(&self, access_revoked: u64) -> Result<(), DbError> {
+        if access_revoked == 0 { Ok(()) } else { self.tokens_revoked().await }
     }
 
     /// The family of an access or refresh token and the application it was issued to.
@@ -276,12 +294,13 @@ impl OAuth {
     }
 
     /// Revokes every token of a user (account deactivation, deletion, "log out
-    /// everywhere").
+    /// everywhere"), on every instance at once as [`revoke_family`](Self::revoke_family)
+    /// does.
     pub async fn revoke_user_tokens(&self, user_id: i64) -> Result<(), DbError> {
         let now = now();
-        on_pool!(&self.0.db, |pool| {
+        let access_revoked = on_pool!(&self.0.db, |pool| {
             let mut tx = pool.begin().await?;
-            sqlx::query(
+            let access = sqlx::query(
                 "UPDATE nets_access_token SET revoked_at = $1, updated = $1 WHERE user_id = $2 AND revoked_at IS NULL",
             )
             .bind(now)
@@ -296,8 +315,9 @@ impl OAuth {
             .execute(&mut *tx)
             .await?;
             tx.commit().await?;
+            access.rows_affected()
         });
-        Ok(())
+        self.announce_revoked(access_revoked).await
     }
 
     /// Deletes tokens that have expired (run it now and then, e.g. from a scheduled job).
@@ -316,18 +336,24 @@ impl OAuth {
     }
 
     /// The user an access token belongs to: `None` when the token is unknown, revoked,
-    /// expired, or its user is inactive or gone. One indexed query (token digest, joined
-    /// with the user).
+    /// expired, or its user is inactive or gone. Always one indexed query (token digest,
+    /// joined with the user), whether or not the token cache is on.
     pub async fn user_for_access_token(&self, token: &str) -> Result<Option<AuthUser>, DbError> {
+        let digest = self.0.token_key.digest(token.as_bytes());
+        Ok(self.lookup(&digest).await?.map(|(user, _)| user))
+    }
+
+    /// The live access token whose digest is `digest`: its user and its expiry.
+    pub(super) async fn lookup(&self, digest: &[u8; 32]) -> Result<Option<(AuthUser, DateTime<Utc>)>, DbError> {
         const SQL: &str = "SELECT t.expires, u.id, u.email, u.is_superuser \
                            FROM nets_access_token t JOIN nets_user u ON u.id = t.user_id \
                            WHERE t.token_digest = $1 AND t.revoked_at IS NULL AND u.is_active";
-        let digest = self.token_digest(token);
+        let digest = hex(digest);
         let row: Option<(DateTime<Utc>, i64, String, bool)> =
             on_pool!(&self.0.db, |pool| sqlx::query_as(SQL).bind(&digest).fetch_optional(pool).await?);
-        Ok(row.filter(|(expires, ..)| *expires > Utc::now()).map(|(_, id, email, is_superuser)| {
+        Ok(row.filter(|(expires, ..)| *expires > Utc::now()).map(|(expires, id, email, is_superuser)| {
             let user = AuthUser::new(id, email);
-            if is_superuser { user.superuser() } else { user }
+            (if is_superuser { user.superuser() } else { user }, expires)
         }))
     }
 }

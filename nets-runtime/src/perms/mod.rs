@@ -54,7 +54,7 @@
 //! # Ok(()) }
 //! ```
 
-mod cache;
+pub(crate) mod cache;
 mod codename;
 mod projects;
 mod store;
@@ -72,8 +72,8 @@ pub use sync::{ChangeSync, DatabaseSync, LocalSync};
 use self::cache::{Key, Scope, ScopeCache};
 use self::codename::Action;
 use crate::auth::{AuthUser, MaybeAsync, PermissionChecker, ProjectLookup};
-use crate::db::{Backend, Db};
-use crate::settings::{PermissionsStartup, PermissionsSync, SettingsError};
+use crate::db::Db;
+use crate::settings::{PermissionsStartup, SettingsError};
 use crate::{ApiError, AppBuilder, Ctx, Project, Settings};
 
 /// A roles-and-permissions problem.
@@ -201,25 +201,7 @@ impl Perms {
         if let Some((project, member)) = settings.project_tables()? {
             builder = builder.projects(ProjectTables::new(db, project, member).await?);
         }
-        let redis_url = settings.redis_url.as_deref().filter(|u| !u.trim().is_empty());
-        let mode = match settings.permissions_sync {
-            PermissionsSync::Auto if redis_url.is_some() => PermissionsSync::Redis,
-            PermissionsSync::Auto if db.backend() == Backend::Postgres => PermissionsSync::Database,
-            PermissionsSync::Auto => PermissionsSync::Local,
-            explicit => explicit,
-        };
-        builder = match mode {
-            PermissionsSync::Redis => {
-                let Some(url) = redis_url else {
-                    return Err(PermsError::Sync(
-                        "NETS_CORE_PERMISSIONS_SYNC is 'redis' but REDIS_URL is not set".into(),
-                    ));
-                };
-                redis_builder(builder, url, &settings.permissions_redis_key).await?
-            }
-            PermissionsSync::Database => builder.sync(DatabaseSync(db.clone())),
-            _ => builder,
-        };
+        builder.sync = sync::from_settings(settings, db, sync::Generation::Permissions).await?;
         let perms = builder.build();
         match settings.permissions_startup {
             PermissionsStartup::Off => {}
@@ -497,16 +479,6 @@ impl Perms {
             .collect();
         if missing.is_empty() { Ok(()) } else { Err(PermsError::Undeclared(missing.join(", "))) }
     }
-}
-
-#[cfg(feature = "redis")]
-async fn redis_builder(builder: PermsBuilder, url: &str, key: &str) -> Result<PermsBuilder, PermsError> {
-    Ok(builder.sync(sync::RedisSync::connect(url, key).await?))
-}
-
-#[cfg(not(feature = "redis"))]
-async fn redis_builder(_: PermsBuilder, _: &str, _: &str) -> Result<PermsBuilder, PermsError> {
-    Err(PermsError::Sync("this build of nets-runtime has no Redis support (feature `redis`)".into()))
 }
 
 /// Every permission codename (lower-case, not `role:`) the program's handlers declare,

@@ -10,11 +10,19 @@
 //! Tokens are random rather than counted: a counter that restarts (a flushed Redis) would
 //! hand out old values again and revive sets cached under them; a random token never
 //! repeats in practice.
+//!
+//! The OAuth token cache ([`OAuth::from_settings`](crate::oauth::OAuth::from_settings))
+//! keeps a generation of its own on the same store: row 2 of `nets_perm_generation`, or
+//! `NETS_CORE_TOKEN_CACHE_REDIS_KEY`. Both follow `NETS_CORE_PERMISSIONS_SYNC`, so one
+//! setting says how instances share state, and a logout does not drop cached permissions
+//! nor a role change cached tokens.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::Settings;
 use crate::auth::{BoxFuture, MaybeAsync};
-use crate::db::Db;
+use crate::db::{Backend, Db};
+use crate::settings::PermissionsSync;
 
 use super::PermsError;
 
@@ -50,33 +58,51 @@ impl ChangeSync for LocalSync {
     }
 }
 
-/// The token in the one row of `nets_perm_generation`: shared by every instance using
-/// the database, without Redis, at the cost of a primary-key read per check.
+/// A token in a row of `nets_perm_generation`: shared by every instance using the
+/// database, without Redis, at the cost of a primary-key read per check.
 #[derive(Debug, Clone)]
-pub struct DatabaseSync(pub Db);
+pub struct DatabaseSync {
+    db: Db,
+    generation: Generation,
+}
 
-const READ_TOKEN: &str = "SELECT generation FROM nets_perm_generation WHERE id = 1";
+impl DatabaseSync {
+    /// The permissions generation (row 1), what [`Perms`](super::Perms) reads.
+    pub fn permissions(db: Db) -> DatabaseSync {
+        DatabaseSync { db, generation: Generation::Permissions }
+    }
+
+    /// The access-token generation (row 2), what the OAuth token cache reads.
+    pub fn tokens(db: Db) -> DatabaseSync {
+        DatabaseSync { db, generation: Generation::Tokens }
+    }
+}
+
+const READ_TOKEN: &str = "SELECT generation FROM nets_perm_generation WHERE id = $1";
 // An upsert: a deleted row must not silently stop changes from being recorded.
 // `excluded.updated` is the column default (now), in both backends.
-const WRITE_TOKEN: &str = "INSERT INTO nets_perm_generation (id, generation) VALUES (1, $1) \
+const WRITE_TOKEN: &str = "INSERT INTO nets_perm_generation (id, generation) VALUES ($1, $2) \
      ON CONFLICT (id) DO UPDATE SET generation = excluded.generation, updated = excluded.updated";
 
 impl ChangeSync for DatabaseSync {
     fn current(&self) -> MaybeAsync<'_, Result<u64, PermsError>> {
         MaybeAsync::boxed(async move {
-            let token: Option<i64> = match &self.0 {
-                Db::Sqlite(pool) => sqlx::query_scalar(READ_TOKEN).fetch_optional(pool).await?,
-                Db::Postgres(pool) => sqlx::query_scalar(READ_TOKEN).fetch_optional(pool).await?,
+            let row = self.generation.row();
+            let token: Option<i64> = match &self.db {
+                Db::Sqlite(pool) => sqlx::query_scalar(READ_TOKEN).bind(row).fetch_optional(pool).await?,
+                Db::Postgres(pool) => sqlx::query_scalar(READ_TOKEN).bind(row).fetch_optional(pool).await?,
             };
             Ok(token.unwrap_or(0) as u64)
         })
     }
     fn changed(&self) -> BoxFuture<'_, Result<(), PermsError>> {
         Box::pin(async move {
-            let token = fresh_token() as i64;
-            match &self.0 {
-                Db::Sqlite(pool) => sqlx::query(WRITE_TOKEN).bind(token).execute(pool).await?.rows_affected(),
-                Db::Postgres(pool) => sqlx::query(WRITE_TOKEN).bind(token).execute(pool).await?.rows_affected(),
+            let (row, token) = (self.generation.row(), fresh_token() as i64);
+            match &self.db {
+                Db::Sqlite(pool) => sqlx::query(WRITE_TOKEN).bind(row).bind(token).execute(pool).await?.rows_affected(),
+                Db::Postgres(pool) => {
+                    sqlx::query(WRITE_TOKEN).bind(row).bind(token).execute(pool).await?.rows_affected()
+                }
             };
             Ok(())
         })
@@ -153,6 +179,68 @@ mod redis_sync {
             })
         }
     }
+}
+
+/// Which shared generation a sync keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Generation {
+    /// Roles, grants and memberships: row 1, `NETS_CORE_PERMISSIONS_REDIS_KEY`.
+    Permissions,
+    /// Access-token revocations: row 2, `NETS_CORE_TOKEN_CACHE_REDIS_KEY`.
+    Tokens,
+}
+
+impl Generation {
+    /// Its row of `nets_perm_generation`.
+    fn row(self) -> i16 {
+        match self {
+            Generation::Permissions => 1,
+            Generation::Tokens => 2,
+        }
+    }
+
+    fn redis_key(self, settings: &Settings) -> &str {
+        match self {
+            Generation::Permissions => &settings.permissions_redis_key,
+            Generation::Tokens => &settings.token_cache_redis_key,
+        }
+    }
+}
+
+/// The sync `NETS_CORE_PERMISSIONS_SYNC` asks for, keeping `generation`: `auto` is Redis
+/// when `REDIS_URL` is set, else the database on PostgreSQL, else local.
+pub(crate) async fn from_settings(
+    settings: &Settings,
+    db: &Db,
+    generation: Generation,
+) -> Result<Box<dyn ChangeSync>, PermsError> {
+    let redis_url = settings.redis_url.as_deref().filter(|u| !u.trim().is_empty());
+    let mode = match settings.permissions_sync {
+        PermissionsSync::Auto if redis_url.is_some() => PermissionsSync::Redis,
+        PermissionsSync::Auto if db.backend() == Backend::Postgres => PermissionsSync::Database,
+        PermissionsSync::Auto => PermissionsSync::Local,
+        explicit => explicit,
+    };
+    Ok(match mode {
+        PermissionsSync::Redis => {
+            let Some(url) = redis_url else {
+                return Err(PermsError::Sync("NETS_CORE_PERMISSIONS_SYNC is 'redis' but REDIS_URL is not set".into()));
+            };
+            redis(url, generation.redis_key(settings)).await?
+        }
+        PermissionsSync::Database => Box::new(DatabaseSync { db: db.clone(), generation }),
+        PermissionsSync::Auto | PermissionsSync::Local => Box::new(LocalSync::default()),
+    })
+}
+
+#[cfg(feature = "redis")]
+async fn redis(url: &str, key: &str) -> Result<Box<dyn ChangeSync>, PermsError> {
+    Ok(Box::new(RedisSync::connect(url, key).await?))
+}
+
+#[cfg(not(feature = "redis"))]
+async fn redis(_: &str, _: &str) -> Result<Box<dyn ChangeSync>, PermsError> {
+    Err(PermsError::Sync("this build of nets-runtime has no Redis support (feature `redis`)".into()))
 }
 
 #[cfg(test)]
