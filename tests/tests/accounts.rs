@@ -348,15 +348,19 @@ async fn login_answers_alike_whether_or_not_the_account_exists() {
     }
     assert!(shapes.windows(2).all(|w| w[0] == w[1]), "{shapes:?}");
     // The writes happen after the answer: the known account gets its device and code.
-    let mut stored = 0;
-    for _ in 0..100 {
+    // Three codes: known@x.io's two logins and unknown@x.io's one (the last write of each
+    // login, so the test does not end with one still in flight).
+    let (mut stored, mut codes) = (0, 0);
+    for _ in 0..250 {
         stored = f.count("SELECT count(*) FROM nets_user_device WHERE firebase_token = 'fcm-1'").await;
-        if stored == 2 {
+        codes = f.count("SELECT count(*) FROM nets_verification_code").await;
+        if (stored, codes) == (2, 3) {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     assert_eq!(stored, 2, "known@x.io and the new unknown@x.io have the device; the inactive account none");
+    assert_eq!(codes, 3);
     assert_eq!(
         f.count("SELECT count(*) FROM nets_user_device d JOIN nets_user u ON u.id = d.user_id WHERE NOT u.is_active")
             .await,

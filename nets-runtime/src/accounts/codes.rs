@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::Accounts;
 use crate::ApiError;
+use crate::db::Db;
 use crate::oauth::on_pool;
 
 /// Wrong tries after which a code is dead, even for the right code.
@@ -74,32 +75,44 @@ impl Accounts {
         let now = now();
         let digest = self.code_digest(user, code);
         let expires = now + self.0.code_ttl;
-        on_pool!(self.0.oauth.db(), |pool| {
-            let mut tx = pool.begin().await.map_err(ApiError::internal)?;
-            sqlx::query(
-                "UPDATE nets_verification_code SET consumed_at = $1, updated = $1 \
-                 WHERE user_id = $2 AND consumed_at IS NULL",
-            )
-            .bind(now)
-            .bind(user)
-            .execute(&mut *tx)
-            .await
-            .map_err(ApiError::internal)?;
-            sqlx::query(
-                "INSERT INTO nets_verification_code (user_id, device_id, code_digest, ip, expires, created, updated) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $6)",
-            )
-            .bind(user)
-            .bind(device)
-            .bind(&digest)
-            .bind(ip)
-            .bind(expires)
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(ApiError::internal)?;
-            tx.commit().await.map_err(ApiError::internal)?;
-        });
+        const RETIRE: &str = "UPDATE nets_verification_code SET consumed_at = $6, updated = $6 \
+                              WHERE user_id = $1 AND consumed_at IS NULL";
+        const INSERT: &str = "INSERT INTO nets_verification_code \
+                              (user_id, device_id, code_digest, ip, expires, created, updated) \
+                              VALUES ($1, $2, $3, $4, $5, $6, $6)";
+        match self.0.oauth.db() {
+            // One statement: one round trip, and no transaction left open between awaits
+            // (this runs after the answer, in a task a shutting-down runtime may drop).
+            Db::Postgres(pool) => {
+                sqlx::query(sqlx::AssertSqlSafe(format!("WITH retired AS ({RETIRE}) {INSERT}")))
+                    .bind(user)
+                    .bind(device)
+                    .bind(&digest)
+                    .bind(ip)
+                    .bind(expires)
+                    .bind(now)
+                    .execute(pool)
+                    .await
+                    .map_err(ApiError::internal)?;
+            }
+            // SQLite has no data-modifying CTEs.
+            Db::Sqlite(pool) => {
+                let mut tx = pool.begin().await.map_err(ApiError::internal)?;
+                for sql in [RETIRE, INSERT] {
+                    sqlx::query(sql)
+                        .bind(user)
+                        .bind(device)
+                        .bind(&digest)
+                        .bind(ip.as_deref())
+                        .bind(expires)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(ApiError::internal)?;
+                }
+                tx.commit().await.map_err(ApiError::internal)?;
+            }
+        }
         Ok(())
     }
 }
