@@ -76,7 +76,7 @@ pub struct BenchNote {
 }
 
 /// Generated: index from the path, one query, ownership rule, envelope.
-#[request_handler(path = "bench/model/{id}/", method = GET, public, model = BenchNote)]
+#[request_handler(path = "bench/model/{id}/", method = GET, public, model = BenchNote, public_objects)]
 pub async fn bench_model(note: BenchNote) -> ApiResult<BenchNote> {
     Ok(note)
 }

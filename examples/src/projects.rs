@@ -4,20 +4,23 @@
 //! `project_members`), declared to nets with `NETS_CORE_PROJECT_MODEL` and
 //! `NETS_CORE_PROJECT_MEMBER_MODEL`. Each project gets two roles, `editor`
 //! (`documents.view`, `documents.edit`) and `viewer` (`documents.view`); whoever creates a
-//! project is its superuser member. Endpoints name the project with `project_id` and
-//! declare what they need with `can_do`:
+//! project is its superuser member. Endpoints declare that they act in a project with
+//! `project_required` (the project comes from `{project_id}`; an endpoint without it checks
+//! its permissions globally, whatever `project_id` a client sends) and what they need with
+//! `can_do`:
 //!
 //! | endpoint | needs |
 //! |---|---|
 //! | `POST /projects/` | a signed-in user |
-//! | `GET /projects/{project_id}/` | nothing (shows the caller's membership) |
+//! | `GET /projects/{project_id}/` | membership (shows the caller's membership) |
 //! | `POST /projects/{project_id}/members/` | `projects.manage_members` (project superusers) |
 //! | `DELETE /projects/{project_id}/members/{user_id}/` | `projects.manage_members` |
 //! | `GET /projects/{project_id}/documents/` | `documents.view` |
 //! | `POST /projects/{project_id}/documents/` | `documents.edit` |
 //! | `GET /projects/{project_id}/editors-lounge/` | `role:editor` |
 //!
-//! An unknown project is a 404, a missing permission a 403.
+//! A missing permission is a 403, and so is a project the caller is not a member of,
+//! whether or not it exists (project ids cannot be probed).
 
 use nets_runtime::auth::{AuthUser, StaticBearer};
 use nets_runtime::db::Db;
@@ -125,7 +128,7 @@ pub async fn create_project(
 }
 
 /// The project and what the caller is in it.
-#[request_handler(path = "projects/{project_id}/", method = GET, tags = ["projects"])]
+#[request_handler(path = "projects/{project_id}/", method = GET, project_required, tags = ["projects"])]
 pub async fn show_project(ctx: Ctx, project_id: i64) -> ApiResult<Value> {
     let name: String = sqlx::query_scalar("SELECT name FROM projects WHERE id = $1")
         .bind(project_id)
@@ -142,6 +145,7 @@ pub async fn show_project(ctx: Ctx, project_id: i64) -> ApiResult<Value> {
     method = POST,
     can_do = "projects.manage_members",
     perm_required,
+    project_required,
     tags = ["projects"]
 )]
 pub async fn add_member(
@@ -183,6 +187,7 @@ fn known_role(role: &String) -> Result<(), validator::ValidationError> {
     method = DELETE,
     can_do = "projects.manage_members",
     perm_required,
+    project_required,
     tags = ["projects"]
 )]
 pub async fn remove_member(ctx: Ctx, project_id: i64, user_id: i64) -> ApiResult<bool> {
@@ -210,7 +215,7 @@ pub struct Document {
 }
 
 /// The project's documents.
-#[request_handler(path = "projects/{project_id}/documents/", method = GET, can_do = "documents.view", perm_required, tags = ["projects"])]
+#[request_handler(path = "projects/{project_id}/documents/", method = GET, can_do = "documents.view", perm_required, project_required, tags = ["projects"])]
 pub async fn list_documents(ctx: Ctx, project_id: i64) -> ApiResult<Vec<Document>> {
     sqlx::query_as("SELECT id, title FROM documents WHERE project_id = $1 ORDER BY id")
         .bind(project_id)
@@ -220,7 +225,7 @@ pub async fn list_documents(ctx: Ctx, project_id: i64) -> ApiResult<Vec<Document
 }
 
 /// Adds a document.
-#[request_handler(path = "projects/{project_id}/documents/", method = POST, can_do = "documents.edit", perm_required, tags = ["projects"])]
+#[request_handler(path = "projects/{project_id}/documents/", method = POST, can_do = "documents.edit", perm_required, project_required, tags = ["projects"])]
 pub async fn add_document(
     ctx: Ctx,
     project_id: i64,
@@ -235,7 +240,7 @@ pub async fn add_document(
 }
 
 /// Only for members whose role is `editor` (a `role:` check on the membership).
-#[request_handler(path = "projects/{project_id}/editors-lounge/", method = GET, can_do = "role:editor", perm_required, tags = ["projects"])]
+#[request_handler(path = "projects/{project_id}/editors-lounge/", method = GET, can_do = "role:editor", perm_required, project_required, tags = ["projects"])]
 pub async fn editors_lounge(project_id: i64) -> ApiResult<String> {
     Ok(format!("coffee for the editors of project {project_id}"))
 }
@@ -286,7 +291,7 @@ pub async fn demo(router: axum::Router) -> Vec<Step> {
     call("bob", "POST", p("documents/"), Some(json!({"title": "Graffiti"}))).await; // 403
     call("bob", "GET", p("editors-lounge/"), None).await; // 403
     call("cy", "GET", p("editors-lounge/"), None).await;
-    call("bob", "GET", "/projects/999/documents/".into(), None).await; // 404
+    call("bob", "GET", "/projects/999/documents/".into(), None).await; // 403: no probing for project ids
     call("ada", "DELETE", p("members/3/"), None).await;
     call("cy", "GET", p("documents/"), None).await; // 403 now
     steps
@@ -303,7 +308,7 @@ mod tests {
         prepare(&db).await.unwrap();
         let steps = demo(router(Settings::default(), db).await.unwrap()).await;
         let statuses: Vec<u16> = steps.iter().map(|s| s.status).collect();
-        assert_eq!(statuses, [200, 200, 200, 403, 200, 200, 403, 403, 200, 404, 200, 403], "{steps:#?}");
+        assert_eq!(statuses, [200, 200, 200, 403, 200, 200, 403, 403, 200, 403, 200, 403], "{steps:#?}");
         assert_eq!(steps[5].body, r#"{"res":1,"data":[{"id":1,"title":"Flight plan"}]}"#);
         assert_eq!(steps[3].body, r#"{"res":0,"message":"permission denied"}"#);
         for suffix in ["", "-wal", "-shm"] {

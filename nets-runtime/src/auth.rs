@@ -158,7 +158,7 @@ impl Authenticator for StaticBearer {
 }
 
 /// Answers whether the caller may perform an action (`can_do = ".."`), and resolves the
-/// project a request names with `project_id`.
+/// project of endpoints that declare a project scope (`project_required`, `project = ".."`).
 ///
 /// nets' own implementation is [`Perms`](crate::perms::Perms) (roles, grants, projects,
 /// cached); the default is [`SuperusersOnly`].
@@ -167,16 +167,20 @@ pub trait PermissionChecker: Send + Sync + 'static {
     /// `action` is a validated, lower-case codename (`app.action`, `action` or `role:<name>`).
     fn check<'a>(&'a self, ctx: &'a Ctx, action: &'a str) -> MaybeAsync<'a, Result<bool, ApiError>>;
 
-    /// Whether this checker resolves `project_id` request parameters into
-    /// [`Ctx::project`] and [`Ctx::membership`]. When `false` (the default), `project_id`
-    /// is an ordinary parameter and `project_required` endpoints always answer 400.
+    /// Whether this checker resolves the project parameter of project-scoped endpoints
+    /// into [`Ctx::project`] and [`Ctx::membership`]. When `false` (the default), such
+    /// endpoints never get a project: `project_required` ones answer 400 and the others
+    /// check globally.
     fn resolves_projects(&self) -> bool {
         false
     }
 
     /// Project `project_id` and the caller's membership of it (`None` for a non-member or
-    /// an anonymous caller); `Ok(None)` when no such project exists (the request answers
-    /// 404). Only called when [`resolves_projects`](Self::resolves_projects) is `true`.
+    /// an anonymous caller); `Ok(None)` when no such project exists. A caller who is not
+    /// an enabled member (nor a global superuser) is refused with 403, whether or not
+    /// the project exists, so project ids cannot be probed. Only called for endpoints
+    /// that declare a project scope, when [`resolves_projects`](Self::resolves_projects)
+    /// is `true`.
     fn project<'a>(&'a self, ctx: &'a Ctx, project_id: i64) -> MaybeAsync<'a, ProjectLookup> {
         let _ = (ctx, project_id);
         MaybeAsync::ready(Ok(None))

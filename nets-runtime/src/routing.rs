@@ -140,8 +140,13 @@ pub struct Endpoint {
     pub public: bool,
     pub can_do: &'static [&'static str],
     pub perm_required: bool,
+    /// The parameter naming the request's project (`project = ".."`, or `project_id`
+    /// under `project_required`); `None`: permissions are checked globally.
+    pub project: Option<&'static str>,
     pub project_required: bool,
     pub model: Option<ModelSpec>,
+    /// `public_objects`: the model's objects are served without an ownership check.
+    pub public_objects: bool,
     pub tags: &'static [&'static str],
     pub summary: Option<&'static str>,
     pub description: Option<&'static str>,

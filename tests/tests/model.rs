@@ -45,7 +45,7 @@ mod api {
         Ok(invoice.id)
     }
 
-    #[request_handler(path = "public/invoices/{id}/", method = GET, model = Invoice, public)]
+    #[request_handler(path = "public/invoices/{id}/", method = GET, model = Invoice, public, public_objects)]
     pub async fn public_invoice(invoice: Invoice) -> ApiResult<i64> {
         Ok(invoice.id)
     }

@@ -46,7 +46,7 @@ mod api {
         document.to_json_in(&ctx, Fields::Only(&names)).await
     }
 
-    #[request_handler(path = "people/{id}/", method = GET, model = Person, public)]
+    #[request_handler(path = "people/{id}/", method = GET, model = Person, public, public_objects)]
     pub async fn show_person(ctx: Ctx, person: Person) -> ApiResult<Map<String, Value>> {
         person.to_json_in(&ctx, Fields::Default).await
     }

@@ -1,7 +1,8 @@
-//! Roles, permissions and projects through real HTTP: `project_id` resolution (404 for
-//! an unknown project, 400 for a bad id, `project_required`), `can_do` with and without
-//! `perm_required` (403), `role:` checks, anonymous callers, ownership with a permission,
-//! and the OpenAPI document.
+//! Roles, permissions and projects through real HTTP: project resolution on endpoints
+//! that declare a scope (403 for a non-member or an unknown project, 400 for a bad id,
+//! `project_required`), `can_do` with `perm_required` (403) and `perm_optional`, `role:`
+//! checks, anonymous callers, ownership with a permission, and the OpenAPI document. The
+//! attacks on the scope are in `perms_scope.rs`.
 
 mod perms_common;
 
@@ -25,7 +26,7 @@ mod api {
         })
     }
 
-    #[request_handler(path = "projects/{project_id}/docs/", method = GET, can_do = "docs.view", perm_required)]
+    #[request_handler(path = "projects/{project_id}/docs/", method = GET, can_do = "docs.view", perm_required, project_required)]
     async fn list_docs(project_id: i64, ctx: Ctx) -> ApiResult<Value> {
         let _ = project_id;
         Ok(place(&ctx))
@@ -42,8 +43,8 @@ mod api {
         Ok(place(&ctx))
     }
 
-    /// No permission at all: shows what the pipeline resolved.
-    #[request_handler(path = "whereami/", methods = [GET, POST])]
+    /// No permission at all, an optional project: shows what the pipeline resolved.
+    #[request_handler(path = "whereami/", methods = [GET, POST], project = "project_id")]
     async fn whereami(ctx: Ctx) -> ApiResult<Value> {
         Ok(place(&ctx))
     }
@@ -54,7 +55,7 @@ mod api {
     }
 
     /// Public, with a permission the handler reads: anonymous callers get `perm = false`.
-    #[request_handler(path = "board/", method = GET, public, can_do = "docs.view")]
+    #[request_handler(path = "board/", method = GET, public, can_do = "docs.view", perm_optional)]
     async fn board(ctx: Ctx) -> ApiResult<Value> {
         Ok(place(&ctx))
     }
@@ -106,8 +107,9 @@ async fn project_permissions_answer_200_403_404() {
     ok.assert_data(json!({"project": 1, "role": "Editor", "member": true, "perm": true}));
     // A member of Gemini, without a role there: the Apollo role does not leak.
     server.send(get("/projects/2/docs/", USER_TOKEN)).await.assert_error(403, "permission denied");
-    // No such project: 404, for everyone (superusers too), before any permission.
-    server.send(get("/projects/999/docs/", USER_TOKEN)).await.assert_error(404, "not found");
+    // No such project: the 403 of a non-member (ids cannot be probed); global superusers,
+    // who may see every project, learn it is missing.
+    server.send(get("/projects/999/docs/", USER_TOKEN)).await.assert_error(403, "permission denied");
     server.send(get("/projects/999/docs/", ADMIN_TOKEN)).await.assert_error(404, "not found");
     // bob is a project superuser of Apollo and a stranger to Gemini.
     server.send(get("/projects/1/docs/", OTHER_TOKEN)).await.data();
@@ -152,15 +154,15 @@ async fn project_id_comes_from_the_query_the_body_or_the_path() {
     whereami(server.get("/whereami/?project_id="))
         .await
         .assert_data(json!({"project": null, "role": null, "member": false, "perm": false}));
-    whereami(server.get("/whereami/?project_id=999")).await.assert_error(404, "not found");
+    whereami(server.get("/whereami/?project_id=999")).await.assert_error(403, "permission denied");
     // JSON bodies as clients send them: numbers as strings, or as numbers.
     let reply = whereami(server.post_json("/whereami/", json!({"project_id": "1"}))).await;
     reply.assert_data(json!({"project": 1, "role": "Editor", "member": true, "perm": false}));
     whereami(server.post_json("/whereami/", json!({"project_id": 1}))).await.data();
     whereami(server.post("/whereami/").form(&[("project_id", "1")])).await.data();
-    // A non-member is resolved too, without a membership.
+    // A non-member is refused like a denied permission.
     let reply = server.send(server.get("/whereami/?project_id=2").bearer_auth(OTHER_TOKEN)).await;
-    reply.assert_data(json!({"project": 2, "role": null, "member": false, "perm": false}));
+    reply.assert_error(403, "permission denied");
 }
 
 #[tokio::test]
@@ -176,7 +178,7 @@ async fn every_can_do_must_hold_and_project_required_needs_a_project() {
 
     publish(json!({})).await.assert_error(400, "project_id is required");
     publish(json!({"project_id": ""})).await.assert_error(400, "project_id is required");
-    publish(json!({"project_id": "999"})).await.assert_error(404, "not found");
+    publish(json!({"project_id": "999"})).await.assert_error(403, "permission denied");
 }
 
 #[tokio::test]
@@ -198,12 +200,14 @@ async fn global_permissions_and_anonymous_callers() {
     server.send(server.get("/reports/").bearer_auth(USER_TOKEN)).await.assert_data(json!("numbers"));
     server.send(server.get("/reports/").bearer_auth(OTHER_TOKEN)).await.assert_error(403, "permission denied");
 
-    // Public with can_do: anonymous callers are denied quietly (the original crashed).
+    // Public with `perm_optional`: anonymous callers are denied quietly (the original
+    // crashed). The board has no project scope: `project_id` changes nothing.
     let anonymous = server.send(server.get("/board/?project_id=1")).await;
-    anonymous.assert_data(json!({"project": 1, "role": null, "member": false, "perm": false}));
+    anonymous.assert_data(json!({"project": null, "role": null, "member": false, "perm": false}));
     let ada = server.send(server.get("/board/?project_id=1").bearer_auth(USER_TOKEN)).await;
-    ada.assert_data(json!({"project": 1, "role": "Editor", "member": true, "perm": true}));
-    server.send(server.get("/board/?project_id=404")).await.assert_error(404, "not found");
+    ada.assert_data(json!({"project": null, "role": null, "member": false, "perm": false}));
+    let root = server.send(server.get("/board/?project_id=404").bearer_auth(ADMIN_TOKEN)).await;
+    root.assert_data(json!({"project": null, "role": null, "member": false, "perm": true}));
 }
 
 #[tokio::test]

@@ -15,7 +15,7 @@ mod api {
     use nets_runtime::perms::Perms;
     use nets_runtime::prelude::*;
 
-    #[request_handler(path = "projects/{project_id}/vault/", method = GET, can_do = "vault.open", perm_required)]
+    #[request_handler(path = "projects/{project_id}/vault/", method = GET, can_do = "vault.open", perm_required, project_required)]
     async fn vault(project_id: i64) -> ApiResult<i64> {
         Ok(project_id)
     }

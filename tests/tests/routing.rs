@@ -84,7 +84,7 @@ mod api {
         Ok(describe(&ctx))
     }
 
-    #[request_handler(path = "peek/", method = GET, can_do = "notes.peek")]
+    #[request_handler(path = "peek/", method = GET, can_do = "notes.peek", perm_optional)]
     pub async fn peek(ctx: Ctx) -> ApiResult<Value> {
         Ok(describe(&ctx))
     }
@@ -138,7 +138,7 @@ mod api {
         Ok(json!({"doc": doc, "perm": ctx.perm()}))
     }
 
-    #[request_handler(path = "public-docs/{id}/", method = GET, model = Doc, public)]
+    #[request_handler(path = "public-docs/{id}/", method = GET, model = Doc, public, public_objects)]
     pub async fn show_public_doc(doc: Doc) -> ApiResult<Doc> {
         Ok(doc)
     }

@@ -19,12 +19,12 @@ impl NetsModel for Article {
     }
 }
 
-#[request_handler(path = "articles/{slug}/", method = GET, public, model = Article, index_field = "slug")]
+#[request_handler(path = "articles/{slug}/", method = GET, public, model = Article, index_field = "slug", public_objects)]
 async fn show_article(article: Article) -> ApiResult<Article> {
     Ok(article)
 }
 
-#[request_handler(path = "articles/{slug}/title/", method = GET, public, model = Article)]
+#[request_handler(path = "articles/{slug}/title/", method = GET, public, model = Article, public_objects)]
 async fn article_title(ctx: Ctx, article: Article) -> ApiResult<String> {
     let _ = ctx.user();
     Ok(article.title)

@@ -27,7 +27,7 @@ async fn show_invoice(ctx: Ctx, invoice: Invoice) -> ApiResult<serde_json::Map<S
     Ok(invoice.to_json(ctx.settings(), Fields::Only(&["title", "type"]))?)
 }
 
-#[request_handler(path = "articles/{slug}/", method = GET, public, model = Article)]
+#[request_handler(path = "articles/{slug}/", method = GET, public, model = Article, public_objects)]
 async fn show_article(article: Article) -> ApiResult<Article> {
     Ok(article)
 }

@@ -31,16 +31,21 @@ pub(crate) fn model(model: &Model) -> TokenStream {
     let index = &model.fields[model.index];
     let index_name = &index.name;
 
-    let owner_id = model.owner.map(|i| {
-        let field = &model.fields[i];
-        let (name, ty) = (&field.ident, &field.ty);
-        let at = private_at(ty.span());
-        quote! {
-            fn owner_id(&self) -> ::core::option::Option<i64> {
-                <#ty as #at::OwnerField>::owner_id(&self.#name)
+    // `owner = ".."` and `project = ".."` name id columns (`i64` or `Option<i64>`).
+    let id_getter = |index: Option<usize>, getter: TokenStream| {
+        index.map(|i| {
+            let field = &model.fields[i];
+            let (name, ty) = (&field.ident, &field.ty);
+            let at = private_at(ty.span());
+            quote! {
+                fn #getter(&self) -> ::core::option::Option<i64> {
+                    <#ty as #at::OwnerField>::owner_id(&self.#name)
+                }
             }
-        }
-    });
+        })
+    };
+    let owner_id = id_getter(model.owner, quote!(owner_id));
+    let project_id = id_getter(model.project, quote!(project_id));
 
     let index_ty = &index.ty;
     let index_at = private_at(index_ty.span());
@@ -86,6 +91,7 @@ pub(crate) fn model(model: &Model) -> TokenStream {
                 const INDEX_FIELD: &'static str = #index_name;
 
                 #owner_id
+                #project_id
 
                 async fn find_by_index(
                     ctx: &#nets::Ctx,

@@ -14,6 +14,7 @@ pub(crate) struct ModelArgs {
     pub json_fields: Option<PathList>,
     pub protected: Option<PathList>,
     pub owner: Option<LitStr>,
+    pub project: Option<LitStr>,
     pub index: Option<LitStr>,
 }
 
@@ -85,6 +86,7 @@ fn merge(into: &mut ModelArgs, from: ModelArgs, errors: &mut Errors) {
     }
     one(&mut into.table, from.table, "table", errors);
     one(&mut into.owner, from.owner, "owner", errors);
+    one(&mut into.project, from.project, "project", errors);
     one(&mut into.index, from.index, "index", errors);
     for (slot, value, key) in
         [(&mut into.json_fields, from.json_fields, "json_fields"), (&mut into.protected, from.protected, "protected")]

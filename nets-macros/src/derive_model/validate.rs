@@ -16,6 +16,8 @@ pub(crate) struct Model {
     pub json_fields: Vec<usize>,
     pub protected: Vec<usize>,
     pub owner: Option<usize>,
+    /// The field holding the object's project (`#[nets(project = "..")]`).
+    pub project: Option<usize>,
     pub index: usize,
     pub relations: Vec<Relation>,
 }
@@ -217,6 +219,7 @@ pub(crate) fn model(parsed: Parsed, input: &syn::DeriveInput, errors: &mut Error
         }
     }
     let owner = args.owner.as_ref().and_then(|lit| find(&fields, &lit.value(), lit.span(), "owner", errors));
+    let project = args.project.as_ref().and_then(|lit| find(&fields, &lit.value(), lit.span(), "project", errors));
     let index = match &args.index {
         Some(lit) => find(&fields, &lit.value(), lit.span(), "index", errors),
         None => {
@@ -241,6 +244,7 @@ pub(crate) fn model(parsed: Parsed, input: &syn::DeriveInput, errors: &mut Error
         json_fields,
         protected,
         owner,
+        project,
         index: index?,
         relations,
     })

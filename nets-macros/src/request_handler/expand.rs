@@ -148,6 +148,8 @@ pub(crate) fn handler(h: &Handler, function: &syn::ItemFn) -> TokenStream {
     let can_do = &h.can_do;
     let perm_required = h.perm_required;
     let project_required = h.project_required;
+    let project = opt_str(&h.project);
+    let public_objects = h.public_objects;
     let tags = &h.tags;
     let summary = opt_str(&h.summary);
     let description = opt_str(&h.description);
@@ -410,8 +412,10 @@ pub(crate) fn handler(h: &Handler, function: &syn::ItemFn) -> TokenStream {
                 public: #public,
                 can_do: &[#(#can_do),*],
                 perm_required: #perm_required,
+                project: #project,
                 project_required: #project_required,
                 model: #model,
+                public_objects: #public_objects,
                 tags: &[#(#tags),*],
                 summary: #summary,
                 description: #description,

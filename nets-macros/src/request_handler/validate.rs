@@ -3,7 +3,7 @@
 
 use proc_macro2::Span;
 use syn::spanned::Spanned;
-use syn::{FnArg, Ident, Pat, Type};
+use syn::{FnArg, Ident, LitStr, Pat, Type};
 
 use super::parse::{HandlerArgs, Keyed, ParamArgs, RangeArgs, WordList};
 use super::path;
@@ -20,8 +20,11 @@ pub(crate) struct Handler {
     pub public: bool,
     pub can_do: Vec<String>,
     pub perm_required: bool,
+    /// The parameter naming the request's project, when the endpoint has a project scope.
+    pub project: Option<String>,
     pub project_required: bool,
     pub model: Option<syn::Path>,
+    pub public_objects: bool,
     pub index_field: Option<String>,
     pub tags: Vec<String>,
     pub summary: Option<String>,
@@ -146,6 +149,68 @@ fn doc_comment(function: &syn::ItemFn) -> Option<String> {
     (!text.is_empty()).then(|| text.to_owned())
 }
 
+/// What a failed `can_do` does must be written down: 403 (`perm_required`), 404 for
+/// someone else's object (`model = T`), or the handler decides (`perm_optional`). A
+/// check that silently lets the handler run is how the original failed open.
+fn permission_mode(args: &HandlerArgs, errors: &mut Errors) {
+    // An empty list has its own error.
+    let can_do = args.can_do.as_ref().filter(|l| !l.words.is_empty()).and_then(|l| l.span);
+    let (required, optional) = (&args.perm_required, &args.perm_optional);
+    if optional.is_present() && required.is_present() {
+        errors.at(optional.span(), "give either `perm_required` or `perm_optional`, not both");
+    } else if optional.is_present() && can_do.is_none() {
+        errors.at(
+            optional.span(),
+            "`perm_optional` needs `can_do = ..`: it says the handler reads the outcome of that check",
+        );
+    }
+    if let Some(span) = can_do
+        && !required.is_present()
+        && !optional.is_present()
+        && args.model.is_none()
+    {
+        errors.at(
+            span,
+            "`can_do` alone would run the handler even when the check fails\n  \
+             help: add `perm_required` to answer 403, or `perm_optional` if the handler reads `ctx.perm()` itself",
+        );
+    }
+    match (&args.model, args.public.is_present(), args.public_objects.is_present()) {
+        (Some(model), true, false) => errors.at(
+            model.span(),
+            "a `public` endpoint with `model = ..` would serve every object to anyone\n  \
+             help: add `public_objects` to say these objects are public, or remove `public`",
+        ),
+        (None, _, true) => errors.at(args.public_objects.span(), "`public_objects` needs `model = ..`"),
+        _ => {}
+    }
+}
+
+/// The parameter naming the request's project: `project = ".."`, or `project_id` for a
+/// bare `project_required`. Endpoints without either check permissions globally.
+fn project_scope(args: &HandlerArgs, errors: &mut Errors) -> Option<String> {
+    let name = match (&args.project, args.project_required.is_present()) {
+        (Some(lit), _) => {
+            let name = lit.value();
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                errors.at(
+                    lit.span(),
+                    "`project` names the parameter holding the project id, e.g. `project = \"project_id\"`",
+                );
+            }
+            name
+        }
+        (None, true) => "project_id".to_owned(),
+        (None, false) => return None,
+    };
+    if args.public.is_present() {
+        let span = args.project.as_ref().map_or_else(|| args.project_required.span(), LitStr::span);
+        errors
+            .at(span, "a project scope needs a signed-in member of the project: remove `public`, or the project scope");
+    }
+    Some(name)
+}
+
 pub(crate) fn handler(
     args: HandlerArgs,
     param_attrs: Vec<Option<(ParamArgs, Span)>>,
@@ -207,7 +272,8 @@ pub(crate) fn handler(
     {
         errors.at(list.span.unwrap_or_else(Span::call_site), "`can_do` cannot be empty");
     }
-    if args.perm_required.is_present() && can_do.is_empty() {
+    // Judged on what was written: an invalid codename has its own error.
+    if args.perm_required.is_present() && args.can_do.as_ref().is_none_or(|l| l.words.is_empty()) {
         errors.at(
             args.perm_required.span(),
             "`perm_required` needs `can_do = ..`: without permissions to check it would deny every request",
@@ -216,6 +282,8 @@ pub(crate) fn handler(
     if let (Some(field), None) = (&args.index_field, &args.model) {
         errors.at(field.span(), "`index_field` needs `model = ..`");
     }
+    permission_mode(&args, errors);
+    let project = project_scope(&args, errors);
     let tags = args.tags.iter().flat_map(|l| &l.words).map(|w| w.text.clone()).collect();
 
     // arguments
@@ -309,7 +377,9 @@ pub(crate) fn handler(
         public: args.public.is_present(),
         can_do,
         perm_required: args.perm_required.is_present(),
+        project,
         project_required: args.project_required.is_present(),
+        public_objects: args.public_objects.is_present(),
         model: args.model,
         index_field: args.index_field.map(|f| f.value()),
         tags,

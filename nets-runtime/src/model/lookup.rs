@@ -14,10 +14,11 @@ use std::pin::Pin;
 
 use crate::{ApiError, Ctx, NetsModel};
 
-/// The owner field of a model (`#[nets(owner = "..")]`): a user id, maybe absent.
+/// The owner or project field of a model (`#[nets(owner = "..")]`,
+/// `#[nets(project = "..")]`): an id, maybe absent.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be a model's owner field",
-    label = "`owner = ..` must name a field of type `i64` or `Option<i64>` (the owning user's id)"
+    message = "`{Self}` cannot be a model's owner or project field",
+    label = "`owner = ..` and `project = ..` must name a field of type `i64` or `Option<i64>` (a user's or a project's id)"
 )]
 pub trait OwnerField {
     /// The owning user's id.

@@ -66,6 +66,13 @@ pub trait NetsModel: Sized + Send + 'static {
         None
     }
 
+    /// The id of the project the object belongs to, for objects that live in a project
+    /// (`#[nets(project = "project_id")]`). A permission granted in a project opens only
+    /// the objects of that project; without this, only a global grant skips ownership.
+    fn project_id(&self) -> Option<i64> {
+        None
+    }
+
     /// Loads the object whose `field` equals `value` (text as received).
     fn find_by_index(
         ctx: &Ctx,

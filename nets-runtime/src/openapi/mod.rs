@@ -183,6 +183,9 @@ fn operation(
     if !e.can_do.is_empty() {
         extensions = extensions.add("x-nets-permissions", json!(e.can_do));
     }
+    if let Some(project) = e.project {
+        extensions = extensions.add("x-nets-project", project);
+    }
 
     let mut op = OperationBuilder::new()
         .operation_id(Some(format!("{}_{}", e.name.replace('-', "_"), method.as_str().to_ascii_lowercase())))
@@ -245,6 +248,30 @@ fn operation(
             }
         }
     }
+    // A project scope reads its parameter even when the handler does not take it.
+    if let Some(name) = e.project.filter(|name| !e.params.iter().any(|p| p.name == *name)) {
+        let schema = RefOr::T(Schema::Object(
+            ObjectBuilder::new().schema_type(SchemaType::Type(Type::Integer)).minimum(Some(1)).build(),
+        ));
+        let required = if e.project_required { Required::True } else { Required::False };
+        let description = Some("The project the request acts in (the caller must be a member)");
+        if method.uses_query() {
+            op = op.parameter(
+                ParameterBuilder::new()
+                    .name(name)
+                    .parameter_in(ParameterIn::Query)
+                    .required(required)
+                    .description(description)
+                    .schema(Some(schema)),
+            );
+        } else {
+            body = body.property(name, schema);
+            if e.project_required {
+                body = body.required(name);
+            }
+            body_has_fields = true;
+        }
+    }
     if !method.uses_query() {
         let schema: Option<RefOr<Schema>> = match whole_body {
             Some(s) => Some(s),
@@ -279,7 +306,7 @@ fn operation(
         op = op.response("401", error_response("Authentication required (`WWW-Authenticate: Bearer`)"));
         op = op.security(SecurityRequirement::new(BEARER, Vec::<String>::new()));
     }
-    if !e.can_do.is_empty() || e.perm_required {
+    if !e.can_do.is_empty() || e.perm_required || e.project.is_some() {
         op = op.response("403", error_response("Permission denied"));
     }
     if e.model.is_some() {

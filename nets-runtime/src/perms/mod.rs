@@ -38,7 +38,7 @@
 //! use nets_runtime::perms::Perms;
 //! use nets_runtime::prelude::*;
 //!
-//! #[request_handler(path = "docs/{project_id}/publish/", method = POST, can_do = "docs.publish", perm_required)]
+//! #[request_handler(path = "docs/{project_id}/publish/", method = POST, can_do = "docs.publish", perm_required, project_required)]
 //! async fn publish(project_id: i64) -> ApiResult<i64> {
 //!     Ok(project_id)
 //! }

@@ -3,8 +3,12 @@
 //! 1. method guard (in the router: 405 + `Allow`);
 //! 2. authentication (private endpoints: 401 without a user);
 //! 3. data extraction: path, body (non-GET), query; path wins over body, body over query;
-//!    then `project_id`, when present, resolves the project and the caller's membership
-//!    (400 when it is not a positive integer, 404 when there is no such project);
+//!    then, **only on an endpoint that declares a project scope** (`project_required`,
+//!    `project = ".."`), its project parameter resolves the project and the caller's
+//!    membership (400 when it is not a positive integer; 403 for a caller who is not an
+//!    enabled member, whether or not the project exists). Anywhere else a `project_id`
+//!    the client sends is an ordinary value: the client never picks the scope a
+//!    permission is checked in;
 //! 4. parameter coercion and validation, all errors collected into one 400;
 //! 5. project requirement and permission (`can_do`, `perm_required` → 403);
 //! 6. model lookup and ownership (`model = T` → 400/404);
@@ -129,15 +133,15 @@ impl Input {
         // The query string is the lowest-priority source. One pass keeps the pairs whose
         // key is a declared parameter; the rest are only counted (see `collect_query`).
         let uri = parts.uri;
-        let projects = ctx.app.permissions().resolves_projects();
+        let project = endpoint.project.filter(|_| ctx.app.permissions().resolves_projects());
         if let Some(query) = uri.query() {
-            let wanted = |key: &str| {
-                declared_name(endpoint, key).or_else(|| (projects && key == PROJECT_ID).then_some(PROJECT_ID))
-            };
+            let wanted = |key: &str| declared_name(endpoint, key).or_else(|| project.filter(|p| *p == key));
             collect_query(query, wanted, &mut entries, max_fields).map_err(IntoResponse::into_response)?;
         }
-        if projects && let Some((_, raw)) = entries.iter().find(|(k, _)| k == PROJECT_ID) {
-            resolve_project(&mut ctx, raw.clone()).await?;
+        if let Some(name) = project
+            && let Some((_, raw)) = entries.iter().find(|(k, _)| k == name)
+        {
+            resolve_project(&mut ctx, name, raw.clone()).await?;
         }
         let index_value = endpoint
             .model
@@ -334,7 +338,8 @@ impl Input {
     pub async fn authorize(&mut self) -> Result<(), Response> {
         let endpoint = self.endpoint;
         if endpoint.project_required && self.ctx.project.is_none() {
-            return Err(ApiError::bad_request("project_id is required").into_response());
+            let name = endpoint.project.unwrap_or(PROJECT_ID);
+            return Err(ApiError::bad_request(format!("{name} is required")).into_response());
         }
         if !endpoint.can_do.is_empty() {
             let checker = self.ctx.app.clone();
@@ -372,14 +377,31 @@ impl Input {
             Err(e) => return Err(e.into_response()),
         };
         let caller = self.ctx.user().map(|u| u.id);
-        let guarded = !self.endpoint.public && !self.ctx.perm;
-        if let Some(owner) = object.owner_id().filter(|_| guarded)
+        if let Some(owner) = object.owner_id().filter(|_| !self.opens(&object))
             && caller != Some(owner)
         {
             tracing::warn!(user = ?caller, model = M::TABLE, index = %value, "access to an object owned by another user");
             return Err(ApiError::NotFound.into_response());
         }
         Ok(object)
+    }
+
+    /// Whether the caller may load `object` whoever owns it: the endpoint serves public
+    /// objects, or its `can_do` passed in a scope that covers the object — globally (no
+    /// project, or a global superuser), or in the object's own project. A grant in some
+    /// other project never opens an object.
+    fn opens<M: NetsModel>(&self, object: &M) -> bool {
+        if self.endpoint.public_objects {
+            return true;
+        }
+        if self.endpoint.can_do.is_empty() || !self.ctx.perm {
+            return false;
+        }
+        match &self.ctx.project {
+            None => true,
+            Some(_) if self.ctx.user().is_some_and(|u| u.is_superuser) => true,
+            Some(project) => object.project_id() == Some(project.id),
+        }
     }
 
     /// The context, for handlers that take one.
@@ -393,39 +415,45 @@ impl Input {
     }
 }
 
-/// The parameter naming the request's project.
+/// The project parameter of a bare `project_required`.
 const PROJECT_ID: &str = "project_id";
 
-/// Step 3 ends: `project_id` (any source; numbers may come as strings) → `ctx.project`
-/// and `ctx.membership`. Empty means no project; not a positive integer → 400; no such
-/// project → 404. Only runs when the request carries `project_id`, so endpoints without
-/// one never pay for the lookup.
-async fn resolve_project(ctx: &mut Ctx, raw: Raw) -> Result<(), Response> {
+/// Step 3 ends, on project-scoped endpoints: the project parameter `name` (any source;
+/// numbers may come as strings) → `ctx.project` and `ctx.membership`. Empty means no
+/// project; not a positive integer → 400. A caller who is not an enabled member gets the
+/// 403 of a denied permission whether or not the project exists (no probing for project
+/// ids); only global superusers, who may see every project, learn of a missing one (404).
+async fn resolve_project(ctx: &mut Ctx, name: &'static str, raw: Raw) -> Result<(), Response> {
     let raw = unwrap_select(raw);
     if matches!(&raw, Raw::Json(Value::Null)) || raw.as_str().is_some_and(|s| s.trim().is_empty()) {
         return Ok(());
     }
     let id = match i64::from_param(raw, &ctx.app.coerce_cx()) {
         Ok(id) if id > 0 => id,
-        Ok(_) => return Err(invalid_project_id("must be a positive integer".into())),
-        Err(e) => return Err(invalid_project_id(e.to_string())),
+        Ok(_) => return Err(invalid_project_id(name, "must be a positive integer".into())),
+        Err(e) => return Err(invalid_project_id(name, e.to_string())),
     };
+    let superuser = ctx.user().is_some_and(|u| u.is_superuser);
     let checker = ctx.app.clone();
     match checker.permissions().project(ctx, id).await {
         Ok(Some((project, membership))) => {
+            if !superuser && !membership.as_ref().is_some_and(|m| m.enabled) {
+                return Err(ApiError::Forbidden.into_response());
+            }
             ctx.project = Some(project);
             ctx.membership = membership;
             Ok(())
         }
-        Ok(None) => Err(ApiError::NotFound.into_response()),
+        Ok(None) if superuser => Err(ApiError::NotFound.into_response()),
+        Ok(None) => Err(ApiError::Forbidden.into_response()),
         Err(e) => Err(e.into_response()),
     }
 }
 
-fn invalid_project_id(problem: String) -> Response {
-    let message = format!("invalid value for parameter '{PROJECT_ID}': {problem}");
+fn invalid_project_id(name: &str, problem: String) -> Response {
+    let message = format!("invalid value for parameter '{name}': {problem}");
     let mut errors = FieldErrors::new();
-    errors.insert(PROJECT_ID.to_owned(), vec![problem]);
+    errors.insert(name.to_owned(), vec![problem]);
     ApiError::BadRequest { message, errors }.into_response()
 }
 
