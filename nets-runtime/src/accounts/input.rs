@@ -1,5 +1,9 @@
 //! Reading the fields of an account request: a JSON object, a form, or the query string,
 //! with values that clients often JSON-encode as strings (`"device": "{\"uuid\":..}"`).
+//!
+//! Secrets ([`BODY_ONLY`]: the code, client secrets, tokens) are read from the body only:
+//! a query string ends up in proxy, server and browser logs and in the `Referer`
+//! header, so one carrying a secret is refused with a 400 naming the parameter.
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -23,11 +27,23 @@ pub(super) fn fields(
     parse(headers, query, &body)
 }
 
+/// Parameters that are secrets: never accepted in the query string.
+pub(crate) const BODY_ONLY: &[&str] =
+    &["code", "client_secret", "refresh_token", "token", "access_token", "password", "secret"];
+
+/// The 400 for a secret sent in the query string.
+pub(super) fn secret_in_query(name: &str) -> ApiError {
+    ApiError::field(name, "send it in the request body, never in the URL (query strings are logged)")
+}
+
 /// The fields of a body already read (JSON, else a form) merged over the query string.
 fn parse(headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     let mut out = Map::new();
     if let Some(query) = query {
         form_into(query.as_bytes(), &mut out)?;
+        if let Some(secret) = out.keys().find(|k| BODY_ONLY.contains(&k.as_str())) {
+            return Err(secret_in_query(secret));
+        }
     }
     if body.is_empty() {
         return Ok(out);

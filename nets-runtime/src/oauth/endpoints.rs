@@ -8,7 +8,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use base64::Engine;
@@ -139,6 +139,21 @@ impl OAuth {
     }
 }
 
+/// Parameters these endpoints read from the body only: a query string is logged by
+/// proxies and servers, so secrets sent there are refused rather than ignored.
+const BODY_ONLY: &[&str] = &["client_secret", "refresh_token", "token", "code", "access_token"];
+
+/// `invalid_request` naming the first [`BODY_ONLY`] parameter of the query string.
+fn refuse_query_secrets(uri: &Uri) -> Result<(), TokenError> {
+    let Some(query) = uri.query() else { return Ok(()) };
+    match form_urlencoded::parse(query.as_bytes()).find(|(key, _)| BODY_ONLY.contains(&key.as_ref())) {
+        Some((key, _)) => Err(TokenError::invalid_request(format!(
+            "parameter '{key}' must be sent in the request body, never in the URL"
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// The body, or an OAuth-shaped error when it is too large or unreadable.
 fn read_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, TokenError> {
     body.map_err(|e| {
@@ -148,7 +163,15 @@ fn read_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, TokenError> {
     })
 }
 
-async fn token(State(oauth): State<OAuth>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
+async fn token(
+    State(oauth): State<OAuth>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    if let Err(e) = refuse_query_secrets(&uri) {
+        return e.into_response();
+    }
     let body = match read_body(body) {
         Ok(body) => body,
         Err(e) => return e.into_response(),
@@ -198,8 +221,14 @@ async fn refresh_grant(oauth: &OAuth, headers: &HeaderMap, body: &[u8]) -> Resul
     }
 }
 
-async fn revoke(State(oauth): State<OAuth>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
+async fn revoke(
+    State(oauth): State<OAuth>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let result = async {
+        refuse_query_secrets(&uri)?;
         let body = read_body(body)?;
         let form = parse_form(&headers, &body)?;
         let client = authenticate_client(&oauth, &headers, &form).await?;

@@ -1,0 +1,172 @@
+//! Issue 11 hardening of the account and OAuth endpoints, over real HTTP: secrets are
+//! read from the body only and never logged, NUL characters are refused with a 400
+//! naming the parameter (PostgreSQL would answer 500), testers, lockouts and guess caps,
+//! timing and account creation, and the delete page's headers. SQLite by default,
+//! PostgreSQL when `NETS_TEST_DATABASE_URL` is set.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use nets_runtime::accounts::Accounts;
+use nets_runtime::cache::Cache;
+use nets_runtime::db::Db;
+use nets_runtime::oauth::{ClientType, NewApplication, OAuth};
+use nets_runtime::prelude::*;
+use nets_runtime::users::UserTable;
+use nets_tests::db::{TestDb, test_db};
+use nets_tests::{Reply, TestServer};
+use serde_json::{Value, json};
+
+const DEBUG: &str = "SECRET_KEY = 'accounts hardening secret'\nDEBUG = true";
+const CODE: &str = "123456";
+
+struct Fixture {
+    server: TestServer,
+    db: TestDb,
+    client: NewApplication,
+}
+
+impl Fixture {
+    async fn new() -> Fixture {
+        Fixture::with_settings(DEBUG).await
+    }
+
+    async fn with_settings(toml: &str) -> Fixture {
+        let db = test_db().await;
+        let settings = nets_tests::settings(toml);
+        let oauth = OAuth::new(db.db.clone(), &settings).expect("SECRET_KEY is set");
+        let users = UserTable::load(&db.db, &settings).await.expect("user table");
+        let accounts = Accounts::new(oauth.clone(), users, Cache::memory(10_000), &settings).expect("accounts");
+        let app = App::builder(settings).database(db.db.clone()).authenticator(oauth.bearer()).build();
+        let routes = build_urlpatterns!().unwrap().merge(oauth.router()).merge(accounts.router());
+        let server = TestServer::start(app.router(routes)).await;
+        let client = oauth.create_application("mobile", ClientType::Confidential).await.unwrap();
+        Fixture { server, db, client }
+    }
+
+    fn secret(&self) -> String {
+        self.client.client_secret.clone().unwrap()
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Reply {
+        self.server.send(self.server.post_json(path, body)).await
+    }
+
+    async fn form(&self, path: &str, form: &[(&str, &str)]) -> Reply {
+        self.server.send(self.server.post(path).form(form)).await
+    }
+
+    async fn authenticate(&self, email: &str, code: &str) -> Reply {
+        let body =
+            json!({"email": email, "code": code, "client_id": self.client.client_id, "client_secret": self.secret()});
+        self.post("/authenticate/", body).await
+    }
+
+    /// Logs in with the debug code; the access and refresh tokens.
+    async fn tokens(&self, email: &str) -> (String, String) {
+        let reply = self.post("/login/", json!({"email": email})).await;
+        assert_eq!(reply.json["data"], "CODE SENT", "{}", reply.text());
+        let reply = self.authenticate(email, CODE).await;
+        let data = reply.data();
+        (data["access_token"].as_str().unwrap().to_owned(), data["refresh_token"].as_str().unwrap().to_owned())
+    }
+
+    async fn count(&self, sql: &'static str) -> i64 {
+        match &self.db.db {
+            Db::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
+            Db::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
+        }
+    }
+}
+
+/// An OAuth error body: `{"error": code, "error_description": ..}`; the description.
+#[track_caller]
+fn oauth_error(reply: &Reply, status: u16, code: &str) -> String {
+    assert_eq!((reply.status, reply.json["error"].as_str()), (status, Some(code)), "{}", reply.text());
+    reply.json["error_description"].as_str().unwrap_or_default().to_owned()
+}
+
+// ---------------------------------------------------------------------------------------
+// Item 7: secrets never in the query string or the logs.
+
+/// Everything the process logs, from the first test that asks on.
+fn captured_logs() -> Arc<Mutex<Vec<u8>>> {
+    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let sink = logs.clone();
+        tracing_subscriber::fmt()
+            .with_max_level(tracing_subscriber::filter::LevelFilter::TRACE)
+            .with_ansi(false)
+            .with_writer(move || Capture(sink.clone()))
+            .try_init()
+            .expect("the only subscriber of this test binary");
+        logs
+    })
+    .clone()
+}
+
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().map_err(|_| std::io::Error::other("poisoned"))?.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn secrets_in_the_query_string_are_refused_naming_the_parameter() {
+    let f = Fixture::new().await;
+    let secret = f.secret();
+    for name in ["code", "client_secret"] {
+        let path = format!("/authenticate/?{name}=123456");
+        let body = json!({"email": "ada@x.io", "code": CODE, "client_id": f.client.client_id, "client_secret": secret});
+        let reply = f.post(&path, body).await;
+        reply.assert_invalid(name, "send it in the request body, never in the URL (query strings are logged)");
+    }
+    // The original's way of sending everything in the query no longer logs anyone in.
+    let reply = f.post("/login/", json!({"email": "ada@x.io"})).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let path =
+        format!("/authenticate/?email=ada@x.io&code={CODE}&client_id={}&client_secret={secret}", f.client.client_id);
+    assert_eq!(f.post(&path, json!({})).await.status, 400);
+    // Still usable from the body; the refused requests issued no token.
+    assert_eq!(f.count("SELECT COUNT(*) FROM nets_access_token").await, 0);
+    assert_eq!(f.authenticate("ada@x.io", CODE).await.status, 200);
+
+    // The OAuth endpoints answer `invalid_request` naming it.
+    let (_, refresh) = f.tokens("bob@x.io").await;
+    let form =
+        [("grant_type", "refresh_token"), ("client_id", f.client.client_id.as_str()), ("client_secret", &secret)];
+    let reply = f.form(&format!("/o/token/?refresh_token={refresh}"), &form).await;
+    let description = oauth_error(&reply, 400, "invalid_request");
+    assert!(description.contains("'refresh_token'"), "{description}");
+    let reply =
+        f.form("/o/revoke_token/?token=abc", &[("client_id", &f.client.client_id), ("client_secret", &secret)]).await;
+    assert!(oauth_error(&reply, 400, "invalid_request").contains("'token'"));
+    let reply = f.form(&format!("/o/token/?client_secret={secret}"), &[("grant_type", "refresh_token")]).await;
+    assert!(oauth_error(&reply, 400, "invalid_request").contains("'client_secret'"));
+    // The refresh token was not spent by the refused request.
+    let mut body = form.to_vec();
+    body.push(("refresh_token", &refresh));
+    assert_eq!(f.form("/o/token/", &body).await.status, 200);
+}
+
+#[tokio::test]
+async fn request_logs_hold_the_path_never_the_query() {
+    let logs = captured_logs();
+    let f = Fixture::new().await;
+    let reply = f.post("/login/?note=leaky-value-7f3a", json!({"email": "ada@x.io"})).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let reply = f.post("/authenticate/?code=999111&client_secret=query-secret-9c2e", json!({})).await;
+    assert_eq!(reply.status, 400);
+    let text = String::from_utf8_lossy(&logs.lock().unwrap()).into_owned();
+    assert!(text.contains("path=/login/"), "the request span names the path: {text}");
+    for leak in ["leaky-value-7f3a", "query-secret-9c2e", "999111"] {
+        assert!(!text.contains(leak), "{leak} was logged: {text}");
+    }
+}
