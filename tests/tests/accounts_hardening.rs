@@ -170,3 +170,86 @@ async fn request_logs_hold_the_path_never_the_query() {
         assert!(!text.contains(leak), "{leak} was logged: {text}");
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Item 13: NUL (U+0000) in text is a 400 naming the parameter (PostgreSQL answered 500).
+
+#[tokio::test]
+async fn nul_characters_in_account_inputs_are_400_naming_the_parameter() {
+    let f = Fixture::new().await;
+    let nul = "must not contain NUL characters (U+0000)";
+    // /login/: the device name, as JSON, as a JSON-encoded string in a form, and the address.
+    f.post("/login/", json!({"email": "ada@x.io", "device": {"name": "a\u{0}b"}}))
+        .await
+        .assert_invalid("device.name", nul);
+    let device = r#"{"name":"a\u0000b"}"#;
+    f.form("/login/", &[("email", "ada@x.io"), ("device", device)]).await.assert_invalid("device.name", nul);
+    f.form("/login/", &[("email", "ada\0@x.io")]).await.assert_invalid("email", nul);
+    // /authenticate/: client_id (and any other field).
+    let body = json!({"email": "ada@x.io", "code": CODE, "client_id": "x\u{0}y", "client_secret": f.secret()});
+    f.post("/authenticate/", body).await.assert_invalid("client_id", nul);
+    let id = format!("{}\0", f.client.client_id);
+    let secret = f.secret();
+    let form = [("email", "ada@x.io"), ("code", CODE), ("client_id", id.as_str()), ("client_secret", secret.as_str())];
+    f.form("/authenticate/", &form).await.assert_invalid("client_id", nul);
+    // Nothing was written by the refused login: the first real login works.
+    let (token, _) = f.tokens("ada@x.io").await;
+    // /update/: JSON, form and multipart.
+    let update = |body: reqwest::RequestBuilder| f.server.send(body.bearer_auth(&token));
+    update(f.server.post_json("/update/", json!({"first_name": "a\u{0}b"}))).await.assert_invalid("first_name", nul);
+    update(f.server.post("/update/").form(&[("first_name", "a\0b")])).await.assert_invalid("first_name", nul);
+    let multipart = reqwest::multipart::Form::new().text("first_name", "a\0b");
+    update(f.server.post("/update/").multipart(multipart)).await.assert_invalid("first_name", nul);
+    // /getProfile/ reads `fields` from the query.
+    let reply = f.server.send(f.server.get("/getProfile/?fields=id%00").bearer_auth(&token)).await;
+    reply.assert_invalid("fields", nul);
+    let profile = f.server.send(f.server.get("/getProfile/").bearer_auth(&token)).await;
+    assert_eq!(profile.data()["first_name"], "", "nothing written");
+}
+
+#[tokio::test]
+async fn nul_characters_and_bad_utf8_in_oauth_requests_are_invalid_request() {
+    let f = Fixture::new().await;
+    let (_, refresh) = f.tokens("ada@x.io").await;
+    let secret = f.secret();
+    let id = format!("{}\0", f.client.client_id);
+    let refresh_form =
+        [("grant_type", "refresh_token"), ("refresh_token", &refresh), ("client_id", &id), ("client_secret", &secret)];
+    let description = oauth_error(&f.form("/o/token/", &refresh_form).await, 400, "invalid_request");
+    assert_eq!(description, "invalid value for parameter 'client_id': must not contain NUL characters (U+0000)");
+    let revoke_form = [("token", refresh.as_str()), ("client_id", &id), ("client_secret", &secret)];
+    let description = oauth_error(&f.form("/o/revoke_token/", &revoke_form).await, 400, "invalid_request");
+    assert!(description.contains("'client_id'"), "{description}");
+    // In HTTP Basic client authentication: the client is not authenticated (401).
+    let basic = f.server.post("/o/token/").basic_auth(&id, Some(&secret)).form(&[("grant_type", "refresh_token")]);
+    oauth_error(&f.server.send(basic).await, 401, "invalid_client");
+    // Bad UTF-8 is not turned into U+FFFD.
+    let raw = f
+        .server
+        .post("/o/token/")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(b"grant_type=refresh_token&client_id=%FF".to_vec());
+    let description = oauth_error(&f.server.send(raw).await, 400, "invalid_request");
+    assert_eq!(description, "the request body is not valid UTF-8");
+    // The refresh token still works: nothing above reached it.
+    let ok = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", &refresh),
+        ("client_id", &f.client.client_id),
+        ("client_secret", &secret),
+    ];
+    assert_eq!(f.form("/o/token/", &ok).await.status, 200);
+}
+
+#[tokio::test]
+async fn custom_login_flows_with_a_nul_client_id_fail_cleanly() {
+    // `Accounts::authenticate` for custom flows: a NUL client id is a failed client
+    // authentication, not a database error.
+    let db = test_db().await;
+    let settings = nets_tests::settings(DEBUG);
+    let oauth = OAuth::new(db.db.clone(), &settings).unwrap();
+    let users = UserTable::load(&db.db, &settings).await.unwrap();
+    let accounts = Accounts::new(oauth, users, Cache::memory(100), &settings).unwrap();
+    let err = accounts.authenticate("ada@x.io", CODE, "a\0b", "s", None).await.unwrap_err();
+    assert_eq!(err.to_string(), "Invalid client_id or client_secret");
+}

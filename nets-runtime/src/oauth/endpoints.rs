@@ -258,8 +258,21 @@ fn parse_form<'a>(headers: &HeaderMap, body: &'a [u8]) -> Result<HashMap<Cow<'a,
     if !mime.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
         return Err(TokenError::invalid_request("send the parameters as application/x-www-form-urlencoded"));
     }
+    // form_urlencoded decodes bad UTF-8 to U+FFFD silently: refuse it instead.
+    let not_utf8 = || TokenError::invalid_request("the request body is not valid UTF-8");
+    std::str::from_utf8(body).map_err(|_| not_utf8())?;
     let mut form = HashMap::new();
     for (key, value) in form_urlencoded::parse(body) {
+        if key.contains('\u{FFFD}') || value.contains('\u{FFFD}') {
+            return Err(not_utf8());
+        }
+        // PostgreSQL cannot store U+0000 (it would be a 500); no parameter here has one.
+        if key.contains('\0') || value.contains('\0') {
+            let name = key.replace('\0', "\\0");
+            return Err(TokenError::invalid_request(format!(
+                "invalid value for parameter '{name}': must not contain NUL characters (U+0000)"
+            )));
+        }
         if value.is_empty() {
             continue;
         }
@@ -306,13 +319,15 @@ fn basic_credentials(value: &HeaderValue) -> Option<(String, String)> {
     let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
     let decoded = String::from_utf8(decoded).ok()?;
     let (id, secret) = decoded.split_once(':')?;
-    Some((form_decode(id), form_decode(secret)))
+    Some((form_decode(id)?, form_decode(secret)?))
 }
 
-/// Undoes application/x-www-form-urlencoded encoding of one value.
-fn form_decode(text: &str) -> String {
+/// Undoes application/x-www-form-urlencoded encoding of one value; `None` when it is not
+/// UTF-8 or holds a NUL (no client id or secret does).
+fn form_decode(text: &str) -> Option<String> {
     let plus_as_space = text.replace('+', " ");
-    percent_encoding::percent_decode_str(&plus_as_space).decode_utf8_lossy().into_owned()
+    let decoded = percent_encoding::percent_decode_str(&plus_as_space).decode_utf8().ok()?;
+    (!decoded.contains('\0')).then(|| decoded.into_owned())
 }
 
 #[cfg(test)]
@@ -328,6 +343,8 @@ mod tests {
         assert_eq!(basic_credentials(&header("id:secret")), Some(("id".into(), "secret".into())));
         assert_eq!(basic_credentials(&header("a%3Ab:c+d%2B:e")), Some(("a:b".into(), "c d+:e".into())));
         assert_eq!(basic_credentials(&header("no-colon")), None);
+        assert_eq!(basic_credentials(&header("a%00b:c")), None, "NUL");
+        assert_eq!(basic_credentials(&header("a%FFb:c")), None, "not UTF-8");
         assert_eq!(basic_credentials(&HeaderValue::from_static("Basic !!!")), None);
         assert_eq!(basic_credentials(&HeaderValue::from_static("Bearer abc")), None);
     }
