@@ -251,14 +251,18 @@ pub struct Settings {
     /// `DEFAULT_FROM_EMAIL`: sender of every e-mail (default `webmaster@localhost`).
     #[serde(rename = "DEFAULT_FROM_EMAIL")]
     pub default_from_email: String,
-    /// `EMAIL_BACKEND`: `console` (the default: messages are printed, no server needed),
-    /// `file` (one `.eml` file per message in `EMAIL_FILE_PATH`) or `smtp`.
+    /// `EMAIL_BACKEND`: `smtp`, `file` (one `.eml` file per message in `EMAIL_FILE_PATH`)
+    /// or `console` (messages, login codes included, printed to standard output). Unset
+    /// (the default): `smtp` when `EMAIL_HOST` is set, else `console` when `DEBUG` is on;
+    /// outside `DEBUG` with neither, building a [`Mailer`](crate::mail::Mailer) fails, and
+    /// `console` outside `DEBUG` needs `NETS_CORE_EMAIL_CONSOLE_ALLOWED`.
     #[serde(rename = "EMAIL_BACKEND")]
     pub email_backend: String,
     /// `EMAIL_FILE_PATH`: directory of the `file` backend (default `sent_emails`).
     #[serde(rename = "EMAIL_FILE_PATH")]
     pub email_file_path: String,
-    /// `EMAIL_HOST`: SMTP server (default `localhost`).
+    /// `EMAIL_HOST`: SMTP server. Unset by default; setting it makes `smtp` the default
+    /// backend. An explicit `EMAIL_BACKEND = "smtp"` without it uses `localhost`.
     #[serde(rename = "EMAIL_HOST")]
     pub email_host: String,
     /// `EMAIL_PORT`: SMTP port (default 25; usually 587 with `EMAIL_USE_TLS`, 465 with `EMAIL_USE_SSL`).
@@ -286,6 +290,11 @@ pub struct Settings {
     /// `NETS_CORE_EMAIL_DEBUG_ENABLED`: send e-mails even when `DEBUG` is on.
     #[serde(rename = "NETS_CORE_EMAIL_DEBUG_ENABLED")]
     pub email_debug_enabled: bool,
+    /// `NETS_CORE_EMAIL_CONSOLE_ALLOWED`: allow `EMAIL_BACKEND = "console"` outside
+    /// `DEBUG` (default false: a production server would print every login code to its
+    /// logs, so the mailer refuses to start).
+    #[serde(rename = "NETS_CORE_EMAIL_CONSOLE_ALLOWED")]
+    pub email_console_allowed: bool,
     // --- Accounts (`accounts` module: /login/, /authenticate/, /update/, /delete/) ---
     /// `NETS_CORE_VERIFICATION_CODE_EXPIRE_SECONDS`: lifetime of a login code (default 600).
     #[serde(rename = "NETS_CORE_VERIFICATION_CODE_EXPIRE_SECONDS")]
@@ -452,6 +461,7 @@ impl std::fmt::Debug for Settings {
             email_timeout,
             email_pool_size,
             email_debug_enabled,
+            email_console_allowed,
             verification_code_expire_seconds,
             verification_code_length,
             debug_verification_code,
@@ -534,6 +544,7 @@ impl std::fmt::Debug for Settings {
             .field("email_timeout", email_timeout)
             .field("email_pool_size", email_pool_size)
             .field("email_debug_enabled", email_debug_enabled)
+            .field("email_console_allowed", email_console_allowed)
             .field("verification_code_expire_seconds", verification_code_expire_seconds)
             .field("verification_code_length", verification_code_length)
             .field("debug_verification_code", debug_verification_code)
@@ -688,9 +699,9 @@ impl Default for Settings {
             token_cache_redis_key: "nets:tokens:generation".into(),
             trusted_proxies: Vec::new(),
             default_from_email: "webmaster@localhost".into(),
-            email_backend: "console".into(),
+            email_backend: String::new(),
             email_file_path: "sent_emails".into(),
-            email_host: "localhost".into(),
+            email_host: String::new(),
             email_port: 25,
             email_host_user: String::new(),
             email_host_password: Secret::default(),
@@ -699,6 +710,7 @@ impl Default for Settings {
             email_timeout: 30,
             email_pool_size: 4,
             email_debug_enabled: false,
+            email_console_allowed: false,
             verification_code_expire_seconds: 600,
             verification_code_length: 6,
             debug_verification_code: "123456".to_owned(),
@@ -814,6 +826,7 @@ const ENV_KEYS: &[&str] = &[
     "EMAIL_TIMEOUT",
     "NETS_CORE_EMAIL_POOL_SIZE",
     "NETS_CORE_EMAIL_DEBUG_ENABLED",
+    "NETS_CORE_EMAIL_CONSOLE_ALLOWED",
     "NETS_CORE_VERIFICATION_CODE_EXPIRE_SECONDS",
     "NETS_CORE_VERIFICATION_CODE_LENGTH",
     "NETS_CORE_DEBUG_VERIFICATION_CODE",
