@@ -306,11 +306,13 @@ pub struct Settings {
     /// and `NETS_CORE_EMAIL_DEBUG_ENABLED` is off (default `123456`).
     #[serde(rename = "NETS_CORE_DEBUG_VERIFICATION_CODE")]
     pub debug_verification_code: String,
-    /// `NETS_CORE_TESTERS_EMAILS`: store-review accounts with a fixed code (a trailing `*`
-    /// is a prefix match). Empty by default: there is no built-in tester.
+    /// `NETS_CORE_TESTERS_EMAILS`: existing store-review accounts that log in with a fixed
+    /// code. Exact addresses outside `DEBUG` (in `DEBUG` a trailing `*` is a prefix match).
+    /// Empty by default: there is no built-in tester.
     #[serde(rename = "NETS_CORE_TESTERS_EMAILS")]
     pub testers_emails: Vec<String>,
-    /// `NETS_CORE_TESTERS_VERIFICATION_CODE`: the testers' code; testers are ignored without it.
+    /// `NETS_CORE_TESTERS_VERIFICATION_CODE`: the testers' code, at least 8 digits outside
+    /// `DEBUG`; testers are ignored without it.
     #[serde(rename = "NETS_CORE_TESTERS_VERIFICATION_CODE")]
     pub testers_verification_code: Option<String>,
     /// `NETS_CORE_USER_PROHIBITED_FIELDS`: extra fields `/update/` refuses (trailing `*`: prefix).

@@ -253,3 +253,71 @@ async fn custom_login_flows_with_a_nul_client_id_fail_cleanly() {
     let err = accounts.authenticate("ada@x.io", CODE, "a\0b", "s", None).await.unwrap_err();
     assert_eq!(err.to_string(), "Invalid client_id or client_secret");
 }
+
+// ---------------------------------------------------------------------------------------
+// Item 5: testers are exact addresses, never create accounts, and need 8-digit codes.
+
+const TESTERS: &str = "SECRET_KEY = 'accounts hardening secret'\nDEBUG = false\n\
+                       NETS_CORE_TESTERS_EMAILS = ['reviewer@store.example']\n\
+                       NETS_CORE_TESTERS_VERIFICATION_CODE = '04756312'";
+
+#[tokio::test]
+async fn outside_debug_tester_patterns_and_short_codes_refuse_to_start() {
+    let db = test_db().await;
+    let start = |toml: &str| {
+        let settings = nets_tests::settings(toml);
+        let db = db.db.clone();
+        async move {
+            let oauth = OAuth::new(db.clone(), &settings).unwrap();
+            let users = UserTable::load(&db, &settings).await.unwrap();
+            Accounts::new(oauth, users, Cache::memory(10), &settings).map(drop).map_err(|e| e.to_string())
+        }
+    };
+    let base = "SECRET_KEY = 'k'\nDEBUG = false";
+    let pattern = start(&format!(
+        "{base}\nNETS_CORE_TESTERS_EMAILS = ['review*']\nNETS_CORE_TESTERS_VERIFICATION_CODE = '04756312'"
+    ))
+    .await;
+    assert!(pattern.as_ref().is_err_and(|e| e.contains("'review*' is a pattern")), "{pattern:?}");
+    let short = start(&format!(
+        "{base}\nNETS_CORE_TESTERS_EMAILS = ['a@x.io']\nNETS_CORE_TESTERS_VERIFICATION_CODE = '047563'"
+    ))
+    .await;
+    assert!(short.as_ref().is_err_and(|e| e.contains("at least 8 digits")), "{short:?}");
+    let letters = start(&format!(
+        "{base}\nNETS_CORE_TESTERS_EMAILS = ['a@x.io']\nNETS_CORE_TESTERS_VERIFICATION_CODE = 'abcdefgh'"
+    ))
+    .await;
+    assert!(letters.is_err(), "{letters:?}");
+    // Exact addresses with a long code start; so do patterns in DEBUG.
+    assert_eq!(start(TESTERS).await, Ok(()));
+    let debug = "SECRET_KEY = 'k'\nDEBUG = true\nNETS_CORE_TESTERS_EMAILS = ['review*']\n\
+                 NETS_CORE_TESTERS_VERIFICATION_CODE = '0475'";
+    assert_eq!(start(debug).await, Ok(()));
+}
+
+#[tokio::test]
+async fn the_tester_code_never_creates_an_account_nor_matches_look_alikes() {
+    let f = Fixture::with_settings(TESTERS).await;
+    // No account yet: the fixed code does not log in (and creates nothing through it).
+    let reply = f.post("/login/", json!({"email": "reviewer@store.example"})).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    f.authenticate("reviewer@store.example", "04756312")
+        .await
+        .assert_error(400, "Invalid code for this user and device");
+    // A look-alike real account never gets the fixed code.
+    match &f.db.db {
+        Db::Sqlite(pool) => sqlx::query("INSERT INTO nets_user (email) VALUES ('reviewer.jane@store.example')")
+            .execute(pool)
+            .await
+            .map(drop),
+        Db::Postgres(pool) => sqlx::query("INSERT INTO nets_user (email) VALUES ('reviewer.jane@store.example')")
+            .execute(pool)
+            .await
+            .map(drop),
+    }
+    .unwrap();
+    assert_eq!(f.post("/login/", json!({"email": "reviewer.jane@store.example"})).await.status, 200);
+    let reply = f.authenticate("reviewer.jane@store.example", "04756312").await;
+    reply.assert_error(400, "Invalid code for this user and device");
+}

@@ -66,7 +66,8 @@ pub(super) async fn login(
             (Identifier::Username, None) => Target::Nobody,
         },
     };
-    let (code, fixed) = accounts.new_code(target.address().unwrap_or(&request.identifier));
+    let existing = matches!(target, Target::Account { .. });
+    let (code, fixed) = accounts.new_code(target.address().unwrap_or(&request.identifier), existing);
     let issue = Issue { target, identifier: request.identifier, device, code, ip: ip.map(|ip| ip.to_string()) };
     if fixed {
         issue.run(&accounts, false).await?;
