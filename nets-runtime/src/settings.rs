@@ -318,11 +318,25 @@ pub struct Settings {
     /// `NETS_CORE_USER_PROHIBITED_FIELDS`: extra fields `/update/` refuses (trailing `*`: prefix).
     #[serde(rename = "NETS_CORE_USER_PROHIBITED_FIELDS")]
     pub user_prohibited_fields: Vec<String>,
-    /// `NETS_CORE_LOGIN_CODES_PER_IDENTIFIER`: `/login/` requests per identifier per
-    /// rate-limit window (default 5; 0 switches the limit off). Bounds the e-mails one
-    /// address can be sent.
+    /// `NETS_CORE_LOGIN_CODES_PER_IDENTIFIER`: `/login/` requests per identifier and client
+    /// address (IPv6: its /64) per rate-limit window (default 5; 0 switches the limit off).
     #[serde(rename = "NETS_CORE_LOGIN_CODES_PER_IDENTIFIER")]
     pub login_codes_per_identifier: u64,
+    /// `NETS_CORE_LOGIN_CODES_PER_IDENTIFIER_CEILING`: `/login/` requests per identifier
+    /// per window from all addresses together (default 20; 0: off). The limit above is
+    /// counted per identifier *and* client address, so requests from elsewhere cannot lock
+    /// an address's owner out; this ceiling still bounds the e-mails it is sent.
+    #[serde(rename = "NETS_CORE_LOGIN_CODES_PER_IDENTIFIER_CEILING")]
+    pub login_codes_per_identifier_ceiling: u64,
+    /// `NETS_CORE_CODE_CHECKS_PER_ACCOUNT_PER_HOUR`: code checks (`/authenticate/`,
+    /// `/delete/`) per identifier and device per hour (default 10; 0: off).
+    #[serde(rename = "NETS_CORE_CODE_CHECKS_PER_ACCOUNT_PER_HOUR")]
+    pub code_checks_per_account_per_hour: u64,
+    /// `NETS_CORE_CODE_CHECKS_PER_ACCOUNT_PER_DAY`: the same per day (default 30; 0: off).
+    /// With the hourly limit, a guesser backs off for an hour, then a day; counted per
+    /// device, so guesses without the owner's device do not block the owner's own login.
+    #[serde(rename = "NETS_CORE_CODE_CHECKS_PER_ACCOUNT_PER_DAY")]
+    pub code_checks_per_account_per_day: u64,
     /// `NETS_CORE_LOGIN_REQUESTS_PER_IP`: `/login/` requests per client address per window
     /// (default 30; 0: off).
     #[serde(rename = "NETS_CORE_LOGIN_REQUESTS_PER_IP")]
@@ -471,6 +485,9 @@ impl std::fmt::Debug for Settings {
             testers_verification_code,
             user_prohibited_fields,
             login_codes_per_identifier,
+            login_codes_per_identifier_ceiling,
+            code_checks_per_account_per_hour,
+            code_checks_per_account_per_day,
             login_requests_per_ip,
             code_checks_per_ip,
             login_rate_window_seconds,
@@ -554,6 +571,9 @@ impl std::fmt::Debug for Settings {
             .field("testers_verification_code", testers_verification_code)
             .field("user_prohibited_fields", user_prohibited_fields)
             .field("login_codes_per_identifier", login_codes_per_identifier)
+            .field("login_codes_per_identifier_ceiling", login_codes_per_identifier_ceiling)
+            .field("code_checks_per_account_per_hour", code_checks_per_account_per_hour)
+            .field("code_checks_per_account_per_day", code_checks_per_account_per_day)
             .field("login_requests_per_ip", login_requests_per_ip)
             .field("code_checks_per_ip", code_checks_per_ip)
             .field("login_rate_window_seconds", login_rate_window_seconds)
@@ -720,6 +740,9 @@ impl Default for Settings {
             testers_verification_code: None,
             user_prohibited_fields: Vec::new(),
             login_codes_per_identifier: 5,
+            login_codes_per_identifier_ceiling: 20,
+            code_checks_per_account_per_hour: 10,
+            code_checks_per_account_per_day: 30,
             login_requests_per_ip: 30,
             code_checks_per_ip: 30,
             login_rate_window_seconds: 600,
@@ -836,6 +859,9 @@ const ENV_KEYS: &[&str] = &[
     "NETS_CORE_TESTERS_VERIFICATION_CODE",
     "NETS_CORE_USER_PROHIBITED_FIELDS",
     "NETS_CORE_LOGIN_CODES_PER_IDENTIFIER",
+    "NETS_CORE_LOGIN_CODES_PER_IDENTIFIER_CEILING",
+    "NETS_CORE_CODE_CHECKS_PER_ACCOUNT_PER_HOUR",
+    "NETS_CORE_CODE_CHECKS_PER_ACCOUNT_PER_DAY",
     "NETS_CORE_LOGIN_REQUESTS_PER_IP",
     "NETS_CORE_CODE_CHECKS_PER_IP",
     "NETS_CORE_LOGIN_RATE_WINDOW_SECONDS",

@@ -321,3 +321,89 @@ async fn the_tester_code_never_creates_an_account_nor_matches_look_alikes() {
     let reply = f.authenticate("reviewer.jane@store.example", "04756312").await;
     reply.assert_error(400, "Invalid code for this user and device");
 }
+
+// ---------------------------------------------------------------------------------------
+// Item 6: lockouts and guess caps.
+
+/// Behind a trusted proxy (the test client), so `X-Forwarded-For` picks the client.
+const PROXIED: &str =
+    "SECRET_KEY = 'accounts hardening secret'\nDEBUG = true\nNETS_CORE_TRUSTED_PROXIES = ['127.0.0.1']";
+
+impl Fixture {
+    async fn post_from(&self, ip: &str, path: &str, body: Value) -> Reply {
+        self.server.send(self.server.post_json(path, body).header("x-forwarded-for", ip)).await
+    }
+}
+
+#[tokio::test]
+async fn logins_from_elsewhere_cannot_lock_an_address_out() {
+    let f = Fixture::with_settings(&format!("{PROXIED}\nNETS_CORE_LOGIN_CODES_PER_IDENTIFIER_CEILING = 8")).await;
+    let ada = json!({"email": "ada@x.io"});
+    for _ in 0..5 {
+        assert_eq!(f.post_from("203.0.113.5", "/login/", ada.clone()).await.status, 200);
+    }
+    assert_eq!(f.post_from("203.0.113.5", "/login/", ada.clone()).await.status, 429, "the attacker's own budget");
+    // The owner, elsewhere, still gets codes...
+    assert_eq!(f.post_from("198.51.100.7", "/login/", ada.clone()).await.status, 200);
+    assert_eq!(f.post_from("198.51.100.8", "/login/", ada.clone()).await.status, 200);
+    // ...up to the per-identifier ceiling (8 in all here), which bounds the e-mails sent.
+    assert_eq!(f.post_from("198.51.100.9", "/login/", ada.clone()).await.status, 200);
+    assert_eq!(f.post_from("198.51.100.10", "/login/", ada).await.status, 429);
+}
+
+#[tokio::test]
+async fn ipv6_clients_are_limited_by_their_64_network() {
+    let f = Fixture::with_settings(&format!("{PROXIED}\nNETS_CORE_LOGIN_REQUESTS_PER_IP = 2")).await;
+    let login = |n: u32| json!({"email": format!("u{n}@x.io")});
+    assert_eq!(f.post_from("2001:db8:1:2::1", "/login/", login(1)).await.status, 200);
+    assert_eq!(f.post_from("2001:db8:1:2::2", "/login/", login(2)).await.status, 200);
+    let reply = f.post_from("2001:db8:1:2:ffff::9", "/login/", login(3)).await;
+    assert_eq!(reply.status, 429, "another address of the same /64: {}", reply.text());
+    assert_eq!(f.post_from("2001:db8:1:3::1", "/login/", login(4)).await.status, 200);
+}
+
+#[tokio::test]
+async fn code_guesses_are_capped_per_account_and_device() {
+    let toml = format!("{PROXIED}\nNETS_CORE_CODE_CHECKS_PER_ACCOUNT_PER_HOUR = 3");
+    let f = Fixture::with_settings(&toml).await;
+    let reply = f.post_from("198.51.100.7", "/login/", json!({"email": "ada@x.io", "device": {"name": "phone"}})).await;
+    let device = reply.json["extra"]["device_uuid"].as_str().unwrap().to_owned();
+    let guess =
+        json!({"email": "ada@x.io", "code": "000000", "client_id": f.client.client_id, "client_secret": f.secret()});
+    // Guesses from many addresses (no per-address limit helps) are capped per account.
+    for n in 0..3 {
+        let reply = f.post_from(&format!("203.0.113.{n}"), "/authenticate/", guess.clone()).await;
+        reply.assert_error(400, "Invalid code for this user and device");
+    }
+    let reply = f.post_from("203.0.113.99", "/authenticate/", guess.clone()).await;
+    assert_eq!(reply.status, 429, "{}", reply.text());
+    assert!(reply.header("retry-after").is_some());
+    // The owner's device has a budget of its own, and its code is intact.
+    let mut own = guess;
+    own["code"] = json!(CODE);
+    own["device_uuid"] = json!(device);
+    assert_eq!(f.post_from("198.51.100.7", "/authenticate/", own).await.status, 200);
+}
+
+#[tokio::test]
+async fn without_a_client_address_the_per_address_limits_still_hold() {
+    // Served without connect info: no client address. The per-address limit is shared by
+    // all such clients rather than switched off.
+    let db = test_db().await;
+    let settings = nets_tests::settings(&format!("{DEBUG}\nNETS_CORE_LOGIN_REQUESTS_PER_IP = 2"));
+    let oauth = OAuth::new(db.db.clone(), &settings).unwrap();
+    let users = UserTable::load(&db.db, &settings).await.unwrap();
+    let accounts = Accounts::new(oauth, users, Cache::memory(100), &settings).unwrap();
+    let router = App::builder(settings).database(db.db.clone()).build().router(accounts.router());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let mut statuses = Vec::new();
+    for n in 0..3 {
+        let body = json!({"email": format!("u{n}@x.io")});
+        statuses.push(client.post(format!("{base}/login/")).json(&body).send().await.unwrap().status().as_u16());
+    }
+    server.abort();
+    assert_eq!(statuses, [200, 200, 429]);
+}

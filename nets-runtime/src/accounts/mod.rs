@@ -45,9 +45,13 @@
 //! * A login answers before it writes anything (account, device, code, e-mail), and
 //!   reads the same rows whether or not the account exists, so neither the answer nor
 //!   its timing tells who has an account (see the `login` module's notes).
-//! * Rate limits are settings: `NETS_CORE_LOGIN_CODES_PER_IDENTIFIER` (5),
+//! * Rate limits are settings: `NETS_CORE_LOGIN_CODES_PER_IDENTIFIER` (5, per identifier
+//!   and client address, so nobody elsewhere can lock the owner out) under
+//!   `NETS_CORE_LOGIN_CODES_PER_IDENTIFIER_CEILING` (20),
 //!   `NETS_CORE_LOGIN_REQUESTS_PER_IP` (30) and `NETS_CORE_CODE_CHECKS_PER_IP` (30) per
-//!   `NETS_CORE_LOGIN_RATE_WINDOW_SECONDS` (600); 0 switches one off.
+//!   `NETS_CORE_LOGIN_RATE_WINDOW_SECONDS` (600), plus code checks per account and device
+//!   (`NETS_CORE_CODE_CHECKS_PER_ACCOUNT_PER_HOUR` 10, `_PER_DAY` 30); 0 switches one off.
+//!   IPv6 clients count by /64; without a client address all such clients share one key.
 //! * `/update/` stores file uploads instead of crashing (the original answered a 500):
 //!   see below.
 //!
@@ -123,8 +127,13 @@ const MAX_BODY_BYTES: usize = 64 * 1024;
 /// The request limits of these endpoints, from settings.
 #[derive(Debug, Clone, Copy)]
 struct Limits {
-    /// `/login/` per identifier: bounds the codes one address is sent.
+    /// `/login/` per identifier and client address.
     login_per_identifier: Limit,
+    /// `/login/` per identifier from everywhere: bounds the codes one address is sent.
+    login_identifier_ceiling: Limit,
+    /// Code checks per identifier (or user) and device, per hour and per day.
+    code_checks_per_account_hour: Limit,
+    code_checks_per_account_day: Limit,
     /// `/login/` per client address.
     login_per_ip: Limit,
     /// Code checks (`/authenticate/`, `/delete/`) per client address.
@@ -152,7 +161,18 @@ impl Limits {
     fn from_settings(settings: &Settings) -> Limits {
         let window = Duration::from_secs(settings.login_rate_window_seconds.max(1));
         Limits {
-            login_per_identifier: Limit::new("login-id", settings.login_codes_per_identifier, window),
+            login_per_identifier: Limit::new("login-id-ip", settings.login_codes_per_identifier, window),
+            login_identifier_ceiling: Limit::new("login-id", settings.login_codes_per_identifier_ceiling, window),
+            code_checks_per_account_hour: Limit::new(
+                "checks-hour",
+                settings.code_checks_per_account_per_hour,
+                Duration::from_secs(3600),
+            ),
+            code_checks_per_account_day: Limit::new(
+                "checks-day",
+                settings.code_checks_per_account_per_day,
+                Duration::from_secs(24 * 3600),
+            ),
             login_per_ip: Limit::new("login-ip", settings.login_requests_per_ip, window),
             code_checks_per_ip: Limit::new("auth-ip", settings.code_checks_per_ip, window),
         }
