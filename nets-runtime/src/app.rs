@@ -203,7 +203,9 @@ impl App {
             .layer(PropagateRequestIdLayer::new(REQUEST_ID))
             .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
                 let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
-                tracing::info_span!("request", method = %req.method(), uri = %req.uri(), request_id = %id)
+                // The path only: query strings carry secrets often enough (codes, tokens
+                // sent by careless clients) that logs must never hold them.
+                tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
             }))
             .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
     }

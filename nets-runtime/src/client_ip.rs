@@ -136,6 +136,19 @@ impl TrustedProxies {
     }
 }
 
+/// The key a rate limit counts a client under: an IPv4 address as is, an IPv6 address by
+/// its /64 network (one subscriber usually holds a whole /64, so per-address keys would
+/// give one client 2^64 budgets).
+pub fn rate_limit_key(ip: IpAddr) -> String {
+    match canonical(ip) {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => {
+            let network = std::net::Ipv6Addr::from(u128::from(v6) & !((1u128 << 64) - 1));
+            format!("{network}/64")
+        }
+    }
+}
+
 /// One `X-Forwarded-For` entry: an address, possibly with a port (`1.2.3.4:5`, `[::1]:5`).
 fn parse_forwarded(entry: &str) -> Option<IpAddr> {
     let entry = entry.trim();
@@ -154,6 +167,15 @@ mod tests {
     }
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn ipv6_clients_are_keyed_by_their_64_network() {
+        assert_eq!(rate_limit_key(ip("2001:db8:1:2::1")), "2001:db8:1:2::/64");
+        assert_eq!(rate_limit_key(ip("2001:db8:1:2:ffff:ffff:ffff:ffff")), "2001:db8:1:2::/64");
+        assert_ne!(rate_limit_key(ip("2001:db8:1:3::1")), rate_limit_key(ip("2001:db8:1:2::1")));
+        assert_eq!(rate_limit_key(ip("203.0.113.9")), "203.0.113.9");
+        assert_eq!(rate_limit_key(ip("::ffff:203.0.113.9")), "203.0.113.9");
     }
 
     #[test]

@@ -70,7 +70,7 @@ impl Identifier {
 }
 
 /// Every setting nets reads. Field docs name the setting key.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
 #[non_exhaustive]
 pub struct Settings {
@@ -251,14 +251,18 @@ pub struct Settings {
     /// `DEFAULT_FROM_EMAIL`: sender of every e-mail (default `webmaster@localhost`).
     #[serde(rename = "DEFAULT_FROM_EMAIL")]
     pub default_from_email: String,
-    /// `EMAIL_BACKEND`: `console` (the default: messages are printed, no server needed),
-    /// `file` (one `.eml` file per message in `EMAIL_FILE_PATH`) or `smtp`.
+    /// `EMAIL_BACKEND`: `smtp`, `file` (one `.eml` file per message in `EMAIL_FILE_PATH`)
+    /// or `console` (messages, login codes included, printed to standard output). Unset
+    /// (the default): `smtp` when `EMAIL_HOST` is set, else `console` when `DEBUG` is on;
+    /// outside `DEBUG` with neither, building a [`Mailer`](crate::mail::Mailer) fails, and
+    /// `console` outside `DEBUG` needs `NETS_CORE_EMAIL_CONSOLE_ALLOWED`.
     #[serde(rename = "EMAIL_BACKEND")]
     pub email_backend: String,
     /// `EMAIL_FILE_PATH`: directory of the `file` backend (default `sent_emails`).
     #[serde(rename = "EMAIL_FILE_PATH")]
     pub email_file_path: String,
-    /// `EMAIL_HOST`: SMTP server (default `localhost`).
+    /// `EMAIL_HOST`: SMTP server. Unset by default; setting it makes `smtp` the default
+    /// backend. An explicit `EMAIL_BACKEND = "smtp"` without it uses `localhost`.
     #[serde(rename = "EMAIL_HOST")]
     pub email_host: String,
     /// `EMAIL_PORT`: SMTP port (default 25; usually 587 with `EMAIL_USE_TLS`, 465 with `EMAIL_USE_SSL`).
@@ -286,6 +290,11 @@ pub struct Settings {
     /// `NETS_CORE_EMAIL_DEBUG_ENABLED`: send e-mails even when `DEBUG` is on.
     #[serde(rename = "NETS_CORE_EMAIL_DEBUG_ENABLED")]
     pub email_debug_enabled: bool,
+    /// `NETS_CORE_EMAIL_CONSOLE_ALLOWED`: allow `EMAIL_BACKEND = "console"` outside
+    /// `DEBUG` (default false: a production server would print every login code to its
+    /// logs, so the mailer refuses to start).
+    #[serde(rename = "NETS_CORE_EMAIL_CONSOLE_ALLOWED")]
+    pub email_console_allowed: bool,
     // --- Accounts (`accounts` module: /login/, /authenticate/, /update/, /delete/) ---
     /// `NETS_CORE_VERIFICATION_CODE_EXPIRE_SECONDS`: lifetime of a login code (default 600).
     #[serde(rename = "NETS_CORE_VERIFICATION_CODE_EXPIRE_SECONDS")]
@@ -297,21 +306,37 @@ pub struct Settings {
     /// and `NETS_CORE_EMAIL_DEBUG_ENABLED` is off (default `123456`).
     #[serde(rename = "NETS_CORE_DEBUG_VERIFICATION_CODE")]
     pub debug_verification_code: String,
-    /// `NETS_CORE_TESTERS_EMAILS`: store-review accounts with a fixed code (a trailing `*`
-    /// is a prefix match). Empty by default: there is no built-in tester.
+    /// `NETS_CORE_TESTERS_EMAILS`: existing store-review accounts that log in with a fixed
+    /// code. Exact addresses outside `DEBUG` (in `DEBUG` a trailing `*` is a prefix match).
+    /// Empty by default: there is no built-in tester.
     #[serde(rename = "NETS_CORE_TESTERS_EMAILS")]
     pub testers_emails: Vec<String>,
-    /// `NETS_CORE_TESTERS_VERIFICATION_CODE`: the testers' code; testers are ignored without it.
+    /// `NETS_CORE_TESTERS_VERIFICATION_CODE`: the testers' code, at least 8 digits outside
+    /// `DEBUG`; testers are ignored without it.
     #[serde(rename = "NETS_CORE_TESTERS_VERIFICATION_CODE")]
     pub testers_verification_code: Option<String>,
     /// `NETS_CORE_USER_PROHIBITED_FIELDS`: extra fields `/update/` refuses (trailing `*`: prefix).
     #[serde(rename = "NETS_CORE_USER_PROHIBITED_FIELDS")]
     pub user_prohibited_fields: Vec<String>,
-    /// `NETS_CORE_LOGIN_CODES_PER_IDENTIFIER`: `/login/` requests per identifier per
-    /// rate-limit window (default 5; 0 switches the limit off). Bounds the e-mails one
-    /// address can be sent.
+    /// `NETS_CORE_LOGIN_CODES_PER_IDENTIFIER`: `/login/` requests per identifier and client
+    /// address (IPv6: its /64) per rate-limit window (default 5; 0 switches the limit off).
     #[serde(rename = "NETS_CORE_LOGIN_CODES_PER_IDENTIFIER")]
     pub login_codes_per_identifier: u64,
+    /// `NETS_CORE_LOGIN_CODES_PER_IDENTIFIER_CEILING`: `/login/` requests per identifier
+    /// per window from all addresses together (default 20; 0: off). The limit above is
+    /// counted per identifier *and* client address, so requests from elsewhere cannot lock
+    /// an address's owner out; this ceiling still bounds the e-mails it is sent.
+    #[serde(rename = "NETS_CORE_LOGIN_CODES_PER_IDENTIFIER_CEILING")]
+    pub login_codes_per_identifier_ceiling: u64,
+    /// `NETS_CORE_CODE_CHECKS_PER_ACCOUNT_PER_HOUR`: code checks (`/authenticate/`,
+    /// `/delete/`) per identifier and device per hour (default 10; 0: off).
+    #[serde(rename = "NETS_CORE_CODE_CHECKS_PER_ACCOUNT_PER_HOUR")]
+    pub code_checks_per_account_per_hour: u64,
+    /// `NETS_CORE_CODE_CHECKS_PER_ACCOUNT_PER_DAY`: the same per day (default 30; 0: off).
+    /// With the hourly limit, a guesser backs off for an hour, then a day; counted per
+    /// device, so guesses without the owner's device do not block the owner's own login.
+    #[serde(rename = "NETS_CORE_CODE_CHECKS_PER_ACCOUNT_PER_DAY")]
+    pub code_checks_per_account_per_day: u64,
     /// `NETS_CORE_LOGIN_REQUESTS_PER_IP`: `/login/` requests per client address per window
     /// (default 30; 0: off).
     #[serde(rename = "NETS_CORE_LOGIN_REQUESTS_PER_IP")]
@@ -378,6 +403,234 @@ pub struct Settings {
     /// turn off when dedicated `worker` processes do the work.
     #[serde(rename = "NETS_CORE_JOBS_IN_SERVER")]
     pub jobs_in_server: bool,
+}
+
+/// `Debug` shows every setting but never a secret: `SECRET_KEY` and the passwords are
+/// `***`, and so is the password inside `DATABASE_URL`, `REDIS_URL` and
+/// `NETS_CORE_JOBS_URL` (`postgres://app:***@db/app`), so logging the settings at
+/// startup leaks nothing.
+///
+/// ```
+/// let s = nets_runtime::Settings::from_toml(
+///     "DATABASE_URL = 'postgres://app:hunter2@db/app'\nREDIS_URL = 'redis://:s3cret@cache:6379/0'",
+/// ).unwrap();
+/// let shown = format!("{s:?}");
+/// assert!(shown.contains("postgres://app:***@db/app") && shown.contains("redis://:***@cache:6379/0"));
+/// assert!(!shown.contains("hunter2") && !shown.contains("s3cret"));
+/// ```
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Destructured without `..`: a new setting does not compile until it is shown here.
+        let Settings {
+            debug,
+            time_zone,
+            database_url,
+            database_max_connections,
+            migrate_on_startup,
+            media_root,
+            max_body_size,
+            max_fields,
+            openapi_title,
+            openapi_version,
+            openapi_description,
+            openapi_tags,
+            openapi_modules,
+            docs_enabled,
+            cors_allowed_origins,
+            cors_allow_all_origins,
+            cors_allow_credentials,
+            protected_fields,
+            user_identifier,
+            user_json_fields,
+            user_updatable_fields,
+            user_file_fields,
+            user_file_types,
+            user_file_max_bytes,
+            project_model,
+            project_member_model,
+            permissions_sync,
+            permissions_cache_seconds,
+            permissions_cache_entries,
+            permissions_startup,
+            permissions_redis_key,
+            redis_url,
+            secret_key,
+            secure_cache_key,
+            cache_key_prefix,
+            cache_max_entries,
+            access_token_expire_seconds,
+            refresh_token_expire_seconds,
+            refresh_token_max_age_seconds,
+            token_cache_seconds,
+            token_cache_entries,
+            token_cache_redis_key,
+            trusted_proxies,
+            default_from_email,
+            email_backend,
+            email_file_path,
+            email_host,
+            email_port,
+            email_host_user,
+            email_host_password,
+            email_use_tls,
+            email_use_ssl,
+            email_timeout,
+            email_pool_size,
+            email_debug_enabled,
+            email_console_allowed,
+            verification_code_expire_seconds,
+            verification_code_length,
+            debug_verification_code,
+            testers_emails,
+            testers_verification_code,
+            user_prohibited_fields,
+            login_codes_per_identifier,
+            login_codes_per_identifier_ceiling,
+            code_checks_per_account_per_hour,
+            code_checks_per_account_per_day,
+            login_requests_per_ip,
+            code_checks_per_ip,
+            login_rate_window_seconds,
+            delete_account_template,
+            email_exclude_domains,
+            email_footer_enabled,
+            email_footer,
+            email_footer_template,
+            email_templates_dir,
+            jobs_url,
+            jobs_queue_prefix,
+            jobs_max_attempts,
+            jobs_backoff_ms,
+            jobs_backoff_max_ms,
+            jobs_concurrency,
+            jobs_heartbeat_seconds,
+            jobs_poll_ms,
+            jobs_in_server,
+        } = self;
+        f.debug_struct("Settings")
+            .field("debug", debug)
+            .field("time_zone", time_zone)
+            .field("database_url", &MaskedUrl(database_url))
+            .field("database_max_connections", database_max_connections)
+            .field("migrate_on_startup", migrate_on_startup)
+            .field("media_root", media_root)
+            .field("max_body_size", max_body_size)
+            .field("max_fields", max_fields)
+            .field("openapi_title", openapi_title)
+            .field("openapi_version", openapi_version)
+            .field("openapi_description", openapi_description)
+            .field("openapi_tags", openapi_tags)
+            .field("openapi_modules", openapi_modules)
+            .field("docs_enabled", docs_enabled)
+            .field("cors_allowed_origins", cors_allowed_origins)
+            .field("cors_allow_all_origins", cors_allow_all_origins)
+            .field("cors_allow_credentials", cors_allow_credentials)
+            .field("protected_fields", protected_fields)
+            .field("user_identifier", user_identifier)
+            .field("user_json_fields", user_json_fields)
+            .field("user_updatable_fields", user_updatable_fields)
+            .field("user_file_fields", user_file_fields)
+            .field("user_file_types", user_file_types)
+            .field("user_file_max_bytes", user_file_max_bytes)
+            .field("project_model", project_model)
+            .field("project_member_model", project_member_model)
+            .field("permissions_sync", permissions_sync)
+            .field("permissions_cache_seconds", permissions_cache_seconds)
+            .field("permissions_cache_entries", permissions_cache_entries)
+            .field("permissions_startup", permissions_startup)
+            .field("permissions_redis_key", permissions_redis_key)
+            .field("redis_url", &redis_url.as_deref().map(MaskedUrl))
+            .field("secret_key", secret_key)
+            .field("secure_cache_key", secure_cache_key)
+            .field("cache_key_prefix", cache_key_prefix)
+            .field("cache_max_entries", cache_max_entries)
+            .field("access_token_expire_seconds", access_token_expire_seconds)
+            .field("refresh_token_expire_seconds", refresh_token_expire_seconds)
+            .field("refresh_token_max_age_seconds", refresh_token_max_age_seconds)
+            .field("token_cache_seconds", token_cache_seconds)
+            .field("token_cache_entries", token_cache_entries)
+            .field("token_cache_redis_key", token_cache_redis_key)
+            .field("trusted_proxies", trusted_proxies)
+            .field("default_from_email", default_from_email)
+            .field("email_backend", email_backend)
+            .field("email_file_path", email_file_path)
+            .field("email_host", email_host)
+            .field("email_port", email_port)
+            .field("email_host_user", email_host_user)
+            .field("email_host_password", email_host_password)
+            .field("email_use_tls", email_use_tls)
+            .field("email_use_ssl", email_use_ssl)
+            .field("email_timeout", email_timeout)
+            .field("email_pool_size", email_pool_size)
+            .field("email_debug_enabled", email_debug_enabled)
+            .field("email_console_allowed", email_console_allowed)
+            .field("verification_code_expire_seconds", verification_code_expire_seconds)
+            .field("verification_code_length", verification_code_length)
+            .field("debug_verification_code", debug_verification_code)
+            .field("testers_emails", testers_emails)
+            .field("testers_verification_code", testers_verification_code)
+            .field("user_prohibited_fields", user_prohibited_fields)
+            .field("login_codes_per_identifier", login_codes_per_identifier)
+            .field("login_codes_per_identifier_ceiling", login_codes_per_identifier_ceiling)
+            .field("code_checks_per_account_per_hour", code_checks_per_account_per_hour)
+            .field("code_checks_per_account_per_day", code_checks_per_account_per_day)
+            .field("login_requests_per_ip", login_requests_per_ip)
+            .field("code_checks_per_ip", code_checks_per_ip)
+            .field("login_rate_window_seconds", login_rate_window_seconds)
+            .field("delete_account_template", delete_account_template)
+            .field("email_exclude_domains", email_exclude_domains)
+            .field("email_footer_enabled", email_footer_enabled)
+            .field("email_footer", email_footer)
+            .field("email_footer_template", email_footer_template)
+            .field("email_templates_dir", email_templates_dir)
+            .field("jobs_url", &MaskedUrl(jobs_url))
+            .field("jobs_queue_prefix", jobs_queue_prefix)
+            .field("jobs_max_attempts", jobs_max_attempts)
+            .field("jobs_backoff_ms", jobs_backoff_ms)
+            .field("jobs_backoff_max_ms", jobs_backoff_max_ms)
+            .field("jobs_concurrency", jobs_concurrency)
+            .field("jobs_heartbeat_seconds", jobs_heartbeat_seconds)
+            .field("jobs_poll_ms", jobs_poll_ms)
+            .field("jobs_in_server", jobs_in_server)
+            .finish()
+    }
+}
+
+/// A URL shown with its password (in the user info, or a `password=` query parameter)
+/// replaced by `***`.
+struct MaskedUrl<'a>(&'a str);
+
+impl std::fmt::Debug for MaskedUrl<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&mask_url_password(self.0), f)
+    }
+}
+
+/// `scheme://user:password@host/..?password=..` with both passwords replaced by `***`.
+pub(crate) fn mask_url_password(url: &str) -> String {
+    let mut out = url.to_owned();
+    if let Some(scheme_end) = out.find("://") {
+        let authority_start = scheme_end + 3;
+        let authority_len = out[authority_start..].find(['/', '?', '#']).unwrap_or(out.len() - authority_start);
+        let authority = &out[authority_start..authority_start + authority_len];
+        if let Some(at) = authority.rfind('@')
+            && let Some(colon) = authority[..at].find(':')
+        {
+            out.replace_range(authority_start + colon + 1..authority_start + at, "***");
+        }
+    }
+    if let Some(query_start) = out.find('?') {
+        let (head, query) = out.split_at(query_start + 1);
+        let masked: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+                _ => pair.to_owned(),
+            })
+            .collect();
+        out = format!("{head}{}", masked.join("&"));
+    }
+    out
 }
 
 /// `NETS_CORE_PERMISSIONS_SYNC` values.
@@ -468,9 +721,9 @@ impl Default for Settings {
             token_cache_redis_key: "nets:tokens:generation".into(),
             trusted_proxies: Vec::new(),
             default_from_email: "webmaster@localhost".into(),
-            email_backend: "console".into(),
+            email_backend: String::new(),
             email_file_path: "sent_emails".into(),
-            email_host: "localhost".into(),
+            email_host: String::new(),
             email_port: 25,
             email_host_user: String::new(),
             email_host_password: Secret::default(),
@@ -479,6 +732,7 @@ impl Default for Settings {
             email_timeout: 30,
             email_pool_size: 4,
             email_debug_enabled: false,
+            email_console_allowed: false,
             verification_code_expire_seconds: 600,
             verification_code_length: 6,
             debug_verification_code: "123456".to_owned(),
@@ -486,6 +740,9 @@ impl Default for Settings {
             testers_verification_code: None,
             user_prohibited_fields: Vec::new(),
             login_codes_per_identifier: 5,
+            login_codes_per_identifier_ceiling: 20,
+            code_checks_per_account_per_hour: 10,
+            code_checks_per_account_per_day: 30,
             login_requests_per_ip: 30,
             code_checks_per_ip: 30,
             login_rate_window_seconds: 600,
@@ -594,6 +851,7 @@ const ENV_KEYS: &[&str] = &[
     "EMAIL_TIMEOUT",
     "NETS_CORE_EMAIL_POOL_SIZE",
     "NETS_CORE_EMAIL_DEBUG_ENABLED",
+    "NETS_CORE_EMAIL_CONSOLE_ALLOWED",
     "NETS_CORE_VERIFICATION_CODE_EXPIRE_SECONDS",
     "NETS_CORE_VERIFICATION_CODE_LENGTH",
     "NETS_CORE_DEBUG_VERIFICATION_CODE",
@@ -601,6 +859,9 @@ const ENV_KEYS: &[&str] = &[
     "NETS_CORE_TESTERS_VERIFICATION_CODE",
     "NETS_CORE_USER_PROHIBITED_FIELDS",
     "NETS_CORE_LOGIN_CODES_PER_IDENTIFIER",
+    "NETS_CORE_LOGIN_CODES_PER_IDENTIFIER_CEILING",
+    "NETS_CORE_CODE_CHECKS_PER_ACCOUNT_PER_HOUR",
+    "NETS_CORE_CODE_CHECKS_PER_ACCOUNT_PER_DAY",
     "NETS_CORE_LOGIN_REQUESTS_PER_IP",
     "NETS_CORE_CODE_CHECKS_PER_IP",
     "NETS_CORE_LOGIN_RATE_WINDOW_SECONDS",
@@ -706,6 +967,26 @@ pub(crate) fn is_identifier(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_masks_passwords_inside_urls() {
+        let s = Settings::from_toml(
+            "DATABASE_URL = 'postgres://app:hunter2@db:5432/app?sslmode=require&password=hunter3'\n\
+             REDIS_URL = 'redis://default:s3cret@cache:6379/0'\n\
+             NETS_CORE_JOBS_URL = 'postgres://jobs:j0bs@db/jobs'\nSECRET_KEY = 'the-key'",
+        )
+        .unwrap();
+        let shown = format!("{s:?}");
+        for secret in ["hunter2", "hunter3", "s3cret", "j0bs", "the-key"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(shown.contains("postgres://app:***@db:5432/app?sslmode=require&password=***"), "{shown}");
+        assert!(shown.contains("redis://default:***@cache:6379/0"), "{shown}");
+        assert_eq!(mask_url_password("sqlite://nets.db?mode=rwc"), "sqlite://nets.db?mode=rwc");
+        assert_eq!(mask_url_password("redis://:pw@h/0"), "redis://:***@h/0");
+        assert_eq!(mask_url_password("postgres://user@h/db"), "postgres://user@h/db");
+        assert_eq!(mask_url_password("postgres://u:p@ss@h/db"), "postgres://u:***@h/db");
+    }
 
     #[test]
     fn defaults_match_the_original_library() {

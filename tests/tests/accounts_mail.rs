@@ -4,6 +4,7 @@
 
 use nets_runtime::accounts::Accounts;
 use nets_runtime::cache::Cache;
+use nets_runtime::db::Db;
 use nets_runtime::jobs::Jobs;
 use nets_runtime::mail::Mailer;
 use nets_runtime::oauth::{ClientType, OAuth};
@@ -67,6 +68,24 @@ impl MailedLogins {
         assert_eq!(reply.json["data"], "CODE SENT", "{}", reply.text());
     }
 
+    /// Rows of the mail queue holding `text` in a body, and code e-mail rows.
+    async fn stored(&self, text: &str) -> (i64, i64) {
+        const HOLDING: &str = "SELECT COUNT(*) FROM nets_email_notification \
+                               WHERE html_body LIKE '%' || $1 || '%' OR txt_body LIKE '%' || $1 || '%'";
+        const CODE_MAILS: &str =
+            "SELECT COUNT(*) FROM nets_email_notification WHERE subject = 'Your verification code'";
+        match &self._db.db {
+            Db::Sqlite(pool) => (
+                sqlx::query_scalar(HOLDING).bind(text).fetch_one(pool).await.unwrap(),
+                sqlx::query_scalar(CODE_MAILS).fetch_one(pool).await.unwrap(),
+            ),
+            Db::Postgres(pool) => (
+                sqlx::query_scalar(HOLDING).bind(text).fetch_one(pool).await.unwrap(),
+                sqlx::query_scalar(CODE_MAILS).fetch_one(pool).await.unwrap(),
+            ),
+        }
+    }
+
     async fn authenticate(&self, field: &str, identifier: &str, code: String) -> nets_tests::Reply {
         let body = json!({field: identifier, "code": code, "client_id": self.client_id, "client_secret": self.secret});
         self.server.send(self.server.post_json("/authenticate/", body)).await
@@ -92,6 +111,22 @@ async fn the_emailed_code_logs_in_and_a_newer_code_retires_the_older() {
     assert_eq!(reply.status, 200, "{}", reply.text());
     let mails = t.smtp.wait_for(3).await;
     assert!(mails[2].html().contains("New access to your account"), "{}", mails[2].html());
+    t.worker.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn login_codes_are_never_stored_in_the_mail_queue() {
+    let t = MailedLogins::start("").await;
+    t.login(json!({"email": "ada@x.io"})).await;
+    let mails = t.smtp.wait_for(1).await;
+    let code = code_in(&mails[0]);
+    // Sent directly: no row of nets_email_notification (nor any backup of it) holds it.
+    assert_eq!(t.stored(&code).await, (0, 0));
+    let reply = t.authenticate("email", "ada@x.io", code.clone()).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    t.smtp.wait_for(2).await; // the new-login e-mail, queued as before
+    let (holding, code_mails) = t.stored(&code).await;
+    assert_eq!((holding, code_mails), (0, 0));
     t.worker.stop().await.unwrap();
 }
 

@@ -329,8 +329,13 @@ async fn the_file_and_console_transports_need_no_server() {
     let eml = std::fs::read_to_string(files[0].path()).unwrap();
     assert!(eml.contains("Subject: On disk") && eml.contains("To: ada@example.com"), "{eml}");
 
-    let console = Mailer::builder(&Settings::default()).build().unwrap();
-    assert!(matches!(Transport::from_settings(&Settings::default()), Ok(Transport::Console)));
+    // Console outside DEBUG only when allowed (it would print login codes); without any
+    // mail setting outside DEBUG there is no default backend (issue 11).
+    assert!(Mailer::builder(&Settings::default()).build().is_err());
+    assert!(Mailer::builder(&nets_tests::settings("EMAIL_BACKEND = 'console'")).build().is_err());
+    let allowed = nets_tests::settings("EMAIL_BACKEND = 'console'\nNETS_CORE_EMAIL_CONSOLE_ALLOWED = true");
+    let console = Mailer::builder(&allowed).build().unwrap();
+    assert!(matches!(Transport::from_settings(&allowed), Ok(Transport::Console)));
     let o = console.email("x").to("ada@example.com").html("<p>x</p>").queued(false).send().await;
     assert_eq!(o.reason, Reason::EmailSent);
     let bad = nets_tests::settings("EMAIL_BACKEND = 'smtp'\nEMAIL_USE_TLS = true\nEMAIL_USE_SSL = true");

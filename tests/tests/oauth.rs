@@ -415,7 +415,7 @@ async fn token_endpoint_errors_follow_rfc_6749() {
     let get = f.server.send(f.server.get("/o/token/")).await;
     assert_eq!(get.status, 405);
 
-    // Hostile bodies: oversized, not UTF-8 (decoded lossily: a token that matches nothing).
+    // Hostile bodies: oversized, not UTF-8 (refused, never decoded lossily: issue 11).
     let client = format!("client_id={}&client_secret={}", f.app.client_id, f.secret());
     let huge = format!("{client}&grant_type=refresh_token&refresh_token={}", "a".repeat(64 * 1024));
     let form = |body: Vec<u8>| {
@@ -425,7 +425,7 @@ async fn token_endpoint_errors_follow_rfc_6749() {
     assert_oauth_error(&reply, 413, "invalid_request");
     let mut binary = format!("{client}&grant_type=refresh_token&refresh_token=").into_bytes();
     binary.extend_from_slice(&[0xff, 0xfe, b'%', b'F', b'F', 0x00]);
-    assert_oauth_error(&f.server.send(form(binary)).await, 400, "invalid_grant");
+    assert_oauth_error(&f.server.send(form(binary)).await, 400, "invalid_request");
     let revoke = f.server.post("/o/revoke_token/").header("content-type", "application/x-www-form-urlencoded");
     let reply = f.server.send(revoke.body(format!("{client}&token={}", "b".repeat(64 * 1024)))).await;
     assert_oauth_error(&reply, 413, "invalid_request");

@@ -49,10 +49,11 @@ impl Accounts {
         self.0.code_key.digest_hex(&format!("{user}:{code}"))
     }
 
-    /// The code for a login to `address`: the tester code, the debug code, or a
-    /// fresh random one.
-    pub(super) fn new_code(&self, address: &str) -> (String, bool) {
+    /// The code for a login to `address`: the tester code (only for an `existing`
+    /// account: the tester path never creates one), the debug code, or a fresh random one.
+    pub(super) fn new_code(&self, address: &str, existing: bool) -> (String, bool) {
         if let Some(code) = &self.0.tester_code
+            && existing
             && self.is_tester(address)
         {
             return (code.clone(), true);

@@ -59,11 +59,9 @@ pub(super) async fn delete(
         return Err(ApiError::bad_request("Invalid code"));
     }
     let device_uuid = input::uuid(&fields, "device_uuid")?;
-    if let Some(ip) = accounts.client_ip(&parts) {
-        accounts.0.limits.code_checks_per_ip.hit(&accounts.0.cache, &ip.to_string()).await?;
-    }
     let user = if crate::auth::bearer_token(&parts).is_some() {
         let (user, _) = accounts.require_user(&parts).await?;
+        accounts.count_code_check(&parts, &format!("user:{user}"), device_uuid).await?;
         if !codes::well_formed(code) {
             return Err(invalid_code());
         }
@@ -72,6 +70,7 @@ pub(super) async fn delete(
     } else {
         let column = accounts.0.users.identifier().column();
         let identifier = accounts.normalize_identifier(&input::required(&fields, column, 254)?)?;
+        accounts.count_code_check(&parts, &identifier, device_uuid).await?;
         codes::consume(&accounts, &identifier, code, device_uuid).await?
     };
     accounts.0.oauth.revoke_user_tokens(user).await.map_err(ApiError::internal)?;

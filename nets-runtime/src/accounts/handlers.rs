@@ -22,6 +22,42 @@ impl Accounts {
         self.0.trusted_proxies.client_ip_of(parts)
     }
 
+    /// The client's rate-limit key: its address (IPv6: its /64). Without one (a server
+    /// run without connect info) every such client shares one key, so the per-address
+    /// limits hold for all of them together instead of switching off; warned once.
+    pub(super) fn client_key(&self, parts: &Parts) -> String {
+        match self.client_ip(parts) {
+            Some(ip) => crate::client_ip::rate_limit_key(ip),
+            None => {
+                static WARNED: std::sync::Once = std::sync::Once::new();
+                WARNED.call_once(|| {
+                    tracing::warn!(
+                        "accounts: no client address (serve with connect info, as nets_runtime::serve does): \
+                         every client shares one per-address login and code-check budget"
+                    );
+                });
+                "no-client-address".to_owned()
+            }
+        }
+    }
+
+    /// Counts a code check of `account` (an identifier, or `user:<id>`) from `device`
+    /// against the per-account caps and the client's per-address limit.
+    pub(super) async fn count_code_check(
+        &self,
+        parts: &Parts,
+        account: &str,
+        device: Option<uuid::Uuid>,
+    ) -> Result<(), ApiError> {
+        let limits = &self.0.limits;
+        let cache = &self.0.cache;
+        limits.code_checks_per_ip.hit(cache, &self.client_key(parts)).await?;
+        // Per device: guesses without the owner's device never block the owner's own.
+        let key = format!("{account}|{}", device.map(|d| d.to_string()).unwrap_or_default());
+        limits.code_checks_per_account_hour.hit(cache, &key).await?;
+        limits.code_checks_per_account_day.hit(cache, &key).await
+    }
+
     /// The user of the bearer token, or 401.
     pub(super) async fn require_user(&self, parts: &Parts) -> Result<(i64, String), ApiError> {
         let Some(token) = crate::auth::bearer_token(parts) else {
@@ -49,9 +85,8 @@ pub(super) async fn authenticate(
     let client_id = input::required(&fields, "client_id", 256)?;
     let client_secret = input::required(&fields, "client_secret", 256)?;
     let device_uuid = input::uuid(&fields, "device_uuid")?;
-    if let Some(ip) = accounts.client_ip(&parts) {
-        accounts.0.limits.code_checks_per_ip.hit(&accounts.0.cache, &ip.to_string()).await?;
-    }
+    let account = accounts.normalize_identifier(&identifier)?;
+    accounts.count_code_check(&parts, &account, device_uuid).await?;
     let (user, tokens) = accounts.authenticate(&identifier, &code, &client_id, &client_secret, device_uuid).await?;
     let user_json = accounts.user_json(user, None).await?;
     accounts.send_new_login(user, &user_json).await;

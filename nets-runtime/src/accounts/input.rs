@@ -1,5 +1,9 @@
 //! Reading the fields of an account request: a JSON object, a form, or the query string,
 //! with values that clients often JSON-encode as strings (`"device": "{\"uuid\":..}"`).
+//!
+//! Secrets ([`BODY_ONLY`]: the code, client secrets, tokens) are read from the body only:
+//! a query string ends up in proxy, server and browser logs and in the `Referer`
+//! header, so one carrying a secret is refused with a 400 naming the parameter.
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -23,25 +27,58 @@ pub(super) fn fields(
     parse(headers, query, &body)
 }
 
+/// Parameters that are secrets: never accepted in the query string.
+pub(crate) const BODY_ONLY: &[&str] =
+    &["code", "client_secret", "refresh_token", "token", "access_token", "password", "secret"];
+
+/// The 400 for a secret sent in the query string.
+pub(super) fn secret_in_query(name: &str) -> ApiError {
+    ApiError::field(name, "send it in the request body, never in the URL (query strings are logged)")
+}
+
 /// The fields of a body already read (JSON, else a form) merged over the query string.
 fn parse(headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     let mut out = Map::new();
     if let Some(query) = query {
         form_into(query.as_bytes(), &mut out)?;
+        if let Some(secret) = out.keys().find(|k| BODY_ONLY.contains(&k.as_str())) {
+            return Err(secret_in_query(secret));
+        }
     }
-    if body.is_empty() {
-        return Ok(out);
-    }
-    if content_type(headers).starts_with("application/json") {
-        match serde_json::from_slice::<Value>(body) {
+    let json = content_type(headers).starts_with("application/json");
+    match body {
+        [] => {}
+        _ if json => match serde_json::from_slice::<Value>(body) {
             Ok(Value::Object(map)) => out.extend(map),
             Ok(_) => return Err(ApiError::bad_request("the request body must be a JSON object")),
             Err(e) => return Err(ApiError::bad_request(format!("invalid JSON body: {e}"))),
-        }
-    } else {
-        form_into(body, &mut out)?;
+        },
+        _ => form_into(body, &mut out)?,
+    }
+    for (name, value) in &out {
+        refuse_nul(name, value)?;
     }
     Ok(out)
+}
+
+/// The 400 for text holding U+0000: PostgreSQL cannot store it (SQLSTATE 22021, which
+/// would surface as a 500), and no name, code or address has one.
+pub(super) fn nul_in(name: &str) -> ApiError {
+    ApiError::field(name, "must not contain NUL characters (U+0000)")
+}
+
+/// Refuses a NUL anywhere in `value` (nested objects and arrays too, named
+/// `outer.inner`) or in a key.
+fn refuse_nul(name: &str, value: &Value) -> Result<(), ApiError> {
+    if name.contains('\0') {
+        return Err(nul_in(&name.replace('\0', "\\0")));
+    }
+    match value {
+        Value::String(s) if s.contains('\0') => Err(nul_in(name)),
+        Value::Object(map) => map.iter().try_for_each(|(key, v)| refuse_nul(&format!("{name}.{key}"), v)),
+        Value::Array(items) => items.iter().try_for_each(|v| refuse_nul(name, v)),
+        _ => Ok(()),
+    }
 }
 
 fn content_type(headers: &HeaderMap) -> &str {
@@ -80,6 +117,9 @@ pub(super) async fn update_body(headers: &HeaderMap, body: Bytes, max_fields: us
         match raw {
             Raw::File(file) => out.files.push((name, *file)),
             Raw::Text(text) => {
+                if text.contains('\0') {
+                    return Err(nul_in(&name));
+                }
                 out.fields.insert(name, Value::String(text));
             }
             // The multipart parser yields only text and file parts.
@@ -136,7 +176,13 @@ pub(super) fn object(fields: &Map<String, Value>, name: &str) -> Result<Option<M
         Some(Value::Object(map)) => Ok(Some(map.clone())),
         Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
         Some(Value::String(s)) => match serde_json::from_str::<Value>(s) {
-            Ok(Value::Object(map)) => Ok(Some(map)),
+            Ok(Value::Object(map)) => {
+                // A JSON-encoded object's escapes (`\u0000`) were not seen by `parse`.
+                for (key, value) in &map {
+                    refuse_nul(&format!("{name}.{key}"), value)?;
+                }
+                Ok(Some(map))
+            }
             Ok(Value::Null) => Ok(None),
             _ => Err(ApiError::field(name, "must be a JSON object")),
         },

@@ -42,11 +42,13 @@ pub(super) async fn login(
     let fields = input::fields(&parts.headers, parts.uri.query(), body)?;
     let request = LoginRequest::read(&accounts, &fields)?;
     let ip = accounts.client_ip(&parts);
-    let limits = &accounts.0.limits;
-    if let Some(ip) = ip {
-        limits.login_per_ip.hit(&accounts.0.cache, &ip.to_string()).await?;
-    }
-    limits.login_per_identifier.hit(&accounts.0.cache, &request.identifier).await?;
+    let client = accounts.client_key(&parts);
+    let (limits, cache) = (&accounts.0.limits, &accounts.0.cache);
+    limits.login_per_ip.hit(cache, &client).await?;
+    // Per identifier *and* address, so nobody elsewhere can lock the owner out; the
+    // ceiling bounds the codes one address is sent from everywhere together.
+    limits.login_per_identifier.hit(cache, &format!("{}|{client}", request.identifier)).await?;
+    limits.login_identifier_ceiling.hit(cache, &request.identifier).await?;
 
     let db = accounts.0.oauth.db();
     let kind = accounts.0.users.identifier();
@@ -66,7 +68,8 @@ pub(super) async fn login(
             (Identifier::Username, None) => Target::Nobody,
         },
     };
-    let (code, fixed) = accounts.new_code(target.address().unwrap_or(&request.identifier));
+    let existing = matches!(target, Target::Account { .. });
+    let (code, fixed) = accounts.new_code(target.address().unwrap_or(&request.identifier), existing);
     let issue = Issue { target, identifier: request.identifier, device, code, ip: ip.map(|ip| ip.to_string()) };
     if fixed {
         issue.run(&accounts, false).await?;

@@ -39,13 +39,19 @@
 //! * Unknown users and wrong codes get the same answer (no account enumeration); logins
 //!   and code checks are rate limited per identifier and per client address.
 //! * `/logout/` revokes the whole login (access and refresh tokens).
-//! * There is no built-in tester account: testers come only from `NETS_CORE_TESTERS_EMAILS`.
+//! * There is no built-in tester account: testers come only from `NETS_CORE_TESTERS_EMAILS`,
+//!   outside `DEBUG` as exact addresses with a code of at least 8 digits, and the fixed
+//!   code only ever logs in an account that exists (it never creates one).
 //! * A login answers before it writes anything (account, device, code, e-mail), and
 //!   reads the same rows whether or not the account exists, so neither the answer nor
 //!   its timing tells who has an account (see the `login` module's notes).
-//! * Rate limits are settings: `NETS_CORE_LOGIN_CODES_PER_IDENTIFIER` (5),
+//! * Rate limits are settings: `NETS_CORE_LOGIN_CODES_PER_IDENTIFIER` (5, per identifier
+//!   and client address, so nobody elsewhere can lock the owner out) under
+//!   `NETS_CORE_LOGIN_CODES_PER_IDENTIFIER_CEILING` (20),
 //!   `NETS_CORE_LOGIN_REQUESTS_PER_IP` (30) and `NETS_CORE_CODE_CHECKS_PER_IP` (30) per
-//!   `NETS_CORE_LOGIN_RATE_WINDOW_SECONDS` (600); 0 switches one off.
+//!   `NETS_CORE_LOGIN_RATE_WINDOW_SECONDS` (600), plus code checks per account and device
+//!   (`NETS_CORE_CODE_CHECKS_PER_ACCOUNT_PER_HOUR` 10, `_PER_DAY` 30); 0 switches one off.
+//!   IPv6 clients count by /64; without a client address all such clients share one key.
 //! * `/update/` stores file uploads instead of crashing (the original answered a 500):
 //!   see below.
 //!
@@ -121,8 +127,13 @@ const MAX_BODY_BYTES: usize = 64 * 1024;
 /// The request limits of these endpoints, from settings.
 #[derive(Debug, Clone, Copy)]
 struct Limits {
-    /// `/login/` per identifier: bounds the codes one address is sent.
+    /// `/login/` per identifier and client address.
     login_per_identifier: Limit,
+    /// `/login/` per identifier from everywhere: bounds the codes one address is sent.
+    login_identifier_ceiling: Limit,
+    /// Code checks per identifier (or user) and device, per hour and per day.
+    code_checks_per_account_hour: Limit,
+    code_checks_per_account_day: Limit,
     /// `/login/` per client address.
     login_per_ip: Limit,
     /// Code checks (`/authenticate/`, `/delete/`) per client address.
@@ -150,7 +161,18 @@ impl Limits {
     fn from_settings(settings: &Settings) -> Limits {
         let window = Duration::from_secs(settings.login_rate_window_seconds.max(1));
         Limits {
-            login_per_identifier: Limit::new("login-id", settings.login_codes_per_identifier, window),
+            login_per_identifier: Limit::new("login-id-ip", settings.login_codes_per_identifier, window),
+            login_identifier_ceiling: Limit::new("login-id", settings.login_codes_per_identifier_ceiling, window),
+            code_checks_per_account_hour: Limit::new(
+                "checks-hour",
+                settings.code_checks_per_account_per_hour,
+                Duration::from_secs(3600),
+            ),
+            code_checks_per_account_day: Limit::new(
+                "checks-day",
+                settings.code_checks_per_account_per_day,
+                Duration::from_secs(24 * 3600),
+            ),
             login_per_ip: Limit::new("login-ip", settings.login_requests_per_ip, window),
             code_checks_per_ip: Limit::new("auth-ip", settings.code_checks_per_ip, window),
         }
@@ -206,24 +228,57 @@ pub const PROHIBITED_FIELDS: &[&str] = &[
     "id",
 ];
 
+/// [`Accounts::new`] could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SetupError {
+    /// No `SECRET_KEY` outside `DEBUG`.
+    #[error(transparent)]
+    MissingSecretKey(#[from] MissingSecretKey),
+    /// The testers' settings would let a guess or a look-alike address in.
+    #[error("{0}")]
+    Testers(String),
+}
+
+/// Shortest tester code outside `DEBUG`: a fixed code is guessable in proportion to
+/// how short it is, and it never expires.
+pub const MIN_TESTER_CODE_DIGITS: usize = 8;
+
+/// The testers and their code, checked: outside `DEBUG`, exact addresses only (a pattern
+/// such as `review*` would hand the fixed code to `reviewer.jane@…`) and a code of at
+/// least [`MIN_TESTER_CODE_DIGITS`] digits.
+fn testers(settings: &Settings) -> Result<(Vec<String>, Option<String>), SetupError> {
+    let code = settings.testers_verification_code.clone().filter(|c| !c.is_empty());
+    let testers: Vec<String> = settings.testers_emails.iter().map(|t| t.trim().to_lowercase()).collect();
+    if settings.debug || code.is_none() || testers.is_empty() {
+        return Ok((testers, code));
+    }
+    if let Some(pattern) = testers.iter().find(|t| t.contains('*')) {
+        return Err(SetupError::Testers(format!(
+            "NETS_CORE_TESTERS_EMAILS: '{pattern}' is a pattern; outside DEBUG list exact addresses only"
+        )));
+    }
+    let digits = code.as_deref().unwrap_or_default();
+    if digits.len() < MIN_TESTER_CODE_DIGITS || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(SetupError::Testers(format!(
+            "NETS_CORE_TESTERS_VERIFICATION_CODE must be at least {MIN_TESTER_CODE_DIGITS} digits outside DEBUG"
+        )));
+    }
+    tracing::warn!(
+        testers = ?testers,
+        "NETS_CORE_TESTERS_EMAILS is set outside DEBUG: these existing accounts log in with a fixed code"
+    );
+    Ok((testers, code))
+}
+
 impl Accounts {
     /// The account endpoints over `oauth`'s database, with codes and rate-limit counters
-    /// in `cache`. Needs `SECRET_KEY` outside `DEBUG`. Warns when testers are configured
-    /// outside `DEBUG` (they log in with a fixed code).
-    pub fn new(
-        oauth: OAuth,
-        users: UserTable,
-        cache: Cache,
-        settings: &Settings,
-    ) -> Result<Accounts, MissingSecretKey> {
+    /// in `cache`. Needs `SECRET_KEY` outside `DEBUG`; outside `DEBUG` testers must be
+    /// exact addresses with a code of at least [`MIN_TESTER_CODE_DIGITS`] digits (and
+    /// a warning is logged: they log in with a fixed code).
+    pub fn new(oauth: OAuth, users: UserTable, cache: Cache, settings: &Settings) -> Result<Accounts, SetupError> {
         let key = SecretKey::from_settings(settings)?;
-        let tester_code = settings.testers_verification_code.clone().filter(|c| !c.is_empty());
-        if !settings.debug && tester_code.is_some() && !settings.testers_emails.is_empty() {
-            tracing::warn!(
-                testers = ?settings.testers_emails,
-                "NETS_CORE_TESTERS_EMAILS is set outside DEBUG: these accounts log in with a fixed code"
-            );
-        }
+        let (testers, tester_code) = testers(settings)?;
         let mut prohibited: Vec<String> = PROHIBITED_FIELDS.iter().map(|s| (*s).to_owned()).collect();
         prohibited.extend(settings.user_prohibited_fields.iter().cloned());
         let update_limit = users.max_upload_bytes().saturating_add(MAX_BODY_BYTES);
@@ -240,7 +295,7 @@ impl Accounts {
             code_length: usize::from(settings.verification_code_length.clamp(4, 12)),
             debug_code: (settings.debug && !settings.email_debug_enabled)
                 .then(|| settings.debug_verification_code.clone()),
-            testers: settings.testers_emails.clone(),
+            testers,
             tester_code,
             prohibited,
             time_zone: crate::params::CoerceCx::default(),
@@ -332,12 +387,12 @@ impl Accounts {
         }
     }
 
-    /// Whether `address` (lower-cased) is a configured tester (a trailing `*` is a prefix
-    /// match).
+    /// Whether `address` (lower-cased) is a configured tester. A trailing `*` is a prefix
+    /// match, in `DEBUG` only: outside it [`Accounts::new`] refuses patterns.
     fn is_tester(&self, address: &str) -> bool {
         self.0.testers.iter().any(|t| match t.strip_suffix('*') {
-            Some(prefix) => address.starts_with(&prefix.to_lowercase()),
-            None => address == t.to_lowercase(),
+            Some(prefix) => address.starts_with(prefix),
+            None => address == t,
         })
     }
 

@@ -35,7 +35,8 @@
 //!    `template_or_html_required`.
 //! 5. Text part: the [`text_template`](EmailBuilder::text_template) rendered *with* the
 //!    context, else derived from the HTML.
-//! 6. Attachments force an immediate send (queued rows carry no files).
+//! 6. Attachments force an immediate send (queued rows carry no files), and so do
+//!    [`sensitive`](EmailBuilder::sensitive) bodies (login codes): no row ever holds them.
 //! 7. Queued (the default): one `nets_email_notification` row and one [`SendEmail`]
 //!    job per recipient: `email_in_queue`. A worker sends it and records every attempt
 //!    and its outcome on the row.
@@ -185,6 +186,7 @@ pub struct EmailBuilder<'m> {
     force: bool,
     attachments: Vec<Attachment>,
     custom_email_id: Option<i64>,
+    sensitive: bool,
 }
 
 impl<'m> EmailBuilder<'m> {
@@ -235,6 +237,13 @@ impl<'m> EmailBuilder<'m> {
         self.force = force;
         self
     }
+    /// The body carries a secret (a login code, a reset link): it is sent now and never
+    /// written to `nets_email_notification`, so no database copy or backup holds it.
+    /// There is no queued retry: the caller decides whether to try again.
+    pub fn sensitive(mut self, sensitive: bool) -> Self {
+        self.sensitive = sensitive;
+        self
+    }
     /// Attaches a file (and switches to an immediate send).
     pub fn attach(mut self, attachment: Attachment) -> Self {
         self.attachments.push(attachment);
@@ -277,9 +286,9 @@ impl<'m> EmailBuilder<'m> {
             Ok(rendered) => rendered,
             Err(e) => return Outcome::failed(e.reason, &join(&e.detail, &explanation)),
         };
-        // 6. Attachments are never queued.
-        let queued = self.queued && parts.is_empty();
-        if self.queued && !queued {
+        // 6. Attachments and secrets are never queued.
+        let queued = self.queued && parts.is_empty() && !self.sensitive;
+        if self.queued && !parts.is_empty() {
             tracing::warn!("e-mail with attachments: sending now instead of queueing");
         }
         if queued {
@@ -331,6 +340,7 @@ impl Mailer {
             force: false,
             attachments: Vec::new(),
             custom_email_id: None,
+            sensitive: false,
         }
     }
 

@@ -20,7 +20,8 @@ pub enum Transport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
     /// `.eml` files in a directory (`EMAIL_BACKEND = "file"`, `EMAIL_FILE_PATH`).
     File(AsyncFileTransport<Tokio1Executor>),
-    /// Standard output (`EMAIL_BACKEND = "console"`, the default): nothing leaves the machine.
+    /// Standard output (`EMAIL_BACKEND = "console"`, the default in `DEBUG` without
+    /// `EMAIL_HOST`): nothing leaves the machine, and everything lands in its logs.
     Console,
 }
 
@@ -37,12 +38,18 @@ impl std::fmt::Debug for Transport {
 impl Transport {
     /// The transport the settings name.
     ///
-    /// * `smtp`: `EMAIL_HOST`:`EMAIL_PORT`; `EMAIL_USE_SSL` for implicit TLS,
-    ///   `EMAIL_USE_TLS` to require STARTTLS, otherwise STARTTLS when the server offers
-    ///   it; AUTH with `EMAIL_HOST_USER`/`EMAIL_HOST_PASSWORD` when a user is set;
-    ///   `EMAIL_TIMEOUT` per command; `NETS_CORE_EMAIL_POOL_SIZE` pooled connections.
+    /// * `smtp` (the default when `EMAIL_HOST` is set): `EMAIL_HOST` (`localhost` when
+    ///   unset):`EMAIL_PORT`; `EMAIL_USE_SSL` for implicit TLS, `EMAIL_USE_TLS` to require
+    ///   STARTTLS, otherwise STARTTLS when the server offers it; AUTH with
+    ///   `EMAIL_HOST_USER`/`EMAIL_HOST_PASSWORD` when a user is set; `EMAIL_TIMEOUT` per
+    ///   command; `NETS_CORE_EMAIL_POOL_SIZE` pooled connections.
     /// * `file`: one `<uuid>.eml` per message in `EMAIL_FILE_PATH` (created if missing).
-    /// * `console`: messages printed to standard output.
+    /// * `console` (the default in `DEBUG` without `EMAIL_HOST`): messages printed to
+    ///   standard output. Outside `DEBUG` it is refused unless
+    ///   `NETS_CORE_EMAIL_CONSOLE_ALLOWED` is set: login codes would land in the logs.
+    ///
+    /// Outside `DEBUG`, with neither `EMAIL_BACKEND` nor `EMAIL_HOST`, there is no safe
+    /// default: an error says to set one.
     ///
     /// The SMTP pool runs on Tokio: build it inside a Tokio runtime (outside one, this is
     /// an error rather than a panic).
@@ -52,14 +59,18 @@ impl Transport {
     /// use nets_runtime::mail::Transport;
     ///
     /// # #[tokio::main] async fn main() {
-    /// let smtp = Settings::from_toml("EMAIL_BACKEND = 'smtp'\nEMAIL_HOST = 'mail.example.com'\nEMAIL_PORT = 587\nEMAIL_USE_TLS = true").unwrap();
+    /// let smtp = Settings::from_toml("EMAIL_HOST = 'mail.example.com'\nEMAIL_PORT = 587\nEMAIL_USE_TLS = true").unwrap();
     /// assert!(matches!(Transport::from_settings(&smtp).unwrap(), Transport::Smtp(_)));
+    /// let dev = Settings::from_toml("DEBUG = true").unwrap();
+    /// assert!(matches!(Transport::from_settings(&dev).unwrap(), Transport::Console));
+    /// let production = Settings::from_toml("EMAIL_BACKEND = 'console'").unwrap();
+    /// assert!(Transport::from_settings(&production).is_err(), "codes would be printed");
     /// let bad = Settings::from_toml("EMAIL_BACKEND = 'carrier-pigeon'").unwrap();
     /// assert!(Transport::from_settings(&bad).is_err());
     /// # }
     /// ```
     pub fn from_settings(settings: &Settings) -> Result<Transport, MailError> {
-        match settings.email_backend.as_str() {
+        match backend(settings)? {
             "console" => Ok(Transport::Console),
             "file" => {
                 let dir = PathBuf::from(&settings.email_file_path);
@@ -86,15 +97,40 @@ impl Transport {
     }
 }
 
+/// The backend `EMAIL_BACKEND` names, or the default it leaves to `EMAIL_HOST` and
+/// `DEBUG`; `console` outside `DEBUG` only when explicitly allowed.
+fn backend(settings: &Settings) -> Result<&str, MailError> {
+    let named = settings.email_backend.trim();
+    let backend = match named {
+        "" if !settings.email_host.trim().is_empty() => "smtp",
+        "" if settings.debug => "console",
+        "" => {
+            return Err(MailError::Config(
+                "no e-mail backend outside DEBUG: set EMAIL_HOST (SMTP) or EMAIL_BACKEND".into(),
+            ));
+        }
+        named => named,
+    };
+    if backend == "console" && !settings.debug && !settings.email_console_allowed {
+        return Err(MailError::Config(
+            "EMAIL_BACKEND 'console' prints every e-mail, login codes included, to standard output: outside \
+             DEBUG set NETS_CORE_EMAIL_CONSOLE_ALLOWED = true to allow it, or configure SMTP (EMAIL_HOST)"
+                .into(),
+        ));
+    }
+    Ok(backend)
+}
+
 fn smtp(s: &Settings) -> Result<AsyncSmtpTransport<Tokio1Executor>, MailError> {
     // lettre's pool spawns a Tokio task when built, and panics without a runtime.
     if tokio::runtime::Handle::try_current().is_err() {
         return Err(MailError::Config("the SMTP transport must be built inside a Tokio runtime".into()));
     }
-    let host = s.email_host.trim();
-    if host.is_empty() {
-        return Err(MailError::Config("EMAIL_HOST is empty".into()));
-    }
+    // Django's default host when the backend is named without one.
+    let host = match s.email_host.trim() {
+        "" => "localhost",
+        host => host,
+    };
     if s.email_use_tls && s.email_use_ssl {
         return Err(MailError::Config("EMAIL_USE_TLS and EMAIL_USE_SSL are exclusive: choose one".into()));
     }
@@ -135,8 +171,25 @@ mod tests {
     async fn settings_choose_the_transport() {
         let smtp = Settings::from_toml("EMAIL_BACKEND = 'smtp'\nEMAIL_USE_SSL = true\nEMAIL_PORT = 465").unwrap();
         assert!(matches!(Transport::from_settings(&smtp), Ok(Transport::Smtp(_))));
-        let empty_host = Settings::from_toml("EMAIL_BACKEND = 'smtp'\nEMAIL_HOST = ' '").unwrap();
-        assert!(Transport::from_settings(&empty_host).is_err());
-        assert!(matches!(Transport::from_settings(&Settings::default()), Ok(Transport::Console)));
+        let named_without_host = Settings::from_toml("EMAIL_BACKEND = 'smtp'\nEMAIL_HOST = ' '").unwrap();
+        assert!(matches!(Transport::from_settings(&named_without_host), Ok(Transport::Smtp(_))), "localhost");
+    }
+
+    #[tokio::test]
+    async fn the_default_backend_is_smtp_with_a_host_console_only_in_debug() {
+        let with_host = Settings::from_toml("EMAIL_HOST = 'mail.example.com'").unwrap();
+        assert!(matches!(Transport::from_settings(&with_host), Ok(Transport::Smtp(_))));
+        let debug = Settings::from_toml("DEBUG = true").unwrap();
+        assert!(matches!(Transport::from_settings(&debug), Ok(Transport::Console)));
+        // Production without mail settings: no default, rather than printing codes.
+        let err = Transport::from_settings(&Settings::default()).unwrap_err().to_string();
+        assert!(err.contains("set EMAIL_HOST"), "{err}");
+        let console = Settings::from_toml("EMAIL_BACKEND = 'console'").unwrap();
+        let err = Transport::from_settings(&console).unwrap_err().to_string();
+        assert!(err.contains("NETS_CORE_EMAIL_CONSOLE_ALLOWED"), "{err}");
+        let allowed = Settings::from_toml("EMAIL_BACKEND = 'console'\nNETS_CORE_EMAIL_CONSOLE_ALLOWED = true").unwrap();
+        assert!(matches!(Transport::from_settings(&allowed), Ok(Transport::Console)));
+        let debug_console = Settings::from_toml("EMAIL_BACKEND = 'console'\nDEBUG = true").unwrap();
+        assert!(matches!(Transport::from_settings(&debug_console), Ok(Transport::Console)));
     }
 }

@@ -116,6 +116,10 @@ impl OAuth {
         // The digest is computed whether or not the client exists, so the answer takes
         // about as long for unknown clients.
         let presented = secret.map(|s| self.0.client_secret_key.digest_hex(s));
+        // No client id holds a NUL, and PostgreSQL refuses one in a query (SQLSTATE 22021).
+        if client_id.contains('\0') {
+            return Err(ClientAuthError::Failed);
+        }
         let Some(row) = self.application_row(client_id).await? else { return Err(ClientAuthError::Failed) };
         let (app, stored) = to_application(row);
         let ok = match (app.client_type, stored, presented) {

@@ -8,7 +8,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use base64::Engine;
@@ -139,6 +139,21 @@ impl OAuth {
     }
 }
 
+/// Parameters these endpoints read from the body only: a query string is logged by
+/// proxies and servers, so secrets sent there are refused rather than ignored.
+const BODY_ONLY: &[&str] = &["client_secret", "refresh_token", "token", "code", "access_token"];
+
+/// `invalid_request` naming the first [`BODY_ONLY`] parameter of the query string.
+fn refuse_query_secrets(uri: &Uri) -> Result<(), TokenError> {
+    let Some(query) = uri.query() else { return Ok(()) };
+    match form_urlencoded::parse(query.as_bytes()).find(|(key, _)| BODY_ONLY.contains(&key.as_ref())) {
+        Some((key, _)) => Err(TokenError::invalid_request(format!(
+            "parameter '{key}' must be sent in the request body, never in the URL"
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// The body, or an OAuth-shaped error when it is too large or unreadable.
 fn read_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, TokenError> {
     body.map_err(|e| {
@@ -148,7 +163,15 @@ fn read_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, TokenError> {
     })
 }
 
-async fn token(State(oauth): State<OAuth>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
+async fn token(
+    State(oauth): State<OAuth>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    if let Err(e) = refuse_query_secrets(&uri) {
+        return e.into_response();
+    }
     let body = match read_body(body) {
         Ok(body) => body,
         Err(e) => return e.into_response(),
@@ -198,8 +221,14 @@ async fn refresh_grant(oauth: &OAuth, headers: &HeaderMap, body: &[u8]) -> Resul
     }
 }
 
-async fn revoke(State(oauth): State<OAuth>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
+async fn revoke(
+    State(oauth): State<OAuth>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let result = async {
+        refuse_query_secrets(&uri)?;
         let body = read_body(body)?;
         let form = parse_form(&headers, &body)?;
         let client = authenticate_client(&oauth, &headers, &form).await?;
@@ -229,8 +258,21 @@ fn parse_form<'a>(headers: &HeaderMap, body: &'a [u8]) -> Result<HashMap<Cow<'a,
     if !mime.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
         return Err(TokenError::invalid_request("send the parameters as application/x-www-form-urlencoded"));
     }
+    // form_urlencoded decodes bad UTF-8 to U+FFFD silently: refuse it instead.
+    let not_utf8 = || TokenError::invalid_request("the request body is not valid UTF-8");
+    std::str::from_utf8(body).map_err(|_| not_utf8())?;
     let mut form = HashMap::new();
     for (key, value) in form_urlencoded::parse(body) {
+        if key.contains('\u{FFFD}') || value.contains('\u{FFFD}') {
+            return Err(not_utf8());
+        }
+        // PostgreSQL cannot store U+0000 (it would be a 500); no parameter here has one.
+        if key.contains('\0') || value.contains('\0') {
+            let name = key.replace('\0', "\\0");
+            return Err(TokenError::invalid_request(format!(
+                "invalid value for parameter '{name}': must not contain NUL characters (U+0000)"
+            )));
+        }
         if value.is_empty() {
             continue;
         }
@@ -277,13 +319,15 @@ fn basic_credentials(value: &HeaderValue) -> Option<(String, String)> {
     let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
     let decoded = String::from_utf8(decoded).ok()?;
     let (id, secret) = decoded.split_once(':')?;
-    Some((form_decode(id), form_decode(secret)))
+    Some((form_decode(id)?, form_decode(secret)?))
 }
 
-/// Undoes application/x-www-form-urlencoded encoding of one value.
-fn form_decode(text: &str) -> String {
+/// Undoes application/x-www-form-urlencoded encoding of one value; `None` when it is not
+/// UTF-8 or holds a NUL (no client id or secret does).
+fn form_decode(text: &str) -> Option<String> {
     let plus_as_space = text.replace('+', " ");
-    percent_encoding::percent_decode_str(&plus_as_space).decode_utf8_lossy().into_owned()
+    let decoded = percent_encoding::percent_decode_str(&plus_as_space).decode_utf8().ok()?;
+    (!decoded.contains('\0')).then(|| decoded.into_owned())
 }
 
 #[cfg(test)]
@@ -299,6 +343,8 @@ mod tests {
         assert_eq!(basic_credentials(&header("id:secret")), Some(("id".into(), "secret".into())));
         assert_eq!(basic_credentials(&header("a%3Ab:c+d%2B:e")), Some(("a:b".into(), "c d+:e".into())));
         assert_eq!(basic_credentials(&header("no-colon")), None);
+        assert_eq!(basic_credentials(&header("a%00b:c")), None, "NUL");
+        assert_eq!(basic_credentials(&header("a%FFb:c")), None, "not UTF-8");
         assert_eq!(basic_credentials(&HeaderValue::from_static("Basic !!!")), None);
         assert_eq!(basic_credentials(&HeaderValue::from_static("Bearer abc")), None);
     }
