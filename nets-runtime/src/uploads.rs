@@ -6,6 +6,20 @@
 //! component: here it is the base name with no `..`, no separators and no control
 //! characters, never empty, at most 255 bytes. [`LocalStorage`] writes files under a root
 //! directory (`MEDIA_ROOT`), never outside it, and never over an existing file.
+//!
+//! [`UploadedFile::save`] names the stored file with the extension of the type sniffed
+//! from its bytes, never the client's (the original kept `pwn.html` for a PNG-headed HTML
+//! file). When you serve `MEDIA_ROOT`, also send `X-Content-Type-Options: nosniff` and,
+//! for anything but images you display, `Content-Disposition: attachment`, so a browser
+//! never renders an upload as a page of your site; for example with nginx:
+//!
+//! ```text
+//! location /media/ {
+//!     alias /srv/app/media/;
+//!     add_header X-Content-Type-Options nosniff always;
+//!     add_header Content-Disposition attachment always;
+//! }
+//! ```
 
 use std::path::{Component, Path, PathBuf};
 
@@ -161,15 +175,40 @@ fn inside_root(relative: &Path) -> Result<(), StorageError> {
 }
 
 impl UploadedFile {
-    /// Saves the upload under `storage` at [`get_upload_path`] for `model` (today, UTC)
-    /// and returns the stored path relative to the storage root.
+    /// The name the upload is stored under: the client's name, sanitised, with its
+    /// extension replaced by the one of the type sniffed from the bytes
+    /// ([`extension`](UploadedFile::extension)). A PNG named `pwn.html` is stored as
+    /// `pwn.png`, so a web server that types files by extension never serves an upload
+    /// as a page (stored XSS).
+    ///
+    /// ```
+    /// use nets_runtime::params::UploadedFile;
+    ///
+    /// let png = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0];
+    /// let f = UploadedFile::new(Some("../cat.photo.html".into()), None, png.into());
+    /// assert_eq!(f.storage_name(), "cat.photo.png");
+    /// let text = UploadedFile::new(Some("notes".into()), Some("text/html".into()), "<b>hi</b>".into());
+    /// assert_eq!(text.storage_name(), "notes.txt");
+    /// ```
+    pub fn storage_name(&self) -> String {
+        let name = sanitize_file_name(self.file_name().unwrap_or("file"));
+        let stem = match name.rfind('.') {
+            Some(dot) if dot > 0 => &name[..dot],
+            _ => name.as_str(),
+        };
+        truncate_keeping_extension(&format!("{stem}.{}", self.extension()), MAX_NAME_BYTES)
+    }
+
+    /// Saves the upload under `storage` at [`get_upload_path`] for `model` (today, UTC),
+    /// named by [`storage_name`](Self::storage_name), and returns the stored path
+    /// relative to the storage root.
     pub async fn save(
         &self,
         storage: &LocalStorage,
         model: &str,
         project_id: Option<i64>,
     ) -> Result<PathBuf, StorageError> {
-        let relative = get_upload_path(model, self.file_name().unwrap_or("file"), project_id, Utc::now());
+        let relative = get_upload_path(model, &self.storage_name(), project_id, Utc::now());
         storage.save(&relative, self.bytes()).await
     }
 }
@@ -217,6 +256,22 @@ mod tests {
         while let Some(entry) = entries.next_entry().await.unwrap() {
             assert!(!entry.file_name().to_string_lossy().starts_with(".upload-"));
         }
+        tokio::fs::remove_dir_all(&root).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn uploads_are_stored_with_the_extension_of_their_real_type() {
+        let root = std::env::temp_dir().join(format!("nets-storage-{}", uuid::Uuid::new_v4()));
+        let storage = LocalStorage::new(&root);
+        let mut bytes = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0];
+        bytes.extend_from_slice(b"<html><script>alert(document.cookie)</script></html>");
+        let file = UploadedFile::new(Some("pwn.html".into()), Some("text/html".into()), bytes.into());
+        let stored = file.save(&storage, "user", None).await.unwrap();
+        assert_eq!(stored.extension().and_then(|e| e.to_str()), Some("png"), "{stored:?}");
+        assert_eq!(stored.file_name().and_then(|n| n.to_str()), Some("pwn.png"));
+        let page = UploadedFile::new(Some("x.html".into()), Some("text/html".into()), "<script>1</script>".into());
+        let stored = page.save(&storage, "user", None).await.unwrap();
+        assert_eq!(stored.file_name().and_then(|n| n.to_str()), Some("x.txt"));
         tokio::fs::remove_dir_all(&root).await.unwrap();
     }
 }

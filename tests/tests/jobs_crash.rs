@@ -85,6 +85,9 @@ async fn a_killed_worker_loses_nothing_and_sends_nothing_twice_once_recorded() {
         match k.as_str() {
             "NETS_CORE_JOBS_QUEUE_PREFIX" => settings.jobs_queue_prefix = v.clone(),
             "NETS_CORE_JOBS_MAX_ATTEMPTS" => settings.jobs_max_attempts = 100,
+            // Outside DEBUG a mailer needs a backend (no silent console fallback).
+            "EMAIL_BACKEND" => settings.email_backend = v.clone(),
+            "EMAIL_HOST" => settings.email_host = v.clone(),
             _ => {}
         }
     }

@@ -89,7 +89,7 @@ fn check_files<'t, 'f>(
 /// client file name is a 400 rather than a failed `UPDATE`.
 fn fits(field: FileField<'_>, file: &UploadedFile) -> Result<(), String> {
     let Some(max) = field.max_chars() else { return Ok(()) };
-    let planned = get_upload_path(UPLOAD_MODEL, file.file_name().unwrap_or("file"), None, chrono::Utc::now());
+    let planned = get_upload_path(UPLOAD_MODEL, &file.storage_name(), None, chrono::Utc::now());
     match path_text(&planned).chars().count() + SUFFIX_ROOM <= max {
         true => Ok(()),
         false => Err(format!("the file name is too long (the stored path must fit in {max} characters)")),

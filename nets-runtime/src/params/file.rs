@@ -55,6 +55,33 @@ impl UploadedFile {
     pub fn is_empty(&self) -> bool {
         self.bytes.is_empty()
     }
+
+    /// The file extension of the detected [`content_type`](Self::content_type), without
+    /// the dot: what the bytes are, whatever the client named the file. Text without a
+    /// signature, and markup or scripts (HTML, XML, shell), are `txt` (or `csv`/`json` when
+    /// declared so): no upload gets an extension a web server would serve as a page.
+    ///
+    /// ```
+    /// use nets_runtime::params::UploadedFile;
+    ///
+    /// let mut png = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0];
+    /// png.extend_from_slice(b"<script>alert(1)</script>");
+    /// let f = UploadedFile::new(Some("pwn.html".into()), Some("text/html".into()), png.into());
+    /// assert_eq!(f.extension(), "png");
+    /// ```
+    pub fn extension(&self) -> &'static str {
+        // Markup and scripts (`infer`'s text matchers: HTML, XML, shell) are stored as
+        // text: a page or script extension is what turns an upload into stored XSS.
+        if let Some(kind) = infer::get(&self.bytes).filter(|k| k.matcher_type() != infer::MatcherType::Text) {
+            return kind.extension();
+        }
+        match self.content_type.as_str() {
+            "text/csv" => "csv",
+            "application/json" => "json",
+            "application/octet-stream" => "bin",
+            _ => "txt",
+        }
+    }
 }
 
 /// Magic numbers first; bytes without a signature are text when they are UTF-8 (then the

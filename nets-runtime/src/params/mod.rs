@@ -82,6 +82,20 @@ impl Raw {
         }
     }
 
+    /// Whether the value holds a NUL character (U+0000), which PostgreSQL cannot store
+    /// in text: as such, or escaped (`\u0000`) in JSON-encoded text that coercion would
+    /// decode. File contents are bytes and are not inspected.
+    pub(crate) fn contains_nul(&self) -> bool {
+        match self {
+            Raw::Text(s) | Raw::Json(serde_json::Value::String(s)) => {
+                s.contains('\0') || (looks_like_json(s) && s.contains("\\u0000"))
+            }
+            Raw::Json(v) => json_nul_path(v).is_some(),
+            Raw::File(_) => false,
+            Raw::Many(items) => items.iter().any(Raw::contains_nul),
+        }
+    }
+
     /// True for JSON `null`.
     pub fn is_null(&self) -> bool {
         matches!(self, Raw::Json(serde_json::Value::Null))
@@ -200,4 +214,28 @@ pub trait FromParam: Sized {
 
     /// How the type appears in the OpenAPI document.
     fn schema() -> ParamSchema;
+}
+
+/// Whether text could be JSON-encoded (an object, an array or a string).
+fn looks_like_json(text: &str) -> bool {
+    matches!(text.bytes().find(|b| !b.is_ascii_whitespace()), Some(b'{' | b'[' | b'"'))
+}
+
+/// Where the first string (or key) of a JSON value holding U+0000 is: `Some("")` for the
+/// value itself, `Some("a.b[0]")` inside it, `None` when there is none.
+pub(crate) fn json_nul_path(value: &serde_json::Value) -> Option<String> {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => s.contains('\0').then(String::new),
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
+            json_nul_path(item).map(|rest| if rest.is_empty() { format!("[{i}]") } else { format!("[{i}].{rest}") })
+        }),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            if k.contains('\0') {
+                return Some(String::new());
+            }
+            json_nul_path(v).map(|rest| if rest.is_empty() { k.clone() } else { format!("{k}.{rest}") })
+        }),
+        _ => None,
+    }
 }

@@ -92,9 +92,17 @@ fn json_kind(v: &Value) -> &'static str {
 }
 
 fn form(bytes: &[u8], max_fields: usize, out: &mut Entries) -> Result<(), ApiError> {
-    // Like the query string, decoding is lossy (invalid UTF-8 becomes U+FFFD) rather than failing.
-    let pairs = form_urlencoded::parse(bytes);
-    super::push_grouped(out, pairs.map(|(k, v)| (k.into_owned(), Raw::Text(v.into_owned()))), max_fields)
+    // Like the query string, decoding is strict: bytes that are not UTF-8 are a 400 naming
+    // the field, never silently replaced by U+FFFD.
+    let mut pairs = Vec::new();
+    for segment in bytes.split(|&b| b == b'&').filter(|s| !s.is_empty()) {
+        if pairs.len() >= max_fields {
+            return Err(super::too_many_fields(max_fields));
+        }
+        let (key, value) = super::query::decode_pair(segment, "form body")?;
+        pairs.push((key.into_owned(), Raw::Text(value.into_owned())));
+    }
+    super::push_grouped(out, pairs.into_iter(), max_fields)
 }
 
 async fn multipart(content_type: &str, bytes: Bytes, max_fields: usize, out: &mut Entries) -> Result<(), ApiError> {

@@ -188,6 +188,10 @@ impl Input {
         check: impl FnOnce(&T, &Ctx) -> Result<(), RuleError>,
     ) -> Option<T> {
         let name = self.name(idx);
+        if raw.contains_nul() {
+            self.record(name.to_owned(), NUL_PROBLEM.to_owned());
+            return None;
+        }
         let result = T::from_param(raw, &self.coerce)
             .map_err(|e| e.to_string())
             .and_then(|v| check(&v, &self.ctx).map(|()| v).map_err(|e| e.0));
@@ -272,7 +276,24 @@ impl Input {
                     }
                 }
                 let mut from_query = Map::new();
-                for (key, value) in query_segments(self.uri.query().unwrap_or("")).map(decode_segment) {
+                let uri = self.uri.clone();
+                for segment in query_segments(uri.query().unwrap_or("")) {
+                    let (key, value) = match decode_segment(segment) {
+                        Ok(pair) => pair,
+                        Err(ApiError::BadRequest { message, errors }) => {
+                            if errors.is_empty() {
+                                self.record(name.to_owned(), message);
+                            }
+                            for (field, problems) in errors {
+                                problems.into_iter().for_each(|p| self.record(field.clone(), p));
+                            }
+                            return None;
+                        }
+                        Err(e) => {
+                            self.record(name.to_owned(), e.to_string());
+                            return None;
+                        }
+                    };
                     // Declared parameters' query values live in `entries` (or were taken).
                     if object.contains_key(key.as_ref()) || declared_name(self.endpoint, &key).is_some() {
                         continue;
@@ -290,6 +311,11 @@ impl Input {
                 (Value::Object(object), String::new())
             }
         };
+        if let Some(path) = crate::params::json_nul_path(&value) {
+            let field = if path.is_empty() { name.to_owned() } else { format!("{prefix}{path}") };
+            self.record(field, NUL_PROBLEM.to_owned());
+            return None;
+        }
         let parsed: T = match crate::params::lenient::from_value(value) {
             Ok(v) => v,
             Err(e) => {
@@ -366,6 +392,9 @@ impl Input {
     pub async fn model<M: NetsModel>(&mut self) -> Result<M, Response> {
         let field = self.endpoint.model.as_ref().map_or(M::INDEX_FIELD, |m| m.index_field);
         let value = self.index_value.take().and_then(|raw| index_text(unwrap_select(raw)));
+        if value.as_deref().is_some_and(|v| v.contains('\0')) {
+            return Err(ApiError::field(field, NUL_PROBLEM).into_response());
+        }
         let Some(value) = value else {
             let mut errors = FieldErrors::new();
             errors.insert(field.to_owned(), vec!["required to look up the object".into()]);
@@ -414,6 +443,10 @@ impl Input {
         self.ctx
     }
 }
+
+/// Why a value holding U+0000 is refused: PostgreSQL cannot store it in text, and no
+/// legitimate client sends it.
+const NUL_PROBLEM: &str = "must not contain the NUL character (U+0000)";
 
 /// The project parameter of a bare `project_required`.
 const PROJECT_ID: &str = "project_id";
