@@ -129,8 +129,12 @@ pub async fn upload_avatar(
     })
 }
 
-/// The example's demo user token (printed at startup).
+/// The example's demo user token (printed at startup), accepted in DEBUG only.
 pub const DEMO_TOKEN: &str = "quickstart-demo-token";
+
+/// The demo token's user: an id no account can have (account ids are positive), so its
+/// notes never belong to a real user and a real user's token never reads them.
+pub const DEMO_USER_ID: i64 = -1;
 
 /// The example's `SECRET_KEY` when none is configured, so that an application created
 /// with `quickstart createapp` is recognised by the server (another process). A real
@@ -145,7 +149,7 @@ struct DemoOrOAuth {
 
 impl Authenticator for DemoOrOAuth {
     fn authenticate<'a>(&'a self, request: &'a Parts, app: &'a App) -> MaybeAsync<'a, AuthResult> {
-        if bearer_token(request) == Some(DEMO_TOKEN) {
+        if app.settings().debug && bearer_token(request) == Some(DEMO_TOKEN) {
             self.demo.authenticate(request, app)
         } else {
             self.oauth.authenticate(request, app)
@@ -159,7 +163,7 @@ type AuthResult = Result<Option<AuthUser>, ApiError>;
 /// tokens, `cache` (in memory, or Redis with `REDIS_URL`) and the token endpoints in
 /// `/openapi.json`.
 pub fn app(settings: Settings, db: nets_runtime::db::Db, oauth: &OAuth, cache: Cache) -> nets_runtime::AppBuilder {
-    let demo = StaticBearer::new().token(DEMO_TOKEN, AuthUser::new(1, "demo@example.com"));
+    let demo = StaticBearer::new().token(DEMO_TOKEN, AuthUser::new(DEMO_USER_ID, "demo@example.com"));
     App::builder(settings)
         .database(db)
         .authenticator(DemoOrOAuth { demo, oauth: oauth.bearer() })
@@ -187,4 +191,54 @@ pub async fn router(
         nets_runtime::accounts::Accounts::new(oauth.clone(), users, cache.clone(), &settings)?.with_mailer(mailer);
     let app = app(settings, db, &oauth, cache).document(accounts.openapi()).build();
     Ok(app.router(build_urlpatterns!(crate::quickstart)?.merge(oauth.router()).merge(accounts.router())))
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    /// Sends one request; `(status, body)`.
+    async fn call(router: &axum::Router, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("authorization", format!("Bearer {DEMO_TOKEN}"))
+            .header("content-type", "application/json")
+            .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
+            .unwrap();
+        let response = router.clone().oneshot(request).await.unwrap();
+        let status = response.status().as_u16();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+
+    async fn notes_router(debug: bool) -> axum::Router {
+        let file = std::env::temp_dir().join(format!("nets-quickstart-{}.db", Uuid::new_v4().simple()));
+        let db = nets_runtime::db::Db::connect(&format!("sqlite://{}?mode=rwc", file.display()), 2).await.unwrap();
+        db.migrate().await.unwrap();
+        let mut settings = Settings::default();
+        settings.debug = debug;
+        settings.secret_key = Some(DEVELOPMENT_SECRET_KEY.into());
+        let oauth = OAuth::new(db.clone(), &settings).unwrap();
+        let app = app(settings, db, &oauth, Cache::memory(100)).build();
+        app.router(build_urlpatterns!(crate::quickstart).unwrap())
+    }
+
+    #[tokio::test]
+    async fn the_demo_token_is_no_real_account_and_only_works_in_debug() {
+        let router = notes_router(true).await;
+        let (status, created) = call(&router, "POST", "/notes/", Some(json!({"text": "demo"}))).await;
+        assert_eq!(status, 200, "{created}");
+        // The demo user is not user 1, the first real account: its notes are nobody's.
+        assert_eq!(created["data"]["user_id"], json!(DEMO_USER_ID));
+        const { assert!(DEMO_USER_ID < 1) };
+        assert_eq!(call(&router, "GET", "/notes/1/", None).await.0, 200);
+
+        let production = notes_router(false).await;
+        assert_eq!(call(&production, "POST", "/notes/", Some(json!({"text": "demo"}))).await.0, 401);
+    }
 }

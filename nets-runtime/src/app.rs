@@ -3,7 +3,6 @@
 //! answered as JSON) and the built-in `/docs` page.
 
 use std::any::Any;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
@@ -260,21 +259,4 @@ fn cors_layer(settings: &Settings) -> Option<CorsLayer> {
         })
         .collect();
     Some(base.allow_origin(origins).allow_credentials(settings.cors_allow_credentials))
-}
-
-/// Serves a router on `addr` with peer addresses available to handlers
-/// ([`Ctx::client_ip`](crate::Ctx::client_ip)) until Ctrl-C.
-pub async fn serve(router: Router, addr: SocketAddr) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    serve_on(listener, router).await
-}
-
-/// Like [`serve`], on a listener you bound (for example to port 0 in tests).
-pub async fn serve_on(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
-    tracing::info!(addr = %listener.local_addr()?, "nets listening");
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
 }

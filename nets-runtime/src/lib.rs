@@ -81,12 +81,13 @@ pub mod perms;
 pub mod request;
 pub mod response;
 pub mod routing;
+mod serve;
 pub mod settings;
 pub mod uploads;
 #[cfg(feature = "db")]
 pub mod users;
 
-pub use app::{App, AppBuilder, serve, serve_on};
+pub use app::{App, AppBuilder};
 pub use auth::AuthUser;
 pub use ctx::{Ctx, Membership, Project};
 pub use error::{ApiError, FieldErrors};
@@ -95,6 +96,7 @@ pub use openapi::build_openapi;
 pub use params::{Email, UploadedFile};
 pub use response::{ApiResult, Success};
 pub use routing::{RouteInfo, route_registry};
+pub use serve::{ServeOptions, serve, serve_on, serve_with};
 pub use settings::Settings;
 
 #[doc = include_str!("../docs/request_handler.md")]

@@ -100,6 +100,20 @@ pub struct Settings {
     /// body together; default 1000). More is a 400.
     #[serde(rename = "NETS_CORE_MAX_FIELDS")]
     pub max_fields: usize,
+    /// `NETS_CORE_HEADER_READ_TIMEOUT_SECONDS`: how long [`serve`](crate::serve) waits for
+    /// a request's headers, from the connection's start or the end of the previous
+    /// response (so it is also the keep-alive idle timeout); default 10. Slow or silent
+    /// clients are disconnected instead of holding a file descriptor forever.
+    #[serde(rename = "NETS_CORE_HEADER_READ_TIMEOUT_SECONDS")]
+    pub header_read_timeout_seconds: u64,
+    /// `NETS_CORE_BODY_READ_TIMEOUT_SECONDS`: the longest wait for the next piece of a
+    /// request body (default 30); a stalled upload is a 4xx, not an open connection.
+    #[serde(rename = "NETS_CORE_BODY_READ_TIMEOUT_SECONDS")]
+    pub body_read_timeout_seconds: u64,
+    /// `NETS_CORE_MAX_CONNECTIONS`: open connections [`serve`](crate::serve) handles at
+    /// once (default 10 000); further clients wait in the listen backlog.
+    #[serde(rename = "NETS_CORE_MAX_CONNECTIONS")]
+    pub max_connections: usize,
     /// `NETS_CORE_OPENAPI_TITLE`
     #[serde(rename = "NETS_CORE_OPENAPI_TITLE")]
     pub openapi_title: String,
@@ -430,6 +444,9 @@ impl std::fmt::Debug for Settings {
             media_root,
             max_body_size,
             max_fields,
+            header_read_timeout_seconds,
+            body_read_timeout_seconds,
+            max_connections,
             openapi_title,
             openapi_version,
             openapi_description,
@@ -516,6 +533,9 @@ impl std::fmt::Debug for Settings {
             .field("media_root", media_root)
             .field("max_body_size", max_body_size)
             .field("max_fields", max_fields)
+            .field("header_read_timeout_seconds", header_read_timeout_seconds)
+            .field("body_read_timeout_seconds", body_read_timeout_seconds)
+            .field("max_connections", max_connections)
             .field("openapi_title", openapi_title)
             .field("openapi_version", openapi_version)
             .field("openapi_description", openapi_description)
@@ -672,6 +692,9 @@ impl Default for Settings {
             media_root: "media".into(),
             max_body_size: 10 * 1024 * 1024,
             max_fields: 1000,
+            header_read_timeout_seconds: 10,
+            body_read_timeout_seconds: 30,
+            max_connections: 10_000,
             openapi_title: "NETS CORE API".into(),
             openapi_version: "1.0.0".into(),
             openapi_description: "Auto-generated OpenAPI schema from request_handler route metadata.".into(),
@@ -804,6 +827,9 @@ const ENV_KEYS: &[&str] = &[
     "MEDIA_ROOT",
     "NETS_CORE_MAX_BODY_SIZE",
     "NETS_CORE_MAX_FIELDS",
+    "NETS_CORE_HEADER_READ_TIMEOUT_SECONDS",
+    "NETS_CORE_BODY_READ_TIMEOUT_SECONDS",
+    "NETS_CORE_MAX_CONNECTIONS",
     "NETS_CORE_OPENAPI_TITLE",
     "NETS_CORE_OPENAPI_VERSION",
     "NETS_CORE_OPENAPI_DESCRIPTION",
@@ -927,6 +953,15 @@ impl Settings {
             ));
         }
         Ok(settings)
+    }
+
+    /// Whether `/authenticate/` accepts the fixed `NETS_CORE_DEBUG_VERIFICATION_CODE` for
+    /// every account: `DEBUG` on and `NETS_CORE_EMAIL_DEBUG_ENABLED` off. Anyone who can
+    /// reach such a server can log in as anyone, so [`serve_with`](crate::serve_with)
+    /// (with [`ServeOptions::from_settings`](crate::ServeOptions::from_settings)) warns
+    /// and refuses to listen on anything but a loopback address.
+    pub fn fixed_debug_code_live(&self) -> bool {
+        self.debug && !self.email_debug_enabled
     }
 
     /// `NETS_CORE_PROJECT_MODEL` and `NETS_CORE_PROJECT_MEMBER_MODEL`, each checked to be

@@ -307,10 +307,18 @@ async fn an_unreachable_redis_is_an_error_at_startup() {
 async fn secure_cache_key_comes_from_settings() {
     let settings = nets_tests::settings("NETS_CORE_SECURE_CACHE_KEY = 'cache key'\nSECRET_KEY = 'app key'");
     let codes = SecureCache::from_settings(Cache::memory(10), &settings).unwrap();
-    assert_eq!(codes.secure_value("v"), SecretKey::new(b"cache key").digest_hex("v"));
+    assert_eq!(codes.secure_value("v"), SecretKey::new(b"cache key").derive("secure-cache").digest_hex("v"));
     let settings = nets_tests::settings("SECRET_KEY = 'app key'");
     let codes = SecureCache::from_settings(Cache::memory(10), &settings).unwrap();
-    assert_eq!(codes.secure_value("v"), SecretKey::new(b"app key").digest_hex("v"));
+    assert_eq!(codes.secure_value("v"), SecretKey::new(b"app key").derive("secure-cache").digest_hex("v"));
+    // Never the raw key: a digest it makes is no key derived for another purpose (with
+    // the raw key, `secure_value("nets:oauth-token")` was the access-token key).
+    let raw = SecretKey::new(b"app key");
+    for purpose in ["oauth-token", "oauth-client-secret", "secure-cache"] {
+        let derived = raw.derive(purpose).digest_hex("probe");
+        let forged = SecretKey::new(&hex_bytes(&codes.secure_value(&format!("nets:{purpose}")))).digest_hex("probe");
+        assert_ne!(derived, forged, "{purpose}");
+    }
     // Neither, outside DEBUG: refused.
     assert!(SecureCache::from_settings(Cache::memory(10), &nets_tests::settings("")).is_err());
     assert!(SecureCache::from_settings(Cache::memory(10), &nets_tests::settings("DEBUG = true")).is_ok());
@@ -337,4 +345,8 @@ async fn rate_limited_endpoint_answers_429_with_retry_after() {
     let retry: u64 = reply.header("retry-after").expect("Retry-After").parse().unwrap();
     assert!((1..=30).contains(&retry), "{retry}");
     reply.assert_error(429, &format!("too many requests: retry in {retry} seconds"));
+}
+
+fn hex_bytes(hex: &str) -> Vec<u8> {
+    (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap_or(0)).collect()
 }

@@ -119,7 +119,11 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let args = Args::parse();
     let mut settings = Settings::load()?;
-    settings.debug = true;
+    // The example runs in DEBUG unless told otherwise (`DEBUG=false`): it needs no mail
+    // server and logs in with the fixed code, on 127.0.0.1 only (see `serve_with`).
+    if std::env::var_os("DEBUG").is_none() {
+        settings.debug = true;
+    }
     if let Some(url) = args.database_url {
         settings.database_url = url;
     }
@@ -168,13 +172,21 @@ async fn main() -> anyhow::Result<()> {
     }
 
     let worker = settings.jobs_in_server.then(|| jobs.spawn_worker(mailer.clone()));
+    let serve_options = nets_runtime::ServeOptions::from_settings(&settings);
+    let debug = settings.debug;
     let router = quickstart::router(settings, db, cache, mailer.clone()).await.map_err(|e| anyhow::anyhow!(e))?;
     println!("nets quickstart on http://{}", args.addr);
     println!("  try: curl http://{}/ping/", args.addr);
     println!("  docs: http://{}/docs/  (OpenAPI: /openapi.json)", args.addr);
-    println!("  private endpoints: -H 'Authorization: Bearer {}'", quickstart::DEMO_TOKEN);
-    println!("  log in: POST /login/ {{\"email\": ..}}, then /authenticate/ with code 123456 (DEBUG)");
-    nets_runtime::serve(router, args.addr).await?;
+    if debug {
+        println!("  private endpoints: -H 'Authorization: Bearer {}' (DEBUG only)", quickstart::DEMO_TOKEN);
+        println!("  log in: POST /login/ {{\"email\": ..}}, then /authenticate/ with code 123456 (DEBUG)");
+    }
+    let listener = tokio::net::TcpListener::bind(args.addr).await?;
+    nets_runtime::serve_with(listener, router, serve_options, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     if let Some(worker) = worker {
         worker.stop().await?; // jobs in flight finish first
     }

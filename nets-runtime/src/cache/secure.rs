@@ -8,12 +8,15 @@ use super::{Cache, CacheError};
 use crate::Settings;
 use crate::keys::{MissingSecretKey, SecretKey, SecretString, hex};
 
+/// The purpose [`SecureCache::from_settings`] derives its key for.
+const PURPOSE: &str = "secure-cache";
+
 /// A view of a [`Cache`] that stores keys and values only as HMAC-SHA256 digests, for
 /// secrets such as one-time codes: reading the cache (or Redis) reveals neither which
 /// user a code belongs to nor the code.
 ///
-/// The key is `NETS_CORE_SECURE_CACHE_KEY`, else `SECRET_KEY`. The stored forms are the
-/// original library's: key `NETS_SK_` + 64 hex digits, value 64 hex digits. Unlike the
+/// The key is derived from `NETS_CORE_SECURE_CACHE_KEY`, else `SECRET_KEY`. The stored
+/// forms are the original library's: key `NETS_SK_` + 64 hex digits, value 64 hex digits. Unlike the
 /// original, [`validate`](Self::validate) compares in constant time, and
 /// [`consume`](Self::consume) accepts a correct value exactly once even when many
 /// requests present it at the same moment.
@@ -43,15 +46,18 @@ impl SecureCache {
         SecureCache { cache, key }
     }
 
-    /// The key from `NETS_CORE_SECURE_CACHE_KEY`, else `SECRET_KEY` (a random
-    /// per-process key in `DEBUG` without either; an error outside `DEBUG`).
+    /// A key derived for this purpose (`"secure-cache"`, see [`SecretKey::derive`]) from
+    /// `NETS_CORE_SECURE_CACHE_KEY`, else `SECRET_KEY` (a random per-process key in
+    /// `DEBUG` without either; an error outside `DEBUG`). Never the raw key: digests made
+    /// with the raw `SECRET_KEY` could equal the keys derived from it for other purposes
+    /// (`secure_value("nets:oauth-token")` was the token key).
     pub fn from_settings(cache: Cache, settings: &Settings) -> Result<SecureCache, MissingSecretKey> {
         let configured = settings.secure_cache_key.as_ref().map(SecretString::expose).filter(|k| !k.is_empty());
         let key = match configured {
             Some(k) => SecretKey::new(k.as_bytes()),
             None => SecretKey::from_settings(settings)?,
         };
-        Ok(SecureCache::new(cache, key))
+        Ok(SecureCache::new(cache, key.derive(PURPOSE)))
     }
 
     /// The cache key under which `key` is stored: `NETS_SK_` + hex HMAC.

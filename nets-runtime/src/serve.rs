@@ -1,0 +1,179 @@
+//! Serving a router over HTTP/1 and HTTP/2, with the limits `axum::serve` lacks.
+//!
+//! `axum::serve` has no timeouts: a client that sends half its headers, half its body, or
+//! nothing at all keeps its connection (and a file descriptor) forever, and a few hundred
+//! of them starve everyone else (`accept error: Too many open files`). nets' accept loop:
+//!
+//! * closes a connection whose request headers do not arrive within
+//!   [`ServeOptions::header_read_timeout`], counted from the connection's start and from
+//!   the end of each response, so it is also the keep-alive idle timeout (HTTP/1; HTTP/2
+//!   connections are pinged and closed when the peer stops answering);
+//! * answers a body that stalls for [`ServeOptions::body_read_timeout`] with a 4xx;
+//! * serves at most [`ServeOptions::max_connections`] connections at once; further clients
+//!   wait in the listen backlog instead of exhausting file descriptors;
+//! * keeps accepting when `accept` fails (file-descriptor pressure), after a short pause;
+//! * on Ctrl-C (or the future given to [`serve_with`]) stops accepting and lets requests in
+//!   flight finish.
+//!
+//! Handlers see the peer address ([`Ctx::client_ip`](crate::Ctx::client_ip)) as with
+//! `into_make_service_with_connect_info`.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, Request};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tower::ServiceExt;
+use tower_http::timeout::RequestBodyTimeoutLayer;
+
+use crate::Settings;
+
+/// Timeouts and limits of [`serve_with`]; the defaults are those of [`Settings`].
+///
+/// ```
+/// use std::time::Duration;
+/// use nets_runtime::{ServeOptions, Settings};
+///
+/// let options = ServeOptions::from_settings(&Settings::default());
+/// assert_eq!(options.header_read_timeout, Duration::from_secs(10));
+/// assert_eq!(options.max_connections, 10_000);
+/// assert!(!options.loopback_only);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServeOptions {
+    /// Longest wait for a request's headers (`NETS_CORE_HEADER_READ_TIMEOUT_SECONDS`).
+    pub header_read_timeout: Duration,
+    /// Longest wait for the next piece of a request body (`NETS_CORE_BODY_READ_TIMEOUT_SECONDS`).
+    pub body_read_timeout: Duration,
+    /// Most connections served at once (`NETS_CORE_MAX_CONNECTIONS`).
+    pub max_connections: usize,
+    /// Refuse to listen on a non-loopback address: set when the fixed DEBUG verification
+    /// code is live ([`Settings::fixed_debug_code_live`]), which lets anyone log in as anyone.
+    pub loopback_only: bool,
+}
+
+impl ServeOptions {
+    /// The options the settings give.
+    pub fn from_settings(settings: &Settings) -> ServeOptions {
+        ServeOptions {
+            header_read_timeout: Duration::from_secs(settings.header_read_timeout_seconds.max(1)),
+            body_read_timeout: Duration::from_secs(settings.body_read_timeout_seconds.max(1)),
+            max_connections: settings.max_connections.max(1),
+            loopback_only: settings.fixed_debug_code_live(),
+        }
+    }
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions::from_settings(&Settings::default())
+    }
+}
+
+/// Serves a router on `addr` with the default [`ServeOptions`] until Ctrl-C.
+pub async fn serve(router: Router, addr: SocketAddr) -> std::io::Result<()> {
+    let listener = TcpListener::bind(addr).await?;
+    serve_on(listener, router).await
+}
+
+/// Like [`serve`], on a listener you bound (for example to port 0 in tests).
+pub async fn serve_on(listener: TcpListener, router: Router) -> std::io::Result<()> {
+    serve_with(listener, router, ServeOptions::default(), ctrl_c()).await
+}
+
+async fn ctrl_c() {
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Serves `router` on `listener` with `options` until `shutdown` completes, then waits
+/// for the connections in flight to finish their requests.
+pub async fn serve_with(
+    listener: TcpListener,
+    router: Router,
+    options: ServeOptions,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let addr = listener.local_addr()?;
+    if options.loopback_only {
+        if !addr.ip().is_loopback() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                format!(
+                    "refusing to listen on {addr}: DEBUG is on, so the fixed verification code logs anyone in as \
+                     anyone; listen on 127.0.0.1, or turn DEBUG off (or NETS_CORE_EMAIL_DEBUG_ENABLED on)"
+                ),
+            ));
+        }
+        tracing::warn!(
+            "DEBUG: the fixed verification code (NETS_CORE_DEBUG_VERIFICATION_CODE) logs anyone in as anyone; \
+             never expose this server"
+        );
+    }
+    tracing::info!(%addr, "nets listening");
+    let router = router.layer(RequestBodyTimeoutLayer::new(options.body_read_timeout));
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(options.header_read_timeout);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(options.header_read_timeout))
+        .keep_alive_timeout(options.header_read_timeout);
+    let permits = Arc::new(Semaphore::new(options.max_connections));
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            permit = permits.clone().acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break, // the semaphore is never closed
+            },
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors, or a connection reset before it was
+                    // accepted: pause briefly and keep serving (timeouts free descriptors).
+                    tracing::warn!(error = %e, "accept failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = router.clone().map_request(move |mut request: Request<hyper::body::Incoming>| {
+            request.extensions_mut().insert(ConnectInfo(peer));
+            request
+        });
+        let (builder, watcher, header_timeout) = (builder.clone(), graceful.watcher(), options.header_read_timeout);
+        tokio::spawn(async move {
+            // hyper's protocol detection waits for the first bytes without a timer of its
+            // own: a client that sends nothing is dropped here.
+            // (`peek`, not `readable`: a fresh socket may report readiness with no data.)
+            let mut first = [0u8; 1];
+            match tokio::time::timeout(header_timeout, stream.peek(&mut first)).await {
+                Ok(Ok(n)) if n > 0 => {}
+                _ => return,
+            }
+            let connection =
+                builder.serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service));
+            if let Err(e) = watcher.watch(connection.into_owned()).await {
+                tracing::debug!(error = %e, %peer, "connection closed with an error");
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
+}
