@@ -141,7 +141,7 @@ pub async fn router() -> Result<(axum::Router, String), Box<dyn std::error::Erro
     sqlx::query("INSERT INTO bench_notes (id, user_id, text) VALUES (1, 7, 'hello')").execute(&pool).await?;
     db.migrate().await?;
     sqlx::query("INSERT INTO nets_user (id, email) VALUES (1, 'bench@example.com')").execute(&pool).await?;
-    let settings = Settings::from_toml("SECRET_KEY = 'bench'")?;
+    let settings = Settings::from_toml("SECRET_KEY = 'bench-xxxxxxxxxxxxxxxxxxxxxxxxxx'")?;
     let oauth = OAuth::new(db.clone(), &settings)?;
     let client = oauth.create_application("bench", ClientType::Confidential).await?;
     let token = oauth.generate_tokens(1, client.id, None).await?.access_token;

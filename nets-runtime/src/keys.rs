@@ -53,12 +53,22 @@ impl fmt::Debug for SecretString {
     }
 }
 
-/// `SECRET_KEY` is required outside development mode.
+/// Shortest `SECRET_KEY` accepted outside `DEBUG`, in bytes: 256 bits, the size of the
+/// HMAC-SHA256 digests it keys (a shorter key is the weakest link of every digest).
+pub const MIN_SECRET_KEY_BYTES: usize = 32;
+
+/// `SECRET_KEY` is required outside development mode, and must be long enough.
 #[derive(Debug, thiserror::Error)]
-#[error(
-    "SECRET_KEY is not set: set it to a long random value (for example `openssl rand -hex 32`); only DEBUG runs may go without one"
-)]
-pub struct MissingSecretKey;
+pub enum MissingSecretKey {
+    /// No key at all.
+    #[error(
+        "SECRET_KEY is not set: set it to a long random value (for example `openssl rand -hex 32`); only DEBUG runs may go without one"
+    )]
+    Missing,
+    /// A key shorter than [`MIN_SECRET_KEY_BYTES`].
+    #[error("SECRET_KEY is {0} bytes long: outside DEBUG it needs at least 32 (for example `openssl rand -hex 32`)")]
+    TooShort(usize),
+}
 
 /// A secret HMAC key. Its `Debug` form never shows the key.
 #[derive(Clone)]
@@ -82,12 +92,14 @@ impl SecretKey {
         Self::configured(settings.secret_key.as_ref().map(SecretString::expose), settings.debug)
     }
 
-    /// `value` when set and non-empty, else the per-process debug key when `debug`.
+    /// `value` when set and non-empty (at least [`MIN_SECRET_KEY_BYTES`] outside
+    /// `debug`), else the per-process debug key when `debug`.
     pub(crate) fn configured(value: Option<&str>, debug: bool) -> Result<SecretKey, MissingSecretKey> {
         match value.filter(|v| !v.is_empty()) {
+            Some(v) if !debug && v.len() < MIN_SECRET_KEY_BYTES => Err(MissingSecretKey::TooShort(v.len())),
             Some(v) => Ok(SecretKey::new(v.as_bytes())),
             None if debug => Ok(debug_key()),
-            None => Err(MissingSecretKey),
+            None => Err(MissingSecretKey::Missing),
         }
     }
 
@@ -174,6 +186,11 @@ mod tests {
     fn missing_key_is_an_error_outside_debug_and_a_stable_random_key_in_debug() {
         assert!(SecretKey::configured(None, false).is_err());
         assert!(SecretKey::configured(Some(""), false).is_err());
+        // Outside DEBUG a key needs 32 bytes; DEBUG takes any.
+        let short = SecretKey::configured(Some("hunter2"), false).unwrap_err();
+        assert!(matches!(short, MissingSecretKey::TooShort(7)), "{short}");
+        assert!(SecretKey::configured(Some(&"k".repeat(32)), false).is_ok());
+        assert!(SecretKey::configured(Some("hunter2"), true).is_ok());
         let a = SecretKey::configured(None, true).unwrap();
         let b = SecretKey::configured(None, true).unwrap();
         assert_eq!(a.digest(b"x"), b.digest(b"x"), "one key per process");
@@ -182,10 +199,12 @@ mod tests {
 
     #[test]
     fn secret_settings_do_not_print() {
-        let settings = Settings::from_toml("SECRET_KEY = 'hunter2'\nNETS_CORE_SECURE_CACHE_KEY = 'k2'").unwrap();
+        let settings =
+            Settings::from_toml("SECRET_KEY = 'hunter2-xxxxxxxxxxxxxxxxxxxxxxxx'\nNETS_CORE_SECURE_CACHE_KEY = 'k2'")
+                .unwrap();
         let printed = format!("{settings:?}");
         assert!(!printed.contains("hunter2") && !printed.contains("k2"), "{printed}");
-        assert_eq!(settings.secret_key.as_ref().map(SecretString::expose), Some("hunter2"));
+        assert_eq!(settings.secret_key.as_ref().map(SecretString::expose), Some("hunter2-xxxxxxxxxxxxxxxxxxxxxxxx"));
     }
 
     #[test]

@@ -1008,7 +1008,7 @@ mod tests {
         let s = Settings::from_toml(
             "DATABASE_URL = 'postgres://app:hunter2@db:5432/app?sslmode=require&password=hunter3'\n\
              REDIS_URL = 'redis://default:s3cret@cache:6379/0'\n\
-             NETS_CORE_JOBS_URL = 'postgres://jobs:j0bs@db/jobs'\nSECRET_KEY = 'the-key'",
+             NETS_CORE_JOBS_URL = 'postgres://jobs:j0bs@db/jobs'\nSECRET_KEY = 'the-key-xxxxxxxxxxxxxxxxxxxxxxxx'",
         )
         .unwrap();
         let shown = format!("{s:?}");

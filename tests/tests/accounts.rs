@@ -23,7 +23,7 @@ macro_rules! on_pool {
 }
 
 /// DEBUG on, e-mail debug off: every code is the debug code.
-const DEBUG: &str = "SECRET_KEY = 'accounts test secret'\nDEBUG = true";
+const DEBUG: &str = "SECRET_KEY = 'accounts test secret-xxxxxxxxxxx'\nDEBUG = true";
 const CODE: &str = "123456";
 
 /// The answer to a login: `CODE SENT`.
@@ -327,7 +327,7 @@ async fn username_logins_create_an_account_only_with_a_free_address() {
 
 #[tokio::test]
 async fn login_answers_alike_whether_or_not_the_account_exists() {
-    let f = Fixture::with_settings("SECRET_KEY = 'accounts test secret'\nDEBUG = false").await;
+    let f = Fixture::with_settings("SECRET_KEY = 'accounts test secret-xxxxxxxxxxx'\nDEBUG = false").await;
     on_pool!(f.db, |pool| sqlx::query("INSERT INTO nets_user (email, is_active) VALUES ('gone@x.io', FALSE)")
         .execute(pool)
         .await
@@ -498,7 +498,7 @@ async fn update_writes_updatable_fields_and_refuses_prohibited_ones() {
 #[tokio::test]
 async fn outside_debug_the_debug_code_does_not_work_and_testers_need_configuring() {
     // Outside DEBUG, testers are exact addresses with a code of 8 digits or more (issue 11).
-    let settings = "SECRET_KEY = 'accounts test secret'\nDEBUG = false\n\
+    let settings = "SECRET_KEY = 'accounts test secret-xxxxxxxxxxx'\nDEBUG = false\n\
                     NETS_CORE_TESTERS_EMAILS = ['Reviewer@Store.example']\nNETS_CORE_TESTERS_VERIFICATION_CODE = '04756312'";
     let f = Fixture::with_settings(settings).await;
     sent(&f.login(json!({"email": "ada@x.io"})).await);

@@ -67,7 +67,7 @@ async fn a_person_deletes_their_account_from_the_page_in_chromium() {
         return;
     };
     let db = test_db().await;
-    let settings = nets_tests::settings("SECRET_KEY = 'browser test'\nDEBUG = true");
+    let settings = nets_tests::settings("SECRET_KEY = 'browser test-xxxxxxxxxxxxxxxxxxx'\nDEBUG = true");
     let oauth = OAuth::new(db.db.clone(), &settings).unwrap();
     let users = UserTable::load(&db.db, &settings).await.unwrap();
     let accounts = Accounts::new(oauth.clone(), users, Cache::memory(100), &settings).unwrap();

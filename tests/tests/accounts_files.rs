@@ -18,7 +18,7 @@ use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
 /// DEBUG on, e-mail debug off: every login code is `123456`. `avatar` is the file field.
-const SETTINGS: &str = "SECRET_KEY = 'accounts files test'\nDEBUG = true\n\
+const SETTINGS: &str = "SECRET_KEY = 'accounts files test-xxxxxxxxxxxx'\nDEBUG = true\n\
                         NETS_CORE_USER_JSON_FIELDS = ['id', 'email', 'first_name', 'avatar']\n\
                         NETS_CORE_USER_FILE_FIELDS = ['avatar']";
 const EMAIL: &str = "ada@x.io";

@@ -17,7 +17,7 @@ use nets_tests::db::{TestDb, test_db};
 use nets_tests::{Reply, TestServer};
 use serde_json::{Value, json};
 
-const DEBUG: &str = "SECRET_KEY = 'accounts hardening secret'\nDEBUG = true";
+const DEBUG: &str = "SECRET_KEY = 'accounts hardening secret-xxxxxx'\nDEBUG = true";
 const CODE: &str = "123456";
 
 struct Fixture {
@@ -257,7 +257,7 @@ async fn custom_login_flows_with_a_nul_client_id_fail_cleanly() {
 // ---------------------------------------------------------------------------------------
 // Item 5: testers are exact addresses, never create accounts, and need 8-digit codes.
 
-const TESTERS: &str = "SECRET_KEY = 'accounts hardening secret'\nDEBUG = false\n\
+const TESTERS: &str = "SECRET_KEY = 'accounts hardening secret-xxxxxx'\nDEBUG = false\n\
                        NETS_CORE_TESTERS_EMAILS = ['reviewer@store.example']\n\
                        NETS_CORE_TESTERS_VERIFICATION_CODE = '04756312'";
 
@@ -273,7 +273,7 @@ async fn outside_debug_tester_patterns_and_short_codes_refuse_to_start() {
             Accounts::new(oauth, users, Cache::memory(10), &settings).map(drop).map_err(|e| e.to_string())
         }
     };
-    let base = "SECRET_KEY = 'k'\nDEBUG = false";
+    let base = "SECRET_KEY = 'k-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'\nDEBUG = false";
     let pattern = start(&format!(
         "{base}\nNETS_CORE_TESTERS_EMAILS = ['review*']\nNETS_CORE_TESTERS_VERIFICATION_CODE = '04756312'"
     ))
@@ -291,7 +291,7 @@ async fn outside_debug_tester_patterns_and_short_codes_refuse_to_start() {
     assert!(letters.is_err(), "{letters:?}");
     // Exact addresses with a long code start; so do patterns in DEBUG.
     assert_eq!(start(TESTERS).await, Ok(()));
-    let debug = "SECRET_KEY = 'k'\nDEBUG = true\nNETS_CORE_TESTERS_EMAILS = ['review*']\n\
+    let debug = "SECRET_KEY = 'k-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'\nDEBUG = true\nNETS_CORE_TESTERS_EMAILS = ['review*']\n\
                  NETS_CORE_TESTERS_VERIFICATION_CODE = '0475'";
     assert_eq!(start(debug).await, Ok(()));
 }
@@ -327,7 +327,7 @@ async fn the_tester_code_never_creates_an_account_nor_matches_look_alikes() {
 
 /// Behind a trusted proxy (the test client), so `X-Forwarded-For` picks the client.
 const PROXIED: &str =
-    "SECRET_KEY = 'accounts hardening secret'\nDEBUG = true\nNETS_CORE_TRUSTED_PROXIES = ['127.0.0.1']";
+    "SECRET_KEY = 'accounts hardening secret-xxxxxx'\nDEBUG = true\nNETS_CORE_TRUSTED_PROXIES = ['127.0.0.1']";
 
 impl Fixture {
     async fn post_from(&self, ip: &str, path: &str, body: Value) -> Reply {

@@ -43,7 +43,7 @@ impl MailedLogins {
         // this test's worker off the other tests' jobs.
         let prefix = format!("accounts-mail-{}", uuid::Uuid::new_v4().simple());
         let settings = nets_tests::settings(&format!(
-            "SECRET_KEY = 'mail test'\nDEBUG = false\nEMAIL_BACKEND = 'smtp'\nEMAIL_HOST = '127.0.0.1'\n\
+            "SECRET_KEY = 'mail test-xxxxxxxxxxxxxxxxxxxxxx'\nDEBUG = false\nEMAIL_BACKEND = 'smtp'\nEMAIL_HOST = '127.0.0.1'\n\
              EMAIL_PORT = {}\nEMAIL_TIMEOUT = 5\nDEFAULT_FROM_EMAIL = 'noreply@nets.test'\n\
              NETS_CORE_JOBS_QUEUE_PREFIX = '{prefix}'\nNETS_CORE_JOBS_HEARTBEAT_SECONDS = 1\n{extra}",
             smtp.port

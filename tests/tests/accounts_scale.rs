@@ -11,7 +11,7 @@ use nets_tests::db::{TestDb, test_db};
 use nets_tests::{Reply, TestServer};
 use serde_json::{Value, json};
 
-const SETTINGS: &str = "SECRET_KEY = 'shared secret of both instances'\nDEBUG = true";
+const SETTINGS: &str = "SECRET_KEY = 'shared secret of both instances-'\nDEBUG = true";
 
 /// A Redis cache with this test's prefix, `None` without `NETS_TEST_REDIS_URL`. Set
 /// but unreachable fails the test.

@@ -305,15 +305,20 @@ async fn an_unreachable_redis_is_an_error_at_startup() {
 
 #[tokio::test]
 async fn secure_cache_key_comes_from_settings() {
-    let settings = nets_tests::settings("NETS_CORE_SECURE_CACHE_KEY = 'cache key'\nSECRET_KEY = 'app key'");
+    let settings = nets_tests::settings(
+        "NETS_CORE_SECURE_CACHE_KEY = 'cache key'\nSECRET_KEY = 'app key-xxxxxxxxxxxxxxxxxxxxxxxx'",
+    );
     let codes = SecureCache::from_settings(Cache::memory(10), &settings).unwrap();
     assert_eq!(codes.secure_value("v"), SecretKey::new(b"cache key").derive("secure-cache").digest_hex("v"));
-    let settings = nets_tests::settings("SECRET_KEY = 'app key'");
+    let settings = nets_tests::settings("SECRET_KEY = 'app key-xxxxxxxxxxxxxxxxxxxxxxxx'");
     let codes = SecureCache::from_settings(Cache::memory(10), &settings).unwrap();
-    assert_eq!(codes.secure_value("v"), SecretKey::new(b"app key").derive("secure-cache").digest_hex("v"));
+    assert_eq!(
+        codes.secure_value("v"),
+        SecretKey::new(b"app key-xxxxxxxxxxxxxxxxxxxxxxxx").derive("secure-cache").digest_hex("v")
+    );
     // Never the raw key: a digest it makes is no key derived for another purpose (with
     // the raw key, `secure_value("nets:oauth-token")` was the access-token key).
-    let raw = SecretKey::new(b"app key");
+    let raw = SecretKey::new(b"app key-xxxxxxxxxxxxxxxxxxxxxxxx");
     for purpose in ["oauth-token", "oauth-client-secret", "secure-cache"] {
         let derived = raw.derive(purpose).digest_hex("probe");
         let forged = SecretKey::new(&hex_bytes(&codes.secure_value(&format!("nets:{purpose}")))).digest_hex("probe");

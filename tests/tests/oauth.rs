@@ -35,7 +35,7 @@ async fn open(ctx: Ctx) -> ApiResult<Option<i64>> {
     Ok(ctx.user().map(|u| u.id))
 }
 
-const SETTINGS: &str = "SECRET_KEY = 'oauth test secret'";
+const SETTINGS: &str = "SECRET_KEY = 'oauth test secret-xxxxxxxxxxxxxx'";
 
 struct Fixture {
     server: TestServer,
@@ -469,7 +469,7 @@ async fn public_clients_authenticate_with_their_id_only() {
 #[tokio::test]
 async fn refresh_chains_end_at_the_absolute_maximum() {
     let f = Fixture::with_settings(
-        "SECRET_KEY = 'k'\nREFRESH_TOKEN_EXPIRE_SECONDS = 60\nREFRESH_TOKEN_MAX_AGE_SECONDS = 60",
+        "SECRET_KEY = 'k-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'\nREFRESH_TOKEN_EXPIRE_SECONDS = 60\nREFRESH_TOKEN_MAX_AGE_SECONDS = 60",
     )
     .await;
     let tokens = f.login().await;
@@ -568,8 +568,10 @@ async fn a_missing_secret_key_stops_startup_outside_debug() {
     assert!(err.to_string().contains("SECRET_KEY"), "{err}");
     assert!(OAuth::new(db.db.clone(), &nets_tests::settings("DEBUG = true")).is_ok());
     // Another key, other digests: tokens do not carry over.
-    let a = OAuth::new(db.db.clone(), &nets_tests::settings("SECRET_KEY = 'a'")).unwrap();
-    let b = OAuth::new(db.db.clone(), &nets_tests::settings("SECRET_KEY = 'b'")).unwrap();
+    let a =
+        OAuth::new(db.db.clone(), &nets_tests::settings("SECRET_KEY = 'a-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'")).unwrap();
+    let b =
+        OAuth::new(db.db.clone(), &nets_tests::settings("SECRET_KEY = 'b-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'")).unwrap();
     assert_ne!(a.token_digest("t"), b.token_digest("t"));
 }
 

@@ -59,7 +59,7 @@ struct Fixture {
 impl Fixture {
     async fn new() -> Fixture {
         let db = test_db().await;
-        let settings = nets_tests::settings("SECRET_KEY = 'oauth client test'");
+        let settings = nets_tests::settings("SECRET_KEY = 'oauth client test-xxxxxxxxxxxxxx'");
         let oauth = OAuth::new(db.db.clone(), &settings).expect("SECRET_KEY is set");
         let app = App::builder(settings).database(db.db.clone()).authenticator(oauth.bearer()).build();
         let server = TestServer::start(app.router(build_urlpatterns!().unwrap().merge(oauth.router()))).await;

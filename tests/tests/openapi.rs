@@ -562,7 +562,7 @@ async fn document_with_builtins() -> Value {
     let db = nets_tests::db::test_db().await;
     nets_tests::db::exec(&db.db, "ALTER TABLE nets_user ADD COLUMN nickname VARCHAR(40)").await;
     let settings = settings(
-        "SECRET_KEY = 'openapi'\nNETS_CORE_USER_IDENTIFIER = 'username'\n\
+        "SECRET_KEY = 'openapi-xxxxxxxxxxxxxxxxxxxxxxxx'\nNETS_CORE_USER_IDENTIFIER = 'username'\n\
          NETS_CORE_USER_UPDATABLE_FIELDS = ['first_name', 'nickname']\nNETS_CORE_OPENAPI_MODULES = ['openapi::api']",
     );
     let oauth = OAuth::new(db.db.clone(), &settings).expect("oauth");

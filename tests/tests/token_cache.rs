@@ -30,7 +30,7 @@ async fn me(ctx: Ctx) -> ApiResult<i64> {
 }
 
 /// DEBUG: every account code is 123456.
-const BASE: &str = "SECRET_KEY = 'token cache test secret'\nDEBUG = true";
+const BASE: &str = "SECRET_KEY = 'token cache test secret-xxxxxxxx'\nDEBUG = true";
 const CODE: &str = "123456";
 /// Cache on, long enough that only a revocation, expiry or the test ends an entry.
 const CACHED: &str = "NETS_CORE_TOKEN_CACHE_SECONDS = 60";

@@ -157,7 +157,7 @@ impl OAuth {
     /// use nets_runtime::db::Db;
     /// use nets_runtime::oauth::OAuth;
     ///
-    /// let settings = Settings::from_toml("SECRET_KEY = 'k'\nNETS_CORE_TOKEN_CACHE_SECONDS = 30")?;
+    /// let settings = Settings::from_toml("SECRET_KEY = 'k-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'\nNETS_CORE_TOKEN_CACHE_SECONDS = 30")?;
     /// let db = Db::from_settings(&settings).await?;
     /// let oauth = OAuth::from_settings(db.clone(), &settings).await?;
     /// // Repeated requests with one token read no database for up to 30 s; a logout
