@@ -68,6 +68,26 @@ pub enum Backend {
     Postgres,
 }
 
+/// Runs code on whichever pool `db` holds: `on_pool!(db, |pool| body)` writes the body
+/// once and compiles it for each backend (sqlx has one type per database);
+/// `on_pool!(db, |pool| sqlite: a, postgres: b)` gives each backend its own code. The one
+/// dispatch every store of nets uses.
+macro_rules! on_pool {
+    ($db:expr, |$pool:ident| sqlite: $sqlite:expr, postgres: $pg:expr) => {
+        match $db {
+            $crate::db::Db::Sqlite($pool) => $sqlite,
+            $crate::db::Db::Postgres($pool) => $pg,
+        }
+    };
+    ($db:expr, |$pool:ident| $body:expr) => {
+        match $db {
+            $crate::db::Db::Sqlite($pool) => $body,
+            $crate::db::Db::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
 /// A storage problem.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {

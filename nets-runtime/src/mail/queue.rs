@@ -6,6 +6,7 @@
 //!
 //! Statements are static text per backend; values are bound.
 
+use crate::db::on_pool;
 use crate::db::{Db, DbError};
 
 /// What a worker got when it claimed a row.
@@ -63,15 +64,6 @@ pub enum QueueFilter {
     Sent,
 }
 
-macro_rules! on_db {
-    ($db:expr, |$pool:ident| sqlite: $sqlite:expr, postgres: $pg:expr) => {
-        match $db {
-            Db::Sqlite($pool) => $sqlite,
-            Db::Postgres($pool) => $pg,
-        }
-    };
-}
-
 /// Inserts one `queued` row; returns its id.
 pub(crate) async fn insert(
     db: &Db,
@@ -83,7 +75,7 @@ pub(crate) async fn insert(
     custom_email_id: Option<i64>,
 ) -> Result<i64, DbError> {
     let recipients = serde_json::to_string(&[recipient]).unwrap_or_else(|_| "[]".into());
-    let id = on_db!(db, |pool|
+    let id = on_pool!(db, |pool|
         sqlite: sqlx::query_scalar(
             "INSERT INTO nets_email_notification (recipients, from_email, subject, html_body, txt_body, custom_email_id) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
@@ -103,7 +95,7 @@ pub(crate) async fn insert(
 /// Marks the row `sending` for this worker (one more attempt) unless it is sent, or
 /// another worker claimed it less than `lease_secs` ago.
 pub(crate) async fn claim(db: &Db, id: i64, lease_secs: u64) -> Result<Claim, DbError> {
-    let row: Option<Row> = on_db!(db, |pool|
+    let row: Option<Row> = on_pool!(db, |pool|
         sqlite: sqlx::query_as(
             "UPDATE nets_email_notification SET status = 'sending', attempts = attempts + 1, \
                updated = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
@@ -125,7 +117,7 @@ pub(crate) async fn claim(db: &Db, id: i64, lease_secs: u64) -> Result<Claim, Db
     if let Some(row) = row {
         return Ok(Claim::Ready(row));
     }
-    let status: Option<String> = on_db!(db, |pool|
+    let status: Option<String> = on_pool!(db, |pool|
         sqlite: sqlx::query_scalar("SELECT status FROM nets_email_notification WHERE id = ?1").bind(id).fetch_optional(pool).await?,
         postgres: sqlx::query_scalar("SELECT status FROM nets_email_notification WHERE id = $1").bind(id).fetch_optional(pool).await?
     );
@@ -138,7 +130,7 @@ pub(crate) async fn claim(db: &Db, id: i64, lease_secs: u64) -> Result<Claim, Db
 
 /// Records a successful send.
 pub(crate) async fn mark_sent(db: &Db, id: i64) -> Result<(), DbError> {
-    on_db!(db, |pool|
+    on_pool!(db, |pool|
         sqlite: sqlx::query(
             "UPDATE nets_email_notification SET status = 'sent', last_error = NULL, \
                sent_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), updated = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1",
@@ -152,7 +144,7 @@ pub(crate) async fn mark_sent(db: &Db, id: i64) -> Result<(), DbError> {
 
 /// Records a failed attempt.
 pub(crate) async fn mark_failed(db: &Db, id: i64, error: &str) -> Result<(), DbError> {
-    on_db!(db, |pool|
+    on_pool!(db, |pool|
         sqlite: sqlx::query(
             "UPDATE nets_email_notification SET status = 'failed', last_error = ?2, \
                updated = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1 AND status <> 'sent'",
@@ -178,7 +170,7 @@ pub(crate) async fn list(
         QueueFilter::Dead => ("failed", "failed", i64::from(max_attempts), i64::MAX),
         QueueFilter::Sent => ("sent", "sent", 0, i64::MAX),
     };
-    let rows = on_db!(db, |pool|
+    let rows = on_pool!(db, |pool|
         sqlite: sqlx::query_as(
             "SELECT id, recipients, subject, status, attempts, last_error, created FROM nets_email_notification \
              WHERE status IN (?1, ?2) AND attempts BETWEEN ?3 AND ?4 ORDER BY id LIMIT ?5",
@@ -195,7 +187,7 @@ pub(crate) async fn list(
 /// Puts a `failed` row back to `queued` with its attempts reset; false when the row is
 /// not failed.
 pub(crate) async fn requeue(db: &Db, id: i64) -> Result<bool, DbError> {
-    let done = on_db!(db, |pool|
+    let done = on_pool!(db, |pool|
         sqlite: sqlx::query(
             "UPDATE nets_email_notification SET status = 'queued', attempts = 0, \
                updated = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1 AND status = 'failed'",
@@ -209,7 +201,7 @@ pub(crate) async fn requeue(db: &Db, id: i64) -> Result<bool, DbError> {
 
 /// The status and attempts of one row.
 pub(crate) async fn status(db: &Db, id: i64) -> Result<Option<(String, i32, Option<String>)>, DbError> {
-    Ok(on_db!(db, |pool|
+    Ok(on_pool!(db, |pool|
         sqlite: sqlx::query_as("SELECT status, attempts, last_error FROM nets_email_notification WHERE id = ?1").bind(id).fetch_optional(pool).await?,
         postgres: sqlx::query_as("SELECT status, attempts, last_error FROM nets_email_notification WHERE id = $1").bind(id).fetch_optional(pool).await?
     ))

@@ -84,17 +84,8 @@ use crate::db::Db;
 use crate::keys::{MissingSecretKey, SecretKey};
 use crate::perms::PermsError;
 
-/// Runs `$body` with `$pool` bound to the SQLite or PostgreSQL pool of `$db`. Statements
-/// are written once, with `$1`-style placeholders, which both backends accept.
-macro_rules! on_pool {
-    ($db:expr, |$pool:ident| $body:expr) => {
-        match $db {
-            crate::db::Db::Sqlite($pool) => $body,
-            crate::db::Db::Postgres($pool) => $body,
-        }
-    };
-}
-pub(crate) use on_pool;
+// Statements are written once, with `$1`-style placeholders (both backends accept them).
+pub(crate) use crate::db::on_pool;
 
 /// OAuth2 for an application: its database, keys and token lifetimes. Cheap to clone.
 #[derive(Clone, Debug)]

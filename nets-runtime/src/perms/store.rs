@@ -5,16 +5,8 @@ use std::collections::HashSet;
 
 use crate::db::Db;
 
-/// Runs the same statement-building expression on either pool.
-macro_rules! on_pool {
-    ($db:expr, |$pool:ident| $body:expr) => {
-        match $db {
-            Db::Sqlite($pool) => $body,
-            Db::Postgres($pool) => $body,
-        }
-    };
-}
-pub(crate) use on_pool;
+// Statements are written once, with `$1`-style placeholders (both backends accept them).
+pub(crate) use crate::db::on_pool;
 
 /// A role, global (`project_id` is `None`) or scoped to a project.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
