@@ -473,3 +473,58 @@ async fn a_replaced_delete_page_gets_hashes_for_its_own_inline_code_only() {
     assert!(!directives.contains_key("style-src"), "{policy}");
     assert_eq!(page.header("x-frame-options"), Some("DENY"));
 }
+
+#[tokio::test]
+async fn a_wrong_code_is_answered_without_waiting_for_its_count_to_be_written() {
+    // A wrong code for an account with a pending code used to write `attempts + 1` before
+    // answering, so it took several times longer than a try for an unknown address and
+    // told who was logging in. With the codes table locked by another transaction, the
+    // wrong try must still be answered; the count lands once the lock is gone, and five
+    // wrong tries still kill the code. (Timings are measured by `accounts_timing`.)
+    let f = Fixture::new().await;
+    f.tokens("ada@x.io").await;
+    assert_eq!(f.post("/login/", json!({"email": "ada@x.io"})).await.status, 200);
+    let lock = |db: &Db| {
+        let db = db.clone();
+        async move {
+            let sql = "UPDATE nets_verification_code SET updated = updated";
+            match db {
+                Db::Sqlite(pool) => {
+                    let mut tx = pool.begin().await.unwrap();
+                    sqlx::query(sql).execute(&mut *tx).await.unwrap();
+                    (Some(tx), None)
+                }
+                Db::Postgres(pool) => {
+                    let mut tx = pool.begin().await.unwrap();
+                    sqlx::query(sql).execute(&mut *tx).await.unwrap();
+                    (None, Some(tx))
+                }
+            }
+        }
+    };
+    let (sqlite_lock, postgres_lock) = lock(&f.db.db).await;
+    let wrong = tokio::time::timeout(std::time::Duration::from_secs(3), f.authenticate("ada@x.io", "111111")).await;
+    let wrong = wrong.expect("a wrong code is answered while its count cannot be written yet");
+    wrong.assert_error(400, "Invalid code for this user and device");
+    if let Some(tx) = sqlite_lock {
+        tx.commit().await.unwrap();
+    }
+    if let Some(tx) = postgres_lock {
+        tx.commit().await.unwrap();
+    }
+    let mut attempts = 0;
+    for _ in 0..100 {
+        attempts =
+            f.count("SELECT CAST(MAX(attempts) AS BIGINT) FROM nets_verification_code WHERE consumed_at IS NULL").await;
+        if attempts == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(attempts, 1, "the wrong try is counted after the answer");
+    // Four more, back to back (their writes may not have landed): the code is dead.
+    for _ in 0..4 {
+        f.authenticate("ada@x.io", "111111").await.assert_error(400, "Invalid code for this user and device");
+    }
+    f.authenticate("ada@x.io", CODE).await.assert_error(400, "Invalid code for this user and device");
+}
