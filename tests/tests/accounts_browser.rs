@@ -1,6 +1,8 @@
 //! The `/requestDelete/` page in headless Chromium (through chromedriver and the
 //! `fantoccini` WebDriver client), driving the real flow: enter the e-mail, send the
-//! code, enter it, confirm — and the account is gone.
+//! code, enter it, confirm — and the account is gone. The page is served with its strict
+//! Content-Security-Policy (inline script and style allowed by hash only), so this also
+//! checks that the hashes match what the browser computes.
 //!
 //! Needs `chromedriver` and `chromium` (Debian packages `chromium-driver`, `chromium`;
 //! `.ci/run` installs them and sets `NETS_TEST_CHROMIUM=1`, which turns a missing

@@ -407,3 +407,124 @@ async fn without_a_client_address_the_per_address_limits_still_hold() {
     server.abort();
     assert_eq!(statuses, [200, 200, 429]);
 }
+
+/// The directives of a `Content-Security-Policy`, by name.
+fn csp_directives(policy: &str) -> std::collections::BTreeMap<String, Vec<String>> {
+    policy
+        .split(';')
+        .filter_map(|directive| {
+            let mut words = directive.split_whitespace().map(str::to_owned);
+            Some((words.next()?, words.collect()))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_delete_page_sends_a_strict_content_security_policy() {
+    let f = Fixture::new().await;
+    for request in [f.server.get("/requestDelete/"), f.server.post("/requestDelete/")] {
+        let page = f.server.send(request).await;
+        assert_eq!(page.status, 200);
+        assert_eq!(page.header("x-frame-options"), Some("DENY"));
+        assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
+        let policy = page.header("content-security-policy").expect("a Content-Security-Policy");
+        let directives = csp_directives(policy);
+        let names: Vec<&str> = directives.keys().map(String::as_str).collect();
+        assert_eq!(
+            names,
+            ["base-uri", "connect-src", "default-src", "form-action", "frame-ancestors", "script-src", "style-src"],
+            "exactly what the page needs: {policy}"
+        );
+        assert_eq!(directives["default-src"], ["'none'"]);
+        assert_eq!(directives["frame-ancestors"], ["'none'"]);
+        assert_eq!(directives["form-action"], ["'self'"]);
+        assert_eq!(directives["connect-src"], ["'self'"], "the page posts to /login/ and /delete/");
+        assert_eq!(directives["base-uri"], ["'none'"]);
+        // Inline code only by hash: one per inline element of the page, nothing broader.
+        let text = page.text();
+        for (directive, element) in [("script-src", "<script>"), ("style-src", "<style>")] {
+            let sources = &directives[directive];
+            assert_eq!(sources.len(), text.matches(element).count(), "{directive}: {policy}");
+            assert!(
+                sources.iter().all(|s| s.starts_with("'sha256-") && s.ends_with("='")),
+                "{directive} allows hashes only: {policy}"
+            );
+        }
+        assert!(!policy.contains("unsafe") && !policy.contains('*') && !policy.contains("http"), "{policy}");
+    }
+}
+
+#[tokio::test]
+async fn a_replaced_delete_page_gets_hashes_for_its_own_inline_code_only() {
+    let dir = std::env::temp_dir().join(format!("nets-delete-csp-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("page.html");
+    std::fs::write(
+        &path,
+        "<h1>{{ title }}</h1><script>go()</script><script src=\"https://cdn.example/x.js\"></script>",
+    )
+    .unwrap();
+    let f = Fixture::with_settings(&format!("{DEBUG}\nNETS_CORE_DELETE_ACCOUNT_TEMPLATE = '{}'", path.display())).await;
+    let page = f.server.send(f.server.get("/requestDelete/")).await;
+    let policy = page.header("content-security-policy").expect("a Content-Security-Policy");
+    let directives = csp_directives(policy);
+    // SHA-256 of `go()`, base64: the external script stays blocked, no style is allowed.
+    assert_eq!(directives["script-src"], ["'sha256-5KYv+PUboo5h+0+YAtGRPbwv5d/QxzHslP4YGnUaxRw='"], "{policy}");
+    assert!(!directives.contains_key("style-src"), "{policy}");
+    assert_eq!(page.header("x-frame-options"), Some("DENY"));
+}
+
+#[tokio::test]
+async fn a_wrong_code_is_answered_without_waiting_for_its_count_to_be_written() {
+    // A wrong code for an account with a pending code used to write `attempts + 1` before
+    // answering, so it took several times longer than a try for an unknown address and
+    // told who was logging in. With the codes table locked by another transaction, the
+    // wrong try must still be answered; the count lands once the lock is gone, and five
+    // wrong tries still kill the code. (Timings are measured by `accounts_timing`.)
+    let f = Fixture::new().await;
+    f.tokens("ada@x.io").await;
+    assert_eq!(f.post("/login/", json!({"email": "ada@x.io"})).await.status, 200);
+    let lock = |db: &Db| {
+        let db = db.clone();
+        async move {
+            let sql = "UPDATE nets_verification_code SET updated = updated";
+            match db {
+                Db::Sqlite(pool) => {
+                    let mut tx = pool.begin().await.unwrap();
+                    sqlx::query(sql).execute(&mut *tx).await.unwrap();
+                    (Some(tx), None)
+                }
+                Db::Postgres(pool) => {
+                    let mut tx = pool.begin().await.unwrap();
+                    sqlx::query(sql).execute(&mut *tx).await.unwrap();
+                    (None, Some(tx))
+                }
+            }
+        }
+    };
+    let (sqlite_lock, postgres_lock) = lock(&f.db.db).await;
+    let wrong = tokio::time::timeout(std::time::Duration::from_secs(3), f.authenticate("ada@x.io", "111111")).await;
+    let wrong = wrong.expect("a wrong code is answered while its count cannot be written yet");
+    wrong.assert_error(400, "Invalid code for this user and device");
+    if let Some(tx) = sqlite_lock {
+        tx.commit().await.unwrap();
+    }
+    if let Some(tx) = postgres_lock {
+        tx.commit().await.unwrap();
+    }
+    let mut attempts = 0;
+    for _ in 0..100 {
+        attempts =
+            f.count("SELECT CAST(MAX(attempts) AS BIGINT) FROM nets_verification_code WHERE consumed_at IS NULL").await;
+        if attempts == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(attempts, 1, "the wrong try is counted after the answer");
+    // Four more, back to back (their writes may not have landed): the code is dead.
+    for _ in 0..4 {
+        f.authenticate("ada@x.io", "111111").await.assert_error(400, "Invalid code for this user and device");
+    }
+    f.authenticate("ada@x.io", CODE).await.assert_error(400, "Invalid code for this user and device");
+}

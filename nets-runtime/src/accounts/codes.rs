@@ -5,6 +5,15 @@
 //! a per-process cache) holds them, so every instance sharing it accepts a code another
 //! issued. Consumption is one conditional `UPDATE`: of N concurrent correct tries,
 //! exactly one changes the row.
+//!
+//! A failed check must take as long whoever is logging in (issue 11 item 10): counting a
+//! wrong try in the database is a write, which made a wrong code for an account with a
+//! pending code several times slower than a try for an unknown address. So every check
+//! runs the same reads (a missing account looks up the codes of user 0, which has none),
+//! every failure counts itself in the cache (the code's counter, or one nobody reads), and
+//! the durable `attempts + 1` is written after the answer. The cache counter is what
+//! stops a sixth try arriving before that write lands: a code is dead when either count
+//! reaches [`MAX_ATTEMPTS`].
 
 use chrono::{DateTime, SubsecRound, Utc};
 use subtle::ConstantTimeEq;
@@ -146,11 +155,55 @@ pub(super) async fn consume(
     let user: Option<i64> =
         on_pool!(db, |pool| sqlx::query_scalar(user_sql).bind(identifier).fetch_optional(pool).await)
             .map_err(ApiError::internal)?;
-    // Unknown users cost the same digest as known ones.
+    // Unknown users cost the same digest and the same code lookup (of user 0, who has no
+    // codes) as known ones.
     let digest = accounts.code_digest(user.unwrap_or(0), code);
-    let Some(user) = user else { return Err(invalid_code()) };
-    consume_for_user(accounts, user, &digest, device_uuid).await?;
-    Ok(user)
+    consume_for_user(accounts, user.unwrap_or(0), &digest, device_uuid).await?;
+    user.ok_or_else(invalid_code)
+}
+
+/// The cache key counting wrong tries of code row `id`.
+fn failures_key(id: i64) -> String {
+    format!("code-failures:{id}")
+}
+
+/// Failures that count against no code (unknown account, no live code, another device)
+/// go here, so they cost the same cache write as a wrong code; nobody reads it.
+const UNCOUNTED_FAILURES: &str = "code-failures:uncounted";
+
+impl Accounts {
+    /// Wrong tries of code row `id` counted in the cache (those whose database write may
+    /// not have landed yet).
+    async fn recent_failures(&self, id: i64) -> Result<i64, ApiError> {
+        let stored = self.0.cache.get(&failures_key(id)).await.map_err(ApiError::internal)?;
+        Ok(stored.and_then(|bytes| std::str::from_utf8(&bytes).ok()?.parse().ok()).unwrap_or(0))
+    }
+
+    /// Records a failed check and answers it. `wrong_try` is the code row a wrong code was
+    /// tried against: its cache counter is raised now and its `attempts` after the answer.
+    async fn failed_check(&self, wrong_try: Option<i64>) -> ApiError {
+        let window = self.0.code_ttl.to_std().unwrap_or(std::time::Duration::from_secs(600));
+        let key = wrong_try.map_or_else(|| UNCOUNTED_FAILURES.to_owned(), failures_key);
+        if let Err(error) = self.0.cache.incr(&key, window).await {
+            return ApiError::internal(error);
+        }
+        if let Some(id) = wrong_try {
+            let db = self.0.oauth.db().clone();
+            tokio::spawn(async move {
+                let counted = on_pool!(&db, |pool| sqlx::query(
+                    "UPDATE nets_verification_code SET attempts = attempts + 1 WHERE id = $1"
+                )
+                .bind(id)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected()));
+                if let Err(error) = counted {
+                    tracing::error!(%error, "a wrong code try could not be counted in the database");
+                }
+            });
+        }
+        invalid_code()
+    }
 }
 
 /// Checks and consumes the newest code of `user` against the code's `digest`.
@@ -169,12 +222,19 @@ pub(super) async fn consume_for_user(
     .fetch_optional(pool)
     .await)
     .map_err(ApiError::internal)?;
-    let Some((id, device, stored, attempts, expires, consumed)) = row else { return Err(invalid_code()) };
-    if consumed.is_some() || attempts >= MAX_ATTEMPTS || expires <= Utc::now() {
-        return Err(invalid_code());
+    // Read for every check, with or without a code, so all take the same steps.
+    let recent_failures = accounts.recent_failures(row.as_ref().map_or(0, |r| r.0)).await?;
+    let Some((id, device, stored, attempts, expires, consumed)) = row else {
+        return Err(accounts.failed_check(None).await);
+    };
+    if consumed.is_some() || attempts.max(recent_failures.try_into().unwrap_or(i32::MAX)) >= MAX_ATTEMPTS {
+        return Err(accounts.failed_check(None).await);
+    }
+    if expires <= Utc::now() {
+        return Err(accounts.failed_check(None).await);
     }
     if let Some(device) = device {
-        let Some(uuid) = device_uuid else { return Err(invalid_code()) };
+        let Some(uuid) = device_uuid else { return Err(accounts.failed_check(None).await) };
         let owner: Option<i64> =
             on_pool!(db, |pool| sqlx::query_scalar("SELECT id FROM nets_user_device WHERE uuid = $1 AND user_id = $2")
                 .bind(uuid)
@@ -183,17 +243,11 @@ pub(super) async fn consume_for_user(
                 .await)
             .map_err(ApiError::internal)?;
         if owner != Some(device) {
-            return Err(invalid_code());
+            return Err(accounts.failed_check(None).await);
         }
     }
     if !bool::from(stored.as_bytes().ct_eq(digest.as_bytes())) {
-        on_pool!(db, |pool| sqlx::query("UPDATE nets_verification_code SET attempts = attempts + 1 WHERE id = $1")
-            .bind(id)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))
-        .map_err(ApiError::internal)?;
-        return Err(invalid_code());
+        return Err(accounts.failed_check(Some(id)).await);
     }
     let now = now();
     let done = on_pool!(db, |pool| sqlx::query(

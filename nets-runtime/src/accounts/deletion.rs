@@ -15,14 +15,16 @@ use axum::response::{Html, IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::codes::{self, invalid_code};
-use super::{Accounts, input};
+use super::{Accounts, input, page_policy};
 use crate::ApiError;
 use crate::oauth::on_pool;
 
 const DEFAULT_TEMPLATE: &str = include_str!("../../templates/nets_core/accounts/delete_account.html");
 
 /// `GET|POST /requestDelete/`: the page, from `NETS_CORE_DELETE_ACCOUNT_TEMPLATE` (a
-/// minijinja file) when set.
+/// minijinja file) when set, with a strict `Content-Security-Policy` (its inline
+/// `<script>` and `<style>` elements allowed by hash, nothing else), `X-Frame-Options:
+/// DENY` and `X-Content-Type-Options: nosniff` (see `page_policy`).
 pub(super) async fn request_page(State(accounts): State<Accounts>) -> Result<Response, ApiError> {
     let source = match &accounts.0.delete_template {
         Some(path) => tokio::fs::read_to_string(path).await.map_err(ApiError::internal)?,
@@ -35,7 +37,7 @@ pub(super) async fn request_page(State(accounts): State<Accounts>) -> Result<Res
         title => "Delete Account", identifier => identifier, login_url => "../login/", delete_url => "../delete/"
     };
     let html = env.render_str(&source, context).map_err(ApiError::internal)?;
-    Ok(Html(html).into_response())
+    Ok((page_policy::headers(&html), Html(html)).into_response())
 }
 
 /// `POST /delete/`: `sure`, `code` (and `email` without a bearer token) → the account

@@ -103,6 +103,7 @@ mod input;
 mod login;
 mod notify;
 mod openapi;
+mod page_policy;
 mod update;
 
 use std::sync::Arc;
