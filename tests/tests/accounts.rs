@@ -148,6 +148,9 @@ async fn a_device_sent_as_a_json_string_in_a_form_is_reused_by_uuid_and_by_fireb
     let first = f.server.send(f.server.post("/login/").form(&[("email", "bo@x.io"), ("device", device)])).await;
     assert_eq!(first.status, 200, "{}", first.text());
     let uuid = first.json["extra"]["device_uuid"].as_str().unwrap().to_owned();
+    // The first successful /authenticate/ creates the account and the login's device.
+    assert_eq!(f.count("SELECT COUNT(*) FROM nets_user_device").await, 0);
+    assert_eq!(f.authenticate("bo@x.io", CODE, Some(&uuid)).await.status, 200);
     // The same firebase token: the same device, not a new row.
     let again = f.login(json!({"email": "bo@x.io", "device": {"firebase_token": "fcm-1", "os": "ios"}})).await;
     assert_eq!(again.json["extra"]["device_uuid"], uuid.as_str());
@@ -167,9 +170,14 @@ async fn login_never_writes_other_request_fields_to_the_user() {
         .login(json!({"email": "mallory@x.io", "is_superuser": "true", "is_staff": true, "password": "raw", "id": 999, "email_verified": true}))
         .await;
     assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(f.count("SELECT COUNT(*) FROM nets_user").await, 0, "a login creates no account");
+    let body = json!({"email": "mallory@x.io", "code": CODE, "client_id": f.client.client_id,
+                      "client_secret": f.client.client_secret.as_deref().unwrap(), "is_superuser": true, "id": 999});
+    assert_eq!(f.post("/authenticate/", body).await.status, 200);
     let (id, superuser, staff, verified) = f.user_flags("mallory@x.io").await;
     assert_ne!(id, 999);
-    assert!(!superuser && !staff && !verified);
+    assert!(!superuser && !staff);
+    assert!(verified, "the code proved the address");
 }
 
 #[tokio::test]
@@ -299,10 +307,11 @@ async fn oversized_and_non_utf8_bodies_are_refused() {
 async fn username_logins_create_an_account_only_with_a_free_address() {
     let f = Fixture::with_settings(&format!("{DEBUG}\nNETS_CORE_USER_IDENTIFIER = 'username'")).await;
     sent(&f.login(json!({"username": "Ada_L", "email": "Ada@X.io", "is_superuser": true})).await);
-    assert_eq!(f.username_row("ada_l").await, Some(("Ada_L".into(), "ada@x.io".into(), false)));
+    assert_eq!(f.username_row("ada_l").await, None, "nothing is reserved before the code is used");
     let body = json!({"username": "ADA_L", "code": CODE, "client_id": f.client.client_id,
                       "client_secret": f.client.client_secret.as_deref().unwrap()});
     assert_eq!(f.post("/authenticate/", body).await.status, 200);
+    assert_eq!(f.username_row("ada_l").await, Some(("Ada_L".into(), "ada@x.io".into(), false)));
 
     // Same answer, nothing created: no address, or an address another account has.
     let no_address = f.login(json!({"username": "bob"})).await;
@@ -333,6 +342,11 @@ async fn login_answers_alike_whether_or_not_the_account_exists() {
         .await
         .map(|_| ())
         .unwrap());
+    on_pool!(f.db, |pool| sqlx::query("INSERT INTO nets_user (email) VALUES ('known@x.io')")
+        .execute(pool)
+        .await
+        .map(|_| ())
+        .unwrap());
     sent(&f.login(json!({"email": "known@x.io"})).await);
     let device = json!({"name": "phone", "firebase_token": "fcm-1"});
     let mut shapes = Vec::new();
@@ -347,20 +361,22 @@ async fn login_answers_alike_whether_or_not_the_account_exists() {
         f.login(foreign).await.assert_error(400, "Invalid device uuid");
     }
     assert!(shapes.windows(2).all(|w| w[0] == w[1]), "{shapes:?}");
-    // The writes happen after the answer: the known account gets its device and code.
-    // Three codes: known@x.io's two logins and unknown@x.io's one (the last write of each
-    // login, so the test does not end with one still in flight).
+    // The writes happen after the answer: the known account gets its device and code;
+    // unknown@x.io gets a pending code (its device is kept with it) and no account until
+    // the code is used. Three codes: known@x.io's two logins and unknown@x.io's one (the
+    // last write of each login, so the test does not end with one still in flight).
     let (mut stored, mut codes) = (0, 0);
     for _ in 0..250 {
         stored = f.count("SELECT count(*) FROM nets_user_device WHERE firebase_token = 'fcm-1'").await;
         codes = f.count("SELECT count(*) FROM nets_verification_code").await;
-        if (stored, codes) == (2, 3) {
+        if (stored, codes) == (1, 3) {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    assert_eq!(stored, 2, "known@x.io and the new unknown@x.io have the device; the inactive account none");
+    assert_eq!(stored, 1, "known@x.io has the device; unknown@x.io no account yet; the inactive account none");
     assert_eq!(codes, 3);
+    assert_eq!(f.count("SELECT count(*) FROM nets_user WHERE email = 'unknown@x.io'").await, 0);
     assert_eq!(
         f.count("SELECT count(*) FROM nets_user_device d JOIN nets_user u ON u.id = d.user_id WHERE NOT u.is_active")
             .await,
@@ -552,6 +568,13 @@ async fn the_delete_page_is_served_and_its_flow_works_without_a_token() {
     assert_eq!(page.status, 200);
     assert!(page.header("content-type").unwrap().starts_with("text/html"));
     assert!(page.text().contains("Send Code") && page.text().contains("post(\"../delete/\""));
+    // An address without an account: its code creates nothing and deletes nothing.
+    sent(&f.login(json!({"email": "bob@x.io"})).await);
+    f.post("/delete/", json!({"email": "bob@x.io", "code": CODE, "sure": true}))
+        .await
+        .assert_error(400, "Invalid code for this user and device");
+    assert_eq!(f.count("SELECT COUNT(*) FROM nets_user").await, 0);
+    f.tokens("bob@x.io").await;
     sent(&f.login(json!({"email": "bob@x.io"})).await);
     // Someone else's address with a wrong code deletes nothing.
     f.post("/delete/", json!({"email": "bob@x.io", "code": "111111", "sure": true}))

@@ -75,6 +75,8 @@ async fn a_person_deletes_their_account_from_the_page_in_chromium() {
     let accounts = Accounts::new(oauth.clone(), users, Cache::memory(100), &settings).unwrap();
     let app = App::builder(settings).database(db.db.clone()).authenticator(oauth.bearer()).build();
     let server = TestServer::start(app.router(build_urlpatterns!().unwrap().merge(accounts.router()))).await;
+    // The account to delete (a login alone creates none).
+    nets_tests::db::exec(&db.db, "INSERT INTO nets_user (email) VALUES ('ada@example.com')").await;
 
     let (_driver, port) = start_driver(&binary).await;
     let mut caps = serde_json::Map::new();
@@ -115,5 +117,5 @@ async fn a_person_deletes_their_account_from_the_page_in_chromium() {
         Db::Sqlite(pool) => sqlx::query_scalar("SELECT COUNT(*) FROM nets_user").fetch_one(pool).await.unwrap(),
         Db::Postgres(pool) => sqlx::query_scalar("SELECT COUNT(*) FROM nets_user").fetch_one(pool).await.unwrap(),
     };
-    assert_eq!(users, 0, "the account the page created was deleted");
+    assert_eq!(users, 0, "the account was deleted");
 }

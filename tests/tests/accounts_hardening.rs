@@ -528,3 +528,34 @@ async fn a_wrong_code_is_answered_without_waiting_for_its_count_to_be_written() 
     }
     f.authenticate("ada@x.io", CODE).await.assert_error(400, "Invalid code for this user and device");
 }
+
+#[tokio::test]
+async fn a_login_creates_no_account_and_cannot_squat_an_address() {
+    // E-mail mode: /login/ for any address used to create its row. Now only the first
+    // successful /authenticate/ does.
+    let f = Fixture::new().await;
+    assert_eq!(f.post("/login/", json!({"email": "someone@x.io", "device": {"name": "p"}})).await.status, 200);
+    assert_eq!(f.count("SELECT COUNT(*) FROM nets_user").await, 0, "a login creates no account");
+    assert_eq!(f.count("SELECT COUNT(*) FROM nets_user_device").await, 0, "nor a device");
+    f.authenticate("someone@x.io", "111111").await.assert_error(400, "Invalid code for this user and device");
+    assert_eq!(f.count("SELECT COUNT(*) FROM nets_user").await, 0, "a wrong code creates nothing");
+
+    // Username mode: a login for a new username with the victim's address used to create
+    // that account at once, and the victim could then never register the address. Now
+    // nothing is reserved until the code (sent only to that address) is used.
+    let f = Fixture::with_settings(&format!("{DEBUG}\nNETS_CORE_USER_IDENTIFIER = 'username'")).await;
+    let squat = json!({"username": "mallory", "email": "victim@x.io"});
+    assert_eq!(f.post("/login/", squat).await.status, 200);
+    assert_eq!(f.count("SELECT COUNT(*) FROM nets_user").await, 0, "the address is not reserved by a login");
+    assert_eq!(f.post("/login/", json!({"username": "victim", "email": "victim@x.io"})).await.status, 200);
+    let body =
+        json!({"username": "victim", "code": CODE, "client_id": f.client.client_id, "client_secret": f.secret()});
+    let reply = f.post("/authenticate/", body).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.data()["user"]["email"], "victim@x.io");
+    // The squatter's pending code can no longer create an account with that address.
+    let body =
+        json!({"username": "mallory", "code": CODE, "client_id": f.client.client_id, "client_secret": f.secret()});
+    f.post("/authenticate/", body).await.assert_error(400, "Invalid code for this user and device");
+    assert_eq!(f.count("SELECT COUNT(*) FROM nets_user").await, 1);
+}

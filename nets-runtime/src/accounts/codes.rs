@@ -1,7 +1,10 @@
 //! One-time login codes: issued by `/login/`, consumed by `/authenticate/`.
 //!
 //! A code is kept only as `HMAC(key, "<user id>:<code>")` in `nets_verification_code`,
-//! so it is bound to its user and useless to whoever reads the table. The database (not
+//! so it is bound to its user and useless to whoever reads the table. A login for an
+//! identifier with no account keeps its code as `HMAC(key, "pending:<identifier>:<code>")`
+//! under the identifier (with the address it went to and the login's device), and the
+//! first successful check creates the account. The database (not
 //! a per-process cache) holds them, so every instance sharing it accepts a code another
 //! issued. Consumption is one conditional `UPDATE`: of N concurrent correct tries,
 //! exactly one changes the row.
@@ -20,9 +23,11 @@ use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
 use super::Accounts;
+use super::devices::{self, DeviceInput, DeviceRow};
 use crate::ApiError;
 use crate::db::Db;
 use crate::oauth::on_pool;
+use crate::users::Identifier;
 
 /// Wrong tries after which a code is dead, even for the right code.
 pub const MAX_ATTEMPTS: i32 = 5;
@@ -56,6 +61,72 @@ fn random_digits(length: usize) -> String {
 impl Accounts {
     pub(super) fn code_digest(&self, user: i64, code: &str) -> String {
         self.0.code_key.digest_hex(&format!("{user}:{code}"))
+    }
+
+    /// The digest of a code for `identifier`, which has no account yet (a namespace of
+    /// its own: a numeric username never shares a user id's digests).
+    pub(super) fn pending_digest(&self, identifier: &str, code: &str) -> String {
+        self.0.code_key.digest_hex(&format!("pending:{}:{code}", identifier.to_lowercase()))
+    }
+
+    /// Stores `code` for `identifier`, which has no account yet, with the `address` it
+    /// is sent to and the login's `device` (as [`DeviceInput::to_pending`] wrote it),
+    /// retiring the identifier's earlier unused codes. The account is created by the
+    /// first successful check ([`consume`]).
+    ///
+    /// [`DeviceInput::to_pending`]: super::devices::DeviceInput::to_pending
+    pub(super) async fn store_pending_code(
+        &self,
+        identifier: &str,
+        address: &str,
+        device: Option<String>,
+        code: &str,
+        ip: Option<String>,
+    ) -> Result<(), ApiError> {
+        let now = now();
+        let digest = self.pending_digest(identifier, code);
+        let expires = now + self.0.code_ttl;
+        const RETIRE: &str = "UPDATE nets_verification_code SET consumed_at = $7, updated = $7 \
+                              WHERE user_id IS NULL AND lower(identifier) = lower($1) AND consumed_at IS NULL";
+        match self.0.oauth.db() {
+            Db::Postgres(pool) => {
+                const INSERT: &str = "INSERT INTO nets_verification_code \
+                                      (identifier, address, device, code_digest, ip, expires, created, updated) \
+                                      VALUES ($1, $2, CAST($3 AS JSONB), $4, $5, $6, $7, $7)";
+                sqlx::query(sqlx::AssertSqlSafe(format!("WITH retired AS ({RETIRE}) {INSERT}")))
+                    .bind(identifier)
+                    .bind(address)
+                    .bind(device)
+                    .bind(&digest)
+                    .bind(ip)
+                    .bind(expires)
+                    .bind(now)
+                    .execute(pool)
+                    .await
+                    .map_err(ApiError::internal)?;
+            }
+            Db::Sqlite(pool) => {
+                const INSERT: &str = "INSERT INTO nets_verification_code \
+                                      (identifier, address, device, code_digest, ip, expires, created, updated) \
+                                      VALUES ($1, $2, $3, $4, $5, $6, $7, $7)";
+                let mut tx = pool.begin().await.map_err(ApiError::internal)?;
+                for sql in [RETIRE, INSERT] {
+                    sqlx::query(sql)
+                        .bind(identifier)
+                        .bind(address)
+                        .bind(device.as_deref())
+                        .bind(&digest)
+                        .bind(ip.as_deref())
+                        .bind(expires)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(ApiError::internal)?;
+                }
+                tx.commit().await.map_err(ApiError::internal)?;
+            }
+        }
+        Ok(())
     }
 
     /// The code for a login to `address`: the tester code (only for an `existing`
@@ -135,12 +206,15 @@ pub(super) fn well_formed(code: &str) -> bool {
 type CodeRow = (i64, Option<i64>, String, i32, DateTime<Utc>, Option<DateTime<Utc>>);
 
 /// Checks and consumes the newest code of the user `identifier` names; the user's id on
-/// success. A wrong code counts an attempt.
+/// success. A wrong code counts an attempt. An identifier with no account yet is checked
+/// against its pending code; with `create` (`/authenticate/`) the right code creates the
+/// account, without it (`/delete/`) there is nothing to act on and the check fails.
 pub(super) async fn consume(
     accounts: &Accounts,
     identifier: &str,
     code: &str,
     device_uuid: Option<Uuid>,
+    create: bool,
 ) -> Result<i64, ApiError> {
     let code = code.trim();
     if !well_formed(code) {
@@ -155,11 +229,162 @@ pub(super) async fn consume(
     let user: Option<i64> =
         on_pool!(db, |pool| sqlx::query_scalar(user_sql).bind(identifier).fetch_optional(pool).await)
             .map_err(ApiError::internal)?;
-    // Unknown users cost the same digest and the same code lookup (of user 0, who has no
-    // codes) as known ones.
-    let digest = accounts.code_digest(user.unwrap_or(0), code);
-    consume_for_user(accounts, user.unwrap_or(0), &digest, device_uuid).await?;
-    user.ok_or_else(invalid_code)
+    // Either way: one digest, one code lookup, the same failure bookkeeping.
+    match user {
+        Some(user) => {
+            consume_for_user(accounts, user, &accounts.code_digest(user, code), device_uuid).await?;
+            Ok(user)
+        }
+        None => {
+            let digest = accounts.pending_digest(identifier, code);
+            consume_pending(accounts, identifier, &digest, device_uuid, create).await
+        }
+    }
+}
+
+/// id, identifier as the login spelled it, address, device, digest, attempts, expires, consumed.
+type PendingRow = (i64, String, Option<String>, Option<String>, String, i32, DateTime<Utc>, Option<DateTime<Utc>>);
+
+/// Checks and consumes the newest pending code of `identifier` (no account yet); with
+/// `create`, creates the account (and the login's device) and returns its id.
+async fn consume_pending(
+    accounts: &Accounts,
+    identifier: &str,
+    digest: &str,
+    device_uuid: Option<Uuid>,
+    create: bool,
+) -> Result<i64, ApiError> {
+    let db = accounts.0.oauth.db();
+    let row: Option<PendingRow> = on_pool!(db, |pool| sqlx::query_as(
+        "SELECT id, identifier, address, CAST(device AS TEXT), code_digest, attempts, expires, consumed_at \
+         FROM nets_verification_code WHERE user_id IS NULL AND lower(identifier) = lower($1) \
+         ORDER BY id DESC LIMIT 1"
+    )
+    .bind(identifier)
+    .fetch_optional(pool)
+    .await)
+    .map_err(ApiError::internal)?;
+    let recent_failures = accounts.recent_failures(row.as_ref().map_or(0, |r| r.0)).await?;
+    let Some((id, spelled, address, device, stored, attempts, expires, consumed)) = row else {
+        return Err(accounts.failed_check(None).await);
+    };
+    if consumed.is_some() || attempts.max(recent_failures.try_into().unwrap_or(i32::MAX)) >= MAX_ATTEMPTS {
+        return Err(accounts.failed_check(None).await);
+    }
+    if expires <= Utc::now() {
+        return Err(accounts.failed_check(None).await);
+    }
+    let device = match device.as_deref() {
+        Some(stored) => match DeviceInput::from_pending(stored) {
+            Some((uuid, input)) if device_uuid == Some(uuid) => Some((uuid, input)),
+            _ => return Err(accounts.failed_check(None).await),
+        },
+        None => None,
+    };
+    if !bool::from(stored.as_bytes().ct_eq(digest.as_bytes())) {
+        return Err(accounts.failed_check(Some(id)).await);
+    }
+    let (true, Some(address)) = (create, address) else { return Err(accounts.failed_check(None).await) };
+    let now = now();
+    if !mark_consumed(db, id, now).await? {
+        return Err(invalid_code());
+    }
+    // Usernames are kept as the login typed them.
+    let Some(user) = create_account(db, accounts.0.users.identifier(), &spelled, &address).await? else {
+        return Err(invalid_code());
+    };
+    // The identifier's pending codes are spent or retired: from now on its codes are the
+    // account's (and go with it).
+    on_pool!(db, |pool| sqlx::query(
+        "DELETE FROM nets_verification_code WHERE user_id IS NULL AND lower(identifier) = lower($1)"
+    )
+    .bind(identifier)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))
+    .map_err(ApiError::internal)?;
+    let device = match device {
+        Some((uuid, input)) => Some(devices::save(db, user, DeviceRow::New(uuid), &input).await?),
+        None => None,
+    };
+    record_login(db, user, device, now).await?;
+    Ok(user)
+}
+
+/// Creates the account of `identifier`, whose code was just proved, with `address`; its
+/// id, or `None` when it cannot be created. Only the identifier (and, for username
+/// logins, the address) is written: no other request field ever reaches the row. An
+/// e-mail account created meanwhile by another login is the same person's (the code went
+/// to that address) and is used; a username taken meanwhile, or whose address another
+/// account has taken, is someone else's: nothing is created.
+async fn create_account(db: &Db, kind: Identifier, identifier: &str, address: &str) -> Result<Option<i64>, ApiError> {
+    let created: Option<i64> = on_pool!(db, |pool| match kind {
+        Identifier::Email =>
+            sqlx::query_scalar("INSERT INTO nets_user (email) VALUES ($1) ON CONFLICT DO NOTHING RETURNING id")
+                .bind(identifier)
+                .fetch_optional(pool)
+                .await,
+        Identifier::Username =>
+            sqlx::query_scalar(
+                "INSERT INTO nets_user (username, email) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING id"
+            )
+            .bind(identifier)
+            .bind(address)
+            .fetch_optional(pool)
+            .await,
+    })
+    .map_err(ApiError::internal)?;
+    match (created, kind) {
+        (Some(id), _) => Ok(Some(id)),
+        (None, Identifier::Email) => {
+            on_pool!(db, |pool| sqlx::query_scalar("SELECT id FROM nets_user WHERE lower(email) = $1 AND is_active")
+                .bind(identifier)
+                .fetch_optional(pool)
+                .await)
+            .map_err(ApiError::internal)
+        }
+        (None, Identifier::Username) => Ok(None),
+    }
+}
+
+/// Marks code row `id` used, unless it was used or died meanwhile; `true` when this call
+/// did it (of concurrent correct tries, exactly one).
+async fn mark_consumed(db: &Db, id: i64, now: DateTime<Utc>) -> Result<bool, ApiError> {
+    let done = on_pool!(db, |pool| sqlx::query(
+        "UPDATE nets_verification_code SET consumed_at = $1, updated = $1 \
+         WHERE id = $2 AND consumed_at IS NULL AND attempts < $3"
+    )
+    .bind(now)
+    .bind(id)
+    .bind(MAX_ATTEMPTS)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))
+    .map_err(ApiError::internal)?;
+    Ok(done == 1)
+}
+
+/// A successful login: the address is verified, and the user's and device's last login set.
+async fn record_login(db: &Db, user: i64, device: Option<i64>, now: DateTime<Utc>) -> Result<(), ApiError> {
+    on_pool!(db, |pool| {
+        let mut tx = pool.begin().await.map_err(ApiError::internal)?;
+        sqlx::query("UPDATE nets_user SET email_verified = TRUE, last_login = $1, updated = $1 WHERE id = $2")
+            .bind(now)
+            .bind(user)
+            .execute(&mut *tx)
+            .await
+            .map_err(ApiError::internal)?;
+        if let Some(device) = device {
+            sqlx::query("UPDATE nets_user_device SET last_login = $1, updated = $1 WHERE id = $2")
+                .bind(now)
+                .bind(device)
+                .execute(&mut *tx)
+                .await
+                .map_err(ApiError::internal)?;
+        }
+        tx.commit().await.map_err(ApiError::internal)?;
+    });
+    Ok(())
 }
 
 /// The cache key counting wrong tries of code row `id`.
@@ -250,39 +475,10 @@ pub(super) async fn consume_for_user(
         return Err(accounts.failed_check(Some(id)).await);
     }
     let now = now();
-    let done = on_pool!(db, |pool| sqlx::query(
-        "UPDATE nets_verification_code SET consumed_at = $1, updated = $1 \
-         WHERE id = $2 AND consumed_at IS NULL AND attempts < $3"
-    )
-    .bind(now)
-    .bind(id)
-    .bind(MAX_ATTEMPTS)
-    .execute(pool)
-    .await
-    .map(|r| r.rows_affected()))
-    .map_err(ApiError::internal)?;
-    if done != 1 {
+    if !mark_consumed(db, id, now).await? {
         return Err(invalid_code());
     }
-    on_pool!(db, |pool| {
-        let mut tx = pool.begin().await.map_err(ApiError::internal)?;
-        sqlx::query("UPDATE nets_user SET email_verified = TRUE, last_login = $1, updated = $1 WHERE id = $2")
-            .bind(now)
-            .bind(user)
-            .execute(&mut *tx)
-            .await
-            .map_err(ApiError::internal)?;
-        if let Some(device) = device {
-            sqlx::query("UPDATE nets_user_device SET last_login = $1, updated = $1 WHERE id = $2")
-                .bind(now)
-                .bind(device)
-                .execute(&mut *tx)
-                .await
-                .map_err(ApiError::internal)?;
-        }
-        tx.commit().await.map_err(ApiError::internal)?;
-    });
-    Ok(())
+    record_login(db, user, device, now).await
 }
 
 #[cfg(test)]

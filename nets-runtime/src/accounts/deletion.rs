@@ -73,7 +73,7 @@ pub(super) async fn delete(
         let column = accounts.0.users.identifier().column();
         let identifier = accounts.normalize_identifier(&input::required(&fields, column, 254)?)?;
         accounts.count_code_check(&parts, &identifier, device_uuid).await?;
-        codes::consume(&accounts, &identifier, code, device_uuid).await?
+        codes::consume(&accounts, &identifier, code, device_uuid, false).await?
     };
     accounts.0.oauth.revoke_user_tokens(user).await.map_err(ApiError::internal)?;
     // Rows the account owns go with it (ON DELETE CASCADE).

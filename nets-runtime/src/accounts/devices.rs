@@ -38,6 +38,27 @@ impl DeviceInput {
         Ok(DeviceInput { uuid: input::uuid(device, "uuid")?, values })
     }
 
+    /// The device as kept with a code of a login that has no account yet (its row is
+    /// written when the account is created): `{"uuid": .., "<key>": ..}`.
+    pub(super) fn to_pending(&self, uuid: Uuid) -> String {
+        let mut object = Map::new();
+        object.insert("uuid".to_owned(), Value::String(uuid.to_string()));
+        for (key, value) in KEYS.iter().zip(&self.values) {
+            if let Some(value) = value {
+                object.insert((*key).to_owned(), Value::String(value.clone()));
+            }
+        }
+        Value::Object(object).to_string()
+    }
+
+    /// Reads what [`to_pending`](DeviceInput::to_pending) wrote: the device and its uuid.
+    pub(super) fn from_pending(stored: &str) -> Option<(Uuid, DeviceInput)> {
+        let Ok(Value::Object(object)) = serde_json::from_str::<Value>(stored) else { return None };
+        let uuid = object.get("uuid")?.as_str()?.parse().ok()?;
+        let values = KEYS.iter().map(|key| object.get(*key).and_then(Value::as_str).map(str::to_owned)).collect();
+        Some((uuid, DeviceInput { uuid: Some(uuid), values }))
+    }
+
     fn firebase_token(&self) -> Option<&str> {
         self.values[5].as_deref().filter(|t| !t.is_empty())
     }

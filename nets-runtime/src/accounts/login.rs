@@ -3,19 +3,22 @@
 //! The answer must not tell whether an account exists, by its body or by its timing.
 //! So before answering, a login only *reads*, and reads the same rows whether or not
 //! there is an account (a missing account looks up user id 0, which no row has). Every
-//! write (creating the account, saving the device, storing the code, queueing the
-//! e-mail) happens after the answer, in a task of its own. A real code reaches its user
+//! write (saving the device, storing the code, sending the e-mail) happens after the
+//! answer, in a task of its own. A login never creates an account: for an identifier
+//! without one, the code is kept under the identifier, with the address it goes to and
+//! the device, and the first successful `/authenticate/` creates the account (so
+//! nobody can make rows for, or squat, addresses they cannot read). A real code reaches its user
 //! only through the e-mail that task sends after storing it, so no client can present it
 //! before it is stored. Fixed codes (the debug code, testers) are known in advance, so
 //! those logins write before answering; they are development and store-review accounts.
 //!
 //! With `NETS_CORE_USER_IDENTIFIER = "username"` the code still goes by e-mail: to the
 //! account's stored address, or, for a username not yet taken, to the `email` the request
-//! carries, which becomes the new account's address (the one field besides the identifier
-//! a login ever writes, and only when it creates the account). An `email` sent for an
-//! existing username is ignored, so nobody can redirect another account's codes; a new
-//! username whose `email` belongs to another account creates nothing. All of these get
-//! the same answer.
+//! carries, which becomes the new account's address when that code is used (the one
+//! field besides the identifier an account is created with). Neither the username nor the
+//! address is reserved before then. An `email` sent for an existing username is ignored,
+//! so nobody can redirect another account's codes; a new username whose `email` belongs
+//! to another account gets no code. All of these get the same answer.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -166,10 +169,21 @@ impl Issue {
         let kind = accounts.0.users.identifier();
         let (user, address) = match self.target {
             Target::Account { id, address } => (id, address),
-            Target::Create { address } => match create_account(db, kind, &self.identifier, &address).await? {
-                Some(account) => account,
-                None => return Ok(()),
-            },
+            Target::Create { address } => {
+                // No account is written here: the code is kept under the identifier and
+                // the first successful `/authenticate/` creates the account. A username
+                // login whose address another account has gets no code (it could never
+                // create the account); nothing is reserved until then.
+                if matches!(kind, Identifier::Username) && address_taken(db, &address).await? {
+                    return Ok(());
+                }
+                let device = self.device.as_ref().map(|(row, input)| input.to_pending(row.uuid()));
+                accounts.store_pending_code(&self.identifier, &address, device, &self.code, self.ip).await?;
+                if send {
+                    accounts.send_code(&address, &self.code).await;
+                }
+                return Ok(());
+            }
             Target::Nobody => return Ok(()),
         };
         let device = match &self.device {
@@ -184,37 +198,13 @@ impl Issue {
     }
 }
 
-/// Creates the account of `identifier` with `address`; the account (id and stored
-/// address) when it exists afterwards and is active. When a concurrent login created it
-/// first, that account is used, with *its* address; when the address belongs to another
-/// account, there is none.
-async fn create_account(
-    db: &Db,
-    kind: Identifier,
-    identifier: &str,
-    address: &str,
-) -> Result<Option<(i64, String)>, ApiError> {
-    // Only the identifier (and, for username logins, the address) is written: no other
-    // request field ever reaches the row.
-    let created: Option<i64> = on_pool!(db, |pool| match kind {
-        Identifier::Email =>
-            sqlx::query_scalar("INSERT INTO nets_user (email) VALUES ($1) ON CONFLICT DO NOTHING RETURNING id")
-                .bind(identifier)
-                .fetch_optional(pool)
-                .await,
-        Identifier::Username =>
-            sqlx::query_scalar(
-                "INSERT INTO nets_user (username, email) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING id"
-            )
-            .bind(identifier)
+/// Whether an account holds `address`.
+async fn address_taken(db: &Db, address: &str) -> Result<bool, ApiError> {
+    let found: Option<i64> =
+        on_pool!(db, |pool| sqlx::query_scalar("SELECT id FROM nets_user WHERE lower(email) = lower($1)")
             .bind(address)
             .fetch_optional(pool)
-            .await,
-    })
-    .map_err(ApiError::internal)?;
-    if let Some(id) = created {
-        return Ok(Some((id, address.to_owned())));
-    }
-    let existing = find_account(db, kind, identifier).await?;
-    Ok(existing.filter(|a| a.active).map(|a| (a.id, a.email)))
+            .await)
+        .map_err(ApiError::internal)?;
+    Ok(found.is_some())
 }

@@ -42,9 +42,14 @@
 //! * There is no built-in tester account: testers come only from `NETS_CORE_TESTERS_EMAILS`,
 //!   outside `DEBUG` as exact addresses with a code of at least 8 digits, and the fixed
 //!   code only ever logs in an account that exists (it never creates one).
-//! * A login answers before it writes anything (account, device, code, e-mail), and
-//!   reads the same rows whether or not the account exists, so neither the answer nor
-//!   its timing tells who has an account (see the `login` module's notes).
+//! * A login answers before it writes anything (device, code, e-mail), and reads the
+//!   same rows whether or not the account exists, so neither the answer nor its timing
+//!   tells who has an account (see the `login` module's notes). A failed code check
+//!   takes the same steps whatever failed (the `codes` module's notes).
+//! * A login never creates an account: the code of an identifier without one is kept
+//!   under the identifier, and the first successful `/authenticate/` creates the account
+//!   (and the login's device). Nobody can fill the table with addresses they cannot read,
+//!   nor reserve someone else's address under a username.
 //! * Rate limits are settings: `NETS_CORE_LOGIN_CODES_PER_IDENTIFIER` (5, per identifier
 //!   and client address, so nobody elsewhere can lock the owner out) under
 //!   `NETS_CORE_LOGIN_CODES_PER_IDENTIFIER_CEILING` (20),
@@ -89,10 +94,11 @@
 //!
 //! With `NETS_CORE_USER_IDENTIFIER = "username"` the original created accounts with no
 //! address, so no code could reach them. Here the code goes to the account's stored
-//! e-mail; a login for a username not yet taken must also carry `email`, which becomes
-//! the new account's address. An `email` sent for an existing username is ignored (it
-//! cannot redirect that account's codes), and a new username with an address another
-//! account has creates nothing; every case answers `CODE SENT` alike. Usernames are kept
+//! e-mail; a login for a username not yet taken must also carry `email`, where the code
+//! goes and which becomes the new account's address when the code is used at
+//! `/authenticate/` (nothing is reserved before). An `email` sent for an existing username
+//! is ignored (it cannot redirect that account's codes), and a new username with an
+//! address another account has gets no code; every case answers `CODE SENT` alike. Usernames are kept
 //! as typed and compared case-insensitively.
 
 mod codes;
@@ -359,7 +365,7 @@ impl Accounts {
             crate::oauth::ClientAuthError::Db(e) => ApiError::internal(e),
         })?;
         let identifier = self.normalize_identifier(identifier)?;
-        let user = codes::consume(self, &identifier, code, device_uuid).await?;
+        let user = codes::consume(self, &identifier, code, device_uuid, true).await?;
         let tokens = self.0.oauth.generate_tokens(user, app.id, None).await.map_err(ApiError::internal)?;
         Ok((user, tokens))
     }
