@@ -176,7 +176,7 @@ async fn migrations_create_every_builtin_table_from_empty() {
     assert!(unexpected.is_empty(), "tables not covered by this test: {unexpected:?}");
     assert!(present.contains("_nets_migrations"));
     assert!(!present.contains("_sqlx_migrations"), "built-in migrations must not use sqlx's default table");
-    assert_eq!(count(&db, "SELECT count(*) FROM _nets_migrations").await, 6);
+    assert_eq!(count(&db, "SELECT count(*) FROM _nets_migrations").await, 7);
 }
 
 #[tokio::test]
@@ -189,7 +189,7 @@ async fn running_migrations_twice_is_a_no_op() {
     db.migrate().await.expect("third run");
 
     assert_eq!(tables(&db).await, before);
-    assert_eq!(count(&db, "SELECT count(*) FROM _nets_migrations").await, 6);
+    assert_eq!(count(&db, "SELECT count(*) FROM _nets_migrations").await, 7);
     assert_eq!(count(&db, "SELECT count(*) FROM nets_user").await, 1);
     let email: String = on_pool!(db, |pool| {
         sqlx::query_scalar("SELECT email FROM nets_user WHERE id = $1").bind(id).fetch_one(pool).await.unwrap()
@@ -207,7 +207,7 @@ async fn app_migrations_run_alongside_and_extend_nets_user() {
 
     assert!(columns(&db, "nets_user").await.contains("nickname"));
     assert_eq!(count(&db, "SELECT count(*) FROM _sqlx_migrations").await, 1);
-    assert_eq!(count(&db, "SELECT count(*) FROM _nets_migrations").await, 6);
+    assert_eq!(count(&db, "SELECT count(*) FROM _nets_migrations").await, 7);
 
     let nickname: Option<String> = on_pool!(db, |pool| {
         sqlx::query("INSERT INTO nets_user (email, nickname) VALUES ($1, $2)")
