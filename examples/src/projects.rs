@@ -310,7 +310,7 @@ mod tests {
         let statuses: Vec<u16> = steps.iter().map(|s| s.status).collect();
         assert_eq!(statuses, [200, 200, 200, 403, 200, 200, 403, 403, 200, 403, 200, 403], "{steps:#?}");
         assert_eq!(steps[5].body, r#"{"res":1,"data":[{"id":1,"title":"Flight plan"}]}"#);
-        assert_eq!(steps[3].body, r#"{"res":0,"message":"permission denied"}"#);
+        assert_eq!(steps[3].body, r#"{"res":0,"message":"permission denied","data":null}"#);
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
         }

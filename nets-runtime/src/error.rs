@@ -1,6 +1,6 @@
 //! [`ApiError`]: every way a request can fail, and how each failure looks on the wire.
 //!
-//! Errors are rendered in the original library's envelope, `{"res": 0, "message": ".."}`,
+//! Errors are rendered in the original library's envelope, `{"res": 0, "message": "..", "data": null}`,
 //! so existing clients keep working. Parameter errors add an `errors` map naming each
 //! offending field. Internal errors never leak their cause to the client: they are logged
 //! with `tracing` and answered with a request id the operator can search for.
@@ -140,11 +140,14 @@ impl From<std::io::Error> for ApiError {
     }
 }
 
-/// Wire shape of every error: `{"res": 0, "message": "..", "errors": {..}}`.
+/// Wire shape of every error: `{"res": 0, "message": "..", "data": null, "errors": {..}}`.
+/// `data` is always there, `null`, as in the original's in-view errors: typed clients
+/// (kotlinx.serialization, `json_serializable`) that declare it fail on a missing key.
 #[derive(Serialize)]
 pub(crate) struct ErrorBody<'a> {
     pub res: u8,
     pub message: &'a str,
+    pub data: (),
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<&'a FieldErrors>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -166,7 +169,7 @@ impl IntoResponse for ApiError {
             ApiError::BadRequest { errors, .. } if !errors.is_empty() => Some(errors),
             _ => None,
         };
-        let body = ErrorBody { res: 0, message: &message, errors, request_id: None };
+        let body = ErrorBody { res: 0, message: &message, data: (), errors, request_id: None };
         let mut response = (status, axum::Json(body)).into_response();
         let headers = response.headers_mut();
         match &self {

@@ -5,7 +5,7 @@
 //! [`route_registry`] are all derived from these records, so they cannot disagree.
 //!
 //! Routing rules:
-//! * a method the endpoint does not declare → 405 `{"res":0,"message":"method not allowed"}`
+//! * a method the endpoint does not declare → 405 `{"res":0,"message":"method not allowed","data":null}`
 //!   with `Allow` listing the declared methods in declaration order (and `HEAD`, which
 //!   is answered wherever `GET` is);
 //! * `/login` and `/login/` reach the same handler; the declared form is canonical;

@@ -187,13 +187,13 @@ impl Reply {
     /// `status` with exactly `{"res": 0, "message": message}` and a JSON content type.
     #[track_caller]
     pub fn assert_error(&self, status: u16, message: &str) {
-        self.assert_exact(status, json!({"res": 0, "message": message}));
+        self.assert_exact(status, json!({"res": 0, "message": message, "data": null}));
     }
 
-    /// 400 with exactly `{"res": 0, "message": message, "errors": errors}`.
+    /// 400 with exactly `{"res": 0, "message": message, "data": null, "errors": errors}`.
     #[track_caller]
     pub fn assert_field_errors(&self, message: &str, errors: Value) {
-        self.assert_exact(400, json!({"res": 0, "message": message, "errors": errors}));
+        self.assert_exact(400, json!({"res": 0, "message": message, "data": null, "errors": errors}));
     }
 
     /// 400 `invalid value for parameter '<field>': <problem>` with `errors: {field: [problem]}`.

@@ -441,12 +441,12 @@ async fn a_handler_status_error_keeps_its_status_and_message() {
     s.send(s.get("/teapot/")).await.assert_error(418, "short and stout");
 }
 
-/// A 500 body is `{"res":0,"message":"internal server error","request_id":<x-request-id>}`.
+/// A 500 body is `{"res":0,"message":"internal server error","data":null,"request_id":<x-request-id>}`.
 #[track_caller]
 fn assert_internal_error(reply: &nets_tests::Reply) -> String {
     let id = reply.header("x-request-id").expect("500 replies carry x-request-id").to_owned();
     assert!(!id.is_empty());
-    reply.assert_exact(500, json!({"res": 0, "message": "internal server error", "request_id": id}));
+    reply.assert_exact(500, json!({"res": 0, "message": "internal server error", "data": null, "request_id": id}));
     assert!(
         !reply.text().contains("hunter2") && !reply.text().contains("secret detail"),
         "cause leaked: {}",

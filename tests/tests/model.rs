@@ -137,7 +137,9 @@ async fn another_users_object_is_a_404() {
     get(&s, Some(OTHER_TOKEN), "/invoices/1/").await.assert_error(404, "not found");
     // Without `can_do`, being a superuser does not lift ownership.
     get(&s, Some(ADMIN_TOKEN), "/invoices/1/").await.assert_error(404, "not found");
-    get(&s, None, "/invoices/1/").await.assert_exact(401, json!({"res": 0, "message": "authentication required"}));
+    get(&s, None, "/invoices/1/")
+        .await
+        .assert_exact(401, json!({"res": 0, "message": "authentication required", "data": null}));
 }
 
 #[tokio::test]

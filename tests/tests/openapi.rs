@@ -392,7 +392,7 @@ fn responses_and_security_follow_what_the_endpoint_can_answer() {
     for code in ["400", "401", "403", "405", "413", "415"] {
         assert_eq!(create["responses"][code]["content"]["application/json"]["schema"], error, "{code}");
     }
-    assert_eq!(doc["components"]["schemas"]["NetsError"]["required"], json!(["res", "message"]));
+    assert_eq!(doc["components"]["schemas"]["NetsError"]["required"], json!(["res", "message", "data"]));
 }
 
 fn oas_validator() -> jsonschema::Validator {

@@ -183,7 +183,7 @@ async fn as_user(s: &TestServer, token: &str, method: Method, path: &str) -> Rep
 
 #[track_caller]
 fn assert_405(reply: &Reply, allow: &str) {
-    reply.assert_exact(405, json!({"res": 0, "message": "method not allowed"}));
+    reply.assert_exact(405, json!({"res": 0, "message": "method not allowed", "data": null}));
     assert_eq!(reply.header("allow"), Some(allow));
 }
 
@@ -257,7 +257,7 @@ async fn paths_answer_with_and_without_the_trailing_slash() {
 
 #[track_caller]
 fn assert_401(reply: &Reply, challenge: &str) {
-    reply.assert_exact(401, json!({"res": 0, "message": "authentication required"}));
+    reply.assert_exact(401, json!({"res": 0, "message": "authentication required", "data": null}));
     assert_eq!(reply.header("www-authenticate"), Some(challenge));
 }
 
@@ -413,7 +413,7 @@ async fn a_failing_model_lookup_is_a_500() {
     let s = server().await;
     let reply = as_user(&s, USER_TOKEN, Method::GET, "/documents/explode/").await;
     let id = reply.header("x-request-id").unwrap_or_default().to_owned();
-    reply.assert_exact(500, json!({"res": 0, "message": "internal server error", "request_id": id}));
+    reply.assert_exact(500, json!({"res": 0, "message": "internal server error", "data": null, "request_id": id}));
 }
 
 #[tokio::test]

@@ -26,7 +26,7 @@ pub use nets_macros::NetsModel;
 /// type `Invoice`:
 ///
 /// * index value missing or empty → 400 naming the field;
-/// * nothing found → 404 `{"res": 0, "message": "not found"}`;
+/// * nothing found → 404 `{"res": 0, "message": "not found", "data": null}`;
 /// * on a private endpoint, an object whose [`owner_id`](Self::owner_id) is not the
 ///   caller → 404 as well (not 403, so existence is not revealed), unless the `can_do`
 ///   check passed.

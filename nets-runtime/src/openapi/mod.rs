@@ -366,6 +366,11 @@ fn error_schema() -> Schema {
             .property("message", ObjectBuilder::new().schema_type(SchemaType::Type(Type::String)))
             .required("message")
             .property(
+                "data",
+                ObjectBuilder::new().schema_type(SchemaType::Type(Type::Null)).description(Some("Always null")),
+            )
+            .required("data")
+            .property(
                 "errors",
                 ObjectBuilder::new()
                     .schema_type(SchemaType::Type(Type::Object))
