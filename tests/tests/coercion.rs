@@ -306,7 +306,8 @@ async fn a_bad_list_item_is_named_by_position() {
         .await
         .assert_invalid("v", "item 2: expected an integer (32-bit), got \"no\"");
     query(&s, "/ints/?v=1&v=y").await.assert_invalid("v", "item 1: expected an integer (32-bit), got \"y\"");
-    json_v(&s, "/ints/", json!("[1,")).await.assert_invalid("v", "expected a list, got a malformed JSON array");
+    // Not JSON: split like a printed list, whose empty second item is no integer.
+    json_v(&s, "/ints/", json!("[1,")).await.assert_invalid("v", "item 1: expected an integer (32-bit), got \"\"");
     json_v(&s, "/ints/", json!({"a": 1})).await.assert_invalid("v", "expected a list, got {\"a\":1}");
 }
 
@@ -596,4 +597,18 @@ async fn a_file_parameter_needs_a_file_part() {
     s.send(s.post("/upload/").multipart(Form::new().text("caption", "no file")))
         .await
         .assert_field_errors("Missing params: file", json!({"file": ["this parameter is required"]}));
+}
+
+/// Issue 17, items 5 and 6: what clients of the original send for lists and objects.
+#[tokio::test]
+async fn lists_printed_by_clients_and_objects_as_pairs() {
+    let s = server().await;
+    // `tags=[a, b]` (Kotlin/Java `List.toString()`) and `['x', "y"]` (Python repr).
+    query(&s, "/strings/?v=%5Ba%2C%20b%5D").await.assert_data(json!(["a", "b"]));
+    form(&s, "/strings/", &[("v", "['x', \"y\"]")]).await.assert_data(json!(["x", "y"]));
+    json_v(&s, "/ints/", json!("[1, x]")).await.assert_invalid("v", "item 1: expected an integer (32-bit), got \"x\"");
+    // `"meta": [["a", 1]]`, also JSON-encoded in a string.
+    json_v(&s, "/map/", json!([["a", 1], ["b", "two"]])).await.assert_data(json!({"a": 1, "b": "two"}));
+    form(&s, "/map/", &[("v", r#"[["a", 1]]"#)]).await.assert_data(json!({"a": 1}));
+    json_v(&s, "/map/", json!([["a", 1, 2]])).await.assert_invalid("v", "expected a JSON object, got [[\"a\",1,2]]");
 }

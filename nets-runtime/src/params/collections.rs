@@ -1,5 +1,5 @@
-//! `Vec<T>`: JSON arrays, JSON-encoded array strings, comma-separated strings and
-//! repeated keys.
+//! `Vec<T>`: JSON arrays, JSON-encoded array strings, lists printed by clients
+//! (`[a, b]`, `['x', "y"]`), comma-separated strings and repeated keys.
 
 use serde_json::Value;
 
@@ -10,6 +10,22 @@ fn each<T: FromParam>(items: impl Iterator<Item = Raw>, cx: &CoerceCx) -> Result
         .enumerate()
         .map(|(index, raw)| T::from_param(raw, cx).map_err(|e| CoerceError::Item { index, source: Box::new(e) }))
         .collect()
+}
+
+/// The items of a list printed by a client's `toString()`/`repr()`: `[a, 'b', "c"]`.
+fn printed_list(text: &str) -> impl Iterator<Item = &str> {
+    let inner = text.strip_prefix('[').unwrap_or(text);
+    let inner = inner.strip_suffix(']').unwrap_or(inner).trim();
+    let items = if inner.is_empty() { None } else { Some(inner.split(',')) };
+    items.into_iter().flatten().map(|item| {
+        let item = item.trim();
+        for quote in ['\'', '"'] {
+            if let Some(unquoted) = item.strip_prefix(quote).and_then(|i| i.strip_suffix(quote)) {
+                return unquoted;
+            }
+        }
+        item
+    })
 }
 
 impl<T: FromParam> FromParam for Vec<T> {
@@ -27,7 +43,10 @@ impl<T: FromParam> FromParam for Vec<T> {
                 } else if trimmed.starts_with('[') {
                     match serde_json::from_str::<Vec<Value>>(trimmed) {
                         Ok(items) => each(items.into_iter().map(Raw::Json), cx),
-                        Err(_) => Err(CoerceError::Invalid("expected a list, got a malformed JSON array".into())),
+                        // Not JSON but shaped like a list, as clients print them: Kotlin's
+                        // or Java's `[a, b]`, Python's `['x', "y"]`. Split it as the
+                        // original did: brackets off, commas, items trimmed and unquoted.
+                        Err(_) => each(printed_list(trimmed).map(|item| Raw::Text(item.to_owned())), cx),
                     }
                 } else {
                     each(trimmed.split(',').map(|part| Raw::Text(part.trim().to_owned())), cx)
@@ -70,5 +89,19 @@ mod tests {
         let err = list::<i32>(Raw::Text("1,x,3".into())).unwrap_err();
         assert_eq!(err.to_string(), "item 1: expected an integer (32-bit), got \"x\"");
         assert!(list::<i32>(Raw::Text("[1,".into())).is_err());
+    }
+
+    #[test]
+    fn lists_printed_by_clients_are_split_like_the_original() {
+        let strings = |text: &str| list::<String>(Raw::Text(text.into()));
+        let ab = Ok(vec!["a".to_owned(), "b".to_owned()]);
+        assert_eq!(strings("[a, b]"), ab); // Kotlin/Java List.toString()
+        assert_eq!(strings("['a', \"b\"]"), ab); // Python repr
+        assert_eq!(strings("[]"), Ok(vec![]));
+        assert_eq!(list::<i32>(Raw::Text("[1, 2]".into())), Ok(vec![1, 2])); // still JSON
+        assert_eq!(
+            list::<i32>(Raw::Text("[1, x]".into())).unwrap_err().to_string(),
+            "item 1: expected an integer (32-bit), got \"x\""
+        );
     }
 }

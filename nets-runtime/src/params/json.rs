@@ -28,6 +28,24 @@ impl FromParam for Value {
     }
 }
 
+/// `[["a", 1], ["b", 2]]` → `{"a": 1, "b": 2}`; `None` unless every item is a pair with
+/// a string key.
+fn pairs(items: Vec<Value>) -> Option<Map<String, Value>> {
+    items
+        .into_iter()
+        .map(|item| match item {
+            Value::Array(pair) if pair.len() == 2 => {
+                let mut pair = pair.into_iter();
+                match (pair.next(), pair.next()) {
+                    (Some(Value::String(key)), Some(value)) => Some((key, value)),
+                    _ => None,
+                }
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 impl FromParam for Map<String, Value> {
     const TYPE_NAME: &'static str = "a JSON object";
     const ACCEPTS_OBJECT: bool = true;
@@ -40,8 +58,15 @@ impl FromParam for Map<String, Value> {
             },
             _ => raw.as_str().and_then(decode_structured),
         };
+        let value = match (value, &raw) {
+            (Some(value), _) => Some(value),
+            (None, Raw::Json(array @ Value::Array(_))) => Some(array.clone()),
+            (None, _) => None,
+        };
         match value {
             Some(Value::Object(map)) => Ok(map),
+            // A list of `[key, value]` pairs, as Python's `list(d.items())` sends it.
+            Some(Value::Array(items)) => pairs(items).ok_or_else(|| CoerceError::expected(Self::TYPE_NAME, &raw)),
             _ => Err(CoerceError::expected(Self::TYPE_NAME, &raw)),
         }
     }
@@ -64,6 +89,13 @@ mod tests {
         assert_eq!(Value::from_param(Raw::Text("[1]".into()), &cx).unwrap(), json!([1]));
         assert_eq!(Value::from_param(Raw::Text("plain".into()), &cx).unwrap(), json!("plain"));
         assert!(Map::from_param(Raw::Text("[1]".into()), &cx).is_err());
+        // A list of pairs, as an array or JSON-encoded.
+        let pairs = Map::from_param(Raw::Json(json!([["a", 1], ["b", "x"]])), &cx).unwrap();
+        assert_eq!(Value::Object(pairs), json!({"a": 1, "b": "x"}));
+        let encoded = Map::from_param(Raw::Text(r#"[["a", 1]]"#.into()), &cx).unwrap();
+        assert_eq!(Value::Object(encoded), json!({"a": 1}));
+        assert!(Map::from_param(Raw::Json(json!([["a", 1, 2]])), &cx).is_err());
+        assert!(Map::from_param(Raw::Json(json!([[1, 1]])), &cx).is_err());
         assert!(Map::from_param(Raw::Text("{broken".into()), &cx).is_err());
     }
 }

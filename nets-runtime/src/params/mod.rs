@@ -14,8 +14,8 @@
 //! | `i8`…`i64`, `u8`…`u64`, `isize`, `usize` | JSON integers, or strings such as `"42"`; out-of-range values are rejected |
 //! | `f32`, `f64` | JSON numbers or numeric strings (finite only) |
 //! | `bool` | `true/True/TRUE/1/yes/on` and `false/False/0/no/off/""`; anything else is an error |
-//! | `Vec<T>` | a JSON array, a JSON-encoded array string, a comma-separated string, or a repeated query key |
-//! | `serde_json::Value`, `serde_json::Map` | any JSON value / an object, also JSON-encoded in a string |
+//! | `Vec<T>` | a JSON array, a JSON-encoded array string, a list as clients print it (`[a, b]`, `['x', "y"]`: brackets off, split on commas, items trimmed and unquoted), a comma-separated string, or a repeated query key |
+//! | `serde_json::Value`, `serde_json::Map` | any JSON value / an object, also JSON-encoded in a string, or a list of `[key, value]` pairs (`[["a", 1]]`) |
 //! | `chrono::NaiveDate` | `YYYY-MM-DD` (or an ISO datetime, whose date is taken) |
 //! | `chrono::DateTime<Utc>`, `DateTime<FixedOffset>` | RFC 3339; naive input is read in `TIME_ZONE` |
 //! | [`Email`] | a valid address, lower-cased |
