@@ -293,7 +293,8 @@ impl UserTable {
     }
 
     /// User `user_id` as JSON: `fields` (each must be a JSON-visible field, else a 400
-    /// `unknown field`) or every JSON-visible field. `None` when there is no such user.
+    /// `unknown field`) or every JSON-visible field (also for `["__all__"]`). `None` when
+    /// there is no such user.
     pub async fn to_json(
         &self,
         db: &Db,
@@ -301,7 +302,9 @@ impl UserTable {
         fields: Option<&[&str]>,
     ) -> Result<Option<Map<String, Value>>, ApiError> {
         let selected: Vec<&Column> = match fields {
-            None | Some([]) => self.json_fields.iter().collect(),
+            // `["__all__"]`, as nets' models and the original take it: every field the
+            // account JSON may show (never a protected one).
+            None | Some([]) | Some(["__all__"]) => self.json_fields.iter().collect(),
             Some(names) => {
                 let mut out: Vec<&Column> = Vec::with_capacity(names.len());
                 for &name in names {

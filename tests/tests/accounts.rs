@@ -477,6 +477,12 @@ async fn get_profile_limits_fields_to_the_visible_ones() {
     assert_eq!(reply.data(), &json!({"email": "ada@x.io"}));
     let reply = f.authed("/getProfile/", &token, json!({"fields": ["is_superuser"]})).await;
     assert_eq!(reply.status, 400, "{}", reply.text());
+    // `fields=__all__` (issue 17 item 4): every visible field, as without `fields`.
+    let all = f.server.send(f.server.get("/getProfile/?fields=__all__").bearer_auth(&token)).await;
+    let default = f.server.send(f.server.get("/getProfile/").bearer_auth(&token)).await;
+    assert_eq!(all.status, 200, "{}", all.text());
+    assert_eq!(all.data(), default.data());
+    assert!(all.data().get("email").is_some() && all.data().get("is_superuser").is_none(), "{}", all.text());
     let reply = f.authed("/getProfile/", &token, json!({"fields": "id FROM nets_access_token --"})).await;
     assert_eq!(reply.status, 400, "{}", reply.text());
     assert_eq!(f.server.send(f.server.get("/getProfile/")).await.status, 401);
