@@ -2,15 +2,12 @@
 //! `/update/`) over real HTTP, with the attacks they must resist. SQLite by default,
 //! PostgreSQL when `NETS_TEST_DATABASE_URL` is set.
 
+mod accounts_common;
+
+use accounts_common::Fixture;
 use futures_util::future::join_all;
-use nets_runtime::accounts::Accounts;
-use nets_runtime::cache::Cache;
 use nets_runtime::db::Db;
-use nets_runtime::oauth::{ClientType, NewApplication, OAuth};
-use nets_runtime::prelude::*;
-use nets_runtime::users::UserTable;
-use nets_tests::db::{TestDb, test_db};
-use nets_tests::{Reply, TestServer};
+use nets_tests::Reply;
 use serde_json::{Value, json};
 
 macro_rules! on_pool {
@@ -32,28 +29,10 @@ fn sent(reply: &Reply) {
     assert_eq!(reply.json["data"], "CODE SENT", "{}", reply.text());
 }
 
-struct Fixture {
-    server: TestServer,
-    db: TestDb,
-    client: NewApplication,
-}
-
+/// The shared fixture (`accounts_common`), with this suite's helpers.
 impl Fixture {
     async fn new() -> Fixture {
         Fixture::with_settings(DEBUG).await
-    }
-
-    async fn with_settings(toml: &str) -> Fixture {
-        let db = test_db().await;
-        let settings = nets_tests::settings(toml);
-        let oauth = OAuth::new(db.db.clone(), &settings).expect("SECRET_KEY is set");
-        let users = UserTable::load(&db.db, &settings).await.expect("user table");
-        let accounts = Accounts::new(oauth.clone(), users, Cache::memory(10_000), &settings).expect("accounts");
-        let app = App::builder(settings).database(db.db.clone()).authenticator(oauth.bearer()).build();
-        let routes = build_urlpatterns!().unwrap().merge(oauth.router()).merge(accounts.router());
-        let server = TestServer::start(app.router(routes)).await;
-        let client = oauth.create_application("mobile", ClientType::Confidential).await.unwrap();
-        Fixture { server, db, client }
     }
 
     async fn post(&self, path: &str, body: Value) -> Reply {

@@ -4,44 +4,29 @@
 //! timing and account creation, and the delete page's headers. SQLite by default,
 //! PostgreSQL when `NETS_TEST_DATABASE_URL` is set.
 
+mod accounts_common;
+
+use accounts_common::Fixture;
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use nets_runtime::accounts::Accounts;
 use nets_runtime::cache::Cache;
 use nets_runtime::db::Db;
-use nets_runtime::oauth::{ClientType, NewApplication, OAuth};
+use nets_runtime::oauth::OAuth;
 use nets_runtime::prelude::*;
 use nets_runtime::users::UserTable;
-use nets_tests::db::{TestDb, test_db};
-use nets_tests::{Reply, TestServer};
+use nets_tests::Reply;
+use nets_tests::db::test_db;
 use serde_json::{Value, json};
 
 const DEBUG: &str = "SECRET_KEY = 'accounts hardening secret-xxxxxx'\nDEBUG = true";
 const CODE: &str = "123456";
 
-struct Fixture {
-    server: TestServer,
-    db: TestDb,
-    client: NewApplication,
-}
-
+/// The shared fixture (`accounts_common`), with this suite's helpers.
 impl Fixture {
     async fn new() -> Fixture {
         Fixture::with_settings(DEBUG).await
-    }
-
-    async fn with_settings(toml: &str) -> Fixture {
-        let db = test_db().await;
-        let settings = nets_tests::settings(toml);
-        let oauth = OAuth::new(db.db.clone(), &settings).expect("SECRET_KEY is set");
-        let users = UserTable::load(&db.db, &settings).await.expect("user table");
-        let accounts = Accounts::new(oauth.clone(), users, Cache::memory(10_000), &settings).expect("accounts");
-        let app = App::builder(settings).database(db.db.clone()).authenticator(oauth.bearer()).build();
-        let routes = build_urlpatterns!().unwrap().merge(oauth.router()).merge(accounts.router());
-        let server = TestServer::start(app.router(routes)).await;
-        let client = oauth.create_application("mobile", ClientType::Confidential).await.unwrap();
-        Fixture { server, db, client }
     }
 
     fn secret(&self) -> String {
