@@ -14,6 +14,7 @@ use perms_common::{ADA, BOB, exec, perms, seed};
 use serde_json::json;
 
 mod api {
+    use super::perms_common::Note;
     use nets_runtime::prelude::*;
     use serde_json::{Value, json};
 
@@ -65,14 +66,6 @@ mod api {
         Ok(place(&ctx))
     }
 
-    #[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, NetsModel)]
-    #[nets(table = "notes", owner = "user_id")]
-    pub struct Note {
-        pub id: i64,
-        pub user_id: i64,
-        pub body: String,
-    }
-
     /// Owners read their notes; `notes.read` lets anyone else read them too.
     #[request_handler(path = "notes/{id}/", method = GET, model = Note, can_do = "notes.read")]
     async fn note(note: Note) -> ApiResult<String> {
@@ -89,7 +82,7 @@ async fn server(db: &TestDb, perms: &Perms) -> TestServer {
 async fn fixture() -> (TestDb, Perms, TestServer) {
     let db = test_db().await;
     seed(&db).await;
-    exec(&db, "CREATE TABLE notes (id BIGINT PRIMARY KEY, user_id BIGINT NOT NULL, body VARCHAR(100) NOT NULL)").await;
+    perms_common::create_notes(&db).await;
     exec(&db, "INSERT INTO notes (id, user_id, body) VALUES (1, 2, 'bob''s note')").await;
     let perms = perms(&db, "").await;
     perms.get_or_create_project_role_permission(1, "editor", "docs.view").await.unwrap();

@@ -13,6 +13,7 @@ use perms_common::{exec, perms, seed};
 use serde_json::json;
 
 mod api {
+    use super::perms_common::Note;
     use nets_runtime::prelude::*;
 
     /// A global report: only a global grant opens it.
@@ -25,14 +26,6 @@ mod api {
     #[request_handler(path = "library/", method = GET, can_do = "docs.view", perm_required)]
     async fn library() -> ApiResult<&'static str> {
         Ok("every document")
-    }
-
-    #[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, NetsModel)]
-    #[nets(table = "notes", owner = "user_id")]
-    pub struct Note {
-        pub id: i64,
-        pub user_id: i64,
-        pub body: String,
     }
 
     /// Owners read their notes; a global `notes.read` lets anyone else read them.
@@ -75,7 +68,7 @@ mod api {
 async fn fixture() -> (TestDb, Perms, TestServer) {
     let db = test_db().await;
     seed(&db).await;
-    exec(&db, "CREATE TABLE notes (id BIGINT PRIMARY KEY, user_id BIGINT NOT NULL, body VARCHAR(100) NOT NULL)").await;
+    perms_common::create_notes(&db).await;
     exec(&db, "INSERT INTO notes (id, user_id, body) VALUES (1, 2, 'bob''s note'), (2, 1, 'ada''s note')").await;
     exec(
         &db,

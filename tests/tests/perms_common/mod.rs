@@ -76,3 +76,17 @@ pub async fn perms(db: &Db, extra: &str) -> Perms {
         Err(e) => panic!("Perms::from_settings: {e}"),
     }
 }
+
+/// A user's note (`notes`, owner `user_id`), for the ownership checks of `model = Note`.
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, nets_runtime::NetsModel)]
+#[nets(table = "notes", owner = "user_id")]
+pub struct Note {
+    pub id: i64,
+    pub user_id: i64,
+    pub body: String,
+}
+
+/// Creates the (empty) `notes` table of [`Note`].
+pub async fn create_notes(db: &Db) {
+    exec(db, "CREATE TABLE notes (id BIGINT PRIMARY KEY, user_id BIGINT NOT NULL, body VARCHAR(100) NOT NULL)").await;
+}
