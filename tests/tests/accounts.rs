@@ -270,7 +270,7 @@ async fn oversized_and_non_utf8_bodies_are_refused() {
                 .body(b"email=ada%FF%FE@x.io".to_vec()),
         )
         .await;
-    reply.assert_error(400, "the request is not valid UTF-8");
+    reply.assert_invalid("email", "must be valid UTF-8");
     let reply = f
         .server
         .send(

@@ -162,7 +162,7 @@ async fn request_logs_hold_the_path_never_the_query() {
 #[tokio::test]
 async fn nul_characters_in_account_inputs_are_400_naming_the_parameter() {
     let f = Fixture::new().await;
-    let nul = "must not contain NUL characters (U+0000)";
+    let nul = "must not contain the NUL character (U+0000)";
     // /login/: the device name, as JSON, as a JSON-encoded string in a form, and the address.
     f.post("/login/", json!({"email": "ada@x.io", "device": {"name": "a\u{0}b"}}))
         .await
@@ -201,7 +201,7 @@ async fn nul_characters_and_bad_utf8_in_oauth_requests_are_invalid_request() {
     let refresh_form =
         [("grant_type", "refresh_token"), ("refresh_token", &refresh), ("client_id", &id), ("client_secret", &secret)];
     let description = oauth_error(&f.form("/o/token/", &refresh_form).await, 400, "invalid_request");
-    assert_eq!(description, "invalid value for parameter 'client_id': must not contain NUL characters (U+0000)");
+    assert_eq!(description, "invalid value for parameter 'client_id': must not contain the NUL character (U+0000)");
     let revoke_form = [("token", refresh.as_str()), ("client_id", &id), ("client_secret", &secret)];
     let description = oauth_error(&f.form("/o/revoke_token/", &revoke_form).await, 400, "invalid_request");
     assert!(description.contains("'client_id'"), "{description}");
@@ -215,7 +215,7 @@ async fn nul_characters_and_bad_utf8_in_oauth_requests_are_invalid_request() {
         .header("content-type", "application/x-www-form-urlencoded")
         .body(b"grant_type=refresh_token&client_id=%FF".to_vec());
     let description = oauth_error(&f.server.send(raw).await, 400, "invalid_request");
-    assert_eq!(description, "the request body is not valid UTF-8");
+    assert_eq!(description, "invalid value for parameter 'client_id': must be valid UTF-8");
     // The refresh token still works: nothing above reached it.
     let ok = [
         ("grant_type", "refresh_token"),

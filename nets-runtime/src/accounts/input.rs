@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::ApiError;
-use crate::params::{Raw, UploadedFile};
+use crate::params::{NUL_PROBLEM, Raw, UploadedFile, json_nul_path};
 
 /// The fields of the request: the body (JSON or form) merged over the query string.
 pub(super) fn fields(
@@ -40,7 +40,7 @@ pub(super) fn secret_in_query(name: &str) -> ApiError {
 fn parse(headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     let mut out = Map::new();
     if let Some(query) = query {
-        form_into(query.as_bytes(), &mut out)?;
+        form_into(query.as_bytes(), "query string", &mut out)?;
         if let Some(secret) = out.keys().find(|k| BODY_ONLY.contains(&k.as_str())) {
             return Err(secret_in_query(secret));
         }
@@ -53,7 +53,7 @@ fn parse(headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> Result<Map<St
             Ok(_) => return Err(ApiError::bad_request("the request body must be a JSON object")),
             Err(e) => return Err(ApiError::bad_request(format!("invalid JSON body: {e}"))),
         },
-        _ => form_into(body, &mut out)?,
+        _ => form_into(body, "form body", &mut out)?,
     }
     for (name, value) in &out {
         refuse_nul(name, value)?;
@@ -61,23 +61,22 @@ fn parse(headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> Result<Map<St
     Ok(out)
 }
 
-/// The 400 for text holding U+0000: PostgreSQL cannot store it (SQLSTATE 22021, which
-/// would surface as a 500), and no name, code or address has one.
+/// The 400 for text holding U+0000 (see [`NUL_PROBLEM`]).
 pub(super) fn nul_in(name: &str) -> ApiError {
-    ApiError::field(name, "must not contain NUL characters (U+0000)")
+    ApiError::field(name, NUL_PROBLEM)
 }
 
-/// Refuses a NUL anywhere in `value` (nested objects and arrays too, named
-/// `outer.inner`) or in a key.
+/// Refuses a NUL in a key or anywhere in `value` (nested objects and arrays too, named
+/// `outer.inner` and `outer[0]`).
 fn refuse_nul(name: &str, value: &Value) -> Result<(), ApiError> {
     if name.contains('\0') {
         return Err(nul_in(&name.replace('\0', "\\0")));
     }
-    match value {
-        Value::String(s) if s.contains('\0') => Err(nul_in(name)),
-        Value::Object(map) => map.iter().try_for_each(|(key, v)| refuse_nul(&format!("{name}.{key}"), v)),
-        Value::Array(items) => items.iter().try_for_each(|v| refuse_nul(name, v)),
-        _ => Ok(()),
+    match json_nul_path(value) {
+        None => Ok(()),
+        Some(path) if path.is_empty() => Err(nul_in(name)),
+        Some(path) if path.starts_with('[') => Err(nul_in(&format!("{name}{path}"))),
+        Some(path) => Err(nul_in(&format!("{name}.{path}"))),
     }
 }
 
@@ -129,14 +128,10 @@ pub(super) async fn update_body(headers: &HeaderMap, body: Bytes, max_fields: us
     Ok(out)
 }
 
-fn form_into(bytes: &[u8], out: &mut Map<String, Value>) -> Result<(), ApiError> {
-    // form_urlencoded decodes bad UTF-8 to U+FFFD silently; refuse such input instead.
-    let not_utf8 = || ApiError::bad_request("the request is not valid UTF-8");
-    std::str::from_utf8(bytes).map_err(|_| not_utf8())?;
-    for (k, v) in form_urlencoded::parse(bytes) {
-        if k.contains('\u{FFFD}') || v.contains('\u{FFFD}') {
-            return Err(not_utf8());
-        }
+/// Decoded strictly, like every form nets reads: bytes that are not UTF-8 are a 400.
+fn form_into(bytes: &[u8], source: &'static str, out: &mut Map<String, Value>) -> Result<(), ApiError> {
+    for pair in crate::request::form_pairs(bytes, source) {
+        let (k, v) = pair?;
         out.insert(k.into_owned(), Value::String(v.into_owned()));
     }
     Ok(())

@@ -258,19 +258,16 @@ fn parse_form<'a>(headers: &HeaderMap, body: &'a [u8]) -> Result<HashMap<Cow<'a,
     if !mime.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
         return Err(TokenError::invalid_request("send the parameters as application/x-www-form-urlencoded"));
     }
-    // form_urlencoded decodes bad UTF-8 to U+FFFD silently: refuse it instead.
-    let not_utf8 = || TokenError::invalid_request("the request body is not valid UTF-8");
-    std::str::from_utf8(body).map_err(|_| not_utf8())?;
     let mut form = HashMap::new();
-    for (key, value) in form_urlencoded::parse(body) {
-        if key.contains('\u{FFFD}') || value.contains('\u{FFFD}') {
-            return Err(not_utf8());
-        }
+    // Decoded strictly, like every form nets reads: bytes that are not UTF-8 are refused.
+    for pair in crate::request::form_pairs(body, "form body") {
+        let (key, value) = pair.map_err(|e| TokenError::invalid_request(e.to_string()))?;
         // PostgreSQL cannot store U+0000 (it would be a 500); no parameter here has one.
         if key.contains('\0') || value.contains('\0') {
             let name = key.replace('\0', "\\0");
             return Err(TokenError::invalid_request(format!(
-                "invalid value for parameter '{name}': must not contain NUL characters (U+0000)"
+                "invalid value for parameter '{name}': {}",
+                crate::params::NUL_PROBLEM
             )));
         }
         if value.is_empty() {
@@ -325,8 +322,7 @@ fn basic_credentials(value: &HeaderValue) -> Option<(String, String)> {
 /// Undoes application/x-www-form-urlencoded encoding of one value; `None` when it is not
 /// UTF-8 or holds a NUL (no client id or secret does).
 fn form_decode(text: &str) -> Option<String> {
-    let plus_as_space = text.replace('+', " ");
-    let decoded = percent_encoding::percent_decode_str(&plus_as_space).decode_utf8().ok()?;
+    let decoded = crate::request::decode_component(text.as_bytes()).ok()?;
     (!decoded.contains('\0')).then(|| decoded.into_owned())
 }
 

@@ -56,12 +56,9 @@ impl FromParam for Map<String, Value> {
                 Raw::Json(Value::Object(map)) => return Ok(map),
                 _ => None,
             },
+            // Cloned rather than moved: `raw` is still needed to describe a bad value.
+            Raw::Json(array @ Value::Array(_)) => Some(array.clone()),
             _ => raw.as_str().and_then(decode_structured),
-        };
-        let value = match (value, &raw) {
-            (Some(value), _) => Some(value),
-            (None, Raw::Json(array @ Value::Array(_))) => Some(array.clone()),
-            (None, _) => None,
         };
         match value {
             Some(Value::Object(map)) => Ok(map),

@@ -216,6 +216,10 @@ pub trait FromParam: Sized {
     fn schema() -> ParamSchema;
 }
 
+/// Why text holding U+0000 is refused, wherever it arrives: PostgreSQL cannot store it
+/// (SQLSTATE 22021, a 500), and no legitimate client sends it.
+pub(crate) const NUL_PROBLEM: &str = "must not contain the NUL character (U+0000)";
+
 /// Whether text could be JSON-encoded (an object, an array or a string).
 fn looks_like_json(text: &str) -> bool {
     matches!(text.bytes().find(|b| !b.is_ascii_whitespace()), Some(b'{' | b'[' | b'"'))

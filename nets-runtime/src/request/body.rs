@@ -95,11 +95,11 @@ fn form(bytes: &[u8], max_fields: usize, out: &mut Entries) -> Result<(), ApiErr
     // Like the query string, decoding is strict: bytes that are not UTF-8 are a 400 naming
     // the field, never silently replaced by U+FFFD.
     let mut pairs = Vec::new();
-    for segment in bytes.split(|&b| b == b'&').filter(|s| !s.is_empty()) {
+    for pair in super::query::form_pairs(bytes, "form body") {
         if pairs.len() >= max_fields {
             return Err(super::too_many_fields(max_fields));
         }
-        let (key, value) = super::query::decode_pair(segment, "form body")?;
+        let (key, value) = pair?;
         pairs.push((key.into_owned(), Raw::Text(value.into_owned())));
     }
     super::push_grouped(out, pairs.into_iter(), max_fields)

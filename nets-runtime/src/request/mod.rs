@@ -25,6 +25,7 @@ mod body;
 mod query;
 
 pub(crate) use body::{multipart_parts, read_bytes};
+pub(crate) use query::{decode_component, form_pairs};
 
 use std::borrow::Cow;
 
@@ -36,7 +37,7 @@ use serde_json::{Map, Value};
 use validator::Validate;
 
 use crate::error::FieldErrors;
-use crate::params::{CoerceCx, FromParam, Raw, RuleError};
+use crate::params::{CoerceCx, FromParam, NUL_PROBLEM, Raw, RuleError};
 use crate::routing::Endpoint;
 use crate::{ApiError, App, Ctx, NetsModel};
 use query::{collect_query, decode_segment, query_segments};
@@ -443,10 +444,6 @@ impl Input {
         self.ctx
     }
 }
-
-/// Why a value holding U+0000 is refused: PostgreSQL cannot store it in text, and no
-/// legitimate client sends it.
-const NUL_PROBLEM: &str = "must not contain the NUL character (U+0000)";
 
 /// The project parameter of a bare `project_required`.
 const PROJECT_ID: &str = "project_id";

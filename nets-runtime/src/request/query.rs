@@ -61,6 +61,16 @@ pub(crate) fn decode_pair<'a>(segment: &'a [u8], source: &str) -> Result<(Cow<'a
     Ok((key, value))
 }
 
+/// The pairs of `application/x-www-form-urlencoded` text (a form body, or a query string,
+/// as `source` says in errors), each decoded strictly ([`decode_pair`]); empty segments
+/// are skipped.
+pub(crate) fn form_pairs<'a>(
+    text: &'a [u8],
+    source: &'static str,
+) -> impl Iterator<Item = Result<(Cow<'a, str>, Cow<'a, str>), ApiError>> {
+    text.split(|&b| b == b'&').filter(|s| !s.is_empty()).map(move |segment| decode_pair(segment, source))
+}
+
 /// [`decode_pair`] for the query string.
 pub(super) fn decode_segment(segment: &str) -> Result<(Cow<'_, str>, Cow<'_, str>), ApiError> {
     decode_pair(segment.as_bytes(), "query string")
