@@ -142,7 +142,7 @@ pub async fn router() -> Result<(axum::Router, String), Box<dyn std::error::Erro
     db.migrate().await?;
     sqlx::query("INSERT INTO nets_user (id, email) VALUES (1, 'bench@example.com')").execute(&pool).await?;
     let settings = Settings::from_toml("SECRET_KEY = 'bench-xxxxxxxxxxxxxxxxxxxxxxxxxx'")?;
-    let oauth = OAuth::new(db.clone(), &settings)?;
+    let oauth = OAuth::from_settings(&settings, &db).await?;
     let client = oauth.create_application("bench", ClientType::Confidential).await?;
     let token = oauth.generate_tokens(1, client.id, None).await?.access_token;
 
@@ -186,13 +186,14 @@ pub async fn router() -> Result<(axum::Router, String), Box<dyn std::error::Erro
             }
         }
     });
-    let routes = build_urlpatterns!(self)?
+    let hand_written = axum::Router::new()
         .route("/bench/hand/", get(bench_hand_written))
         .route("/bench/hand-model/{id}/", hand_model)
         .route("/bench/hand-me/", hand_auth)
         .route("/bench/hand-perm/", hand_perm);
-    let builder = App::builder(settings).database(db).authenticator(oauth.bearer());
-    Ok((perms.install(builder).build().router(routes), token))
+    let routes = build_urlpatterns!(self)?.axum(hand_written);
+    let app = App::builder(settings).database(db).install(oauth).install(perms).routes(routes).build()?;
+    Ok((app.router(), token))
 }
 
 /// A GET request, with the bearer token when given.

@@ -79,8 +79,8 @@ pub async fn router(settings: Settings, db: Db) -> Result<axum::Router, Box<dyn 
     let bearer = TOKENS
         .iter()
         .fold(StaticBearer::new(), |auth, (token, id, email)| auth.token(*token, AuthUser::new(*id, *email)));
-    let app = perms.install(App::builder(settings).database(db).authenticator(bearer)).build();
-    Ok(app.router(build_urlpatterns!(crate::projects)?))
+    let app = App::builder(settings).database(db).authenticator(bearer).install(perms.clone());
+    Ok(app.routes(build_urlpatterns!(crate::projects)?).build().expect("app").router())
 }
 
 fn sqlite(ctx: &Ctx) -> Result<&sqlx::SqlitePool, ApiError> {

@@ -6,6 +6,7 @@ use std::sync::{Arc, RwLock};
 
 use axum::http::request::Parts;
 use chrono::{DateTime, NaiveDate, Utc};
+use nets_runtime::State;
 use nets_runtime::auth::{AuthUser, Authenticator, MaybeAsync, StaticBearer, bearer_token};
 use nets_runtime::cache::Cache;
 use nets_runtime::oauth::{BearerAuth, OAuth};
@@ -84,6 +85,11 @@ impl NetsModel for Note {
         Some(self.user_id)
     }
 
+    /// Notes live in the `Notes` state: `build()` refuses an app without it.
+    fn missing(app: &App) -> Option<String> {
+        app.state::<Notes>().is_none().then(|| "the `Notes` state".to_owned())
+    }
+
     async fn find_by_index(ctx: &Ctx, _field: &str, value: &str) -> Result<Option<Self>, ApiError> {
         let Ok(id) = value.parse::<i64>() else { return Ok(None) };
         let notes = ctx.state::<Notes>().ok_or_else(|| ApiError::internal("Notes state missing"))?;
@@ -91,12 +97,13 @@ impl NetsModel for Note {
         Ok(notes.get(&id).cloned())
     }
 }
+// A hand-written model: this makes it a handler argument (the derive does it itself).
+nets_runtime::model_argument!(Note);
 
 /// Creates a note for the caller. Private: send `Authorization: Bearer <token>`.
 #[request_handler(path = "notes/", method = POST, tags = ["notes"])]
-pub async fn create_note(ctx: Ctx, #[param(body)] note: NewNote) -> ApiResult<Note> {
+pub async fn create_note(ctx: Ctx, notes: State<Notes>, #[param(body)] note: NewNote) -> ApiResult<Note> {
     let user = ctx.require_user()?;
-    let notes = ctx.state::<Notes>().ok_or_else(|| ApiError::internal("Notes state missing"))?;
     notes.insert(user.id, note)
 }
 
@@ -132,65 +139,84 @@ pub async fn upload_avatar(
 /// The example's demo user token (printed at startup), accepted in DEBUG only.
 pub const DEMO_TOKEN: &str = "quickstart-demo-token";
 
-/// The demo token's user: an id no account can have (account ids are positive), so its
-/// notes never belong to a real user and a real user's token never reads them.
-pub const DEMO_USER_ID: i64 = -1;
+/// The demo token's account, created in DEBUG only: an account of its own, so the demo
+/// token never reads or writes a real user's data.
+pub const DEMO_EMAIL: &str = "demo@quickstart.invalid";
 
 /// The example's `SECRET_KEY` when none is configured, so that an application created
 /// with `quickstart createapp` is recognised by the server (another process). A real
 /// deployment sets its own `SECRET_KEY`; without one nets refuses to start outside DEBUG.
 pub const DEVELOPMENT_SECRET_KEY: &str = "quickstart-development-key-not-for-production";
 
-/// The demo token, else OAuth2 access tokens.
+/// The demo token (in DEBUG), else OAuth2 access tokens.
 struct DemoOrOAuth {
-    demo: StaticBearer,
+    demo: Option<StaticBearer>,
     oauth: BearerAuth,
 }
 
 impl Authenticator for DemoOrOAuth {
     fn authenticate<'a>(&'a self, request: &'a Parts, app: &'a App) -> MaybeAsync<'a, AuthResult> {
-        if app.settings().debug && bearer_token(request) == Some(DEMO_TOKEN) {
-            self.demo.authenticate(request, app)
-        } else {
-            self.oauth.authenticate(request, app)
+        match &self.demo {
+            Some(demo) if app.settings().debug && bearer_token(request) == Some(DEMO_TOKEN) => {
+                demo.authenticate(request, app)
+            }
+            _ => self.oauth.authenticate(request, app),
         }
     }
 }
 
 type AuthResult = Result<Option<AuthUser>, ApiError>;
 
-/// Starts the quickstart application on `db` (see `nets_runtime::db`), with OAuth2 bearer
-/// tokens, `cache` (in memory, or Redis with `REDIS_URL`) and the token endpoints in
-/// `/openapi.json`.
-pub fn app(settings: Settings, db: nets_runtime::db::Db, oauth: &OAuth, cache: Cache) -> nets_runtime::AppBuilder {
-    let demo = StaticBearer::new().token(DEMO_TOKEN, AuthUser::new(DEMO_USER_ID, "demo@example.com"));
-    App::builder(settings)
-        .database(db)
-        .authenticator(DemoOrOAuth { demo, oauth: oauth.bearer() })
-        .state(oauth.clone())
-        .state(cache)
-        .state(Notes::default())
-        .document(oauth.openapi())
+/// The demo account's id, creating the account (DEBUG only).
+async fn demo_user(db: &nets_runtime::db::Db) -> Result<i64, sqlx::Error> {
+    use nets_runtime::db::Db;
+    let insert = "INSERT INTO nets_user (email, email_verified) VALUES ($1, TRUE) ON CONFLICT DO NOTHING";
+    let select = "SELECT id FROM nets_user WHERE lower(email) = $1";
+    match db {
+        Db::Sqlite(pool) => {
+            sqlx::query(insert).bind(DEMO_EMAIL).execute(pool).await?;
+            sqlx::query_scalar(select).bind(DEMO_EMAIL).fetch_one(pool).await
+        }
+        Db::Postgres(pool) => {
+            sqlx::query(insert).bind(DEMO_EMAIL).execute(pool).await?;
+            sqlx::query_scalar(select).bind(DEMO_EMAIL).fetch_one(pool).await
+        }
+    }
 }
 
-/// The quickstart router: this module's endpoints, the account endpoints (`/login/`,
+/// The quickstart app on `db` (see `nets_runtime::db`): this module's endpoints, OAuth2
+/// (bearer tokens, `/o/token/`, `/o/revoke_token/`), the account endpoints (`/login/`,
 /// `/authenticate/`, `/logout/`, `/getProfile/`, `/update/`, `/requestDelete/`,
-/// `/delete/`; codes and new-login e-mails go through `mailer`'s queue), the OAuth2
-/// token and revocation endpoints, and nets' built-in routes.
-pub async fn router(
+/// `/delete/`; codes and new-login e-mails through `mailer`), `cache` (in memory, or
+/// Redis with `REDIS_URL`), and in DEBUG the demo token. Each module is one line.
+pub async fn app(
     settings: Settings,
     db: nets_runtime::db::Db,
     cache: Cache,
-    mailer: nets_runtime::mail::Mailer,
-) -> Result<axum::Router, Box<dyn std::error::Error + Send + Sync>> {
+    mailer: Option<nets_runtime::mail::Mailer>,
+) -> Result<App, Box<dyn std::error::Error + Send + Sync>> {
     // With NETS_CORE_TOKEN_CACHE_SECONDS, bearer tokens are answered from memory; the
     // account endpoints revoke through this same handle, so logouts reach the cache.
-    let oauth = OAuth::from_settings(db.clone(), &settings).await?;
+    let oauth = OAuth::from_settings(&settings, &db).await?;
     let users = nets_runtime::users::UserTable::load(&db, &settings).await?;
-    let accounts =
-        nets_runtime::accounts::Accounts::new(oauth.clone(), users, cache.clone(), &settings)?.with_mailer(mailer);
-    let app = app(settings, db, &oauth, cache).document(accounts.openapi()).build();
-    Ok(app.router(build_urlpatterns!(crate::quickstart)?.merge(oauth.router()).merge(accounts.router())))
+    let mut accounts = nets_runtime::accounts::Accounts::new(oauth.clone(), users, cache.clone(), &settings)?;
+    if let Some(mailer) = mailer {
+        accounts = accounts.with_mailer(mailer);
+    }
+    let demo = match settings.debug {
+        true => Some(StaticBearer::new().token(DEMO_TOKEN, AuthUser::new(demo_user(&db).await?, DEMO_EMAIL))),
+        false => None,
+    };
+    let app = App::builder(settings)
+        .database(db)
+        .authenticator(DemoOrOAuth { demo, oauth: oauth.bearer() })
+        .install(oauth)
+        .install(accounts)
+        .state(cache)
+        .state(Notes::default())
+        .routes(build_urlpatterns!(crate::quickstart)?)
+        .build()?;
+    Ok(app)
 }
 
 #[cfg(test)]
@@ -216,29 +242,30 @@ mod tests {
         (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
     }
 
-    async fn notes_router(debug: bool) -> axum::Router {
+    async fn quickstart_router(debug: bool) -> axum::Router {
         let file = std::env::temp_dir().join(format!("nets-quickstart-{}.db", Uuid::new_v4().simple()));
         let db = nets_runtime::db::Db::connect(&format!("sqlite://{}?mode=rwc", file.display()), 2).await.unwrap();
         db.migrate().await.unwrap();
         let mut settings = Settings::default();
         settings.debug = debug;
         settings.secret_key = Some(DEVELOPMENT_SECRET_KEY.into());
-        let oauth = OAuth::new(db.clone(), &settings).unwrap();
-        let app = app(settings, db, &oauth, Cache::memory(100)).build();
-        app.router(build_urlpatterns!(crate::quickstart).unwrap())
+        app(settings, db, Cache::memory(100), None).await.unwrap().router()
     }
 
     #[tokio::test]
-    async fn the_demo_token_is_no_real_account_and_only_works_in_debug() {
-        let router = notes_router(true).await;
+    async fn the_demo_token_is_an_account_of_its_own_and_only_works_in_debug() {
+        let router = quickstart_router(true).await;
         let (status, created) = call(&router, "POST", "/notes/", Some(json!({"text": "demo"}))).await;
         assert_eq!(status, 200, "{created}");
-        // The demo user is not user 1, the first real account: its notes are nobody's.
-        assert_eq!(created["data"]["user_id"], json!(DEMO_USER_ID));
-        const { assert!(DEMO_USER_ID < 1) };
         assert_eq!(call(&router, "GET", "/notes/1/", None).await.0, 200);
+        // The token the app accepts works on the account endpoints too: one authenticator.
+        let (status, profile) = call(&router, "GET", "/getProfile/", None).await;
+        assert_eq!(status, 200, "{profile}");
+        assert_eq!(profile["data"]["email"], json!(DEMO_EMAIL));
+        assert_eq!(created["data"]["user_id"], profile["data"]["id"]);
 
-        let production = notes_router(false).await;
+        let production = quickstart_router(false).await;
         assert_eq!(call(&production, "POST", "/notes/", Some(json!({"text": "demo"}))).await.0, 401);
+        assert_eq!(call(&production, "GET", "/getProfile/", None).await.0, 401);
     }
 }

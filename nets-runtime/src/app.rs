@@ -20,6 +20,7 @@ use crate::auth::{Authenticator, NoAuthentication, PermissionChecker, Superusers
 use crate::client_ip::TrustedProxies;
 use crate::error::{ErrorBody, InternalErrorMarker};
 use crate::params::CoerceCx;
+use crate::routing::Routes;
 use crate::{ApiError, Settings};
 
 pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -32,10 +33,11 @@ struct AppInner {
     state: axum::http::Extensions,
     trusted_proxies: TrustedProxies,
     documents: Vec<utoipa::openapi::OpenApi>,
+    routes: Routes,
 }
 
-/// The application: settings, the authenticator and permission checker, and your own
-/// state. Cheap to clone (one `Arc`).
+/// The application: settings, the authenticator and permission checker, your own
+/// state, the routes it serves and the modules installed in it. Cheap to clone (one `Arc`).
 ///
 /// ```no_run
 /// use nets_runtime::prelude::*;
@@ -45,39 +47,67 @@ struct AppInner {
 ///
 /// #[tokio::main]
 /// async fn main() -> anyhow::Result<()> {
-///     let app = App::builder(Settings::load()?).build();
-///     let router = app.router(build_urlpatterns!()?);
-///     nets_runtime::serve(router, "127.0.0.1:8000".parse()?).await?;
+///     let app = App::builder(Settings::load()?).routes(build_urlpatterns!()?).build()?;
+///     nets_runtime::serve(app.router(), "127.0.0.1:8000".parse()?).await?;
 ///     Ok(())
 /// }
 /// ```
 #[derive(Clone)]
 pub struct App(Arc<AppInner>);
 
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Settings print with their secrets masked.
+        f.debug_struct("App")
+            .field("settings", &self.0.settings)
+            .field("routes", &self.0.routes)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A startup check a module registers with [`AppBuilder::check`].
+type Check = Box<dyn FnOnce(&App) -> Result<(), String> + Send>;
+
 /// Builds an [`App`].
 pub struct AppBuilder {
     settings: Settings,
-    authenticator: Box<dyn Authenticator>,
-    permissions: Box<dyn PermissionChecker>,
+    authenticator: Option<Box<dyn Authenticator>>,
+    permissions: Option<Box<dyn PermissionChecker>>,
     state: axum::http::Extensions,
     documents: Vec<utoipa::openapi::OpenApi>,
+    routes: Routes,
+    checks: Vec<(&'static str, Check)>,
 }
 
 impl AppBuilder {
-    /// Replaces the authenticator (default: [`NoAuthentication`]).
+    /// Replaces the authenticator (default: [`NoAuthentication`], or the one an installed
+    /// module provides).
     pub fn authenticator(mut self, authenticator: impl Authenticator) -> Self {
-        self.authenticator = Box::new(authenticator);
+        self.authenticator = Some(Box::new(authenticator));
         self
+    }
+    /// Whether an authenticator was set (modules keep the app's own).
+    pub fn has_authenticator(&self) -> bool {
+        self.authenticator.is_some()
     }
     /// Replaces the permission checker (default: [`SuperusersOnly`]).
     pub fn permissions(mut self, permissions: impl PermissionChecker) -> Self {
-        self.permissions = Box::new(permissions);
+        self.permissions = Some(Box::new(permissions));
         self
     }
-    /// Adds application state, read in handlers with [`Ctx::state`](crate::Ctx::state).
+    /// Whether a permission checker was set (modules keep the app's own).
+    pub fn has_permissions(&self) -> bool {
+        self.permissions.is_some()
+    }
+    /// Adds application state, read in handlers with [`State<T>`](crate::State) or
+    /// [`Ctx::state`](crate::Ctx::state).
     pub fn state<T: Clone + Send + Sync + 'static>(mut self, value: T) -> Self {
         self.state.insert(value);
         self
+    }
+    /// State added so far (modules read what the app or other modules provide).
+    pub fn get_state<T: Clone + Send + Sync + 'static>(&self) -> Option<&T> {
+        self.state.get::<T>()
     }
     /// Uses `db` for models and the built-in modules (read in handlers with
     /// [`Ctx::db`](crate::Ctx::db)).
@@ -86,10 +116,33 @@ impl AppBuilder {
         self.state(db)
     }
 
-    /// Adds the operations of routes that `build_urlpatterns!` did not register to
-    /// `/openapi.json`: the built-in routers' (`OAuth::openapi`, `Accounts::openapi`) or
-    /// your own hand-written axum routes'. Their paths, component schemas and tags are
-    /// merged into the generated document.
+    /// Serves `routes` (usually `build_urlpatterns!()?`). Called several times, the sets
+    /// merge; conflicts between them are reported by [`build`](Self::build).
+    pub fn routes(mut self, routes: Routes) -> Self {
+        self.routes = std::mem::take(&mut self.routes).merge(routes);
+        self
+    }
+
+    /// Installs a module (accounts, OAuth, permissions, ... or your own) in one call: its
+    /// state, routes, authenticator and startup checks. See [`Module`](crate::Module).
+    pub fn install(self, module: impl crate::Module) -> Self {
+        module.install(self)
+    }
+
+    /// Runs `check` when the app is built; an `Err` fails [`build`](Self::build) with
+    /// `what` and the message. For modules whose needs are not endpoint arguments.
+    pub fn check(
+        mut self,
+        what: &'static str,
+        check: impl FnOnce(&App) -> Result<(), String> + Send + 'static,
+    ) -> Self {
+        self.checks.push((what, Box::new(check)));
+        self
+    }
+
+    /// Adds the operations of hand-written axum routes ([`Routes::axum`]) to
+    /// `/openapi.json`: their paths, component schemas and tags are merged into the
+    /// generated document.
     ///
     /// ```
     /// use nets_runtime::{App, Settings};
@@ -98,16 +151,37 @@ impl AppBuilder {
     /// let health = PathItem::new(HttpMethod::Get, OperationBuilder::new().operation_id(Some("health_get")).build());
     /// let doc = OpenApi::new(utoipa::openapi::Info::new("mine", "1"), PathsBuilder::new().path("/health", health));
     /// let app = App::builder(Settings::default()).document(doc).build();
-    /// # let _ = app;
+    /// assert!(app.is_ok());
     /// ```
     pub fn document(mut self, doc: utoipa::openapi::OpenApi) -> Self {
         self.documents.push(doc);
         self
     }
 
-    /// Finishes the app. `TIME_ZONE` was validated when the settings were loaded; an
-    /// invalid one set by hand falls back to UTC with an error log.
-    pub fn build(self) -> App {
+    /// Finishes the app, checking before anything is served that every endpoint it serves
+    /// has what it needs: no two endpoints claim one route, each argument's state and
+    /// model are there, a private endpoint has an authenticator, a project-scoped one a
+    /// permission checker that resolves projects; then the modules' own checks. Every
+    /// problem is listed, each naming the endpoint and what it lacks.
+    ///
+    /// ```
+    /// use nets_runtime::prelude::*;
+    /// use nets_runtime::State;
+    ///
+    /// #[derive(Clone)]
+    /// struct Mailroom;
+    ///
+    /// #[request_handler(path = "post/", method = POST)]
+    /// async fn post(mailroom: State<Mailroom>) -> ApiResult<()> { Ok(()) }
+    ///
+    /// let err = App::builder(Settings::default()).routes(build_urlpatterns!(self).unwrap()).build().unwrap_err();
+    /// let text = err.to_string();
+    /// assert!(text.contains("`post`") && text.contains("Mailroom") && text.contains("authenticator"), "{text}");
+    /// ```
+    ///
+    /// `TIME_ZONE` was validated when the settings were loaded; an invalid one set by hand
+    /// falls back to UTC with an error log.
+    pub fn build(self) -> Result<App, BuildError> {
         let time_zone = self.settings.time_zone().unwrap_or_else(|e| {
             tracing::error!(error = %e, "falling back to UTC");
             chrono_tz::UTC
@@ -117,16 +191,43 @@ impl AppBuilder {
             tracing::error!(error = %e, "NETS_CORE_TRUSTED_PROXIES: trusting no proxy");
             TrustedProxies::default()
         });
-        App(Arc::new(AppInner {
+        let mut routes = self.routes;
+        routes.check()?;
+        routes.sort();
+        let has_authenticator = self.authenticator.is_some();
+        let app = App(Arc::new(AppInner {
             trusted_proxies,
             settings: self.settings,
             coerce: CoerceCx { time_zone },
-            authenticator: self.authenticator,
-            permissions: self.permissions,
+            authenticator: self.authenticator.unwrap_or_else(|| Box::new(NoAuthentication)),
+            permissions: self.permissions.unwrap_or_else(|| Box::new(SuperusersOnly)),
             state: self.state,
             documents: self.documents,
-        }))
+            routes,
+        }));
+        let mut problems = crate::wiring::problems(&app, has_authenticator);
+        for (what, check) in self.checks {
+            if let Err(problem) = check(&app) {
+                problems.push(crate::wiring::Problem::module(what, problem));
+            }
+        }
+        match problems.is_empty() {
+            true => Ok(app),
+            false => Err(BuildError::Wiring(crate::wiring::Problems(problems))),
+        }
     }
+}
+
+/// Why [`AppBuilder::build`] refused to build the app.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// Two endpoints claim one route or name, or a reserved path.
+    #[error(transparent)]
+    Routing(#[from] crate::routing::RoutingError),
+    /// Endpoints or modules lack something they need.
+    #[error("{0}")]
+    Wiring(crate::wiring::Problems),
 }
 
 impl App {
@@ -134,10 +235,12 @@ impl App {
     pub fn builder(settings: Settings) -> AppBuilder {
         AppBuilder {
             settings,
-            authenticator: Box::new(NoAuthentication),
-            permissions: Box::new(SuperusersOnly),
+            authenticator: None,
+            permissions: None,
             state: axum::http::Extensions::new(),
             documents: Vec::new(),
+            routes: Routes::new(),
+            checks: Vec::new(),
         }
     }
 
@@ -176,12 +279,22 @@ impl App {
         self.0.coerce
     }
 
-    /// The finished router: `routes` (usually `build_urlpatterns!()?`, which also serves
-    /// `/openapi.json` for its endpoints) plus `/docs` (feature `docs-ui`, reading
-    /// `/openapi.json`), a JSON 404 fallback and middleware.
-    pub fn router(&self, routes: Router<App>) -> Router {
+    /// The endpoints this app serves, in source order.
+    pub fn endpoints(&self) -> impl Iterator<Item = &'static crate::routing::Endpoint> + '_ {
+        self.0.routes.endpoints()
+    }
+
+    /// The finished router: the app's routes, `GET /openapi.json` documenting exactly
+    /// those, `/docs` (feature `docs-ui`, reading `/openapi.json`), a JSON 404 fallback
+    /// and middleware.
+    pub fn router(&self) -> Router {
         let settings = self.settings();
-        let router = routes.fallback(|| async { ApiError::NotFound });
+        let router = self
+            .0
+            .routes
+            .router()
+            .route("/openapi.json", crate::openapi::route())
+            .fallback(|| async { ApiError::NotFound });
         #[cfg(feature = "docs-ui")]
         let router = if settings.docs_enabled {
             let ui =

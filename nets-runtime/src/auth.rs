@@ -135,7 +135,12 @@ impl StaticBearer {
 
 /// The token of an `Authorization: Bearer <token>` header (header only, per RFC 6750 §2.1).
 pub fn bearer_token(request: &Parts) -> Option<&str> {
-    let value = request.headers.get(AUTHORIZATION)?.to_str().ok()?;
+    bearer_token_of(&request.headers)
+}
+
+/// [`bearer_token`] from the headers alone (for handlers taking `HeaderMap`).
+pub fn bearer_token_of(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
 }

@@ -72,6 +72,7 @@ pub mod keys;
 #[cfg(feature = "mail")]
 pub mod mail;
 pub mod model;
+pub mod module;
 #[cfg(feature = "db")]
 pub mod oauth;
 pub mod openapi;
@@ -86,14 +87,17 @@ pub mod settings;
 pub mod uploads;
 #[cfg(feature = "db")]
 pub mod users;
+pub mod wiring;
 
-pub use app::{App, AppBuilder};
+pub use app::{App, AppBuilder, BuildError};
 pub use auth::AuthUser;
 pub use ctx::{Ctx, Membership, Project};
 pub use error::{ApiError, FieldErrors};
 pub use model::{Fields, ModelError, NetsModel, ToJson, Update};
+pub use module::Module;
 pub use openapi::build_openapi;
 pub use params::{Email, UploadedFile};
+pub use request::State;
 pub use response::{ApiResult, Success};
 pub use routing::{RouteInfo, route_registry};
 pub use serve::{ServeOptions, serve, serve_on, serve_with};
@@ -111,8 +115,8 @@ pub struct ReadmeDoctests;
 pub mod prelude {
     pub use crate::build_urlpatterns;
     pub use crate::{
-        ApiError, ApiResult, App, AuthUser, Ctx, Email, Fields, NetsModel, Settings, Success, ToJson, Update,
-        UploadedFile, request_handler,
+        ApiError, ApiResult, App, AppBuilder, AuthUser, Ctx, Email, Fields, Module, NetsModel, Settings, State,
+        Success, ToJson, Update, UploadedFile, request_handler,
     };
 }
 

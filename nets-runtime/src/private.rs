@@ -11,8 +11,8 @@ pub use crate::model::relations::{ForeignKey, RelatedModel, Relation, expand, un
 pub use crate::model::update::{BindProbe, Binder, ModelColumns, NotBindValue, ViaBindValue};
 pub use crate::openapi::SchemaSink;
 pub use crate::params::{FromParam, Rule, RuleError, check_custom, check_custom_ctx, check_filetypes};
-pub use crate::request::Input;
-pub use crate::routing::{Endpoint, HandlerFuture, Location, Method, ModelSpec, ParamSpec, Registration};
+pub use crate::request::{HandlerArg, Input, missing_model, resolve_model};
+pub use crate::routing::{ArgKind, Endpoint, HandlerFuture, Location, Method, ModelSpec, ParamSpec, Registration};
 pub use crate::{ApiError, App, Ctx, NetsModel, Settings, ToJson};
 pub use axum::extract::Request;
 pub use axum::response::{IntoResponse, Response};
@@ -48,6 +48,35 @@ pub trait ParamType {
 }
 impl<T: FromParam> ParamType for T {
     type Type = T;
+}
+
+/// `<T as ArgType>::Type` is `T` for handler argument types (see above).
+pub trait ArgType {
+    /// `T` itself.
+    type Type: HandlerArg;
+}
+impl<T: HandlerArg> ArgType for T {
+    type Type = T;
+}
+
+/// What derived models need: the database they are loaded from.
+pub fn db_missing(app: &App) -> Option<String> {
+    #[cfg(feature = "db")]
+    if app.state::<crate::db::Db>().is_some() {
+        return None;
+    }
+    let _ = app;
+    Some("a database for its model (AppBuilder::database)".to_owned())
+}
+
+/// What the `model = T` endpoint's model needs, for the endpoint's wiring check.
+pub fn model_missing<M: NetsModel>(app: &App) -> Option<String> {
+    M::missing(app)
+}
+
+/// Compile-time check of `#[param(rest)]` types.
+pub fn rest<T: crate::params::FromRest>(input: &mut Input) -> Option<T> {
+    input.rest::<T>()
 }
 
 /// `<T as ModelType>::Type` is `T` for `model = T` types (see above).

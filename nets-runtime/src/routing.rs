@@ -95,6 +95,23 @@ pub enum Location {
     Input,
     /// A whole structured body (`#[param(body)]`).
     Body,
+    /// Every key no other parameter declared (`#[param(rest)]`).
+    Rest,
+}
+
+/// What a handler argument is, as its type's [`HandlerArg`](crate::__private::HandlerArg)
+/// implementation says. Only parameters are read by name and documented.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ArgKind {
+    /// A request parameter.
+    Param,
+    /// The request context, [`Ctx`](crate::Ctx).
+    Context,
+    /// The `model = T` object.
+    Model,
+    /// Application or module state, [`State<T>`](crate::State).
+    State,
 }
 
 /// Builds an OpenAPI schema, registering named components in the sink.
@@ -107,6 +124,17 @@ pub type SchemaFn =
 #[derive(Debug)]
 pub struct ParamSpec {
     pub name: &'static str,
+    pub kind: ArgKind,
+    /// `#[param(name_from = f)]`: the name depends on the settings (`None`: no such
+    /// parameter under them).
+    pub name_from: Option<fn(&crate::Settings) -> Option<&'static str>>,
+    /// `#[param(secret)]`: refused in the query string (which ends up in logs).
+    pub secret: bool,
+    /// `#[param(allow_empty)]`: `""` and `[]` count as values of a required parameter.
+    pub allow_empty: bool,
+    /// `#[param(rest, describe = f)]`: the JSON Schema of the keys a rest parameter takes
+    /// in this app (`properties`, `required`, `additionalProperties`), for `/openapi.json`.
+    pub describe: Option<fn(&App) -> Option<serde_json::Value>>,
     pub location: Location,
     pub required: bool,
     pub type_name: &'static str,
@@ -116,6 +144,23 @@ pub struct ParamSpec {
     pub filetypes: &'static [&'static str],
     pub body_schema: Option<SchemaFn>,
     pub description: Option<&'static str>,
+}
+
+impl ParamSpec {
+    /// Whether this argument is a request parameter (not the context, model or state).
+    pub fn is_param(&self) -> bool {
+        self.kind == ArgKind::Param
+    }
+
+    /// The parameter's name under `settings`; `None` for non-parameters and for a
+    /// `name_from` parameter that does not exist under them.
+    pub fn name_in(&self, settings: &crate::Settings) -> Option<&'static str> {
+        match (self.kind, self.name_from) {
+            (ArgKind::Param, None) => Some(self.name),
+            (ArgKind::Param, Some(f)) => f(settings),
+            _ => None,
+        }
+    }
 }
 
 /// `model = T` details.
@@ -153,6 +198,10 @@ pub struct Endpoint {
     pub deprecated: bool,
     pub params: &'static [ParamSpec],
     pub data_schema: Option<SchemaFn>,
+    /// `body_limit = f`: the largest body this endpoint reads (else `NETS_CORE_MAX_BODY_SIZE`).
+    pub body_limit: Option<fn(&App) -> usize>,
+    /// What the handler's arguments need from the app that it lacks (see `AppBuilder::build`).
+    pub missing: fn(&Endpoint, &App) -> Vec<String>,
     pub call: fn(Request, App) -> HandlerFuture,
 }
 
@@ -165,7 +214,12 @@ impl Endpoint {
     pub fn route_path(&self) -> String {
         normalize(self.path)
     }
-    fn location(&self) -> String {
+    /// Whether a built-in module (accounts, OAuth, ...) declares it: such endpoints are
+    /// served by installing their module, never by `build_urlpatterns!()` alone.
+    pub fn is_builtin(&self) -> bool {
+        self.module_path.starts_with("nets_runtime::")
+    }
+    pub(crate) fn location(&self) -> String {
         format!("{}:{} ({}::{})", self.file, self.line, self.module_path, self.function)
     }
 }
@@ -238,14 +292,19 @@ impl ModuleFilter {
     }
 }
 
-/// Endpoints whose module matches any filter (all of them for no filter).
+/// Endpoints whose module matches any filter (for no filter, all of them but the
+/// built-in modules', which an app serves by installing the module).
 pub(crate) fn select(filters: &[ModuleFilter]) -> Vec<&'static Endpoint> {
     all_endpoints().into_iter().filter(|e| selected_by(filters, e)).collect()
 }
 
-/// Whether `endpoint` is in one of `filters`' modules (every endpoint is, for no filter).
+/// Whether `endpoint` is in one of `filters`' modules (every endpoint outside nets' own
+/// modules is, for no filter).
 pub(crate) fn selected_by(filters: &[ModuleFilter], endpoint: &Endpoint) -> bool {
-    filters.is_empty() || filters.iter().any(|f| f.matches(endpoint.module_path))
+    match filters.is_empty() {
+        true => !endpoint.is_builtin(),
+        false => filters.iter().any(|f| f.matches(endpoint.module_path)),
+    }
 }
 
 /// A route table problem found at startup.
@@ -369,56 +428,158 @@ impl axum::handler::Handler<(), App> for EndpointHandler {
     }
 }
 
-/// Builds the router of the selected endpoints. Used by [`build_urlpatterns!`](crate::build_urlpatterns).
-pub fn urlpatterns(filters: &[ModuleFilter]) -> Result<Router<App>, RoutingError> {
-    let endpoints = select(filters);
-    check_conflicts(&endpoints)?;
-    let openapi = crate::openapi::route(endpoints.clone());
+/// The routes an app serves: endpoints selected from the registry (by
+/// [`build_urlpatterns!`](crate::build_urlpatterns), or contributed by a module) plus
+/// hand-written axum routers. Give them to [`AppBuilder::routes`](crate::AppBuilder::routes);
+/// several sets merge (an endpoint selected twice is served once), and conflicts between
+/// them are reported by [`AppBuilder::build`](crate::AppBuilder::build), never a panic.
+///
+/// ```
+/// use nets_runtime::prelude::*;
+/// use nets_runtime::routing::Routes;
+///
+/// mod v1 {
+///     use nets_runtime::prelude::*;
+///     #[request_handler(path = "v1/ping/", method = GET, public)]
+///     async fn ping() -> ApiResult<&'static str> { Ok("pong") }
+/// }
+/// mod v2 {
+///     use nets_runtime::prelude::*;
+///     // Route names are unique across everything an app serves: `build()` says so.
+///     #[request_handler(path = "v2/ping/", method = GET, public, name = "ping_v2")]
+///     async fn ping() -> ApiResult<&'static str> { Ok("pong") }
+/// }
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let routes: Routes = build_urlpatterns!(self::v1)?.merge(build_urlpatterns!(self::v2)?);
+/// assert_eq!(routes.endpoints().count(), 2);
+/// let app = App::builder(Settings::default()).routes(routes).build()?;
+/// let router: axum::Router = app.router();
+/// # let _ = router; Ok(()) }
+/// ```
+#[derive(Clone, Default)]
+pub struct Routes {
+    endpoints: Vec<&'static Endpoint>,
+    routers: Vec<Router<App>>,
+}
 
-    // Group by path (trailing slash ignored); keep first-declared order.
-    let mut groups: Vec<(String, Vec<&'static Endpoint>)> = Vec::new();
-    for e in endpoints {
-        let path = e.route_path();
-        match groups.iter_mut().find(|(p, _)| p.trim_end_matches('/') == path.trim_end_matches('/')) {
-            Some((_, members)) => members.push(e),
-            None => groups.push((path, vec![e])),
-        }
+impl fmt::Debug for Routes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Routes").field("endpoints", &self.endpoints).field("routers", &self.routers.len()).finish()
+    }
+}
+
+impl Routes {
+    /// No routes.
+    pub fn new() -> Routes {
+        Routes::default()
     }
 
-    let mut router = Router::new();
-    for (path, members) in groups {
-        let mut allow: Vec<Method> = Vec::new();
-        let mut method_router: MethodRouter<App> = MethodRouter::new();
-        for &e in &members {
-            let handler = EndpointHandler(e);
-            for &m in e.methods() {
-                if !allow.contains(&m) {
-                    allow.push(m);
-                }
-                method_router = method_router.on(m.filter(), handler);
+    /// The registered endpoints whose module is one of `filters` (see
+    /// [`build_urlpatterns!`](crate::build_urlpatterns)), checked for conflicts.
+    pub fn select(filters: &[ModuleFilter]) -> Result<Routes, RoutingError> {
+        let endpoints = select(filters);
+        check_conflicts(&endpoints)?;
+        Ok(Routes { endpoints, routers: Vec::new() })
+    }
+
+    pub(crate) fn of(endpoints: Vec<&'static Endpoint>) -> Routes {
+        Routes { endpoints, routers: Vec::new() }
+    }
+
+    /// These routes and `other`'s. An endpoint in both is kept once; two different
+    /// endpoints claiming one route are reported by `AppBuilder::build`.
+    pub fn merge(mut self, other: Routes) -> Routes {
+        for e in other.endpoints {
+            if !self.endpoints.iter().any(|known| std::ptr::eq(*known, e)) {
+                self.endpoints.push(e);
             }
         }
-        if allow.contains(&Method::Get) && !allow.contains(&Method::Head) {
-            allow.push(Method::Head);
+        self.routers.extend(other.routers);
+        self
+    }
+
+    /// Adds hand-written axum routes. They bypass the pipeline and are not documented:
+    /// describe them with [`AppBuilder::document`](crate::AppBuilder::document). Their paths
+    /// must not overlap the endpoints' (axum refuses overlapping routes).
+    pub fn axum(mut self, router: Router<App>) -> Routes {
+        self.routers.push(router);
+        self
+    }
+
+    /// The endpoints, in source order.
+    pub fn endpoints(&self) -> impl Iterator<Item = &'static Endpoint> + '_ {
+        self.endpoints.iter().copied()
+    }
+
+    pub(crate) fn sort(&mut self) {
+        self.endpoints.sort_by(|a, b| (a.file, a.line, a.name).cmp(&(b.file, b.line, b.name)));
+    }
+
+    pub(crate) fn check(&self) -> Result<(), RoutingError> {
+        check_conflicts(&self.endpoints)
+    }
+
+    /// The axum router: one method router per path (both with and without the trailing
+    /// slash), a JSON 405 with `Allow` for undeclared methods, then the hand-written routers.
+    pub(crate) fn router(&self) -> Router<App> {
+        // Group by path (trailing slash ignored); keep first-declared order.
+        let mut groups: Vec<(String, Vec<&'static Endpoint>)> = Vec::new();
+        for &e in &self.endpoints {
+            let path = e.route_path();
+            match groups.iter_mut().find(|(p, _)| p.trim_end_matches('/') == path.trim_end_matches('/')) {
+                Some((_, members)) => members.push(e),
+                None => groups.push((path, vec![e])),
+            }
         }
-        let allow = allow.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", ");
-        method_router = method_router.fallback(move || {
-            let allow = allow.clone();
-            async move { ApiError::MethodNotAllowed { allow }.into_response() }
-        });
-        let alternate = if path == "/" {
-            None
-        } else if let Some(stripped) = path.strip_suffix('/') {
-            Some(stripped.to_owned())
-        } else {
-            Some(format!("{path}/"))
-        };
-        router = router.route(&path, method_router.clone());
-        if let Some(alternate) = alternate {
-            router = router.route(&alternate, method_router);
+        let mut router = Router::new();
+        for (path, members) in groups {
+            let method_router = method_router(&members);
+            let alternate = if path == "/" {
+                None
+            } else if let Some(stripped) = path.strip_suffix('/') {
+                Some(stripped.to_owned())
+            } else {
+                Some(format!("{path}/"))
+            };
+            router = router.route(&path, method_router.clone());
+            if let Some(alternate) = alternate {
+                router = router.route(&alternate, method_router);
+            }
+        }
+        for extra in &self.routers {
+            router = router.merge(extra.clone());
+        }
+        router
+    }
+}
+
+/// The handlers of one path, with the JSON 405 listing the declared methods.
+fn method_router(members: &[&'static Endpoint]) -> MethodRouter<App> {
+    let mut allow: Vec<Method> = Vec::new();
+    let mut method_router: MethodRouter<App> = MethodRouter::new();
+    for &e in members {
+        let handler = EndpointHandler(e);
+        for &m in e.methods() {
+            if !allow.contains(&m) {
+                allow.push(m);
+            }
+            method_router = method_router.on(m.filter(), handler);
         }
     }
-    Ok(router.route("/openapi.json", openapi))
+    if allow.contains(&Method::Get) && !allow.contains(&Method::Head) {
+        allow.push(Method::Head);
+    }
+    let allow = allow.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", ");
+    method_router.fallback(move || {
+        let allow = allow.clone();
+        async move { ApiError::MethodNotAllowed { allow }.into_response() }
+    })
+}
+
+/// The routes of the selected endpoints. Used by [`build_urlpatterns!`](crate::build_urlpatterns).
+pub fn urlpatterns(filters: &[ModuleFilter]) -> Result<Routes, RoutingError> {
+    Routes::select(filters)
 }
 
 /// A route as listed by [`route_registry`].
@@ -469,12 +630,14 @@ pub fn route_registry() -> Vec<RouteInfo> {
         .collect()
 }
 
-/// Builds an axum `Router<App>` from every `#[request_handler]` in the program, or from
-/// those in the given modules, plus `GET /openapi.json` documenting exactly those
-/// endpoints (so the document cannot list a route the router does not serve; select
-/// several modules in one call, `build_urlpatterns!(crate::a, crate::b)`, rather than
-/// merging two such routers). Returns `Result<Router<App>, RoutingError>`: duplicate
-/// routes and names are reported at startup with both source locations.
+/// Selects the [`Routes`] of every `#[request_handler]` in the program, or of those in
+/// the given modules, for [`AppBuilder::routes`](crate::AppBuilder::routes). The app
+/// serves them with `GET /openapi.json` documenting exactly what it serves. Returns
+/// `Result<Routes, RoutingError>`: duplicate routes and names are reported at startup
+/// with both source locations. Sets from several calls merge with [`Routes::merge`].
+///
+/// The endpoints of nets' own modules (accounts, OAuth, ...) are not selected by
+/// `build_urlpatterns!()`: install the module ([`AppBuilder::install`](crate::AppBuilder::install)).
 ///
 /// ```
 /// use nets_runtime::prelude::*;
@@ -486,10 +649,11 @@ pub fn route_registry() -> Vec<RouteInfo> {
 ///     async fn hello() -> ApiResult<&'static str> { Ok("hi") }
 /// }
 ///
-/// # fn main() -> Result<(), nets_runtime::routing::RoutingError> {
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// // Every endpoint in the program: `build_urlpatterns!()?`. Only those under a module:
-/// let routes: axum::Router<App> = build_urlpatterns!(self::api)?;
-/// # Ok(()) }
+/// let routes = build_urlpatterns!(self::api)?;
+/// let app = App::builder(Settings::default()).routes(routes).build()?;
+/// # let _ = app; Ok(()) }
 /// ```
 #[macro_export]
 macro_rules! build_urlpatterns {

@@ -9,7 +9,7 @@
 //! ```no_run
 //! # async fn demo() {
 //! let db = nets_tests::db::test_db().await; // migrated
-//! let app = nets_tests::db::app_builder_with(&db).build(); // App::builder(..).database(..)
+//! let app = nets_tests::db::app_builder_with(&db).build().expect("app"); // App::builder(..).database(..)
 //! # let _ = app;
 //! # }
 //! ```

@@ -16,7 +16,7 @@
 //!
 //! # #[tokio::main] async fn main() {
 //! let app = nets_tests::app(Settings::default()); // with the test users' bearer tokens
-//! let server = TestServer::start(app.router(build_urlpatterns!().expect("routes"))).await;
+//! let server = TestServer::start(app.routes(build_urlpatterns!().expect("routes")).build().expect("app").router()).await;
 //! server.send(server.get("/ping/")).await.assert_data(json!("pong"));
 //! # }
 //! ```
@@ -34,7 +34,7 @@ pub mod smtp;
 use std::net::SocketAddr;
 
 use nets_runtime::auth::{AuthUser, StaticBearer};
-use nets_runtime::{App, Settings};
+use nets_runtime::{App, AppBuilder, Settings};
 use reqwest::header::HeaderMap;
 use reqwest::{Client, Method, RequestBuilder};
 use serde_json::{Value, json};
@@ -65,9 +65,9 @@ pub fn settings(toml: &str) -> Settings {
     }
 }
 
-/// An app with the given settings and the [`bearer`] authenticator.
-pub fn app(settings: Settings) -> App {
-    App::builder(settings).authenticator(bearer()).build()
+/// An app builder with the given settings and the [`bearer`] authenticator.
+pub fn app(settings: Settings) -> AppBuilder {
+    App::builder(settings).authenticator(bearer())
 }
 
 /// A nets server listening on `127.0.0.1:<random port>` for the duration of a test.
@@ -194,6 +194,14 @@ impl Reply {
     #[track_caller]
     pub fn assert_field_errors(&self, message: &str, errors: Value) {
         self.assert_exact(400, json!({"res": 0, "message": message, "data": null, "errors": errors}));
+    }
+
+    /// 400 `Missing params: a, b` (in this order) with each named as required in `errors`.
+    #[track_caller]
+    pub fn assert_missing(&self, names: &[&str]) {
+        let errors: serde_json::Map<String, Value> =
+            names.iter().map(|n| ((*n).to_owned(), json!(["this parameter is required"]))).collect();
+        self.assert_field_errors(&format!("Missing params: {}", names.join(", ")), Value::Object(errors));
     }
 
     /// 400 `invalid value for parameter '<field>': <problem>` with `errors: {field: [problem]}`.

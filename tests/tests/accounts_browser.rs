@@ -70,11 +70,14 @@ async fn a_person_deletes_their_account_from_the_page_in_chromium() {
     };
     let db = test_db().await;
     let settings = nets_tests::settings("SECRET_KEY = 'browser test-xxxxxxxxxxxxxxxxxxx'\nDEBUG = true");
-    let oauth = OAuth::new(db.db.clone(), &settings).unwrap();
+    let oauth = OAuth::from_settings(&settings, &db.db).await.unwrap();
     let users = UserTable::load(&db.db, &settings).await.unwrap();
     let accounts = Accounts::new(oauth.clone(), users, Cache::memory(100), &settings).unwrap();
-    let app = App::builder(settings).database(db.db.clone()).authenticator(oauth.bearer()).build();
-    let server = TestServer::start(app.router(build_urlpatterns!().unwrap().merge(accounts.router()))).await;
+    let app = App::builder(settings).database(db.db.clone()).authenticator(oauth.bearer());
+    let server = TestServer::start(
+        app.install(accounts.clone()).routes(build_urlpatterns!().unwrap()).build().expect("app").router(),
+    )
+    .await;
     // The account to delete (a login alone creates none).
     nets_tests::db::exec(&db.db, "INSERT INTO nets_user (email) VALUES ('ada@example.com')").await;
 

@@ -53,12 +53,15 @@ impl Fixture {
         exec(&db, "ALTER TABLE nets_user ADD COLUMN avatar VARCHAR(255) CHECK (avatar NOT LIKE '%reject%')").await;
         let media = MediaRoot(std::env::temp_dir().join(format!("nets-user-media-{}", uuid::Uuid::new_v4())));
         let settings = nets_tests::settings(&format!("{SETTINGS}\nMEDIA_ROOT = '{}'\n{extra}", media.0.display()));
-        let oauth = OAuth::new(db.db.clone(), &settings).expect("SECRET_KEY is set");
+        let oauth = OAuth::from_settings(&settings, &db.db).await.expect("SECRET_KEY is set");
         let users = UserTable::load(&db.db, &settings).await.expect("user table");
         let accounts = Accounts::new(oauth.clone(), users, Cache::memory(1000), &settings).expect("accounts");
-        let app = App::builder(settings).database(db.db.clone()).authenticator(oauth.bearer()).build();
-        let routes = build_urlpatterns!().expect("routes").merge(oauth.router()).merge(accounts.router());
-        let server = TestServer::start(app.router(routes)).await;
+        let app = App::builder(settings).database(db.db.clone()).authenticator(oauth.bearer());
+        let routes = build_urlpatterns!().expect("routes");
+        let server = TestServer::start(
+            app.install(oauth.clone()).install(accounts.clone()).routes(routes).build().expect("app").router(),
+        )
+        .await;
         let client = oauth.create_application("mobile", ClientType::Confidential).await.expect("client");
         let login = server.send(server.post_json("/login/", json!({"email": EMAIL}))).await;
         assert_eq!(login.json["data"], "CODE SENT", "{}", login.text());

@@ -232,7 +232,7 @@ async fn custom_login_flows_with_a_nul_client_id_fail_cleanly() {
     // authentication, not a database error.
     let db = test_db().await;
     let settings = nets_tests::settings(DEBUG);
-    let oauth = OAuth::new(db.db.clone(), &settings).unwrap();
+    let oauth = OAuth::from_settings(&settings, &db.db).await.unwrap();
     let users = UserTable::load(&db.db, &settings).await.unwrap();
     let accounts = Accounts::new(oauth, users, Cache::memory(100), &settings).unwrap();
     let err = accounts.authenticate("ada@x.io", CODE, "a\0b", "s", None).await.unwrap_err();
@@ -253,7 +253,7 @@ async fn outside_debug_tester_patterns_and_short_codes_refuse_to_start() {
         let settings = nets_tests::settings(toml);
         let db = db.db.clone();
         async move {
-            let oauth = OAuth::new(db.clone(), &settings).unwrap();
+            let oauth = OAuth::from_settings(&settings, &db).await.unwrap();
             let users = UserTable::load(&db, &settings).await.unwrap();
             Accounts::new(oauth, users, Cache::memory(10), &settings).map(drop).map_err(|e| e.to_string())
         }
@@ -376,10 +376,10 @@ async fn without_a_client_address_the_per_address_limits_still_hold() {
     // all such clients rather than switched off.
     let db = test_db().await;
     let settings = nets_tests::settings(&format!("{DEBUG}\nNETS_CORE_LOGIN_REQUESTS_PER_IP = 2"));
-    let oauth = OAuth::new(db.db.clone(), &settings).unwrap();
+    let oauth = OAuth::from_settings(&settings, &db.db).await.unwrap();
     let users = UserTable::load(&db.db, &settings).await.unwrap();
     let accounts = Accounts::new(oauth, users, Cache::memory(100), &settings).unwrap();
-    let router = App::builder(settings).database(db.db.clone()).build().router(accounts.router());
+    let router = App::builder(settings).database(db.db.clone()).install(accounts).build().expect("app").router();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let server = tokio::spawn(async move { axum::serve(listener, router).await });

@@ -52,12 +52,15 @@ impl MailedLogins {
         let jobs = Jobs::connect(&settings, &db).await.unwrap();
         let mailer = Mailer::builder(&settings).database(db.db.clone()).jobs(jobs.clone()).build().unwrap();
         let worker = jobs.spawn_worker(mailer.clone());
-        let oauth = OAuth::new(db.db.clone(), &settings).unwrap();
+        let oauth = OAuth::from_settings(&settings, &db.db).await.unwrap();
         let users = UserTable::load(&db.db, &settings).await.unwrap();
         let accounts = Accounts::new(oauth.clone(), users, Cache::memory(100), &settings).unwrap().with_mailer(mailer);
-        let app = App::builder(settings).database(db.db.clone()).authenticator(oauth.bearer()).build();
-        let routes = build_urlpatterns!().unwrap().merge(oauth.router()).merge(accounts.router());
-        let server = TestServer::start(app.router(routes)).await;
+        let app = App::builder(settings).database(db.db.clone()).authenticator(oauth.bearer());
+        let routes = build_urlpatterns!().unwrap();
+        let server = TestServer::start(
+            app.install(oauth.clone()).install(accounts.clone()).routes(routes).build().expect("app").router(),
+        )
+        .await;
         let client = oauth.create_application("m", ClientType::Confidential).await.unwrap();
         let secret = client.client_secret.clone().unwrap();
         MailedLogins { smtp, server, client_id: client.client_id, secret, worker, _db: db }

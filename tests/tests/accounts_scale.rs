@@ -22,11 +22,19 @@ async fn redis(prefix: &str) -> Option<Cache> {
 
 async fn instance(db: &TestDb, cache: Cache) -> TestServer {
     let settings = nets_tests::settings(SETTINGS);
-    let oauth = OAuth::new(db.db.clone(), &settings).unwrap();
+    let oauth = OAuth::from_settings(&settings, &db.db).await.unwrap();
     let users = UserTable::load(&db.db, &settings).await.unwrap();
     let accounts = Accounts::new(oauth.clone(), users, cache, &settings).unwrap();
-    let app = App::builder(settings).database(db.db.clone()).authenticator(oauth.bearer()).build();
-    TestServer::start(app.router(build_urlpatterns!().unwrap().merge(oauth.router()).merge(accounts.router()))).await
+    let app = App::builder(settings).database(db.db.clone()).authenticator(oauth.bearer());
+    TestServer::start(
+        app.install(oauth.clone())
+            .install(accounts.clone())
+            .routes(build_urlpatterns!().unwrap())
+            .build()
+            .expect("app")
+            .router(),
+    )
+    .await
 }
 
 async fn post(server: &TestServer, path: &str, body: Value, token: Option<&str>) -> Reply {
@@ -52,7 +60,8 @@ async fn two_instances_share_codes_tokens_revocation_and_rate_limits() {
         None => (instance(&db, Cache::memory(1000)).await, instance(&db, Cache::memory(1000)).await),
     };
     let settings = nets_tests::settings(SETTINGS);
-    let client = OAuth::new(db.db.clone(), &settings).unwrap().create_application("m", ClientType::Confidential).await;
+    let client =
+        OAuth::from_settings(&settings, &db.db).await.unwrap().create_application("m", ClientType::Confidential).await;
     let (client_id, secret) = credentials(&client.unwrap());
 
     // A code requested on A is accepted on B.

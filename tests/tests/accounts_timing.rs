@@ -42,11 +42,14 @@ fn median(mut samples: Vec<Duration>) -> Duration {
 async fn failed_code_checks_take_alike_whoever_is_logging_in() {
     let db = test_db().await;
     let settings = nets_tests::settings(SETTINGS);
-    let oauth = OAuth::new(db.db.clone(), &settings).unwrap();
+    let oauth = OAuth::from_settings(&settings, &db.db).await.unwrap();
     let users = UserTable::load(&db.db, &settings).await.unwrap();
     let accounts = Accounts::new(oauth.clone(), users, Cache::memory(100_000), &settings).unwrap();
-    let app = App::builder(settings).database(db.db.clone()).authenticator(oauth.bearer()).build();
-    let server = TestServer::start(app.router(build_urlpatterns!().unwrap().merge(accounts.router()))).await;
+    let app = App::builder(settings).database(db.db.clone()).authenticator(oauth.bearer());
+    let server = TestServer::start(
+        app.install(accounts.clone()).routes(build_urlpatterns!().unwrap()).build().expect("app").router(),
+    )
+    .await;
     let client = oauth.create_application("timing", ClientType::Confidential).await.unwrap();
     let secret = client.client_secret.clone().unwrap();
     let check =

@@ -342,8 +342,8 @@ async fn limited(ctx: Ctx) -> ApiResult<&'static str> {
 
 #[tokio::test]
 async fn rate_limited_endpoint_answers_429_with_retry_after() {
-    let app = App::builder(Settings::default()).state(Cache::memory(100)).build();
-    let server = TestServer::start(app.router(build_urlpatterns!().unwrap())).await;
+    let app = App::builder(Settings::default()).state(Cache::memory(100));
+    let server = TestServer::start(app.routes(build_urlpatterns!().unwrap()).build().expect("app").router()).await;
     server.send(server.post("/limited/")).await.assert_data(json!("ok"));
     server.send(server.post("/limited/")).await.assert_data(json!("ok"));
     let reply = server.send(server.post("/limited/")).await;

@@ -11,8 +11,8 @@ async fn ip(ctx: Ctx) -> ApiResult<Option<String>> {
 }
 
 async fn server(toml: &str) -> TestServer {
-    let app = App::builder(nets_tests::settings(toml)).build();
-    TestServer::start(app.router(build_urlpatterns!().unwrap())).await
+    let app = App::builder(nets_tests::settings(toml));
+    TestServer::start(app.routes(build_urlpatterns!().unwrap()).build().expect("app").router()).await
 }
 
 #[tokio::test]

@@ -22,6 +22,11 @@ mod api {
         Ok(v)
     }
 
+    #[request_handler(path = "text-or-empty/", methods = [GET, POST], public)]
+    async fn text_or_empty(#[param(allow_empty)] v: String) -> ApiResult<String> {
+        Ok(v)
+    }
+
     #[request_handler(path = "i32/", methods = [GET, POST], public)]
     async fn int32(v: i32) -> ApiResult<i32> {
         Ok(v)
@@ -167,7 +172,7 @@ async fn server() -> TestServer {
 
 async fn server_in(time_zone: &str) -> TestServer {
     let app = app(settings(&format!("TIME_ZONE = '{time_zone}'")));
-    TestServer::start(app.router(build_urlpatterns!(crate::api).expect("routes"))).await
+    TestServer::start(app.routes(build_urlpatterns!(crate::api).expect("routes")).build().expect("app").router()).await
 }
 
 /// POSTs `{"v": value}` as JSON.
@@ -191,7 +196,13 @@ async fn strings_take_text_and_the_text_of_numbers_and_booleans() {
     json_v(&s, "/text/", json!("hello")).await.assert_data(json!("hello"));
     json_v(&s, "/text/", json!(5)).await.assert_data(json!("5"));
     json_v(&s, "/text/", json!(true)).await.assert_data(json!("true"));
-    json_v(&s, "/text/", json!("")).await.assert_data(json!(""));
+    // A required string refuses an empty value like a missing one (issue 17 item 7);
+    // `#[param(allow_empty)]` takes it.
+    json_v(&s, "/text/", json!("")).await.assert_missing(&["v"]);
+    json_v(&s, "/text/", json!("   ")).await.assert_missing(&["v"]);
+    query(&s, "/text/?v=").await.assert_missing(&["v"]);
+    json_v(&s, "/text-or-empty/", json!("")).await.assert_data(json!(""));
+    form(&s, "/text-or-empty/", &[("v", "")]).await.assert_data(json!(""));
     json_v(&s, "/text/", json!("  spaced  ")).await.assert_data(json!("  spaced  "));
     query(&s, "/text/?v=a+b%26c").await.assert_data(json!("a b&c"));
     form(&s, "/text/", &[("v", "from form")]).await.assert_data(json!("from form"));
@@ -285,8 +296,9 @@ async fn lists_take_arrays_encoded_arrays_comma_lists_and_repeated_keys() {
     json_v(&s, "/ints/", json!("[1, 2, 3]")).await.assert_data(json!([1, 2, 3]));
     json_v(&s, "/ints/", json!(" 1, 2 ,3 ")).await.assert_data(json!([1, 2, 3]));
     json_v(&s, "/ints/", json!(5)).await.assert_data(json!([5]));
-    json_v(&s, "/ints/", json!("")).await.assert_data(json!([]));
-    json_v(&s, "/ints/", json!([])).await.assert_data(json!([]));
+    // Required lists refuse empty ones like missing ones (issue 17 item 7).
+    json_v(&s, "/ints/", json!("")).await.assert_missing(&["v"]);
+    json_v(&s, "/ints/", json!([])).await.assert_missing(&["v"]);
     query(&s, "/ints/?v=1&v=2").await.assert_data(json!([1, 2]));
     query(&s, "/ints/?v=4").await.assert_data(json!([4]));
     query(&s, "/ints/?v=%5B7%2C8%5D").await.assert_data(json!([7, 8]));

@@ -246,7 +246,7 @@ fn building_every_route_of_the_program_reports_the_first_conflict() {
 #[tokio::test]
 async fn one_path_with_different_methods_is_not_a_conflict() {
     let routes = build_urlpatterns!(crate::split_by_method).expect("no conflict");
-    let s = TestServer::start(app(Default::default()).router(routes)).await;
+    let s = TestServer::start(app(Default::default()).routes(routes).build().expect("app").router()).await;
     s.send(s.get("/dup/split/")).await.assert_data(json!("read"));
     s.send(s.post("/dup/split")).await.assert_data(json!("write"));
     s.send(s.post("/dup/split/")).await.assert_data(json!("write"));

@@ -116,7 +116,7 @@ const LIMIT: usize = 1024;
 
 async fn server() -> TestServer {
     let app = app(settings(&format!("NETS_CORE_MAX_BODY_SIZE = {LIMIT}")));
-    TestServer::start(app.router(build_urlpatterns!(crate::api).expect("routes"))).await
+    TestServer::start(app.routes(build_urlpatterns!(crate::api).expect("routes")).build().expect("app").router()).await
 }
 
 fn required() -> Value {
@@ -293,7 +293,10 @@ async fn a_json_body_must_be_an_object() {
 #[tokio::test]
 async fn deeply_nested_json_is_a_400_not_a_crash() {
     let settings = settings("NETS_CORE_MAX_BODY_SIZE = 1048576");
-    let big = TestServer::start(app(settings).router(build_urlpatterns!(crate::api).expect("routes"))).await;
+    let big = TestServer::start(
+        app(settings).routes(build_urlpatterns!(crate::api).expect("routes")).build().expect("app").router(),
+    )
+    .await;
     let arrays = "[".repeat(10_000);
     let request = big.post("/echo/").header("content-type", "application/json").body(arrays);
     big.send(request).await.assert_error(400, "malformed JSON body: nested too deeply");
@@ -497,7 +500,9 @@ async fn authentication_is_checked_before_the_body_is_read() {
 #[tokio::test]
 async fn too_many_parameters_are_refused_in_every_source() {
     let app = app(settings("NETS_CORE_MAX_FIELDS = 10"));
-    let s = TestServer::start(app.router(build_urlpatterns!(crate::api).expect("routes"))).await;
+    let s =
+        TestServer::start(app.routes(build_urlpatterns!(crate::api).expect("routes")).build().expect("app").router())
+            .await;
     // Within the limit, unknown extra keys are ignored.
     let few: String = (0..5).map(|i| format!("&x{i}=1")).collect();
     s.send(s.get(&format!("/pair/?a=1&b=true{few}"))).await.assert_data(json!({"a": 1, "b": true}));

@@ -106,8 +106,10 @@ async fn seeded_db() -> TestDb {
 /// The server and its database (kept alive for the test's duration).
 async fn server() -> (TestServer, TestDb) {
     let db = seeded_db().await;
-    let app = app_builder_with(&db).authenticator(bearer()).build();
-    let server = TestServer::start(app.router(build_urlpatterns!(crate::api).expect("routes"))).await;
+    let app = app_builder_with(&db).authenticator(bearer());
+    let server =
+        TestServer::start(app.routes(build_urlpatterns!(crate::api).expect("routes")).build().expect("app").router())
+            .await;
     (server, db)
 }
 

@@ -113,8 +113,10 @@ async fn seeded_db() -> TestDb {
 
 async fn server() -> (TestServer, TestDb) {
     let db = seeded_db().await;
-    let app = app_builder_with(&db).authenticator(bearer()).build();
-    let server = TestServer::start(app.router(build_urlpatterns!(crate::api).expect("routes"))).await;
+    let app = app_builder_with(&db).authenticator(bearer());
+    let server =
+        TestServer::start(app.routes(build_urlpatterns!(crate::api).expect("routes")).build().expect("app").router())
+            .await;
     (server, db)
 }
 

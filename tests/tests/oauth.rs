@@ -53,9 +53,12 @@ impl Fixture {
     async fn with_settings(toml: &str) -> Fixture {
         let db = test_db().await;
         let settings = nets_tests::settings(toml);
-        let oauth = OAuth::new(db.db.clone(), &settings).expect("SECRET_KEY is set");
-        let app = App::builder(settings).database(db.db.clone()).authenticator(oauth.bearer()).build();
-        let server = TestServer::start(app.router(build_urlpatterns!().unwrap().merge(oauth.router()))).await;
+        let oauth = OAuth::from_settings(&settings, &db.db).await.expect("SECRET_KEY is set");
+        let app = App::builder(settings).database(db.db.clone()).authenticator(oauth.bearer());
+        let server = TestServer::start(
+            app.install(oauth.clone()).routes(build_urlpatterns!().unwrap()).build().expect("app").router(),
+        )
+        .await;
         let client = oauth.create_application("test app", ClientType::Confidential).await.unwrap();
         let user = create_user(&db, "ada@example.com").await;
         Fixture { server, oauth, db, app: client, user }
@@ -542,9 +545,12 @@ async fn two_servers_on_one_database_share_tokens() {
     let f = Fixture::new().await;
     // A second process: same database and SECRET_KEY, its own OAuth and router.
     let settings = nets_tests::settings(SETTINGS);
-    let oauth2 = OAuth::new(f.db.db.clone(), &settings).unwrap();
-    let app2 = App::builder(settings).database(f.db.db.clone()).authenticator(oauth2.bearer()).build();
-    let server2 = TestServer::start(app2.router(build_urlpatterns!().unwrap().merge(oauth2.router()))).await;
+    let oauth2 = OAuth::from_settings(&settings, &f.db.db).await.unwrap();
+    let app2 = App::builder(settings).database(f.db.db.clone()).authenticator(oauth2.bearer());
+    let server2 = TestServer::start(
+        app2.install(oauth2.clone()).routes(build_urlpatterns!().unwrap()).build().expect("app").router(),
+    )
+    .await;
 
     let tokens = f.login().await;
     server2.send(server2.get("/me/").bearer_auth(&tokens.access_token)).await.data();
@@ -564,14 +570,16 @@ async fn two_servers_on_one_database_share_tokens() {
 #[tokio::test]
 async fn a_missing_secret_key_stops_startup_outside_debug() {
     let db = test_db().await;
-    let err = OAuth::new(db.db.clone(), &Settings::default()).unwrap_err();
+    let err = OAuth::from_settings(&Settings::default(), &db.db).await.unwrap_err();
     assert!(err.to_string().contains("SECRET_KEY"), "{err}");
-    assert!(OAuth::new(db.db.clone(), &nets_tests::settings("DEBUG = true")).is_ok());
+    assert!(OAuth::from_settings(&nets_tests::settings("DEBUG = true"), &db.db).await.is_ok());
     // Another key, other digests: tokens do not carry over.
-    let a =
-        OAuth::new(db.db.clone(), &nets_tests::settings("SECRET_KEY = 'a-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'")).unwrap();
-    let b =
-        OAuth::new(db.db.clone(), &nets_tests::settings("SECRET_KEY = 'b-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'")).unwrap();
+    let a = OAuth::from_settings(&nets_tests::settings("SECRET_KEY = 'a-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'"), &db.db)
+        .await
+        .unwrap();
+    let b = OAuth::from_settings(&nets_tests::settings("SECRET_KEY = 'b-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'"), &db.db)
+        .await
+        .unwrap();
     assert_ne!(a.token_digest("t"), b.token_digest("t"));
 }
 

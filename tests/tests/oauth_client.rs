@@ -60,9 +60,12 @@ impl Fixture {
     async fn new() -> Fixture {
         let db = test_db().await;
         let settings = nets_tests::settings("SECRET_KEY = 'oauth client test-xxxxxxxxxxxxxx'");
-        let oauth = OAuth::new(db.db.clone(), &settings).expect("SECRET_KEY is set");
-        let app = App::builder(settings).database(db.db.clone()).authenticator(oauth.bearer()).build();
-        let server = TestServer::start(app.router(build_urlpatterns!().unwrap().merge(oauth.router()))).await;
+        let oauth = OAuth::from_settings(&settings, &db.db).await.expect("SECRET_KEY is set");
+        let app = App::builder(settings).database(db.db.clone()).authenticator(oauth.bearer());
+        let server = TestServer::start(
+            app.install(oauth.clone()).routes(build_urlpatterns!().unwrap()).build().expect("app").router(),
+        )
+        .await;
         let client = oauth.create_application("third party", ClientType::Confidential).await.unwrap();
         let user: i64 = match &db.db {
             Db::Sqlite(pool) => sqlx::query_scalar("INSERT INTO nets_user (email) VALUES ('ada@x.io') RETURNING id")

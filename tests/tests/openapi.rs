@@ -74,6 +74,7 @@ mod api {
             Ok((value == "1").then(|| Invoice { id: 1, owner: 1, title: "first".into() }))
         }
     }
+    nets_runtime::model_argument!(Invoice);
 
     #[request_handler(path = "invoices/{id}/", method = GET, model = Invoice, tags = ["billing"])]
     pub async fn show_invoice(invoice: Invoice) -> ApiResult<Invoice> {
@@ -483,7 +484,7 @@ fn every_schema_object_is_valid_json_schema_2020_12() {
 
 async fn server(settings: Settings) -> TestServer {
     let routes = build_urlpatterns!(crate::api, crate::undocumented).expect("routes");
-    TestServer::start(app(settings).router(routes)).await
+    TestServer::start(app(settings).routes(routes).build().expect("app").router()).await
 }
 
 #[tokio::test]
@@ -544,7 +545,7 @@ async fn the_served_document_lists_exactly_the_routes_that_router_serves() {
     // No NETS_CORE_OPENAPI_MODULES: the router built from one module documents only it,
     // although `crate::api` is registered in this binary too.
     let routes = build_urlpatterns!(crate::undocumented).expect("routes");
-    let s = TestServer::start(app(Settings::default()).router(routes)).await;
+    let s = TestServer::start(app(Settings::default()).routes(routes).build().expect("app").router()).await;
     let doc = s.send(s.get("/openapi.json")).await.json;
     let paths: Vec<&str> = doc["paths"].as_object().expect("paths").keys().map(String::as_str).collect();
     assert_eq!(paths, ["/internal/health/", "/openapi.json"]);
@@ -565,16 +566,15 @@ async fn document_with_builtins() -> Value {
         "SECRET_KEY = 'openapi-xxxxxxxxxxxxxxxxxxxxxxxx'\nNETS_CORE_USER_IDENTIFIER = 'username'\n\
          NETS_CORE_USER_UPDATABLE_FIELDS = ['first_name', 'nickname']\nNETS_CORE_OPENAPI_MODULES = ['openapi::api']",
     );
-    let oauth = OAuth::new(db.db.clone(), &settings).expect("oauth");
+    let oauth = OAuth::from_settings(&settings, &db.db).await.expect("oauth");
     let users = UserTable::load(&db.db, &settings).await.expect("user table");
     let accounts = Accounts::new(oauth.clone(), users, Cache::memory(10), &settings).expect("accounts");
-    let app = nets_runtime::App::builder(settings)
-        .database(db.db.clone())
-        .document(oauth.openapi())
-        .document(accounts.openapi())
-        .build();
-    let routes = build_urlpatterns!(crate::api).expect("routes").merge(oauth.router()).merge(accounts.router());
-    let s = TestServer::start(app.router(routes)).await;
+    let app = nets_runtime::App::builder(settings).database(db.db.clone());
+    let routes = build_urlpatterns!(crate::api).expect("routes");
+    let s = TestServer::start(
+        app.install(oauth.clone()).install(accounts.clone()).routes(routes).build().expect("app").router(),
+    )
+    .await;
     let reply = s.send(s.get("/openapi.json")).await;
     assert_eq!(reply.status, 200, "{}", reply.text());
     reply.json

@@ -74,8 +74,8 @@ mod api {
 }
 
 async fn server(db: &TestDb, perms: &Perms) -> TestServer {
-    let app = perms.install(app_builder_with(db).authenticator(bearer())).build();
-    TestServer::start(app.router(build_urlpatterns!(self::api).expect("routes"))).await
+    let app = app_builder_with(db).authenticator(bearer()).install(perms.clone());
+    TestServer::start(app.routes(build_urlpatterns!(self::api).expect("routes")).build().expect("app").router()).await
 }
 
 /// Seeded projects, ada an editor of Apollo with `docs.view`, notes 1 (bob's).
@@ -218,14 +218,17 @@ async fn a_permission_lets_a_non_owner_reach_an_object() {
 }
 
 #[tokio::test]
-async fn without_perms_project_id_is_an_ordinary_parameter() {
+async fn project_scopes_without_a_checker_that_resolves_projects_do_not_build() {
+    // The default checker (SuperusersOnly) resolves no project: an endpoint declaring a
+    // project scope could never be served as declared, so the app refuses to start,
+    // naming each such endpoint (before: the scope was silently ignored).
     let db = test_db().await;
-    let app = app_builder_with(&db).authenticator(bearer()).build(); // SuperusersOnly
-    let server = TestServer::start(app.router(build_urlpatterns!(self::api).expect("routes"))).await;
-    let reply = server.send(server.get("/whereami/?project_id=999").bearer_auth(USER_TOKEN)).await;
-    reply.assert_data(json!({"project": null, "role": null, "member": false, "perm": false}));
-    let reply = server.send(server.get("/editors/?project_id=1").bearer_auth(USER_TOKEN)).await;
-    reply.assert_error(400, "project_id is required");
+    let app = app_builder_with(&db).authenticator(bearer()).routes(build_urlpatterns!(self::api).expect("routes"));
+    let err = app.build().err().expect("the wiring is incomplete").to_string();
+    for endpoint in ["list_docs", "publish", "whereami", "editors"] {
+        assert!(err.contains(&format!("endpoint `{endpoint}`")), "{endpoint}: {err}");
+    }
+    assert!(err.contains("a permission checker that resolves projects"), "{err}");
 }
 
 #[tokio::test]

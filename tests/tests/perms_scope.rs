@@ -84,8 +84,10 @@ async fn fixture() -> (TestDb, Perms, TestServer) {
     let perms = perms(&db, "").await;
     perms.get_or_create_project_role_permission(1, "editor", "docs.view").await.unwrap();
     perms.add_user_to_role(perms_common::ADA, Some(1), "editor").await.unwrap();
-    let app = perms.install(app_builder_with(&db).authenticator(bearer())).build();
-    let server = TestServer::start(app.router(build_urlpatterns!(self::api).expect("routes"))).await;
+    let app = app_builder_with(&db).authenticator(bearer()).install(perms.clone());
+    let server =
+        TestServer::start(app.routes(build_urlpatterns!(self::api).expect("routes")).build().expect("app").router())
+            .await;
     (db, perms, server)
 }
 

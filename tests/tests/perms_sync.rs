@@ -28,8 +28,8 @@ mod api {
 }
 
 async fn server(db: &TestDb, perms: &Perms) -> TestServer {
-    let app = perms.install(app_builder_with(db).authenticator(bearer())).build();
-    TestServer::start(app.router(build_urlpatterns!(self::api).expect("routes"))).await
+    let app = app_builder_with(db).authenticator(bearer()).install(perms.clone());
+    TestServer::start(app.routes(build_urlpatterns!(self::api).expect("routes")).build().expect("app").router()).await
 }
 
 struct Pair {

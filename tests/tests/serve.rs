@@ -22,8 +22,8 @@ mod api {
 async fn start(max_connections: usize) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let app = App::builder(nets_tests::settings("")).build();
-    let router = app.router(build_urlpatterns!(self::api).expect("routes"));
+    let app = App::builder(nets_tests::settings(""));
+    let router = app.routes(build_urlpatterns!(self::api).expect("routes")).build().expect("app").router();
     let options = ServeOptions {
         header_read_timeout: Duration::from_secs(1),
         body_read_timeout: Duration::from_secs(1),
@@ -130,7 +130,8 @@ async fn the_fixed_debug_code_is_served_on_loopback_only() {
     let settings = nets_tests::settings("DEBUG = true");
     let options = ServeOptions::from_settings(&settings);
     assert!(options.loopback_only);
-    let router = App::builder(settings).build().router(build_urlpatterns!(self::api).expect("routes"));
+    let router =
+        App::builder(settings).routes(build_urlpatterns!(self::api).expect("routes")).build().expect("app").router();
     let public = TcpListener::bind("0.0.0.0:0").await.unwrap();
     let err = nets_runtime::serve_with(public, router.clone(), options, std::future::ready(())).await.unwrap_err();
     assert!(err.to_string().contains("fixed verification code"), "{err}");

@@ -86,15 +86,20 @@ struct Instance {
 
 async fn instance(db: &TestDb, extra: &str) -> Instance {
     let settings = settings(extra);
-    let oauth = match OAuth::from_settings(db.db.clone(), &settings).await {
+    let oauth = match OAuth::from_settings(&settings, &db.db).await {
         Ok(oauth) => oauth,
         Err(e) => panic!("OAuth::from_settings: {e}"),
     };
     let users = UserTable::load(&db.db, &settings).await.expect("user table");
     let accounts = Accounts::new(oauth.clone(), users, Cache::memory(1000), &settings).expect("accounts");
-    let app = App::builder(settings).database(db.db.clone()).authenticator(oauth.bearer()).build();
-    let routes = build_urlpatterns!().expect("routes").merge(oauth.router()).merge(accounts.router());
-    Instance { oauth, server: TestServer::start(app.router(routes)).await }
+    let app = App::builder(settings)
+        .database(db.db.clone())
+        .install(oauth.clone())
+        .install(accounts)
+        .routes(build_urlpatterns!().expect("routes"))
+        .build()
+        .expect("app");
+    Instance { oauth, server: TestServer::start(app.router()).await }
 }
 
 impl Instance {
@@ -223,15 +228,16 @@ async fn without_the_cache_every_request_reads_the_database() {
     assert_eq!(s.node.me(&token).await, 401);
     s.node.oauth.invalidate_tokens().await.expect("nothing to invalidate");
 
-    let plain = OAuth::new(s.db.db.clone(), &settings(CACHED)).expect("SECRET_KEY");
+    // The same secret, no NETS_CORE_TOKEN_CACHE_SECONDS: no cache.
+    let plain = OAuth::from_settings(&settings(""), &s.db.db).await.expect("SECRET_KEY");
     let token = plain.generate_tokens(s.user, s.client.id, None).await.expect("tokens").access_token;
     let bearer = plain.bearer();
-    let app = App::builder(settings(CACHED)).build();
+    let app = App::builder(settings(CACHED)).build().expect("app");
     let (parts, _) =
         Request::get("/").header("authorization", format!("Bearer {token}")).body(()).unwrap().into_parts();
     assert!(matches!(bearer.authenticate(&parts, &app), MaybeAsync::Async(_)));
     assert_eq!(bearer.authenticate(&parts, &app).await.expect("valid").map(|u| u.id), Some(s.user));
-    assert!(matches!(bearer.authenticate(&parts, &app), MaybeAsync::Async(_)), "OAuth::new does not cache");
+    assert!(matches!(bearer.authenticate(&parts, &app), MaybeAsync::Async(_)), "no cache without the setting");
 }
 
 /// Expiry ends an entry even when the cache time has not run out.
@@ -433,14 +439,14 @@ async fn the_database_generation_of_tokens_is_its_own_row() {
 async fn a_redis_sync_that_cannot_be_used_stops_startup() {
     let db = test_db().await;
     let missing = settings(&format!("{CACHED}\nNETS_CORE_PERMISSIONS_SYNC = 'redis'"));
-    let err = OAuth::from_settings(db.db.clone(), &missing).await.expect_err("no REDIS_URL");
+    let err = OAuth::from_settings(&missing, &db.db).await.expect_err("no REDIS_URL");
     assert!(err.to_string().contains("REDIS_URL is not set"), "{err}");
     let unreachable = settings(&format!("{CACHED}\nREDIS_URL = 'redis://127.0.0.1:1/'"));
-    let err = OAuth::from_settings(db.db.clone(), &unreachable).await.expect_err("unreachable");
+    let err = OAuth::from_settings(&unreachable, &db.db).await.expect_err("unreachable");
     assert!(err.to_string().contains("cannot connect to Redis"), "{err}");
     // With the cache off nothing needs Redis.
     let off = settings("NETS_CORE_PERMISSIONS_SYNC = 'redis'");
-    assert!(OAuth::from_settings(db.db.clone(), &off).await.is_ok());
+    assert!(OAuth::from_settings(&off, &db.db).await.is_ok());
 }
 
 /// Counts this thread's heap allocations while `COUNTING` is set.
@@ -498,7 +504,7 @@ async fn a_local_hit_is_answered_at_once_with_one_allocation() {
     let s = single(&format!("{CACHED}\n{LOCAL_SYNC}")).await;
     let token = s.tokens().await.access_token;
     let bearer = s.node.oauth.bearer();
-    let app = App::builder(settings(CACHED)).build();
+    let app = App::builder(settings(CACHED)).build().expect("app");
     let (parts, _) =
         Request::get("/").header("authorization", format!("Bearer {token}")).body(()).unwrap().into_parts();
 

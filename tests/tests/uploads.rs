@@ -22,7 +22,10 @@ mod api {
 async fn uploads_land_under_the_media_root_with_safe_names() {
     let root = std::env::temp_dir().join(format!("nets-media-{}", uuid::Uuid::new_v4()));
     let config = format!("MEDIA_ROOT = '{}'", root.display());
-    let s = TestServer::start(app(settings(&config)).router(build_urlpatterns!(crate::api).expect("routes"))).await;
+    let s = TestServer::start(
+        app(settings(&config)).routes(build_urlpatterns!(crate::api).expect("routes")).build().expect("app").router(),
+    )
+    .await;
     let today = chrono::Utc::now().format("%Y/%m/%d").to_string();
 
     let upload = |name: &'static str| {

@@ -13,6 +13,7 @@ impl NetsModel for Invoice {
         Ok(None)
     }
 }
+nets_runtime::model_argument!(Invoice);
 
 #[request_handler(path = "invoices/{id}/", model = Invoice)]
 async fn show_invoice(invoice: Invoice, again: Invoice) -> ApiResult<i64> {

@@ -13,6 +13,7 @@ impl NetsModel for Note {
         Ok(None)
     }
 }
+nets_runtime::model_argument!(Note);
 
 #[request_handler(path = "notes/{id}/", method = GET, public, model = Note)]
 async fn show_note(note: Note) -> ApiResult<Note> {

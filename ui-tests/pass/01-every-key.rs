@@ -21,6 +21,7 @@ impl NetsModel for Invoice {
         Ok(Some(Invoice { id: 1, number: value.to_owned(), user_id: 7 }))
     }
 }
+nets_runtime::model_argument!(Invoice);
 
 /// Archives an invoice. This doc comment becomes the OpenAPI description.
 #[request_handler(

@@ -18,6 +18,7 @@ impl NetsModel for Article {
         Ok(Some(Article { slug: value.to_owned(), title: "Hello".into() }))
     }
 }
+nets_runtime::model_argument!(Article);
 
 #[request_handler(path = "articles/{slug}/", method = GET, public, model = Article, index_field = "slug", public_objects)]
 async fn show_article(article: Article) -> ApiResult<Article> {

@@ -146,7 +146,7 @@ async fn main() -> anyhow::Result<()> {
     if let Some(Command::Createapp { name, public }) = &args.command {
         let db = Db::from_settings(&settings).await?;
         let client_type = if *public { ClientType::Public } else { ClientType::Confidential };
-        let created = OAuth::new(db.clone(), &settings)?.create_application(name, client_type).await?;
+        let created = OAuth::from_settings(&settings, &db).await?.create_application(name, client_type).await?;
         db.close().await;
         println!("{}", serde_json::to_string(&created)?);
         return Ok(());
@@ -174,7 +174,8 @@ async fn main() -> anyhow::Result<()> {
     let worker = settings.jobs_in_server.then(|| jobs.spawn_worker(mailer.clone()));
     let serve_options = nets_runtime::ServeOptions::from_settings(&settings);
     let debug = settings.debug;
-    let router = quickstart::router(settings, db, cache, mailer.clone()).await.map_err(|e| anyhow::anyhow!(e))?;
+    let app = quickstart::app(settings, db, cache, Some(mailer.clone())).await.map_err(|e| anyhow::anyhow!(e))?;
+    let router = app.router();
     println!("nets quickstart on http://{}", args.addr);
     println!("  try: curl http://{}/ping/", args.addr);
     println!("  docs: http://{}/docs/  (OpenAPI: /openapi.json)", args.addr);

@@ -93,6 +93,10 @@ pub(crate) fn model(model: &Model) -> TokenStream {
                 #owner_id
                 #project_id
 
+                fn missing(app: &#nets::App) -> ::core::option::Option<::std::string::String> {
+                    #nets::db_missing(app)
+                }
+
                 async fn find_by_index(
                     ctx: &#nets::Ctx,
                     field: &str,
@@ -105,6 +109,8 @@ pub(crate) fn model(model: &Model) -> TokenStream {
                     }
                 }
             }
+
+            ::nets_runtime::model_argument!(#ident);
 
             #[automatically_derived]
             impl #nets::RelatedModel for #ident {

@@ -154,6 +154,10 @@ pub(crate) fn handler(h: &Handler, function: &syn::ItemFn) -> TokenStream {
     let summary = opt_str(&h.summary);
     let description = opt_str(&h.description);
     let deprecated = h.deprecated;
+    let body_limit = opt(h.body_limit.as_ref().map(|f| {
+        let nets_at = private_at(at(f.span()));
+        quote_spanned!(at(f.span())=> #f as fn(&#nets_at::App) -> usize)
+    }));
 
     // The model type, named through the `ModelType` projection located at `model = T`:
     // a `T` without `NetsModel` is reported once, there (see `__private`).
@@ -186,17 +190,22 @@ pub(crate) fn handler(h: &Handler, function: &syn::ItemFn) -> TokenStream {
     let mut helpers = Vec::new();
     let mut extract = Vec::new();
     let mut bindings = Vec::new();
+    let mut resolve = Vec::new();
+    let mut missing = Vec::new();
     for (idx, p) in h.params.iter().enumerate() {
         let ty = &p.ty;
         let nets_at = private_at(ty.span());
         // Request parameter types are named through the `ParamType` projection spanned
         // over the argument's type (first to last token): a type without `FromParam` is
         // reported once, there.
+        // Plain arguments (no `#[param]`, no `Option`) go through `ArgType`: their type's
+        // `HandlerArg` says whether they are a parameter, the context, the model or state.
         let value_ty = match p.kind {
-            ParamKind::Body => quote!(#ty),
+            ParamKind::Body | ParamKind::Rest => quote!(#ty),
             _ => {
+                let projection = if matches!(p.kind, ParamKind::Plain) { quote!(ArgType) } else { quote!(ParamType) };
                 let last = ty.to_token_stream().into_iter().last().map_or_else(|| ty.span(), |t| t.span());
-                let open = quote_spanned!(ty.span()=> <#ty as #nets_at::ParamType);
+                let open = quote_spanned!(ty.span()=> <#ty as #nets_at::#projection);
                 let close = quote_spanned!(last=> >::Type);
                 quote!(#open #close)
             }
@@ -208,8 +217,22 @@ pub(crate) fn handler(h: &Handler, function: &syn::ItemFn) -> TokenStream {
             ParamLocation::Path => quote!(#nets::Location::Path),
             ParamLocation::Input => quote!(#nets::Location::Input),
             ParamLocation::Body => quote!(#nets::Location::Body),
+            ParamLocation::Rest => quote!(#nets::Location::Rest),
         };
-        let required = matches!(p.kind, ParamKind::Required | ParamKind::Body);
+        let required = matches!(p.kind, ParamKind::Required | ParamKind::Plain | ParamKind::Body);
+        let kind = match p.kind {
+            ParamKind::Plain => quote_spanned!(ty.span()=> <#value_ty as #nets_at::HandlerArg>::KIND),
+            _ => quote!(#nets::ArgKind::Param),
+        };
+        let name_from = opt(p.name_from.as_ref().map(|f| {
+            let nets_at = private_at(at(f.span()));
+            quote_spanned!(at(f.span())=> #f as fn(&#nets_at::Settings) -> ::core::option::Option<&'static str>)
+        }));
+        let (secret, allow_empty) = (p.secret, p.allow_empty);
+        let describe = opt(p.describe.as_ref().map(|f| {
+            let nets_at = private_at(at(f.span()));
+            quote_spanned!(at(f.span())=> #f as fn(&#nets_at::App) -> ::core::option::Option<#nets_at::serde_json::Value>)
+        }));
         let type_name = quote!(#ty).to_string().replace(' ', "");
         let rules = rule_specs(p);
         let filetypes = &p.filetypes;
@@ -245,6 +268,11 @@ pub(crate) fn handler(h: &Handler, function: &syn::ItemFn) -> TokenStream {
             _ => quote!(::core::option::Option::None),
         };
         let (schema, body_schema) = match p.kind {
+            ParamKind::Rest => (quote!(#nets::body_param_schema), quote!(::core::option::Option::None)),
+            ParamKind::Plain => (
+                quote_spanned!(ty.span()=> <#value_ty as #nets_at::HandlerArg>::schema),
+                quote!(::core::option::Option::None),
+            ),
             ParamKind::Body => {
                 let f = format_ident!("__nets_body_schema_{}", idx);
                 helpers.push(quote! {
@@ -264,6 +292,11 @@ pub(crate) fn handler(h: &Handler, function: &syn::ItemFn) -> TokenStream {
         specs.push(quote! {
             #nets::ParamSpec {
                 name: #pname,
+                kind: #kind,
+                name_from: #name_from,
+                secret: #secret,
+                allow_empty: #allow_empty,
+                describe: #describe,
                 location: #location,
                 required: #required,
                 type_name: #type_name,
@@ -277,6 +310,14 @@ pub(crate) fn handler(h: &Handler, function: &syn::ItemFn) -> TokenStream {
         });
         let check = check_closure(p, idx, &value_ty);
         extract.push(match &p.kind {
+            ParamKind::Plain => {
+                let nets_at = private_at(ty.span());
+                quote!(let #var = <#value_ty as #nets_at::HandlerArg>::extract(&mut __input, #idx, #check);)
+            }
+            ParamKind::Rest => {
+                let nets_at = private_at(ty.span());
+                quote!(let #var = #nets_at::rest::<#ty>(&mut __input);)
+            }
             ParamKind::Required => quote!(let #var = __input.required::<#value_ty>(#idx, #check);),
             ParamKind::Optional => quote!(let #var = __input.optional::<#value_ty>(#idx, #check);),
             ParamKind::Default(_) => {
@@ -284,11 +325,31 @@ pub(crate) fn handler(h: &Handler, function: &syn::ItemFn) -> TokenStream {
             }
             ParamKind::Body => quote!(let #var = #nets::body::<#ty>(&mut __input, #idx);),
         });
+        // Step 7: plain arguments become what their `HandlerArg` resolves (the context,
+        // the loaded model, state; a parameter is itself); the rest are their values.
+        let arg = format_ident!("__a{}", idx);
+        resolve.push(if matches!(p.kind, ParamKind::Plain) {
+            let nets_at = private_at(ty.span());
+            missing.push(quote!(__out.extend(<#value_ty as #nets_at::HandlerArg>::missing(__e, __app));));
+            quote! {
+                let #arg = match <#value_ty as #nets_at::HandlerArg>::resolve(#var, &mut __input, &mut __model_slot) {
+                    ::core::result::Result::Ok(__v) => __v,
+                    ::core::result::Result::Err(__r) => return __r,
+                };
+            }
+        } else {
+            quote!(let #arg = #var;)
+        });
     }
     for unbound in &h.unbound_path_params {
         specs.push(quote! {
             #nets::ParamSpec {
                 name: #unbound,
+                kind: #nets::ArgKind::Param,
+                name_from: ::core::option::Option::None,
+                secret: false,
+                allow_empty: false,
+                describe: ::core::option::Option::None,
                 location: #nets::Location::Path,
                 required: true,
                 type_name: "String",
@@ -305,29 +366,31 @@ pub(crate) fn handler(h: &Handler, function: &syn::ItemFn) -> TokenStream {
 
     // Located at `model = T` like every other use of the model type, so the compiler
     // reports a non-model once, there (it merges identical errors at one location).
-    let load_model = h.model.as_ref().zip(model_ty.as_ref()).map(|(model, model_ty)| {
-        quote_spanned! {at(model.span())=>
-            let __model = match __input.model::<#model_ty>().await {
-                ::core::result::Result::Ok(__m) => __m,
-                ::core::result::Result::Err(__r) => return __r,
-            };
+    // The object is loaded (and ownership checked) whether or not the handler takes it;
+    // a model argument takes it from the slot.
+    let load_model = match h.model.as_ref().zip(model_ty.as_ref()) {
+        Some((model, model_ty)) => {
+            missing.push(quote!(__out.extend(#nets::model_missing::<#model_ty>(__app));));
+            quote_spanned! {at(model.span())=>
+                let mut __model_slot = match __input.model::<#model_ty>().await {
+                    ::core::result::Result::Ok(__m) => ::core::option::Option::Some(__m),
+                    ::core::result::Result::Err(__r) => return __r,
+                };
+            }
         }
-    });
+        None => quote!(let mut __model_slot = ();),
+    };
 
     let call_args: Vec<TokenStream> = h
         .args
         .iter()
         .map(|a| match a {
-            Arg::Ctx => quote!(__ctx),
-            Arg::Model => quote!(__model),
             Arg::Param(i) => {
-                let v = format_ident!("__p{}", i);
+                let v = format_ident!("__a{}", i);
                 quote!(#v)
             }
         })
         .collect();
-    let takes_ctx = h.args.iter().any(|a| matches!(a, Arg::Ctx));
-    let ctx_binding = if takes_ctx { quote!(let __ctx = __input.into_ctx();) } else { quote!(drop(__input);) };
 
     // The return value becomes a response through one bounded call per requirement,
     // which names the part of the return type it checks in its turbofish: `E:
@@ -394,7 +457,7 @@ pub(crate) fn handler(h: &Handler, function: &syn::ItemFn) -> TokenStream {
         #function
 
         #[doc(hidden)]
-        #[allow(non_upper_case_globals, non_snake_case, clippy::all, clippy::pedantic, unused_qualifications)]
+        #[allow(non_upper_case_globals, non_snake_case, unused_mut, unused_variables, clippy::all, clippy::pedantic, unused_qualifications)]
         const _: () = {
             #(#helpers)*
             #data_schema
@@ -422,8 +485,17 @@ pub(crate) fn handler(h: &Handler, function: &syn::ItemFn) -> TokenStream {
                 deprecated: #deprecated,
                 params: &__NETS_PARAMS,
                 data_schema: ::core::option::Option::Some(__nets_data_schema),
+                body_limit: #body_limit,
+                missing: __nets_missing,
                 call: __nets_call,
             };
+
+            fn __nets_missing(__e: &#nets::Endpoint, __app: &#nets::App) -> ::std::vec::Vec<::std::string::String> {
+                let mut __out = ::std::vec::Vec::new();
+                #(#missing)*
+                let _ = (__e, __app);
+                __out
+            }
 
             #nets::inventory::submit! { #nets::Registration(&__NETS_ENDPOINT) }
 
@@ -442,7 +514,8 @@ pub(crate) fn handler(h: &Handler, function: &syn::ItemFn) -> TokenStream {
                     }
                     #load_model
                     #unpack
-                    #ctx_binding
+                    #(#resolve)*
+                    drop(__input);
                     let __ret = #call;
                     #respond
                 })

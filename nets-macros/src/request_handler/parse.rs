@@ -120,6 +120,8 @@ pub(crate) struct HandlerArgs {
     pub tags: Option<WordList>,
     pub summary: Option<LitStr>,
     pub deprecated: Flag,
+    /// `fn(&App) -> usize`: the largest body this endpoint reads.
+    pub body_limit: Option<syn::Path>,
 }
 
 #[derive(Debug, Default, FromMeta)]
@@ -162,6 +164,16 @@ pub(crate) struct ParamArgs {
     pub filetypes: Option<WordList>,
     pub body: Flag,
     pub description: Option<LitStr>,
+    /// `fn(&Settings) -> Option<&'static str>`: the name depends on the settings.
+    pub name_from: Option<syn::Path>,
+    /// Refused in the query string.
+    pub secret: Flag,
+    /// `""` and `[]` are values, not missing.
+    pub allow_empty: Flag,
+    /// Every undeclared key.
+    pub rest: Flag,
+    /// `fn(&App) -> Option<serde_json::Value>`: a rest parameter's schema in this app.
+    pub describe: Option<syn::Path>,
 }
 
 /// The attribute's arguments, or `None` after recording why not.

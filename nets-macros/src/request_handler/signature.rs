@@ -43,18 +43,6 @@ pub(crate) fn option_inner(ty: &Type) -> Option<&Type> {
     }
 }
 
-/// Whether a type path is the same as `model = ..` (compared as written).
-pub(crate) fn same_path(ty: &Type, path: &syn::Path) -> bool {
-    match ty {
-        Type::Path(p) if p.qself.is_none() => {
-            let a: Vec<_> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
-            let b: Vec<_> = path.segments.iter().map(|s| s.ident.to_string()).collect();
-            a == b || (a.last() == b.last() && (a.len() == 1 || b.len() == 1))
-        }
-        _ => false,
-    }
-}
-
 /// Whether a type mentions `impl Trait` anywhere: such types cannot be named in
 /// generated code, so their checks rely on inference instead.
 pub(crate) fn contains_impl_trait(ty: &Type) -> bool {

@@ -30,20 +30,25 @@ pub(crate) struct Handler {
     pub summary: Option<String>,
     pub description: Option<String>,
     pub deprecated: bool,
+    pub body_limit: Option<syn::Path>,
     pub args: Vec<Arg>,
     pub params: Vec<Param>,
     pub ret: ReturnKind,
     pub fn_span: Span,
 }
 
+/// A handler argument: an index into [`Handler::params`] (every argument has a spec;
+/// its type's `HandlerArg` says whether it is a parameter, the context, the model or state).
 pub(crate) enum Arg {
-    Ctx,
-    Model,
     Param(usize),
 }
 
 pub(crate) enum ParamKind {
+    /// No `#[param]`, not an `Option`: whatever its type's `HandlerArg` makes it.
+    Plain,
     Required,
+    /// `#[param(rest)]`: every undeclared key.
+    Rest,
     Optional,
     Default(syn::Expr),
     Body,
@@ -54,6 +59,7 @@ pub(crate) enum ParamLocation {
     Path,
     Input,
     Body,
+    Rest,
 }
 
 pub(crate) struct Param {
@@ -65,6 +71,10 @@ pub(crate) struct Param {
     pub rules: Rules,
     pub filetypes: Vec<String>,
     pub description: Option<String>,
+    pub name_from: Option<syn::Path>,
+    pub describe: Option<syn::Path>,
+    pub secret: bool,
+    pub allow_empty: bool,
 }
 
 #[derive(Default)]
@@ -289,8 +299,6 @@ pub(crate) fn handler(
     // arguments
     let mut out_args = Vec::new();
     let mut params: Vec<Param> = Vec::new();
-    let mut seen_ctx = false;
-    let mut seen_model = false;
     for (input, attr) in sig.inputs.iter().zip(param_attrs) {
         let arg = match input {
             FnArg::Receiver(r) => {
@@ -315,26 +323,6 @@ pub(crate) fn handler(
                 ty.span(),
                 "handler arguments cannot be `impl Trait`: nets must know the type to read it\n  help: use a concrete type",
             );
-            continue;
-        }
-        let is_model = args.model.as_ref().is_some_and(|m| signature::same_path(ty, m));
-        if signature::is_named(ty, "Ctx") || is_model {
-            if let Some((_, span)) = &attr {
-                errors.at(*span, "#[param(..)] applies to request parameters, not to the context or the model");
-            }
-            if is_model {
-                if seen_model {
-                    errors.at(ty.span(), "the model can be taken only once");
-                }
-                seen_model = true;
-                out_args.push(Arg::Model);
-            } else {
-                if seen_ctx {
-                    errors.at(ty.span(), "the context can be taken only once");
-                }
-                seen_ctx = true;
-                out_args.push(Arg::Ctx);
-            }
             continue;
         }
         if let Some(param) = param(&ident, ty, attr, &path_params, errors) {
@@ -386,6 +374,7 @@ pub(crate) fn handler(
         summary: args.summary.map(|s| s.value()),
         description: doc_comment(function),
         deprecated: args.deprecated.is_present(),
+        body_limit: args.body_limit,
         args: out_args,
         params,
         ret: signature::return_kind(&sig.output),
@@ -400,6 +389,7 @@ fn param(
     path_params: &[String],
     errors: &mut Errors,
 ) -> Option<Param> {
+    let attributed = attr.is_some();
     let options = attr.map(|(o, _)| o).unwrap_or_default();
     let name = match &options.rename {
         Some(r) if r.value().trim().is_empty() => {
@@ -412,6 +402,8 @@ fn param(
     let optional_inner = signature::option_inner(ty);
     let location = if options.body.is_present() {
         ParamLocation::Body
+    } else if options.rest.is_present() {
+        ParamLocation::Rest
     } else if path_params.contains(&name) {
         ParamLocation::Path
     } else {
@@ -426,6 +418,20 @@ fn param(
             errors.at(options.body.span(), "`body` parameters are validated by their own `Validate` derive: drop default/validate/filetypes/Option");
         }
         ParamKind::Body
+    } else if options.rest.is_present() {
+        let clash = [options.default.as_ref().map(|d| d.key), options.validate.as_ref().map(|_| options.rest.span())];
+        if clash.iter().any(Option::is_some)
+            || options.filetypes.is_some()
+            || optional_inner.is_some()
+            || options.name_from.is_some()
+            || options.rename.is_some()
+        {
+            errors.at(
+                options.rest.span(),
+                "`rest` takes every undeclared key as it is: drop default/validate/filetypes/rename/name_from/Option",
+            );
+        }
+        ParamKind::Rest
     } else {
         match (&options.default, optional_inner) {
             (Some(d), Some(_)) => {
@@ -434,6 +440,7 @@ fn param(
             }
             (Some(d), None) => ParamKind::Default(d.value.0.clone()),
             (None, Some(_)) => ParamKind::Optional,
+            (None, None) if !attributed => ParamKind::Plain,
             (None, None) => ParamKind::Required,
         }
     };
@@ -502,5 +509,26 @@ fn param(
         );
     }
     let description = options.description.map(|d| d.value());
-    Some(Param { name, ty: inner, kind, location, rules, filetypes, description })
+    if let (Some(describe), false) = (&options.describe, options.rest.is_present()) {
+        errors.at(describe.span(), "`describe` documents a `rest` parameter's keys: add `rest`, or remove `describe`");
+    }
+    if options.allow_empty.is_present() && !matches!(kind, ParamKind::Required) {
+        errors.at(
+            options.allow_empty.span(),
+            "`allow_empty` applies to required parameters (optional ones and defaults already accept `\"\"`)",
+        );
+    }
+    Some(Param {
+        name,
+        ty: inner,
+        kind,
+        location,
+        rules,
+        filetypes,
+        description,
+        name_from: options.name_from,
+        describe: options.describe,
+        secret: options.secret.is_present(),
+        allow_empty: options.allow_empty.is_present(),
+    })
 }

@@ -35,7 +35,8 @@ impl DeviceInput {
             }
             values.push(value);
         }
-        Ok(DeviceInput { uuid: input::uuid(device, "uuid")?, values })
+        let uuid = input::uuid("uuid", input::text(device, "uuid")?.as_deref())?;
+        Ok(DeviceInput { uuid, values })
     }
 
     /// The device as kept with a code of a login that has no account yet (its row is

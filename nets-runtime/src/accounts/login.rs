@@ -20,71 +20,69 @@
 //! so nobody can redirect another account's codes; a new username whose `email` belongs
 //! to another account gets no code. All of these get the same answer.
 
-use axum::Json;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::extract::rejection::BytesRejection;
-use axum::http::request::Parts;
-use axum::response::{IntoResponse, Response};
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
 use super::devices::{self, DeviceInput, DeviceRow};
 use super::{Accounts, input};
-use crate::ApiError;
 use crate::db::Db;
 use crate::oauth::on_pool;
 use crate::params::Email;
 use crate::users::Identifier;
+use crate::{ApiError, Ctx};
 
-/// `POST /login/`: `{"<identifier>": .., "email"?: .., "device"?: {..}}` → `CODE SENT`.
-pub(super) async fn login(
-    State(accounts): State<Accounts>,
-    parts: Parts,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
-    let fields = input::fields(&parts.headers, parts.uri.query(), body)?;
-    let request = LoginRequest::read(&accounts, &fields)?;
-    let ip = accounts.client_ip(&parts);
-    let client = accounts.client_key(&parts);
-    let (limits, cache) = (&accounts.0.limits, &accounts.0.cache);
-    limits.login_per_ip.hit(cache, &client).await?;
-    // Per identifier *and* address, so nobody elsewhere can lock the owner out; the
-    // ceiling bounds the codes one address is sent from everywhere together.
-    limits.login_per_identifier.hit(cache, &format!("{}|{client}", request.identifier)).await?;
-    limits.login_identifier_ceiling.hit(cache, &request.identifier).await?;
+impl Accounts {
+    /// `POST /login/`: the identifier, on username logins a new account's `email`, and
+    /// the `device` → the device's uuid once the code is on its way (see the module notes).
+    pub(super) async fn login(
+        &self,
+        ctx: &Ctx,
+        identifier: &str,
+        email: Option<&str>,
+        device: Option<&Value>,
+    ) -> Result<Option<uuid::Uuid>, ApiError> {
+        let request = LoginRequest::read(self, identifier, email, device)?;
+        let ip = ctx.client_ip();
+        let client = self.client_key(ctx);
+        let (limits, cache) = (&self.0.limits, &self.0.cache);
+        limits.login_per_ip.hit(cache, &client).await?;
+        // Per identifier *and* address, so nobody elsewhere can lock the owner out; the
+        // ceiling bounds the codes one address is sent from everywhere together.
+        limits.login_per_identifier.hit(cache, &format!("{}|{client}", request.identifier)).await?;
+        limits.login_identifier_ceiling.hit(cache, &request.identifier).await?;
 
-    let db = accounts.0.oauth.db();
-    let kind = accounts.0.users.identifier();
-    let account = find_account(db, kind, &request.identifier).await?;
-    let user = account.as_ref().filter(|a| a.active).map(|a| a.id);
-    let device = match request.device {
-        Some(input) => Some((devices::choose(db, user, &input).await?, input)),
-        None => None,
-    };
-    let device_uuid = device.as_ref().map(|(row, _)| row.uuid());
-    let target = match account {
-        Some(Account { id, email, active: true }) => Target::Account { id, address: email },
-        Some(_) => Target::Nobody,
-        None => match (kind, request.new_address) {
-            (Identifier::Email, _) => Target::Create { address: request.identifier.clone() },
-            (Identifier::Username, Some(address)) => Target::Create { address },
-            (Identifier::Username, None) => Target::Nobody,
-        },
-    };
-    let existing = matches!(target, Target::Account { .. });
-    let (code, fixed) = accounts.new_code(target.address().unwrap_or(&request.identifier), existing);
-    let issue = Issue { target, identifier: request.identifier, device, code, ip: ip.map(|ip| ip.to_string()) };
-    if fixed {
-        issue.run(&accounts, false).await?;
-    } else {
-        let accounts = accounts.clone();
-        tokio::spawn(async move {
-            if let Err(error) = issue.run(&accounts, true).await {
-                tracing::error!(%error, "login: the code could not be issued");
-            }
-        });
+        let db = self.0.oauth.db();
+        let kind = self.0.users.identifier();
+        let account = find_account(db, kind, &request.identifier).await?;
+        let user = account.as_ref().filter(|a| a.active).map(|a| a.id);
+        let device = match request.device {
+            Some(input) => Some((devices::choose(db, user, &input).await?, input)),
+            None => None,
+        };
+        let device_uuid = device.as_ref().map(|(row, _)| row.uuid());
+        let target = match account {
+            Some(Account { id, email, active: true }) => Target::Account { id, address: email },
+            Some(_) => Target::Nobody,
+            None => match (kind, request.new_address) {
+                (Identifier::Email, _) => Target::Create { address: request.identifier.clone() },
+                (Identifier::Username, Some(address)) => Target::Create { address },
+                (Identifier::Username, None) => Target::Nobody,
+            },
+        };
+        let existing = matches!(target, Target::Account { .. });
+        let (code, fixed) = self.new_code(target.address().unwrap_or(&request.identifier), existing);
+        let issue = Issue { target, identifier: request.identifier, device, code, ip: ip.map(|ip| ip.to_string()) };
+        if fixed {
+            issue.run(self, false).await?;
+        } else {
+            let accounts = self.clone();
+            tokio::spawn(async move {
+                if let Err(error) = issue.run(&accounts, true).await {
+                    tracing::error!(%error, "login: the code could not be issued");
+                }
+            });
+        }
+        Ok(device_uuid)
     }
-    Ok(Json(json!({"res": 1, "data": "CODE SENT", "extra": {"device_uuid": device_uuid}})).into_response())
 }
 
 /// What a login request says, checked.
@@ -97,22 +95,24 @@ struct LoginRequest {
 }
 
 impl LoginRequest {
-    fn read(accounts: &Accounts, fields: &Map<String, Value>) -> Result<LoginRequest, ApiError> {
-        let column = accounts.0.users.identifier().column();
-        let identifier = accounts.normalize_identifier(&input::required(fields, column, 254)?)?;
-        let new_address = match accounts.0.users.identifier() {
-            Identifier::Email => None,
-            Identifier::Username => match input::text(fields, "email")? {
-                Some(text) if !text.trim().is_empty() => Some(
-                    Email::parse(&text)
-                        .filter(|e| e.as_str().len() <= 254)
-                        .ok_or_else(|| ApiError::field("email", "invalid e-mail"))?
-                        .into_string(),
-                ),
-                _ => None,
-            },
+    fn read(
+        accounts: &Accounts,
+        identifier: &str,
+        email: Option<&str>,
+        device: Option<&Value>,
+    ) -> Result<LoginRequest, ApiError> {
+        input::limit(accounts.0.users.identifier().column(), identifier, 254)?;
+        let identifier = accounts.normalize_identifier(identifier)?;
+        let new_address = match (accounts.0.users.identifier(), email.map(str::trim)) {
+            (Identifier::Username, Some(text)) if !text.is_empty() => Some(
+                Email::parse(text)
+                    .filter(|e| e.as_str().len() <= 254)
+                    .ok_or_else(|| ApiError::field("email", "invalid e-mail"))?
+                    .into_string(),
+            ),
+            _ => None,
         };
-        let device = input::object(fields, "device")?.map(|d| DeviceInput::parse(&d)).transpose()?;
+        let device = input::object("device", device)?.map(|d| DeviceInput::parse(&d)).transpose()?;
         Ok(LoginRequest { identifier, new_address, device })
     }
 }

@@ -13,19 +13,24 @@
 //! # async fn demo() -> anyhow::Result<()> {
 //! let settings = Settings::load()?;
 //! let db = Db::from_settings(&settings).await?;
-//! let oauth = OAuth::new(db.clone(), &settings)?;
+//! let oauth = OAuth::from_settings(&settings, &db).await?;
 //! let users = UserTable::load(&db, &settings).await?;
 //! let cache = Cache::from_settings(&settings).await?;
 //! let accounts = Accounts::new(oauth.clone(), users, cache, &settings)?;
 //! let app = App::builder(settings)
 //!     .database(db)
-//!     .authenticator(oauth.bearer())
-//!     .document(oauth.openapi()) // the endpoints in /openapi.json
-//!     .document(accounts.openapi())
-//!     .build();
-//! let router = app.router(build_urlpatterns!()?.merge(oauth.router()).merge(accounts.router()));
+//!     .install(oauth) // bearer tokens, /o/token/ and friends
+//!     .install(accounts) // /login/, /authenticate/, ...: routes, state and docs
+//!     .routes(build_urlpatterns!()?)
+//!     .build()?;
+//! let router = app.router();
 //! # let _ = router; Ok(()) }
 //! ```
+//!
+//! The endpoints are `#[request_handler]`s (see the `endpoints` module): they go through
+//! the app's pipeline like its own endpoints, use its authenticator (so any token the
+//! app accepts works on `/getProfile/`), appear in [`route_registry`](crate::route_registry)
+//! and `/openapi.json`, and answer a wrong method with the JSON 405.
 //!
 //! # What changed from the original, and why
 //!
@@ -104,20 +109,16 @@
 mod codes;
 mod deletion;
 mod devices;
-mod handlers;
+mod endpoints;
 mod input;
 mod login;
 mod notify;
-mod openapi;
 mod page_policy;
 mod update;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
 use serde_json::{Map, Value};
 
 pub use codes::MAX_ATTEMPTS;
@@ -126,7 +127,7 @@ use crate::cache::{Cache, RateLimit};
 use crate::keys::{MissingSecretKey, SecretKey};
 use crate::oauth::{OAuth, Tokens};
 use crate::users::UserTable;
-use crate::{ApiError, Settings};
+use crate::{ApiError, AppBuilder, Ctx, Module, Settings};
 
 /// Request bodies of these endpoints are a handful of short fields.
 const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -197,7 +198,6 @@ struct Inner {
     users: UserTable,
     cache: Cache,
     code_key: SecretKey,
-    trusted_proxies: crate::client_ip::TrustedProxies,
     limits: Limits,
     code_ttl: chrono::Duration,
     code_length: usize,
@@ -206,7 +206,6 @@ struct Inner {
     testers: Vec<String>,
     tester_code: Option<String>,
     prohibited: Vec<String>,
-    time_zone: crate::params::CoerceCx,
     mailer: Option<crate::mail::Mailer>,
     delete_template: Option<String>,
     /// Where `/update/` stores file fields' uploads (`MEDIA_ROOT`).
@@ -214,8 +213,64 @@ struct Inner {
     /// Largest `/update/` body: the other endpoints' limit plus room for one file per
     /// file field.
     update_limit: usize,
-    /// `NETS_CORE_MAX_FIELDS`, for multipart bodies.
-    max_fields: usize,
+}
+
+/// Installs the account endpoints (`/login/`, `/authenticate/`, `/logout/`,
+/// `/getProfile/`, `/update/`, `/requestDelete/`, `/delete/`), their state, and the OAuth
+/// bearer authenticator when the app has none. `build()` checks that the user table was
+/// loaded with the app's `NETS_CORE_USER_IDENTIFIER`.
+impl Module for Accounts {
+    fn install(self, app: AppBuilder) -> AppBuilder {
+        let app = match app.has_authenticator() {
+            true => app,
+            false => app.authenticator(self.0.oauth.bearer()),
+        };
+        let identifier = self.0.users.identifier();
+        app.routes(crate::module::builtin_routes("nets_runtime::accounts")).state(self).check(
+            "the accounts module",
+            move |app| match app.settings().user_identifier == identifier {
+                true => Ok(()),
+                false => Err(format!(
+                    "its user table loaded with NETS_CORE_USER_IDENTIFIER = {:?}, the app's settings say {:?}",
+                    identifier.column(),
+                    app.settings().user_identifier.column()
+                )),
+            },
+        )
+    }
+}
+
+impl Accounts {
+    /// The client's rate-limit key: its address (IPv6: its /64). Without one (a server
+    /// run without connect info) every such client shares one key, so the per-address
+    /// limits hold for all of them together instead of switching off; warned once.
+    fn client_key(&self, ctx: &Ctx) -> String {
+        match ctx.client_ip() {
+            Some(ip) => crate::client_ip::rate_limit_key(ip),
+            None => {
+                static WARNED: std::sync::Once = std::sync::Once::new();
+                WARNED.call_once(|| {
+                    tracing::warn!(
+                        "accounts: no client address (serve with connect info, as nets_runtime::serve does): \
+                         every client shares one per-address login and code-check budget"
+                    );
+                });
+                "no-client-address".to_owned()
+            }
+        }
+    }
+
+    /// Counts a code check of `account` (an identifier, or `user:<id>`) from `device`
+    /// against the per-account caps and the client's per-address limit.
+    async fn count_code_check(&self, ctx: &Ctx, account: &str, device: Option<uuid::Uuid>) -> Result<(), ApiError> {
+        let limits = &self.0.limits;
+        let cache = &self.0.cache;
+        limits.code_checks_per_ip.hit(cache, &self.client_key(ctx)).await?;
+        // Per device: guesses without the owner's device never block the owner's own.
+        let key = format!("{account}|{}", device.map(|d| d.to_string()).unwrap_or_default());
+        limits.code_checks_per_account_hour.hit(cache, &key).await?;
+        limits.code_checks_per_account_day.hit(cache, &key).await
+    }
 }
 
 /// Fields `/update/` never writes whatever the settings say (§7 of the original's list).
@@ -294,7 +349,6 @@ impl Accounts {
             users,
             cache,
             code_key: key.derive("verification-code"),
-            trusted_proxies: crate::client_ip::TrustedProxies::parse(&settings.trusted_proxies).unwrap_or_default(),
             limits: Limits::from_settings(settings),
             code_ttl: chrono::Duration::seconds(
                 i64::try_from(settings.verification_code_expire_seconds).unwrap_or(600),
@@ -305,12 +359,10 @@ impl Accounts {
             testers,
             tester_code,
             prohibited,
-            time_zone: crate::params::CoerceCx::default(),
             mailer: None,
             delete_template: settings.delete_account_template.clone(),
             storage: crate::uploads::LocalStorage::new(&settings.media_root),
             update_limit,
-            max_fields: settings.max_fields,
         })))
     }
 
@@ -320,27 +372,6 @@ impl Accounts {
         let mut inner = Arc::try_unwrap(self.0).unwrap_or_else(|shared| Inner::clone(&shared));
         inner.mailer = Some(mailer);
         Accounts(Arc::new(inner))
-    }
-
-    /// The routes: `/login/`, `/authenticate/`, `/logout/`, `/getProfile/`, `/update/`
-    /// `/requestDelete/`, `/delete/` (each also without the trailing slash). Merge them into the routes given to
-    /// [`App::router`](crate::App::router).
-    pub fn router<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
-        let mut router = Router::new();
-        for (path, route) in [
-            ("/login/", post(login::login)),
-            ("/authenticate/", post(handlers::authenticate)),
-            ("/logout/", post(handlers::logout)),
-            ("/getProfile/", get(handlers::profile).post(handlers::profile)),
-            // Reads its body itself, after authentication, with a limit that makes room for
-            // file uploads (`update_limit`); the layer below does not apply to it.
-            ("/update/", post(update::update)),
-            ("/requestDelete/", get(deletion::request_page).post(deletion::request_page)),
-            ("/delete/", post(deletion::delete)),
-        ] {
-            router = router.route(path, route.clone()).route(path.trim_end_matches('/'), route);
-        }
-        router.layer(DefaultBodyLimit::max(MAX_BODY_BYTES)).with_state(self.clone())
     }
 
     /// The OAuth handle these endpoints issue tokens with.

@@ -9,17 +9,13 @@
 
 use std::path::{Path, PathBuf};
 
-use axum::body::Body;
-use axum::extract::State;
-use axum::http::request::Parts;
-use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use serde_json::{Map, Value};
 
-use super::{Accounts, input};
-use crate::params::UploadedFile;
+use super::Accounts;
+use crate::params::{Raw, Rest, UploadedFile};
 use crate::uploads::{LocalStorage, get_upload_path};
 use crate::users::{FileField, UserChanges, UserTable, invalid_fields};
-use crate::{ApiError, FieldErrors};
+use crate::{ApiError, Ctx, FieldErrors};
 
 /// The model name of user uploads: files land in `user/YYYY/MM/DD/`.
 const UPLOAD_MODEL: &str = "user";
@@ -27,32 +23,64 @@ const UPLOAD_MODEL: &str = "user";
 /// Room for the `-999` suffix storage adds when a name is taken.
 const SUFFIX_ROOM: usize = 4;
 
-/// `POST /update/`: writes the updatable fields sent and stores the files sent for file
-/// fields; a prohibited field is a 400 naming it.
-pub(super) async fn update(State(accounts): State<Accounts>, parts: Parts, body: Body) -> Result<Response, ApiError> {
-    let (user, _) = accounts.require_user(&parts).await?;
-    // Read only once the caller is known: the limit makes room for files.
-    let bytes = crate::request::read_bytes(&parts.headers, body, accounts.0.update_limit).await?;
-    let body = input::update_body(&parts.headers, bytes, accounts.0.max_fields).await?;
-    accounts.refuse_prohibited(body.names())?;
-    let users = &accounts.0.users;
-    let mut errors = FieldErrors::new();
-    let mut changes = users.check_values(&body.fields, &accounts.0.time_zone, &mut errors);
-    let files = check_files(users, &body.files, &mut errors);
-    if !errors.is_empty() {
-        return Err(invalid_fields(errors));
+/// The fields of an `/update/` request: values, and file parts by field name.
+struct UpdateBody {
+    /// Values (a form or multipart text part is a string, coerced like a form value).
+    fields: Map<String, Value>,
+    /// File parts by field name, in arrival order.
+    files: Vec<(String, UploadedFile)>,
+}
+
+impl UpdateBody {
+    /// Splits what the client sent; a field given twice is ambiguous (which value, or
+    /// file, would be kept?) and refused.
+    fn read(rest: Rest) -> Result<UpdateBody, ApiError> {
+        let mut out = UpdateBody { fields: Map::new(), files: Vec::new() };
+        for (name, raw) in rest.0 {
+            match raw {
+                Raw::File(file) => out.files.push((name, *file)),
+                Raw::Text(text) => {
+                    out.fields.insert(name, Value::String(text));
+                }
+                Raw::Json(value) => {
+                    out.fields.insert(name, value);
+                }
+                Raw::Many(_) => return Err(ApiError::field(name, "sent more than once")),
+            }
+        }
+        Ok(out)
     }
-    let storage = &accounts.0.storage;
-    let saved = store(storage, files, &mut changes).await?;
-    if let Err(e) = users.write(accounts.0.oauth.db(), user, changes).await {
-        remove_all(storage, &saved).await;
-        return Err(e);
+
+    /// Every field name the client sent.
+    fn names(&self) -> impl Iterator<Item = &str> {
+        self.fields.keys().map(String::as_str).chain(self.files.iter().map(|(name, _)| name.as_str()))
     }
-    let data = accounts.user_json(user, None).await?;
-    Ok(axum::Json(json!({"res": 1, "data": Value::Object(data)})).into_response())
 }
 
 impl Accounts {
+    /// `POST /update/`: writes the updatable fields sent and stores the files sent for
+    /// file fields; a prohibited field is a 400 naming it. Answers the user's JSON.
+    /// Values are coerced in the app's `TIME_ZONE` (naive date-times are local times).
+    pub(super) async fn update(&self, ctx: &Ctx, rest: Rest) -> Result<Map<String, Value>, ApiError> {
+        let user = ctx.require_user()?.id;
+        let body = UpdateBody::read(rest)?;
+        self.refuse_prohibited(body.names())?;
+        let users = &self.0.users;
+        let mut errors = FieldErrors::new();
+        let mut changes = users.check_values(&body.fields, &ctx.app().coerce_cx(), &mut errors);
+        let files = check_files(users, &body.files, &mut errors);
+        if !errors.is_empty() {
+            return Err(invalid_fields(errors));
+        }
+        let storage = &self.0.storage;
+        let saved = store(storage, files, &mut changes).await?;
+        if let Err(e) = users.write(self.0.oauth.db(), user, changes).await {
+            remove_all(storage, &saved).await;
+            return Err(e);
+        }
+        self.user_json(user, None).await
+    }
+
     /// A 400 naming every prohibited field among `names`.
     fn refuse_prohibited<'a>(&self, names: impl Iterator<Item = &'a str>) -> Result<(), ApiError> {
         let mut prohibited: Vec<&str> = names.filter(|k| self.is_prohibited(k)).collect();

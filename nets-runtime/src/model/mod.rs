@@ -44,6 +44,8 @@ pub use nets_macros::NetsModel;
 ///         Ok((value == "1").then(|| Note { id: 1, user_id: 7, text: "hello".into() }))
 ///     }
 /// }
+/// // Hand-written models add this line to be handler arguments (the derive does it).
+/// nets_runtime::model_argument!(Note);
 ///
 /// #[request_handler(path = "notes/{id}/", method = GET, model = Note)]
 /// async fn show_note(note: Note) -> ApiResult<Note> {
@@ -70,6 +72,14 @@ pub trait NetsModel: Sized + Send + 'static {
     /// (`#[nets(project = "project_id")]`). A permission granted in a project opens only
     /// the objects of that project; without this, only a global grant skips ownership.
     fn project_id(&self) -> Option<i64> {
+        None
+    }
+
+    /// What loading objects needs from the app that it lacks (checked by
+    /// [`AppBuilder::build`](crate::AppBuilder::build) for every `model = T` endpoint);
+    /// derived models need a database.
+    fn missing(app: &crate::App) -> Option<String> {
+        let _ = app;
         None
     }
 

@@ -22,7 +22,8 @@ use crate::{ApiError, App};
 ///
 /// ```no_run
 /// # async fn demo(settings: nets_runtime::Settings, db: nets_runtime::db::Db) -> Result<(), nets_runtime::oauth::SetupError> {
-/// let oauth = nets_runtime::oauth::OAuth::from_settings(db.clone(), &settings).await?;
+/// let oauth = nets_runtime::oauth::OAuth::from_settings(&settings, &db).await?;
+/// // `.install(oauth)` sets it too, unless the app has its own authenticator.
 /// let app = nets_runtime::App::builder(settings).database(db).authenticator(oauth.bearer()).build();
 /// # let _ = app; Ok(()) }
 /// ```

@@ -125,9 +125,9 @@ struct TokenBody<'a> {
 }
 
 impl OAuth {
-    /// The OAuth endpoints, to merge into the routes given to
-    /// [`App::router`](crate::App::router): `POST /o/token/` and `POST /o/revoke_token/`
-    /// (with and without the trailing slash).
+    /// The OAuth endpoints, `POST /o/token/` and `POST /o/revoke_token/` (with and
+    /// without the trailing slash), as an axum router. Installing OAuth serves them;
+    /// mount them yourself with [`Routes::axum`](crate::routing::Routes::axum).
     pub fn router<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
         Router::new()
             .route("/o/token/", post(token))

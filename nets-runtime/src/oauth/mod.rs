@@ -12,13 +12,11 @@
 //! let settings = Settings::load()?;
 //! let db = Db::from_settings(&settings).await?;
 //! // Needs SECRET_KEY outside DEBUG; NETS_CORE_TOKEN_CACHE_SECONDS turns the token cache on.
-//! let oauth = OAuth::from_settings(db.clone(), &settings).await?;
-//! let app = App::builder(settings)
-//!     .database(db)
-//!     .authenticator(oauth.bearer()) // `Authorization: Bearer <access token>`
-//!     .state(oauth.clone()) // handlers reach it with `ctx.state::<OAuth>()`
-//!     .build();
-//! let router = app.router(build_urlpatterns!()?.merge(oauth.router())); // /o/token/, /o/revoke_token/
+//! let oauth = OAuth::from_settings(&settings, &db).await?;
+//! // `Authorization: Bearer <access token>`, `State<OAuth>` in handlers, `/o/token/`
+//! // and `/o/revoke_token/`: one call.
+//! let app = App::builder(settings).database(db).install(oauth).routes(build_urlpatterns!()?).build()?;
+//! let router = app.router();
 //! # let _ = router; Ok(()) }
 //! ```
 //!
@@ -74,7 +72,6 @@ pub(crate) use applications::ClientAuthError;
 pub use applications::{Application, ClientType, NewApplication};
 pub use bearer::BearerAuth;
 #[cfg(feature = "accounts")]
-pub(crate) use bearer::invalid_token;
 pub use cache::TokenCache;
 pub use endpoints::{ErrorCode, TokenError};
 pub use tokens::Tokens;
@@ -115,15 +112,37 @@ pub enum SetupError {
 }
 
 impl OAuth {
-    /// OAuth over `db`, with keys from `SECRET_KEY` and lifetimes from `settings`.
-    /// Without `SECRET_KEY` outside `DEBUG` this is an error: start-up must stop.
+    /// OAuth over `db`, with keys from `SECRET_KEY` and lifetimes from `settings`, and
+    /// the token cache they ask for (`NETS_CORE_TOKEN_CACHE_SECONDS`, off by default; see
+    /// [`TokenCache::from_settings`] for how instances share revocations). Fails when
+    /// `SECRET_KEY` is missing outside `DEBUG` (start-up must stop), or when the cache's
+    /// sync needs Redis that cannot be reached. Every process built this way caches and
+    /// announces revocations alike.
     ///
-    /// No token cache, whatever `NETS_CORE_TOKEN_CACHE_SECONDS` says (choosing its sync
-    /// may need to connect to Redis): use [`OAuth::from_settings`], or
-    /// [`with_token_cache`](Self::with_token_cache). Revocations made through a handle
-    /// without a cache are not announced, so servers that cache see them only when their
-    /// entries age out: build every process that revokes tokens the same way.
-    pub fn new(db: Db, settings: &Settings) -> Result<OAuth, MissingSecretKey> {
+    /// ```no_run
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// use nets_runtime::{App, Settings};
+    /// use nets_runtime::db::Db;
+    /// use nets_runtime::oauth::OAuth;
+    ///
+    /// let settings = Settings::from_toml("SECRET_KEY = 'k-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'\nNETS_CORE_TOKEN_CACHE_SECONDS = 30")?;
+    /// let db = Db::from_settings(&settings).await?;
+    /// let oauth = OAuth::from_settings(&settings, &db).await?;
+    /// // Repeated requests with one token read no database for up to 30 s; a logout
+    /// // through `oauth` is refused from the next request on.
+    /// let app = App::builder(settings).database(db).install(oauth).build()?;
+    /// # let _ = app; Ok(()) }
+    /// ```
+    pub async fn from_settings(settings: &Settings, db: &Db) -> Result<OAuth, SetupError> {
+        let oauth = OAuth::without_cache(db.clone(), settings)?;
+        Ok(match TokenCache::from_settings(settings, oauth.db()).await? {
+            Some(cache) => oauth.with_token_cache(cache),
+            None => oauth,
+        })
+    }
+
+    /// Keys and lifetimes, no token cache yet.
+    fn without_cache(db: Db, settings: &Settings) -> Result<OAuth, MissingSecretKey> {
         let key = SecretKey::from_settings(settings)?;
         let seconds = |s: u64| Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX / 1000));
         Ok(OAuth(Arc::new(Inner {
@@ -135,33 +154,6 @@ impl OAuth {
             family_max_age: seconds(settings.refresh_token_max_age_seconds),
             token_cache: None,
         })))
-    }
-
-    /// [`OAuth::new`] plus the token cache the settings ask for
-    /// (`NETS_CORE_TOKEN_CACHE_SECONDS`, off by default; see [`TokenCache::from_settings`]
-    /// for how instances share revocations). Fails when `SECRET_KEY` is missing outside
-    /// `DEBUG`, or when the cache's sync needs Redis that cannot be reached.
-    ///
-    /// ```no_run
-    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-    /// use nets_runtime::{App, Settings};
-    /// use nets_runtime::db::Db;
-    /// use nets_runtime::oauth::OAuth;
-    ///
-    /// let settings = Settings::from_toml("SECRET_KEY = 'k-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'\nNETS_CORE_TOKEN_CACHE_SECONDS = 30")?;
-    /// let db = Db::from_settings(&settings).await?;
-    /// let oauth = OAuth::from_settings(db.clone(), &settings).await?;
-    /// // Repeated requests with one token read no database for up to 30 s; a logout
-    /// // through `oauth` is refused from the next request on.
-    /// let app = App::builder(settings).database(db).authenticator(oauth.bearer()).build();
-    /// # let _ = app; Ok(()) }
-    /// ```
-    pub async fn from_settings(db: Db, settings: &Settings) -> Result<OAuth, SetupError> {
-        let oauth = OAuth::new(db, settings)?;
-        Ok(match TokenCache::from_settings(settings, oauth.db()).await? {
-            Some(cache) => oauth.with_token_cache(cache),
-            None => oauth,
-        })
     }
 
     /// This OAuth with bearer tokens answered from `cache` (builder style: call it before
@@ -197,5 +189,22 @@ impl OAuth {
     /// access tokens.
     pub fn bearer(&self) -> BearerAuth {
         BearerAuth::new(self.clone())
+    }
+}
+
+/// Installs OAuth: its state, the bearer authenticator when the app has none, and
+/// `POST /o/token/` and `POST /o/revoke_token/` with their OpenAPI operations.
+///
+/// These two endpoints speak RFC 6749/7009 (form bodies, `{"error": ..}` answers,
+/// `Cache-Control: no-store`), not nets' envelope, so they stay hand-written axum
+/// routes, documented by a fragment.
+impl crate::Module for OAuth {
+    fn install(self, app: crate::AppBuilder) -> crate::AppBuilder {
+        let app = match app.has_authenticator() {
+            true => app,
+            false => app.authenticator(self.bearer()),
+        };
+        let routes = crate::routing::Routes::new().axum(self.router());
+        app.routes(routes).document(self.openapi()).state(self)
     }
 }

@@ -10,13 +10,18 @@ const TAG: &str = "oauth2";
 
 impl OAuth {
     /// The token endpoints as OpenAPI operations (form bodies, RFC 6749 answers and
-    /// errors, HTTP Basic client authentication). Add them to `/openapi.json` with
+    /// errors, HTTP Basic client authentication). Installing OAuth adds them to
+    /// `/openapi.json`; an app that mounts [`OAuth::router`] itself adds them with
     /// [`AppBuilder::document`](crate::AppBuilder::document).
     ///
     /// ```no_run
     /// # fn demo(settings: nets_runtime::Settings, oauth: nets_runtime::oauth::OAuth) {
-    /// let app = nets_runtime::App::builder(settings).document(oauth.openapi()).build();
-    /// # }
+    /// use nets_runtime::routing::Routes;
+    /// let app = nets_runtime::App::builder(settings)
+    ///     .routes(Routes::new().axum(oauth.router()))
+    ///     .document(oauth.openapi())
+    ///     .build();
+    /// # let _ = app; }
     /// ```
     pub fn openapi(&self) -> OpenApi {
         // RFC 6749 §2.3.1: the client authenticates with HTTP Basic or in the body.

@@ -1,11 +1,9 @@
 //! OpenAPI fragments for the routes nets ships as plain axum routers (`OAuth::router`,
-//! `Accounts::router`), written as the JSON they serialise to: for fixed documents this
+//! whose RFC 6749 answers are not nets' envelope), written as the JSON they serialise to: for fixed documents this
 //! reads like the document itself, which a builder chain does not.
 
 use serde_json::{Value, json};
 use utoipa::openapi::OpenApi;
-
-use super::{BEARER, ERROR_SCHEMA};
 
 /// A document of `parts` (`paths`, optionally `components`), to merge with
 /// [`AppBuilder::document`](crate::AppBuilder::document).
@@ -18,41 +16,6 @@ pub(crate) fn document(parts: Value) -> OpenApi {
         // The fragments are fixed; a unit test parses each, so this is a bug in nets.
         tracing::error!(error = %e, "a built-in OpenAPI fragment does not parse; its routes are left out");
         OpenApi::default()
-    })
-}
-
-/// The bearer-token requirement of private operations.
-pub(crate) fn bearer() -> Value {
-    json!([{ BEARER: [] }])
-}
-
-/// nets' success envelope around `data`.
-pub(crate) fn envelope(data: Value) -> Value {
-    json!({
-        "type": "object",
-        "properties": {"res": {"type": "integer", "enum": [1]}, "data": data, "extra": {"type": "object"}},
-        "required": ["res", "data"],
-    })
-}
-
-/// A response of nets' error body.
-pub(crate) fn error(description: &str) -> Value {
-    json!({
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{ERROR_SCHEMA}")}}},
-    })
-}
-
-/// A 200 response with the envelope around `data`.
-pub(crate) fn ok(description: &str, data: Value) -> Value {
-    json!({"description": description, "content": {"application/json": {"schema": envelope(data)}}})
-}
-
-/// A request body of `schema`, as JSON or a form (clients send both).
-pub(crate) fn body(schema: Value) -> Value {
-    json!({
-        "required": true,
-        "content": {"application/json": {"schema": schema}, "application/x-www-form-urlencoded": {"schema": schema}},
     })
 }
 
@@ -72,7 +35,7 @@ mod tests {
 
     #[test]
     fn a_fragment_keeps_its_paths() {
-        let pong = ok("pong", json!({"type": "string"}));
+        let pong = json!({"description": "pong", "content": {"application/json": {"schema": {"type": "string"}}}});
         let op = operation("ping_get", "Ping", "t", "v", json!({"responses": {"200": pong}}));
         let doc = document(json!({"paths": {"/ping/": {"get": op}}}));
         assert!(doc.paths.paths.contains_key("/ping/"));

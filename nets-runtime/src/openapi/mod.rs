@@ -14,7 +14,8 @@ use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, Para
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::schema::{
-    ArrayBuilder, ComponentsBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
+    AdditionalProperties, ArrayBuilder, ComponentsBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat,
+    SchemaType, Type,
 };
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::tag::TagBuilder;
@@ -59,6 +60,34 @@ impl SchemaSink {
 }
 
 pub(crate) const BEARER: &str = "bearerAuth";
+
+/// Merges a rest parameter's described keys (`properties`, `required`,
+/// `additionalProperties`) into the body object; a description that does not parse as
+/// a schema is left out with a warning.
+fn with_described(body: utoipa::openapi::schema::Object, described: Option<Value>) -> utoipa::openapi::schema::Object {
+    let Some(described) = described else { return body };
+    let mut merged = match serde_json::to_value(&body) {
+        Ok(v) => v,
+        Err(_) => return body,
+    };
+    for key in ["properties", "required"] {
+        match (merged.get_mut(key), described.get(key)) {
+            (Some(Value::Object(mine)), Some(Value::Object(theirs))) => {
+                mine.extend(theirs.iter().map(|(k, v)| (k.clone(), v.clone())))
+            }
+            (Some(Value::Array(mine)), Some(Value::Array(theirs))) => mine.extend(theirs.iter().cloned()),
+            (None, Some(theirs)) => merged[key] = theirs.clone(),
+            _ => {}
+        }
+    }
+    if let Some(extra) = described.get("additionalProperties") {
+        merged["additionalProperties"] = extra.clone();
+    }
+    serde_json::from_value(merged).unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "a rest parameter's description is not a JSON Schema object: left out");
+        body
+    })
+}
 pub(crate) const ERROR_SCHEMA: &str = "NetsError";
 
 /// Builds the document of every registered endpoint in `NETS_CORE_OPENAPI_MODULES`
@@ -69,25 +98,26 @@ pub(crate) const ERROR_SCHEMA: &str = "NetsError";
 /// assert_eq!(doc.info.title, "NETS CORE API");
 /// ```
 pub fn build_openapi(settings: &Settings) -> OpenApi {
-    build_openapi_for(settings, &documented(settings, select(&[])))
+    build_openapi_for(settings, None, &documented(settings, select(&[])))
 }
 
-/// The endpoints `NETS_CORE_OPENAPI_MODULES` lets through (all when it is empty).
+/// The endpoints `NETS_CORE_OPENAPI_MODULES` lets through (all when it is empty). The
+/// installed modules' endpoints are always documented: the setting narrows the app's own.
 fn documented(settings: &Settings, endpoints: Vec<&'static Endpoint>) -> Vec<&'static Endpoint> {
     let filters: Vec<ModuleFilter> = settings.openapi_modules.iter().map(ModuleFilter::absolute).collect();
-    endpoints.into_iter().filter(|e| selected_by(&filters, e)).collect()
+    endpoints.into_iter().filter(|e| e.is_builtin() || selected_by(&filters, e)).collect()
 }
 
-/// `GET /openapi.json` for a router serving `endpoints`: the document describes exactly
-/// what that router serves (narrowed by `NETS_CORE_OPENAPI_MODULES`). It is built from
-/// the app's settings on first request and then served from memory.
-pub(crate) fn route(endpoints: Vec<&'static Endpoint>) -> MethodRouter<App> {
+/// `GET /openapi.json`: the document describes exactly what the app serves (narrowed by
+/// `NETS_CORE_OPENAPI_MODULES`), plus the documents of its hand-written routes. It is
+/// built on first request and then served from memory.
+pub(crate) fn route() -> MethodRouter<App> {
     let cache: Arc<OnceLock<Bytes>> = Arc::new(OnceLock::new());
     get(move |State(app): State<App>| {
         let body = cache
             .get_or_init(|| {
-                let selected = documented(app.settings(), endpoints.clone());
-                let mut doc = build_openapi_for(app.settings(), &selected);
+                let selected = documented(app.settings(), app.endpoints().collect());
+                let mut doc = build_openapi_for(app.settings(), Some(&app), &selected);
                 for extra in app.documents() {
                     doc.merge(extra.clone());
                 }
@@ -99,7 +129,9 @@ pub(crate) fn route(endpoints: Vec<&'static Endpoint>) -> MethodRouter<App> {
     .fallback(|| async { ApiError::MethodNotAllowed { allow: "GET, HEAD".into() }.into_response() })
 }
 
-pub(crate) fn build_openapi_for(settings: &Settings, endpoints: &[&'static Endpoint]) -> OpenApi {
+/// The document of `endpoints`; with the `app`, rest parameters described by it
+/// (`#[param(rest, describe = ..)]`) list the keys they take there.
+pub(crate) fn build_openapi_for(settings: &Settings, app: Option<&App>, endpoints: &[&'static Endpoint]) -> OpenApi {
     let mut sink = SchemaSink::default();
     let mut paths = PathsBuilder::new();
     let mut tags: Vec<String> = Vec::new();
@@ -108,7 +140,7 @@ pub(crate) fn build_openapi_for(settings: &Settings, endpoints: &[&'static Endpo
     for e in endpoints {
         let path = e.route_path();
         for &method in e.methods() {
-            let op = operation(e, method, settings, &mut sink, &mut tags);
+            let op = operation(e, method, settings, app, &mut sink, &mut tags);
             let item = PathItem::new(http_method(method), op);
             match by_path.iter_mut().find(|(p, _)| *p == path) {
                 Some((_, existing)) => existing.merge_operations(item),
@@ -157,6 +189,7 @@ fn operation(
     e: &Endpoint,
     method: Method,
     settings: &Settings,
+    app: Option<&App>,
     sink: &mut SchemaSink,
     all_tags: &mut Vec<String>,
 ) -> utoipa::openapi::path::Operation {
@@ -201,7 +234,22 @@ fn operation(
     let mut body_has_fields = false;
     let mut has_file = false;
     let mut whole_body: Option<RefOr<Schema>> = None;
+    let mut free_form = false;
+    let mut described: Option<Value> = None;
+    let mut seen: Vec<&str> = Vec::new();
     for p in e.params {
+        // The context, the model and state are not parameters; a `name_from` parameter
+        // has the name the settings give it (or does not exist under them).
+        let Some(name) = p.name_in(settings) else { continue };
+        if seen.contains(&name) {
+            continue;
+        }
+        seen.push(name);
+        if p.location == Location::Rest {
+            described = p.describe.zip(app).and_then(|(describe, app)| describe(app));
+            free_form = described.is_none();
+            continue;
+        }
         let mut schema = (p.schema)();
         apply_rules(&mut schema, p.rules);
         let default = p.default.and_then(|f| f());
@@ -217,7 +265,7 @@ fn operation(
             Location::Path => {
                 op = op.parameter(
                     ParameterBuilder::new()
-                        .name(p.name)
+                        .name(name)
                         .parameter_in(ParameterIn::Path)
                         .required(Required::True)
                         .description(p.description)
@@ -227,7 +275,7 @@ fn operation(
             Location::Input if method.uses_query() => {
                 op = op.parameter(
                     ParameterBuilder::new()
-                        .name(p.name)
+                        .name(name)
                         .parameter_in(ParameterIn::Query)
                         .required(if p.required { Required::True } else { Required::False })
                         .description(p.description)
@@ -235,12 +283,13 @@ fn operation(
                 );
             }
             Location::Input => {
-                body = body.property(p.name, rendered);
+                body = body.property(name, rendered);
                 if p.required {
-                    body = body.required(p.name);
+                    body = body.required(name);
                 }
                 body_has_fields = true;
             }
+            Location::Rest => {}
             Location::Body => {
                 whole_body = p.body_schema.and_then(|f| f(sink)).or(Some(RefOr::T(Schema::Object(
                     ObjectBuilder::new().schema_type(SchemaType::Type(Type::Object)).build(),
@@ -249,7 +298,7 @@ fn operation(
         }
     }
     // A project scope reads its parameter even when the handler does not take it.
-    if let Some(name) = e.project.filter(|name| !e.params.iter().any(|p| p.name == *name)) {
+    if let Some(name) = e.project.filter(|name| !e.params.iter().any(|p| p.name_in(settings) == Some(*name))) {
         let schema = RefOr::T(Schema::Object(
             ObjectBuilder::new().schema_type(SchemaType::Type(Type::Integer)).minimum(Some(1)).build(),
         ));
@@ -275,11 +324,23 @@ fn operation(
     if !method.uses_query() {
         let schema: Option<RefOr<Schema>> = match whole_body {
             Some(s) => Some(s),
-            None if body_has_fields => Some(RefOr::T(Schema::Object(body.build()))),
+            None if body_has_fields || free_form || described.is_some() => {
+                // `#[param(rest)]`: keys beyond the declared ones are welcome, or those the
+                // app describes.
+                let body = if free_form {
+                    body.additional_properties(Some(AdditionalProperties::FreeForm(true)))
+                } else {
+                    body
+                };
+                Some(RefOr::T(Schema::Object(with_described(body.build(), described.take()))))
+            }
             None => None,
         };
         if let Some(schema) = schema {
-            let required = e.params.iter().any(|p| p.required && p.location != Location::Path);
+            let required = e
+                .params
+                .iter()
+                .any(|p| p.required && p.is_param() && !matches!(p.location, Location::Path | Location::Rest));
             let mut rb =
                 RequestBodyBuilder::new().required(Some(if required { Required::True } else { Required::False }));
             let types: &[&str] = if has_file {

@@ -31,6 +31,7 @@ mod email;
 mod file;
 mod json;
 pub(crate) mod lenient;
+mod rest;
 mod rules;
 mod scalar;
 mod schema;
@@ -39,6 +40,7 @@ mod time;
 pub use email::Email;
 pub use file::UploadedFile;
 pub(crate) use file::type_allowed;
+pub use rest::{FromRest, Rest};
 pub(crate) use rules::flatten_validation;
 pub use rules::{Rule, RuleError};
 pub use schema::{ParamSchema, SchemaKind};
@@ -93,6 +95,17 @@ impl Raw {
             Raw::Json(v) => json_nul_path(v).is_some(),
             Raw::File(_) => false,
             Raw::Many(items) => items.iter().any(Raw::contains_nul),
+        }
+    }
+
+    /// Whether the value is empty: blank text, or an empty list (a required parameter
+    /// refuses these unless it is `#[param(allow_empty)]`).
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Raw::Text(s) | Raw::Json(serde_json::Value::String(s)) => s.trim().is_empty(),
+            Raw::Json(serde_json::Value::Array(items)) => items.is_empty(),
+            Raw::Many(items) => items.is_empty(),
+            Raw::Json(_) | Raw::File(_) => false,
         }
     }
 
@@ -208,6 +221,10 @@ pub trait FromParam: Sized {
     const ACCEPTS_EMPTY: bool = false;
     /// Whether the type takes JSON objects, which turns off select-object unwrapping.
     const ACCEPTS_OBJECT: bool = false;
+    /// Whether an empty value (`""`, `[]`) is a real value even for a required parameter
+    /// (`bool`: `""` is false). Otherwise a required parameter refuses it as missing,
+    /// unless it is `#[param(allow_empty)]`.
+    const EMPTY_IS_VALUE: bool = false;
 
     /// Converts a present, non-null raw value.
     fn from_param(raw: Raw, cx: &CoerceCx) -> Result<Self, CoerceError>;

@@ -126,6 +126,8 @@ fn parse_bool(text: &str) -> Option<bool> {
 impl FromParam for bool {
     const TYPE_NAME: &'static str = "a boolean (true/false/1/0)";
     const ACCEPTS_EMPTY: bool = true;
+    /// An empty form field is an unchecked box: false.
+    const EMPTY_IS_VALUE: bool = true;
 
     fn from_param(raw: Raw, _: &CoerceCx) -> Result<Self, CoerceError> {
         let value = match &raw {

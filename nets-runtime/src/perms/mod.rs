@@ -49,7 +49,7 @@
 //! let perms = Perms::from_settings(&settings, &db).await?;
 //! perms.get_or_create_project_role_permission(1, "editor", "docs.publish").await?;
 //! perms.add_user_to_role(7, Some(1), "editor").await?;
-//! let app = perms.install(App::builder(settings).database(db)).build();
+//! let app = App::builder(settings).database(db).install(perms).build()?;
 //! # let _ = app;
 //! # Ok(()) }
 //! ```
@@ -213,13 +213,8 @@ impl Perms {
         Ok(perms)
     }
 
-    /// Makes these permissions the app's checker and adds them as state, so handlers
-    /// reach them with [`Perms::from_ctx`].
-    pub fn install(&self, builder: AppBuilder) -> AppBuilder {
-        builder.permissions(self.clone()).state(self.clone())
-    }
-
-    /// The [`Perms`] installed in the app, or a 500 when there are none.
+    /// The [`Perms`] installed in the app, or a 500 when there are none (handlers can
+    /// take `State<Perms>` instead: `build()` then refuses an app without them).
     pub fn from_ctx(ctx: &Ctx) -> Result<&Perms, ApiError> {
         ctx.state::<Perms>().ok_or_else(|| ApiError::internal("no Perms installed: use Perms::install"))
     }
@@ -559,5 +554,18 @@ impl PermissionChecker for Perms {
             MaybeAsync::Ready(Some(result)) => MaybeAsync::ready(result.map(answer).map_err(Into::into)),
             pending => MaybeAsync::boxed(async move { Ok(answer(pending.await?)) }),
         }
+    }
+}
+
+/// Makes these permissions the app's checker (unless it has its own) and adds them as
+/// state, so handlers reach them as [`State<Perms>`](crate::State) or with
+/// [`Perms::from_ctx`].
+impl crate::Module for Perms {
+    fn install(self, app: AppBuilder) -> AppBuilder {
+        let app = match app.has_permissions() {
+            true => app,
+            false => app.permissions(self.clone()),
+        };
+        app.state(self)
     }
 }

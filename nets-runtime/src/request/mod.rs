@@ -21,10 +21,14 @@
 // would only add an allocation.
 #![allow(clippy::result_large_err)]
 
+mod arg;
 mod body;
 mod query;
 
-pub(crate) use body::{multipart_parts, read_bytes};
+pub use arg::{HandlerArg, State};
+#[doc(hidden)]
+pub use arg::{missing_model, resolve_model};
+
 pub(crate) use query::{decode_component, form_pairs};
 
 use std::borrow::Cow;
@@ -39,7 +43,7 @@ use validator::Validate;
 use crate::error::FieldErrors;
 use crate::params::{CoerceCx, FromParam, NUL_PROBLEM, Raw, RuleError};
 use crate::routing::Endpoint;
-use crate::{ApiError, App, Ctx, NetsModel};
+use crate::{ApiError, App, Ctx, NetsModel, Settings};
 use query::{collect_query, decode_segment, query_segments};
 
 /// Raw parameters in priority order (the first entry for a name wins). Keys that match a
@@ -88,6 +92,8 @@ pub(crate) fn too_many_fields(max_fields: usize) -> ApiError {
 /// The state of one request between extraction and the handler call.
 #[doc(hidden)]
 pub struct Input {
+    /// The request's headers, for handlers that take them (`HeaderMap`).
+    headers: axum::http::HeaderMap,
     ctx: Ctx,
     entries: Entries,
     /// The request URI, whose query string is the lowest-priority source.
@@ -120,13 +126,16 @@ impl Input {
         let mut entries = Entries::with_capacity(endpoint.params.len());
         match RawPathParams::from_request_parts(&mut parts, &()).await {
             Ok(params) => {
-                entries.extend(params.iter().map(|(k, v)| (declared_key(endpoint, k), Raw::Text(v.to_owned()))))
+                let settings = ctx.app.settings();
+                entries
+                    .extend(params.iter().map(|(k, v)| (declared_key(endpoint, settings, k), Raw::Text(v.to_owned()))))
             }
             // Only fails for invalid UTF-8 after percent-decoding.
             Err(_) => return Err(ApiError::bad_request("invalid percent-encoding in the path").into_response()),
         }
         if parts.method != Method::GET && parts.method != Method::HEAD {
-            let limits = body::Limits { bytes: ctx.app.settings().max_body_size, fields: max_fields };
+            let bytes = endpoint.body_limit.map_or(ctx.app.settings().max_body_size, |limit| limit(&ctx.app));
+            let limits = body::Limits { bytes, fields: max_fields };
             // Boxed: its state machine (multipart parsing) is large, and inlining it would make
             // every request's future (GETs too) that much bigger to move around.
             Box::pin(body::read_body(&parts, body, limits, &mut entries)).await.map_err(IntoResponse::into_response)?;
@@ -136,8 +145,16 @@ impl Input {
         let uri = parts.uri;
         let project = endpoint.project.filter(|_| ctx.app.permissions().resolves_projects());
         if let Some(query) = uri.query() {
-            let wanted = |key: &str| declared_name(endpoint, key).or_else(|| project.filter(|p| *p == key));
-            collect_query(query, wanted, &mut entries, max_fields).map_err(IntoResponse::into_response)?;
+            let settings = ctx.app.settings();
+            refuse_secrets_in_query(endpoint, settings, query).map_err(IntoResponse::into_response)?;
+            if takes_rest(endpoint) {
+                // A rest parameter receives every key, so every pair is kept.
+                query::collect_all(query, &mut entries, max_fields).map_err(IntoResponse::into_response)?;
+            } else {
+                let wanted =
+                    |key: &str| declared_name(endpoint, settings, key).or_else(|| project.filter(|p| *p == key));
+                collect_query(query, wanted, &mut entries, max_fields).map_err(IntoResponse::into_response)?;
+            }
         }
         if let Some(name) = project
             && let Some((_, raw)) = entries.iter().find(|(k, _)| k == name)
@@ -151,6 +168,7 @@ impl Input {
             .map(|(_, v)| v.clone());
         let coerce = ctx.app.coerce_cx();
         Ok(Input {
+            headers: parts.headers,
             ctx,
             entries,
             uri,
@@ -163,13 +181,20 @@ impl Input {
         })
     }
 
-    fn name(&self, idx: usize) -> &'static str {
-        self.endpoint.params[idx].name
+    /// The parameter's name under the app's settings (`None`: no such parameter there).
+    fn name(&self, idx: usize) -> Option<&'static str> {
+        self.endpoint.params[idx].name_in(self.ctx.app.settings())
+    }
+
+    /// The name for error messages (the declared one when the settings give none).
+    fn shown_name(&self, idx: usize) -> &'static str {
+        self.name(idx).unwrap_or(self.endpoint.params[idx].name)
     }
 
     /// Takes the raw value of a parameter, `None` when absent (missing, `null`, or an
     /// empty string for types where empty means nothing).
-    fn take<T: FromParam>(&mut self, name: &str) -> Option<Raw> {
+    fn take<T: FromParam>(&mut self, name: Option<&str>) -> Option<Raw> {
+        let name = name?;
         let pos = self.entries.iter().position(|(k, _)| k == name)?;
         // `remove`, not `swap_remove`: the order of entries is their priority (path, body,
         // query), and a swap would let a lower-priority value overtake a higher one.
@@ -188,9 +213,22 @@ impl Input {
         raw: Raw,
         check: impl FnOnce(&T, &Ctx) -> Result<(), RuleError>,
     ) -> Option<T> {
-        let name = self.name(idx);
+        let name = self.shown_name(idx);
         if raw.contains_nul() {
-            self.record(name.to_owned(), NUL_PROBLEM.to_owned());
+            // Inside a JSON value, name the member that holds it (`device.name`).
+            let path = match &raw {
+                Raw::Json(Value::String(text)) | Raw::Text(text) => {
+                    serde_json::from_str::<Value>(text).ok().and_then(|v| crate::params::json_nul_path(&v))
+                }
+                Raw::Json(value) => crate::params::json_nul_path(value),
+                _ => None,
+            };
+            let field = match path {
+                Some(path) if path.starts_with('[') => format!("{name}{path}"),
+                Some(path) if !path.is_empty() => format!("{name}.{path}"),
+                _ => name.to_owned(),
+            };
+            self.record(field, NUL_PROBLEM.to_owned());
             return None;
         }
         let result = T::from_param(raw, &self.coerce)
@@ -219,10 +257,14 @@ impl Input {
         idx: usize,
         check: impl FnOnce(&T, &Ctx) -> Result<(), RuleError>,
     ) -> Option<T> {
-        match self.take::<T>(self.name(idx)) {
+        let raw = self.take::<T>(self.name(idx));
+        // A required value must be a value: `""` and `[]` are missing like an absent key
+        // (the original's "es obligatorio"), unless the parameter allows them.
+        let allow_empty = T::EMPTY_IS_VALUE || self.endpoint.params[idx].allow_empty;
+        match raw.filter(|raw| allow_empty || !raw.is_empty()) {
             Some(raw) => self.coerce(idx, raw, check),
             None => {
-                self.missing.push(self.name(idx));
+                self.missing.push(self.shown_name(idx));
                 None
             }
         }
@@ -257,8 +299,8 @@ impl Input {
     /// A `#[param(body)]` structure: from its own key when present (an object or a
     /// JSON-encoded string), else from the whole body; then `Validate::validate`.
     pub fn body<T: DeserializeOwned + Validate>(&mut self, idx: usize) -> Option<T> {
-        let name = self.name(idx);
-        let (value, prefix) = match self.take::<Map<String, Value>>(name) {
+        let name = self.shown_name(idx);
+        let (value, prefix) = match self.take::<Map<String, Value>>(Some(name)) {
             Some(raw) => match Map::<String, Value>::from_param(raw, &self.coerce) {
                 Ok(map) => (Value::Object(map), format!("{name}.")),
                 Err(e) => {
@@ -296,7 +338,8 @@ impl Input {
                         }
                     };
                     // Declared parameters' query values live in `entries` (or were taken).
-                    if object.contains_key(key.as_ref()) || declared_name(self.endpoint, &key).is_some() {
+                    let declared = declared_name(self.endpoint, self.ctx.app.settings(), &key).is_some();
+                    if object.contains_key(key.as_ref()) || declared {
                         continue;
                     }
                     let value = Value::String(value.into_owned());
@@ -336,6 +379,36 @@ impl Input {
                 for (field, problem) in problems {
                     self.record(field, problem);
                 }
+                None
+            }
+        }
+    }
+
+    /// A `#[param(rest)]` parameter: every key no other parameter (nor the project scope
+    /// or the model's index field) declares, the first source winning (path, body, query).
+    pub fn rest<T: crate::params::FromRest>(&mut self) -> Option<T> {
+        let settings = self.ctx.app.settings();
+        let endpoint = self.endpoint;
+        let mut rest: Vec<(String, Raw)> = Vec::new();
+        let mut nul = None;
+        for (key, raw) in &self.entries {
+            let declared = declared_name(endpoint, settings, key).is_some() || endpoint.project == Some(key.as_ref());
+            if declared || rest.iter().any(|(k, _)| k == key) {
+                continue;
+            }
+            if nul.is_none() && (key.contains('\0') || raw.contains_nul()) {
+                nul = Some(key.replace('\0', "\\0"));
+            }
+            rest.push((key.clone().into_owned(), raw.clone()));
+        }
+        if let Some(key) = nul {
+            self.record(key, NUL_PROBLEM.to_owned());
+            return None;
+        }
+        match T::from_rest(rest) {
+            Ok(value) => Some(value),
+            Err((key, problem)) => {
+                self.record(key, problem);
                 None
             }
         }
@@ -439,9 +512,9 @@ impl Input {
         &self.ctx
     }
 
-    /// Step 7: hands the context to the handler.
-    pub fn into_ctx(self) -> Ctx {
-        self.ctx
+    /// Hands the request's headers over (once; later calls get none).
+    pub(crate) fn take_headers(&mut self) -> axum::http::HeaderMap {
+        std::mem::take(&mut self.headers)
     }
 }
 
@@ -488,14 +561,42 @@ fn invalid_project_id(name: &str, problem: String) -> Response {
 }
 
 /// The declared parameter (or model index field) called `key`, as its `'static` name.
-fn declared_name(endpoint: &'static Endpoint, key: &str) -> Option<&'static str> {
-    let param = endpoint.params.iter().map(|p| p.name).find(|name| *name == key);
+fn declared_name(endpoint: &'static Endpoint, settings: &Settings, key: &str) -> Option<&'static str> {
+    let param = endpoint.params.iter().filter_map(|p| p.name_in(settings)).find(|name| *name == key);
     param.or_else(|| endpoint.model.as_ref().map(|m| m.index_field).filter(|name| *name == key))
 }
 
 /// A path parameter's key: the declared name when there is one (no allocation).
-fn declared_key(endpoint: &'static Endpoint, key: &str) -> Cow<'static, str> {
-    declared_name(endpoint, key).map_or_else(|| Cow::Owned(key.to_owned()), Cow::Borrowed)
+fn declared_key(endpoint: &'static Endpoint, settings: &Settings, key: &str) -> Cow<'static, str> {
+    declared_name(endpoint, settings, key).map_or_else(|| Cow::Owned(key.to_owned()), Cow::Borrowed)
+}
+
+/// Whether the endpoint has a `#[param(rest)]` parameter.
+fn takes_rest(endpoint: &Endpoint) -> bool {
+    endpoint.params.iter().any(|p| p.location == crate::routing::Location::Rest)
+}
+
+/// A `#[param(secret)]` in the query string is a 400: query strings end up in proxy,
+/// server and browser logs and in `Referer` headers.
+fn refuse_secrets_in_query(endpoint: &Endpoint, settings: &Settings, query: &str) -> Result<(), ApiError> {
+    let mut secrets = endpoint.params.iter().filter(|p| p.secret).filter_map(|p| p.name_in(settings)).peekable();
+    if secrets.peek().is_none() {
+        return Ok(());
+    }
+    let secrets: Vec<&str> = secrets.collect();
+    for segment in query_segments(query) {
+        let raw_key = segment.split('=').next().unwrap_or(segment);
+        let key = decode_component(raw_key.as_bytes()).unwrap_or(Cow::Borrowed(raw_key));
+        if let Some(name) = secrets.iter().find(|s| **s == key) {
+            return Err(secret_in_query(name));
+        }
+    }
+    Ok(())
+}
+
+/// The 400 for a secret sent in the query string.
+pub(crate) fn secret_in_query(name: &str) -> ApiError {
+    ApiError::field(name, "send it in the request body, never in the URL (query strings are logged)")
 }
 
 /// Whether text opens a JSON object (after leading whitespace).

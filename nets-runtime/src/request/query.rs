@@ -109,6 +109,15 @@ pub(super) fn collect_query(
     Ok(())
 }
 
+/// Appends every pair (for an endpoint with a rest parameter), grouping repeated keys;
+/// every pair counts towards `max_fields`, and each is decoded strictly.
+pub(super) fn collect_all(query: &str, out: &mut Entries, max_fields: usize) -> Result<(), ApiError> {
+    let pairs: Vec<(String, Raw)> = query_segments(query)
+        .map(|segment| decode_segment(segment).map(|(k, v)| (k.into_owned(), Raw::Text(v.into_owned()))))
+        .collect::<Result<_, _>>()?;
+    super::push_grouped(out, pairs.into_iter(), max_fields)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,12 +20,15 @@ impl Fixture {
     pub async fn with_settings(toml: &str) -> Fixture {
         let db = test_db().await;
         let settings = nets_tests::settings(toml);
-        let oauth = OAuth::new(db.db.clone(), &settings).expect("SECRET_KEY is set");
+        let oauth = OAuth::from_settings(&settings, &db.db).await.expect("SECRET_KEY is set");
         let users = UserTable::load(&db.db, &settings).await.expect("user table");
         let accounts = Accounts::new(oauth.clone(), users, Cache::memory(10_000), &settings).expect("accounts");
-        let app = App::builder(settings).database(db.db.clone()).authenticator(oauth.bearer()).build();
-        let routes = build_urlpatterns!().unwrap().merge(oauth.router()).merge(accounts.router());
-        let server = TestServer::start(app.router(routes)).await;
+        let app = App::builder(settings).database(db.db.clone()).authenticator(oauth.bearer());
+        let routes = build_urlpatterns!().unwrap();
+        let server = TestServer::start(
+            app.install(oauth.clone()).install(accounts.clone()).routes(routes).build().expect("app").router(),
+        )
+        .await;
         let client = oauth.create_application("mobile", ClientType::Confidential).await.unwrap();
         Fixture { server, db, client }
     }

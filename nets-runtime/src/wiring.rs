@@ -1,0 +1,60 @@
+//! Wiring checked before serving: what each endpoint an app serves needs (state, a
+//! database, an authenticator, a permission checker that resolves projects) and what
+//! modules check for themselves. [`AppBuilder::build`](crate::AppBuilder::build) lists
+//! every problem instead of letting each become a 500 at request time.
+
+use std::fmt;
+
+use crate::App;
+use crate::routing::Endpoint;
+
+/// One missing piece of wiring.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Problem {
+    /// The endpoint (name, source location and path) or module that needs it.
+    pub who: String,
+    /// What it needs.
+    pub needs: String,
+}
+
+impl Problem {
+    fn endpoint(e: &Endpoint, needs: String) -> Problem {
+        Problem { who: format!("endpoint `{}` ({} {})", e.name, e.route_path(), e.location()), needs }
+    }
+
+    pub(crate) fn module(what: &str, needs: String) -> Problem {
+        Problem { who: what.to_owned(), needs }
+    }
+}
+
+/// Every problem [`AppBuilder::build`](crate::AppBuilder::build) found, one per line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problems(pub Vec<Problem>);
+
+impl fmt::Display for Problems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the app is missing {} piece(s) of wiring:", self.0.len())?;
+        for p in &self.0 {
+            write!(f, "\n  - {} needs {}", p.who, p.needs)?;
+        }
+        Ok(())
+    }
+}
+
+/// What the endpoints `app` serves lack. `authenticator`: whether one was configured.
+pub(crate) fn problems(app: &App, authenticator: bool) -> Vec<Problem> {
+    let mut out = Vec::new();
+    for e in app.endpoints() {
+        if !e.public && !authenticator {
+            let needs = "an authenticator (AppBuilder::authenticator, or install OAuth), or `public`".to_owned();
+            out.push(Problem::endpoint(e, needs));
+        }
+        if e.project.is_some() && !app.permissions().resolves_projects() {
+            let needs = "a permission checker that resolves projects for its project scope (install Perms)".to_owned();
+            out.push(Problem::endpoint(e, needs));
+        }
+        out.extend((e.missing)(e, app).into_iter().map(|needs| Problem::endpoint(e, needs)));
+    }
+    out
+}
