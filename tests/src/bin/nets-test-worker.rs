@@ -5,7 +5,7 @@
 use nets_runtime::Settings;
 use nets_runtime::db::Db;
 use nets_runtime::jobs::Jobs;
-use nets_runtime::mail::Mailer;
+use nets_runtime::mail::{Mailer, SendEmail};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -18,6 +18,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let jobs = Jobs::connect(&settings, &db).await?;
     let mailer = Mailer::builder(&settings).database(db).jobs(jobs.clone()).build()?;
     println!("worker ready");
-    jobs.run_worker(mailer, std::future::pending()).await?;
+    jobs.worker().register::<SendEmail>(mailer).run(std::future::pending()).await?;
     Ok(())
 }
