@@ -54,10 +54,10 @@ pub trait Job: Clone + Serialize + DeserializeOwned + Send + Sync + Unpin + 'sta
     /// The job type's stable name: the last part of its queue's name.
     const NAME: &'static str;
 
-    /// What `run` needs, given once when the type is registered on a worker and shared by
-    /// every run (cloned per worker, so usually a cheap handle: `Mailer`, `Db`, an `Arc`).
-    /// `()` when it needs nothing.
-    type Context: Clone + Send + Sync + 'static;
+    /// What `run` needs (a `Mailer`, a `Db`, an HTTP client), given when the type is
+    /// registered on a worker and shared by every run of that type there; `()` when it
+    /// needs nothing.
+    type Context: Send + Sync + 'static;
 
     /// Does the work. `Ok` finishes the job; [`JobError::Retry`] runs it again after a
     /// backoff until `NETS_CORE_JOBS_MAX_ATTEMPTS`; [`JobError::Permanent`] makes it dead

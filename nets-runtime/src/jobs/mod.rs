@@ -45,7 +45,7 @@
 //! The original's other Celery tasks are not carried over: `check_permissions` only
 //! returned a value nobody awaited (permission checks are synchronous in nets),
 //! `get_google_avatar` belongs to social login, and push fan-out to the push
-//! notifications module; both register their own job types here.
+//! notifications module: those modules register their own job types here.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
