@@ -15,7 +15,7 @@
 //! [`NAME`](Job::NAME) and an async [`run`](Job::run). [`Jobs::enqueue`] stores a job on
 //! its type's queue (`<NETS_CORE_JOBS_QUEUE_PREFIX>:<NAME>`); a [`Worker`] runs every job
 //! type registered on it ([`Worker::register`]), each with what its runs need. The
-//! e-mail module's job, [`SendEmail`](crate::mail::SendEmail), is one such type, queued
+//! e-mail module's job, [`SendEmail`], is one such type, queued
 //! and registered through this same API.
 //!
 //! Workers run in the server process by default (`NETS_CORE_JOBS_IN_SERVER`) and as
@@ -84,7 +84,7 @@
 //! ```
 //!
 //! With the `mail` feature, the e-mail job joins the same worker:
-//! `.register::<SendEmail>(mailer)` ([`SendEmail`](crate::mail::SendEmail)).
+//! `.register::<SendEmail>(mailer)` ([`SendEmail`]).
 
 mod job;
 mod storage;
