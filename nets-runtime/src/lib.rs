@@ -32,8 +32,9 @@
 //!   page at `/docs` ([`openapi`]).
 //!
 //! Around the endpoints: storage (`db`), e-mail with the original's `send_email` rules
-//! and reason codes (`mail`), and durable background jobs with workers in the server or
-//! in their own processes (`jobs`).
+//! and reason codes (`mail`), and durable background jobs of any type (the e-mail job,
+//! modules' and the application's own) with workers in the server or in their own
+//! processes (`jobs`).
 //!
 //! ## Design notes
 //!
@@ -66,7 +67,7 @@ mod ctx;
 #[cfg(feature = "db")]
 pub mod db;
 mod error;
-#[cfg(feature = "mail")]
+#[cfg(feature = "jobs")]
 pub mod jobs;
 pub mod keys;
 #[cfg(feature = "mail")]

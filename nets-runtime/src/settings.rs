@@ -402,15 +402,15 @@ pub struct Settings {
     /// `NETS_CORE_JOBS_BACKOFF_MAX_MS`: longest retry delay in milliseconds (default 300000).
     #[serde(rename = "NETS_CORE_JOBS_BACKOFF_MAX_MS")]
     pub jobs_backoff_max_ms: u64,
-    /// `NETS_CORE_JOBS_CONCURRENCY`: jobs one worker runs at once (default 4).
+    /// `NETS_CORE_JOBS_CONCURRENCY`: jobs of each type one worker runs at once (default 4).
     #[serde(rename = "NETS_CORE_JOBS_CONCURRENCY")]
     pub jobs_concurrency: usize,
     /// `NETS_CORE_JOBS_HEARTBEAT_SECONDS`: worker heartbeat; the jobs of a worker silent
     /// for two beats are handed to another worker (default 30).
     #[serde(rename = "NETS_CORE_JOBS_HEARTBEAT_SECONDS")]
     pub jobs_heartbeat_seconds: u64,
-    /// `NETS_CORE_JOBS_POLL_MS`: how often an idle worker looks for new jobs, in
-    /// milliseconds (default 200).
+    /// `NETS_CORE_JOBS_POLL_MS`: how often an idle worker looks for new jobs of each of
+    /// its job types, in milliseconds (default 200).
     #[serde(rename = "NETS_CORE_JOBS_POLL_MS")]
     pub jobs_poll_ms: u64,
     /// `NETS_CORE_JOBS_IN_SERVER`: the server process runs a worker too (default true);

@@ -29,6 +29,7 @@
 //! `NETS_TEST_DATABASE_URL` is set).
 
 pub mod db;
+pub mod jobs;
 pub mod smtp;
 
 use std::net::SocketAddr;

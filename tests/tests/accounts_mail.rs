@@ -6,7 +6,7 @@ use nets_runtime::accounts::Accounts;
 use nets_runtime::cache::Cache;
 use nets_runtime::db::Db;
 use nets_runtime::jobs::Jobs;
-use nets_runtime::mail::Mailer;
+use nets_runtime::mail::{Mailer, SendEmail};
 use nets_runtime::oauth::{ClientType, OAuth};
 use nets_runtime::prelude::*;
 use nets_runtime::users::UserTable;
@@ -51,7 +51,7 @@ impl MailedLogins {
         let db = test_db().await;
         let jobs = Jobs::connect(&settings, &db).await.unwrap();
         let mailer = Mailer::builder(&settings).database(db.db.clone()).jobs(jobs.clone()).build().unwrap();
-        let worker = jobs.spawn_worker(mailer.clone());
+        let worker = jobs.worker().register::<SendEmail>(mailer.clone()).spawn().expect("worker");
         let oauth = OAuth::from_settings(&settings, &db.db).await.unwrap();
         let users = UserTable::load(&db.db, &settings).await.unwrap();
         let accounts = Accounts::new(oauth.clone(), users, Cache::memory(100), &settings).unwrap().with_mailer(mailer);

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use nets_runtime::Settings;
 use nets_runtime::db::Db;
-use nets_runtime::jobs::{JobStorage, Jobs};
-use nets_runtime::mail::{BulkProgress, Mailer, QueueFilter, Reason};
+use nets_runtime::jobs::{JobStorage, Jobs, WorkerHandle};
+use nets_runtime::mail::{BulkProgress, Mailer, QueueFilter, Reason, SendEmail};
 use nets_tests::db::{TestDb, test_db};
 use nets_tests::smtp::SmtpServer;
 
@@ -37,6 +37,11 @@ async fn setup(settings: &Settings) -> Setup {
 fn setup_with(db: TestDb, jobs: Jobs, settings: &Settings) -> Setup {
     let mailer = Mailer::builder(settings).database(db.db.clone()).jobs(jobs.clone()).build().expect("mailer");
     Setup { db, jobs, mailer }
+}
+
+/// A worker running the e-mail job.
+fn email_worker(jobs: &Jobs, mailer: &Mailer) -> WorkerHandle {
+    jobs.worker().register::<SendEmail>(mailer.clone()).spawn().expect("worker starts")
 }
 
 async fn queue_one(mailer: &Mailer, to: &str, subject: &str) -> i64 {
@@ -78,7 +83,7 @@ async fn a_queued_email_is_stored_then_sent_by_a_worker_and_recorded() {
     );
     assert!(smtp.received().is_empty(), "nothing is sent until a worker runs");
 
-    let worker = s.jobs.spawn_worker(s.mailer.clone());
+    let worker = email_worker(&s.jobs, &s.mailer);
     let got = smtp.wait_for(1).await;
     assert_eq!((got[0].to.clone(), got[0].subject()), (vec!["ada@example.com".to_owned()], "Queued hello".to_owned()));
     assert!(got[0].html().contains("queued 1") && got[0].text().contains("queued 1"));
@@ -95,7 +100,7 @@ async fn a_down_server_is_retried_with_backoff_until_dead_and_the_retry_command_
     let settings = settings_for(port, "NETS_CORE_JOBS_MAX_ATTEMPTS = 3");
     let s = setup(&settings).await;
     let id = queue_one(&s.mailer, "ada@example.com", "Eventually").await;
-    let worker = s.jobs.spawn_worker(s.mailer.clone());
+    let worker = email_worker(&s.jobs, &s.mailer);
 
     let (status, attempts, error) = wait_status(&s.mailer, id, "failed", 3).await;
     assert_eq!((status.as_str(), attempts), ("failed", 3));
@@ -121,7 +126,7 @@ async fn a_server_that_comes_back_during_the_retries_gets_the_email() {
     let settings = settings_for(port, "NETS_CORE_JOBS_MAX_ATTEMPTS = 50");
     let s = setup(&settings).await;
     let id = queue_one(&s.mailer, "ada@example.com", "Persistent").await;
-    let worker = s.jobs.spawn_worker(s.mailer.clone());
+    let worker = email_worker(&s.jobs, &s.mailer);
     wait_status(&s.mailer, id, "failed", 2).await;
     let smtp = SmtpServer::start_with(port, None).await;
     assert_eq!(smtp.wait_for(1).await[0].subject(), "Persistent");
@@ -136,9 +141,9 @@ async fn a_job_for_a_row_already_sent_sends_nothing() {
     let settings = settings_for(smtp.port, "");
     let s = setup(&settings).await;
     let id = queue_one(&s.mailer, "ada@example.com", "Once").await;
-    s.jobs.enqueue_email(id).await.unwrap(); // the same row queued twice
-    s.jobs.enqueue_email(id).await.unwrap();
-    let worker = s.jobs.spawn_worker(s.mailer.clone());
+    s.jobs.enqueue(SendEmail { notification_id: id }).await.unwrap(); // the same row queued twice
+    s.jobs.enqueue(SendEmail { notification_id: id }).await.unwrap();
+    let worker = email_worker(&s.jobs, &s.mailer);
     wait_status(&s.mailer, id, "sent", 1).await;
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(smtp.received().len(), 1, "three jobs, one message");
@@ -156,7 +161,7 @@ async fn several_workers_on_one_storage_send_every_email_exactly_once() {
     for n in 0..30 {
         ids.push(queue_one(&s.mailer, &format!("user{n}@example.com"), &format!("Message {n}")).await);
     }
-    let workers: Vec<_> = (0..3).map(|_| s.jobs.spawn_worker(s.mailer.clone())).collect();
+    let workers: Vec<_> = (0..3).map(|_| email_worker(&s.jobs, &s.mailer)).collect();
     smtp.wait_for(30).await;
     for id in &ids {
         assert_eq!(wait_status(&s.mailer, *id, "sent", 1).await.1, 1);
@@ -187,7 +192,7 @@ async fn a_bulk_send_reports_progress_and_keeps_counts() {
     assert_eq!(reports.iter().map(|p| p.processed).collect::<Vec<_>>(), vec![0, 100, 120]);
     assert!(s.mailer.queue_custom_email(9_999_999, |_| {}).await.is_err());
 
-    let worker = s.jobs.spawn_worker(s.mailer.clone());
+    let worker = email_worker(&s.jobs, &s.mailer);
     let got = smtp.wait_for(118).await;
     let sample = got.iter().find(|m| m.to == vec!["reader7@example.com".to_owned()]).expect("reader7 got it");
     assert!(
@@ -227,8 +232,8 @@ async fn jobs_on_redis_storage() {
         queue_one(&s.mailer, "ada@example.com", "Via Redis 1").await,
         queue_one(&s.mailer, "bob@example.com", "Via Redis 2").await,
     ];
-    s.jobs.enqueue_email(ids[0]).await.unwrap(); // a duplicate job: still one message
-    let worker = s.jobs.spawn_worker(s.mailer.clone());
+    s.jobs.enqueue(SendEmail { notification_id: ids[0] }).await.unwrap(); // a duplicate job: still one message
+    let worker = email_worker(&s.jobs, &s.mailer);
     smtp.wait_for(2).await;
     for id in ids {
         assert_eq!(wait_status(&s.mailer, id, "sent", 1).await.1, 1);
@@ -324,7 +329,7 @@ async fn an_email_whose_job_cannot_be_queued_is_failed_and_retryable() {
     let jobs = Jobs::connect(&settings, &s.db).await.unwrap();
     let fixed = setup_with(s.db, jobs, &settings);
     assert!(fixed.mailer.retry(failed[0].id).await.unwrap());
-    let worker = fixed.jobs.spawn_worker(fixed.mailer.clone());
+    let worker = email_worker(&fixed.jobs, &fixed.mailer);
     assert_eq!(smtp.wait_for(1).await[0].subject(), "Unqueued");
     wait_status(&fixed.mailer, failed[0].id, "sent", 1).await;
     worker.stop().await.unwrap();

@@ -217,7 +217,7 @@ async fn a_cached_token_outlives_its_row_until_invalidate_tokens_redis() {
 }
 
 /// The default: no cache, a row deleted is seen by the next request; a user deactivated
-/// too. `OAuth::new` never caches, whatever the settings say.
+/// too. Without `NETS_CORE_TOKEN_CACHE_SECONDS` nothing is cached.
 #[tokio::test]
 async fn without_the_cache_every_request_reads_the_database() {
     assert_eq!(Settings::default().token_cache_seconds, 0, "off by default");

@@ -23,7 +23,7 @@ use nets_runtime::Settings;
 use nets_runtime::cache::Cache;
 use nets_runtime::db::Db;
 use nets_runtime::jobs::Jobs;
-use nets_runtime::mail::{Mailer, QueueFilter};
+use nets_runtime::mail::{Mailer, QueueFilter, SendEmail};
 use nets_runtime::oauth::{ClientType, OAuth};
 
 /// The nets quickstart server.
@@ -161,17 +161,18 @@ async fn main() -> anyhow::Result<()> {
     match args.command {
         Some(Command::Worker) => {
             println!("nets worker: running jobs until Ctrl-C");
-            jobs.run_worker(mailer, async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await?;
+            worker(&jobs, mailer)
+                .run(async {
+                    let _ = tokio::signal::ctrl_c().await;
+                })
+                .await?;
             return Ok(());
         }
         Some(Command::Email(command)) => return email(command, &mailer).await,
         Some(Command::Serve | Command::Migrate | Command::Createapp { .. }) | None => {}
     }
 
-    let worker = settings.jobs_in_server.then(|| jobs.spawn_worker(mailer.clone()));
+    let worker = settings.jobs_in_server.then(|| worker(&jobs, mailer.clone()).spawn()).transpose()?;
     let serve_options = nets_runtime::ServeOptions::from_settings(&settings);
     let debug = settings.debug;
     let app = quickstart::app(settings, db, cache, Some(mailer.clone())).await.map_err(|e| anyhow::anyhow!(e))?;
@@ -192,6 +193,11 @@ async fn main() -> anyhow::Result<()> {
         worker.stop().await?; // jobs in flight finish first
     }
     Ok(())
+}
+
+/// The job types this app runs, for `worker` processes and the in-server worker alike.
+fn worker(jobs: &Jobs, mailer: Mailer) -> nets_runtime::jobs::Worker {
+    jobs.worker().register::<SendEmail>(mailer)
 }
 
 async fn email(command: EmailCommand, mailer: &Mailer) -> anyhow::Result<()> {

@@ -1,4 +1,5 @@
-//! Durable background jobs on [apalis](https://docs.rs/apalis) 1.0.
+//! Durable background jobs on [apalis](https://docs.rs/apalis) 1.0, for nets' modules and
+//! for applications alike.
 //!
 //! The original ran Celery tasks and never sent its queued e-mails. nets keeps jobs in a
 //! storage that survives restarts:
@@ -10,48 +11,95 @@
 //! | `postgres://…` | PostgreSQL (tables in the `apalis` schema) |
 //! | `redis://…` | Redis (keys under the queue names) |
 //!
+//! A job type is a type implementing [`Job`]: a serde payload, a stable
+//! [`NAME`](Job::NAME) and an async [`run`](Job::run). [`Jobs::enqueue`] stores a job on
+//! its type's queue (`<NETS_CORE_JOBS_QUEUE_PREFIX>:<NAME>`); a [`Worker`] runs every job
+//! type registered on it ([`Worker::register`]), each with what its runs need. The
+//! e-mail module's job, [`SendEmail`], is one such type, queued
+//! and registered through this same API.
+//!
 //! Workers run in the server process by default (`NETS_CORE_JOBS_IN_SERVER`) and as
 //! separate processes (`quickstart worker`), any number, on any number of machines that
-//! share the storage. An idle worker looks for new jobs every `NETS_CORE_JOBS_POLL_MS`
-//! (one indexed query). Each worker beats every `NETS_CORE_JOBS_HEARTBEAT_SECONDS`; the
-//! jobs of a worker silent for two beats (killed, crashed, cut off) go back to the queue
-//! and another worker runs them. A failing job is retried in the worker with exponential
-//! backoff (`NETS_CORE_JOBS_BACKOFF_MS` doubling up to `NETS_CORE_JOBS_BACKOFF_MAX_MS`)
-//! until `NETS_CORE_JOBS_MAX_ATTEMPTS`; then it is dead: kept in the storage, and for
-//! e-mails listed by [`Mailer::queue`](crate::mail::Mailer::queue) and sent again by
-//! [`Mailer::retry`](crate::mail::Mailer::retry).
+//! share the storage. An idle worker looks for new jobs of each of its types every
+//! `NETS_CORE_JOBS_POLL_MS` (one indexed query per type), and runs up to
+//! `NETS_CORE_JOBS_CONCURRENCY` jobs of each type at once. Each worker beats every
+//! `NETS_CORE_JOBS_HEARTBEAT_SECONDS`; the jobs of a worker silent for two beats
+//! (killed, crashed, cut off) go back to the queue and another worker runs them. A
+//! failing job ([`JobError::Retry`]) is retried in the worker with exponential backoff
+//! (`NETS_CORE_JOBS_BACKOFF_MS` doubling up to `NETS_CORE_JOBS_BACKOFF_MAX_MS`) until
+//! `NETS_CORE_JOBS_MAX_ATTEMPTS`; then, or at once on a [`JobError::Permanent`], it is
+//! dead: kept in the storage ([`JobState::Dead`] from [`Jobs::status`]), never run
+//! again. E-mails record every attempt on their own rows as well, where
+//! [`Mailer::queue`](crate::mail::Mailer::queue) lists the dead ones and
+//! [`Mailer::retry`](crate::mail::Mailer::retry) sends them again.
+//!
+//! A job whose type no running worker registered waits in its queue
+//! ([`JobState::Waiting`]) until a worker that registered it starts: it is never run by
+//! a worker that cannot, never failed for it, never lost. So a rolling deploy that adds
+//! a job type is safe (old workers leave the new jobs to new workers), and a job type
+//! forgotten in a worker shows as jobs that stay waiting.
 //!
 //! Delivery is at least once, so jobs are idempotent: the e-mail job claims its
 //! `nets_email_notification` row and does nothing when the row is already `sent`.
 //!
-//! Built-in jobs: [`SendEmail`]. The original's other Celery tasks are not carried over:
-//! `check_permissions` only returned a value nobody awaited (permission checks are
-//! synchronous in nets), `get_google_avatar` belongs to social login, and push fan-out
-//! to the push notifications module.
+//! The original's other Celery tasks are not carried over: `check_permissions` only
+//! returned a value nobody awaited (permission checks are synchronous in nets),
+//! `get_google_avatar` belongs to social login, and push fan-out to the push
+//! notifications module: those modules register their own job types here.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! use nets_runtime::{Settings, db::Db, jobs::Jobs, mail::Mailer};
+//! use nets_runtime::jobs::{Job, JobError, Jobs};
+//! use nets_runtime::{Settings, db::Db};
+//!
+//! /// The application's own job: tell the team about a new sign-up.
+//! #[derive(Clone, serde::Serialize, serde::Deserialize)]
+//! struct AnnounceSignup {
+//!     user_id: i64,
+//! }
+//!
+//! impl Job for AnnounceSignup {
+//!     const NAME: &'static str = "app.announce_signup";
+//!     type Context = Db;
+//!
+//!     async fn run(&self, db: &Db) -> Result<(), JobError> {
+//!         // Post to the team's chat, with `db` at hand; errors are retried:
+//!         let _ = (db, self.user_id);
+//!         Ok(())
+//!     }
+//! }
 //!
 //! let settings = Settings::load()?;
 //! let db = Db::from_settings(&settings).await?;
 //! let jobs = Jobs::connect(&settings, &db).await?;
-//! let mailer = Mailer::builder(&settings).database(db).jobs(jobs.clone()).build()?;
-//! // In a worker process: run until Ctrl-C.
-//! jobs.run_worker(mailer, async { let _ = tokio::signal::ctrl_c().await; }).await?;
+//! // In a request handler (with `jobs` as app state, say):
+//! let id = jobs.enqueue(AnnounceSignup { user_id: 7 }).await?;
+//! // In a worker process: every registered type, until Ctrl-C.
+//! jobs.worker()
+//!     .register::<AnnounceSignup>(db.clone())
+//!     .run(async { let _ = tokio::signal::ctrl_c().await; })
+//!     .await?;
+//! println!("{id}: {:?}", jobs.status(&id).await?);
 //! # Ok(()) }
 //! ```
+//!
+//! With the `mail` feature, the e-mail job joins the same worker:
+//! `.register::<SendEmail>(mailer)` ([`SendEmail`]).
 
+mod job;
 mod storage;
 mod worker;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
+pub use job::{Job, JobError, JobId, JobState, JobStatus};
 pub use storage::JobStorage;
-pub use worker::WorkerHandle;
+pub use worker::{Worker, WorkerHandle};
+
+/// The e-mail job, now [`crate::mail::SendEmail`]; still reachable here.
+#[cfg(feature = "mail")]
+pub use crate::mail::SendEmail;
 
 use crate::Settings;
 use crate::db::Db;
@@ -69,13 +117,22 @@ pub enum JobsError {
     /// A worker stopped with an error.
     #[error("worker: {0}")]
     Worker(String),
-}
-
-/// The built-in job that sends one queued e-mail (a `nets_email_notification` row).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SendEmail {
-    /// The row to send.
-    pub notification_id: i64,
+    /// Not a job id (`<name>/<id>`).
+    #[error("not a job id: '{0}' (expected <job type name>/<id>)")]
+    InvalidJobId(String),
+    /// A worker was started without any job type registered.
+    #[error("a worker needs at least one job type: register one with Worker::register")]
+    NoJobTypes,
+    /// Two job types registered on one worker share a name (or one was registered twice).
+    #[error("job type name '{name}' registered twice on one worker ({first} and {second})")]
+    DuplicateJobType {
+        /// The shared [`Job::NAME`].
+        name: &'static str,
+        /// The Rust type registered first.
+        first: &'static str,
+        /// The Rust type registered second.
+        second: &'static str,
+    },
 }
 
 /// Retry, heartbeat and concurrency settings of queues and workers.
@@ -103,13 +160,13 @@ impl JobConfig {
         }
     }
 
-    /// The queue of e-mail jobs, `<prefix>:email`.
-    pub(crate) fn email_queue(&self) -> String {
-        format!("{}:email", self.queue_prefix)
+    /// The queue of the job type `name`, `<prefix>:<name>` (e-mails: `<prefix>:email`).
+    pub(crate) fn queue(&self, name: &str) -> String {
+        format!("{}:{name}", self.queue_prefix)
     }
 }
 
-/// The job queue: enqueue jobs, run workers. Cheap to clone.
+/// The job queue: enqueue jobs, read their status, start workers. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Jobs(Arc<JobsInner>);
 
@@ -137,8 +194,40 @@ impl Jobs {
         &self.0.storage
     }
 
-    /// Queues a [`SendEmail`] job.
-    pub async fn enqueue_email(&self, notification_id: i64) -> Result<(), JobsError> {
-        self.0.storage.push_email(&self.0.config, SendEmail { notification_id }).await
+    /// Stores `job` on its type's queue, for a worker that registered the type; allowed
+    /// `NETS_CORE_JOBS_MAX_ATTEMPTS` attempts.
+    ///
+    /// ```no_run
+    /// # use nets_runtime::jobs::{Job, JobError, Jobs, JobState};
+    /// #[derive(Clone, serde::Serialize, serde::Deserialize)]
+    /// struct Reindex { document_id: i64 }
+    ///
+    /// impl Job for Reindex {
+    ///     const NAME: &'static str = "search.reindex";
+    ///     type Context = ();
+    ///     async fn run(&self, _: &()) -> Result<(), JobError> { Ok(()) }
+    /// }
+    ///
+    /// # async fn demo(jobs: Jobs) -> Result<(), nets_runtime::jobs::JobsError> {
+    /// let id = jobs.enqueue(Reindex { document_id: 42 }).await?;
+    /// let status = jobs.status(&id).await?.expect("the job is stored");
+    /// assert_eq!(status.state, JobState::Waiting); // until a worker takes it
+    /// # Ok(()) }
+    /// ```
+    pub async fn enqueue<J: Job>(&self, job: J) -> Result<JobId, JobsError> {
+        let () = job::ValidName::<J>::CHECKED;
+        self.0.storage.push(&self.0.config, job).await
+    }
+
+    /// Where the job `id` is: waiting, running, failed with attempts left, done or dead.
+    /// `None` when the storage holds no such job.
+    pub async fn status(&self, id: &JobId) -> Result<Option<JobStatus>, JobsError> {
+        self.0.storage.status(&self.0.config, id).await
+    }
+
+    /// A worker for this queue's storage: [`register`](Worker::register) the job types it
+    /// runs, then [`run`](Worker::run) or [`spawn`](Worker::spawn) it.
+    pub fn worker(&self) -> Worker {
+        Worker::new(self.clone())
     }
 }

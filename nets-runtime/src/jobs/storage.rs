@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use apalis::prelude::{TaskBuilder, TaskSink};
+use apalis::prelude::{FetchById, Status, TaskBuilder, TaskId, TaskSink};
 use apalis_postgres::PostgresStorage;
 use apalis_redis::{ConnectionManager, RedisStorage};
 use apalis_sqlite::SqliteStorage;
@@ -11,7 +11,9 @@ use std::str::FromStr;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::SqlitePool;
 
-use super::{JobConfig, JobsError, SendEmail};
+use ulid::Ulid;
+
+use super::{Job, JobConfig, JobId, JobState, JobStatus, JobsError};
 use crate::Settings;
 use crate::db::Db;
 
@@ -117,23 +119,65 @@ impl JobStorage {
         Ok(())
     }
 
-    pub(super) async fn push_email(&self, config: &JobConfig, job: SendEmail) -> Result<(), JobsError> {
-        let task = TaskBuilder::new(job).max_attempts(config.max_attempts as usize).build();
-        let queue = config.email_queue();
+    /// Queues `job` on its type's queue, with the attempts the settings allow.
+    pub(super) async fn push<J: Job>(&self, config: &JobConfig, job: J) -> Result<JobId, JobsError> {
+        let id = Ulid::generate();
+        let task =
+            TaskBuilder::new(job).task_id(TaskId::from_ulid(id)).max_attempts(config.max_attempts as usize).build();
+        let queue = config.queue(J::NAME);
         match self {
             JobStorage::Sqlite(pool) => {
-                let mut s = SqliteStorage::<SendEmail>::new(pool).with_config(sqlite_config(config, &queue));
-                s.push_task(task).await.map_err(storage_error)
+                let mut s = SqliteStorage::<J>::new(pool).with_config(sqlite_config(config, &queue));
+                s.push_task(task).await.map_err(storage_error)?;
             }
             JobStorage::Postgres(pool) => {
-                let mut s = PostgresStorage::<SendEmail>::new(pool).with_config(postgres_config(config, &queue));
-                s.push_task(task).await.map_err(storage_error)
+                let mut s = PostgresStorage::<J>::new(pool).with_config(postgres_config(config, &queue));
+                s.push_task(task).await.map_err(storage_error)?;
             }
             JobStorage::Redis(conn) => {
-                let mut s = RedisStorage::<SendEmail>::new(conn.clone()).with_config(redis_config(config, &queue));
-                s.push_task(task).await.map_err(storage_error)
+                let mut s = RedisStorage::<J>::new(conn.clone()).with_config(redis_config(config, &queue));
+                s.push_task(task).await.map_err(storage_error)?;
             }
         }
+        Ok(JobId::new(J::NAME, id.to_string()))
+    }
+
+    /// The state and attempts of the job `id`; `None` when the storage has no such job
+    /// on that job type's queue.
+    pub(super) async fn status(&self, config: &JobConfig, id: &JobId) -> Result<Option<JobStatus>, JobsError> {
+        let task_id = TaskId::from_str(id.id()).map_err(storage_error)?;
+        let queue = config.queue(id.job());
+        // The payload is not decoded: `()` stands for any job type.
+        let task = match self {
+            JobStorage::Sqlite(pool) => {
+                let mut s = SqliteStorage::<()>::new(pool).with_config(sqlite_config(config, &queue));
+                s.fetch_by_id(&task_id).await.map_err(storage_error)?
+            }
+            JobStorage::Postgres(pool) => {
+                let mut s = PostgresStorage::<()>::new(pool).with_config(postgres_config(config, &queue));
+                s.fetch_by_id(&task_id).await.map_err(storage_error)?
+            }
+            JobStorage::Redis(conn) => {
+                let mut s = RedisStorage::<()>::new(conn.clone()).with_config(redis_config(config, &queue));
+                s.fetch_by_id(&task_id).await.map_err(storage_error)?
+            }
+        };
+        // SQL storages find an id on any queue: only this type's counts.
+        let Some(task) = task.filter(|t| t.queue().is_none_or(|q| q.as_ref() == queue)) else { return Ok(None) };
+        let attempts = u32::try_from(task.attempt()).unwrap_or(u32::MAX);
+        let max_attempts = task.max_attempts().map_or(config.max_attempts, |m| u32::try_from(m).unwrap_or(u32::MAX));
+        let state = match task.status() {
+            Status::Pending => JobState::Waiting,
+            Status::Done => JobState::Done,
+            Status::Killed => JobState::Dead,
+            // A last attempt's failure recorded as such (before nets recorded those as
+            // killed): SQL storages never fetch it again, Redis schedules it again.
+            Status::Failed if attempts >= max_attempts && !matches!(self, JobStorage::Redis(_)) => JobState::Dead,
+            Status::Failed => JobState::Failed,
+            // Queued (taken, not started), Running, and any state a later apalis adds.
+            _ => JobState::Running,
+        };
+        Ok(Some(JobStatus { state, attempts }))
     }
 }
 

@@ -44,10 +44,12 @@
 //!    message, showing everyone's address to everyone): `email_sent` when at least one was
 //!    accepted, `email_not_sent` otherwise, the description naming failures.
 //!
-//! [`SendEmail`]: crate::jobs::SendEmail
+//! Queued e-mails are sent by [`SendEmail`], a job type on the [`jobs`](crate::jobs)
+//! queue: register it on the application's workers.
 
 mod attachment;
 mod bulk;
+mod job;
 mod outcome;
 mod queue;
 mod recipients;
@@ -62,6 +64,7 @@ use minijinja::Value;
 
 pub use attachment::Attachment;
 pub use bulk::{BulkProgress, BulkStatus};
+pub use job::SendEmail;
 pub use outcome::{Outcome, Reason};
 pub use queue::{QueueFilter, QueuedEmail};
 pub use transport::Transport;
@@ -482,7 +485,7 @@ impl Mailer {
         for to in recipients {
             let queued = async {
                 let id = queue::insert(db, to, from, subject, html, Some(text), custom_email_id).await?;
-                if let Err(e) = jobs.enqueue_email(id).await {
+                if let Err(e) = jobs.enqueue(SendEmail { notification_id: id }).await {
                     // Leave the row where `Mailer::retry` (`email retry`) finds it.
                     queue::mark_failed(db, id, &format!("not queued: {e}")).await?;
                     return Err(MailError::from(e));
@@ -504,8 +507,8 @@ impl Mailer {
         outcome
     }
 
-    /// Sends the queued row `id` (what the [`SendEmail`](crate::jobs::SendEmail) job
-    /// runs). Idempotent: a row already sent is left alone.
+    /// Sends the queued row `id` (what the [`SendEmail`] job runs). Idempotent: a row
+    /// already sent is left alone.
     pub async fn deliver_queued(&self, id: i64) -> Result<Delivery, DeliverError> {
         let db = self.db().map_err(|e| DeliverError::Retry(e.to_string()))?;
         let lease = self.0.settings.email_timeout.saturating_add(5);
@@ -571,7 +574,7 @@ impl Mailer {
         if !queue::requeue(db, id).await? {
             return Ok(false);
         }
-        jobs.enqueue_email(id).await?;
+        jobs.enqueue(SendEmail { notification_id: id }).await?;
         Ok(true)
     }
 
@@ -601,14 +604,4 @@ pub enum DeliverError {
     /// Will never work (a malformed address in the row).
     #[error("{0}")]
     Permanent(String),
-}
-
-impl DeliverError {
-    /// The error apalis acts on: permanent errors stop the retries.
-    pub(crate) fn into_job_error(self) -> apalis::prelude::BoxDynError {
-        match self {
-            DeliverError::Retry(e) => e.into(),
-            DeliverError::Permanent(e) => Box::new(apalis::prelude::AbortError::new(std::io::Error::other(e))),
-        }
-    }
 }
