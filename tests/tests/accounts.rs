@@ -604,3 +604,62 @@ async fn logins_and_code_checks_are_rate_limited_per_client_address() {
     let reply = f.authenticate("user1@x.io", CODE, None).await;
     assert_eq!(reply.status, 429, "guessing from one address is capped: {}", reply.text());
 }
+
+// The account endpoints run the common pipeline (issue 12; issue 17 item 1).
+
+#[tokio::test]
+async fn a_wrong_method_on_an_account_route_is_the_json_405_with_allow_in_order() {
+    let f = Fixture::new().await;
+    let s = &f.server;
+    for (method, path, allow) in [
+        (reqwest::Method::GET, "/login/", "POST"),
+        (reqwest::Method::PUT, "/getProfile/", "GET, POST, HEAD"),
+        (reqwest::Method::DELETE, "/update", "POST"),
+        (reqwest::Method::PATCH, "/requestDelete/", "GET, POST, HEAD"),
+    ] {
+        let reply = s.send(s.request(method.clone(), path)).await;
+        reply.assert_error(405, "method not allowed");
+        assert_eq!(reply.header("allow"), Some(allow), "{method} {path}");
+    }
+}
+
+#[tokio::test]
+async fn an_account_body_without_a_content_type_is_refused_like_everywhere() {
+    let f = Fixture::new().await;
+    let s = &f.server;
+    // Before, /login/ read such a body as a form; every other endpoint answers 415.
+    let reply = s.send(s.post("/login/").body("email=ada@x.io")).await;
+    assert_eq!(reply.status, 415, "{}", reply.text());
+    assert_eq!(f.count("SELECT COUNT(*) FROM nets_verification_code").await, 0);
+}
+
+#[tokio::test]
+async fn any_token_the_apps_authenticator_accepts_works_on_the_account_routes() {
+    use nets_runtime::accounts::Accounts;
+    use nets_runtime::auth::{AuthUser, StaticBearer};
+    use nets_runtime::cache::Cache;
+    use nets_runtime::oauth::OAuth;
+    use nets_runtime::prelude::*;
+    use nets_runtime::users::UserTable;
+
+    let db = nets_tests::db::test_db().await;
+    nets_tests::db::exec(&db.db, "INSERT INTO nets_user (id, email, first_name) VALUES (41, 'kim@x.io', 'Kim')").await;
+    let settings = nets_tests::settings(DEBUG);
+    let oauth = OAuth::from_settings(&settings, &db.db).await.unwrap();
+    let users = UserTable::load(&db.db, &settings).await.unwrap();
+    let accounts = Accounts::new(oauth.clone(), users, Cache::memory(100), &settings).unwrap();
+    // The app's own authenticator: installing OAuth keeps it.
+    let own = StaticBearer::new().token("service-token", AuthUser::new(41, "kim@x.io"));
+    let app = App::builder(settings)
+        .database(db.db.clone())
+        .authenticator(own)
+        .install(oauth)
+        .install(accounts)
+        .build()
+        .expect("app");
+    let s = nets_tests::TestServer::start(app.router()).await;
+    let reply = s.send(s.get("/getProfile/?fields=first_name").bearer_auth("service-token")).await;
+    reply.assert_data(json!({"first_name": "Kim"}));
+    let reply = s.send(s.get("/getProfile/").bearer_auth("not-a-token")).await;
+    assert_eq!(reply.status, 401, "{}", reply.text());
+}

@@ -601,6 +601,13 @@ async fn the_built_in_routers_are_documented_when_added() {
     ] {
         assert!(doc["paths"][path][method].is_object(), "{method} {path} is not documented");
     }
+    // From the registry, with the operation ids and tag the hand-written fragment had.
+    assert_eq!(operation(&doc, "/getProfile/", "get")["operationId"], "getProfile_get");
+    assert_eq!(operation(&doc, "/login/", "post")["operationId"], "login_post");
+    assert_eq!(operation(&doc, "/login/", "post")["tags"], json!(["nets_core_auth"]));
+    assert_eq!(operation(&doc, "/login/", "post")["x-nets-view"], "nets_runtime::accounts::endpoints::login");
+    // Secrets travel in the body only, and a wrong method is documented as the JSON 405.
+    assert!(operation(&doc, "/authenticate/", "post")["responses"]["405"].is_object());
     // This app's identifier and updatable fields.
     let login = &operation(&doc, "/login/", "post")["requestBody"]["content"]["application/json"]["schema"];
     assert_eq!(login["required"], json!(["username"]));

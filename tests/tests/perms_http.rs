@@ -224,7 +224,7 @@ async fn project_scopes_without_a_checker_that_resolves_projects_do_not_build() 
     // naming each such endpoint (before: the scope was silently ignored).
     let db = test_db().await;
     let app = app_builder_with(&db).authenticator(bearer()).routes(build_urlpatterns!(self::api).expect("routes"));
-    let err = app.build().err().expect("the wiring is incomplete").to_string();
+    let err = app.build().expect_err("the wiring is incomplete").to_string();
     for endpoint in ["list_docs", "publish", "whereami", "editors"] {
         assert!(err.contains(&format!("endpoint `{endpoint}`")), "{endpoint}: {err}");
     }

@@ -438,9 +438,9 @@ async fn the_route_registry_lists_every_endpoint_in_source_order() {
             ("/login/", "login"),
             ("/authenticate/", "authenticate"),
             ("/logout/", "logout"),
-            ("/getProfile/", "get_profile"),
+            ("/getProfile/", "getProfile"),
             ("/update/", "update"),
-            ("/requestDelete/", "request_delete"),
+            ("/requestDelete/", "requestDelete"),
             ("/delete/", "delete"),
         ]
     );

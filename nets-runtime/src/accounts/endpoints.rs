@@ -41,7 +41,7 @@ fn update_body(app: &App) -> usize {
 
 /// Sends a one-time code to the identifier's address (answers `CODE SENT` whether or
 /// not the account exists). `device` registers the device the code is bound to.
-#[request_handler(path = "login/", methods = [POST], public, body_limit = small_body, tags = ["accounts"])]
+#[request_handler(path = "login/", methods = [POST], public, body_limit = small_body, tags = ["nets_core_auth"])]
 async fn login(
     ctx: Ctx,
     accounts: State<Accounts>,
@@ -54,7 +54,7 @@ async fn login(
 }
 
 /// Exchanges a one-time code for OAuth tokens of the client `client_id`.
-#[request_handler(path = "authenticate/", methods = [POST], public, body_limit = small_body, tags = ["accounts"])]
+#[request_handler(path = "authenticate/", methods = [POST], public, body_limit = small_body, tags = ["nets_core_auth"])]
 async fn authenticate(
     ctx: Ctx,
     accounts: State<Accounts>,
@@ -84,7 +84,7 @@ async fn authenticate(
 
 /// Revokes the presented token's login (access and refresh tokens); deletes the device
 /// `device_uuid` when sent.
-#[request_handler(path = "logout/", methods = [POST], body_limit = small_body, tags = ["accounts"])]
+#[request_handler(path = "logout/", methods = [POST], body_limit = small_body, tags = ["nets_core_auth"])]
 async fn logout(
     ctx: Ctx,
     accounts: State<Accounts>,
@@ -102,7 +102,7 @@ async fn logout(
 }
 
 /// The caller's JSON-visible fields, or `fields` of them (`__all__` for every one).
-#[request_handler(path = "getProfile/", methods = [GET, POST], body_limit = small_body, tags = ["accounts"])]
+#[request_handler(path = "getProfile/", name = "getProfile", methods = [GET, POST], body_limit = small_body, tags = ["nets_core_auth"])]
 async fn get_profile(
     ctx: Ctx,
     accounts: State<Accounts>,
@@ -130,7 +130,7 @@ fn update_fields(app: &App) -> Option<Value> {
 
 /// Writes the updatable fields sent and stores the files sent for file fields (JSON, a
 /// form or `multipart/form-data`); a prohibited field is a 400 naming it.
-#[request_handler(path = "update/", methods = [POST], body_limit = update_body, tags = ["accounts"])]
+#[request_handler(path = "update/", methods = [POST], body_limit = update_body, tags = ["nets_core_auth"])]
 async fn update(
     ctx: Ctx,
     accounts: State<Accounts>,
@@ -140,14 +140,14 @@ async fn update(
 }
 
 /// The account deletion page (for app-store deletion requirements).
-#[request_handler(path = "requestDelete/", methods = [GET, POST], public, body_limit = small_body, tags = ["accounts"])]
+#[request_handler(path = "requestDelete/", name = "requestDelete", methods = [GET, POST], public, body_limit = small_body, tags = ["nets_core_auth"])]
 async fn request_delete(accounts: State<Accounts>) -> Result<Response, ApiError> {
     accounts.request_page().await
 }
 
 /// Deletes the account (and everything it owns) with a one-time code: the bearer
 /// token's account, or the identifier's without one.
-#[request_handler(path = "delete/", methods = [POST], public, body_limit = small_body, tags = ["accounts"])]
+#[request_handler(path = "delete/", methods = [POST], public, body_limit = small_body, tags = ["nets_core_auth"])]
 async fn delete(
     ctx: Ctx,
     accounts: State<Accounts>,

@@ -124,7 +124,7 @@ impl From<PermsError> for ApiError {
 }
 
 /// nets' [`PermissionChecker`]: roles, grants and projects from the database, cached.
-/// Cheap to clone. Install it with [`Perms::install`].
+/// Cheap to clone. Install it with [`AppBuilder::install`](crate::AppBuilder::install).
 #[derive(Clone)]
 pub struct Perms(Arc<Inner>);
 

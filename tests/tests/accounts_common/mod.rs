@@ -23,12 +23,15 @@ impl Fixture {
         let oauth = OAuth::from_settings(&settings, &db.db).await.expect("SECRET_KEY is set");
         let users = UserTable::load(&db.db, &settings).await.expect("user table");
         let accounts = Accounts::new(oauth.clone(), users, Cache::memory(10_000), &settings).expect("accounts");
-        let app = App::builder(settings).database(db.db.clone()).authenticator(oauth.bearer());
-        let routes = build_urlpatterns!().unwrap();
-        let server = TestServer::start(
-            app.install(oauth.clone()).install(accounts.clone()).routes(routes).build().expect("app").router(),
-        )
-        .await;
+        // One line per module; the OAuth module brings the bearer authenticator.
+        let app = App::builder(settings)
+            .database(db.db.clone())
+            .install(oauth.clone())
+            .install(accounts)
+            .routes(build_urlpatterns!().unwrap())
+            .build()
+            .expect("app");
+        let server = TestServer::start(app.router()).await;
         let client = oauth.create_application("mobile", ClientType::Confidential).await.unwrap();
         Fixture { server, db, client }
     }
