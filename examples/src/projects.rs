@@ -79,8 +79,13 @@ pub async fn router(settings: Settings, db: Db) -> Result<axum::Router, Box<dyn 
     let bearer = TOKENS
         .iter()
         .fold(StaticBearer::new(), |auth, (token, id, email)| auth.token(*token, AuthUser::new(*id, *email)));
-    let app = App::builder(settings).database(db).authenticator(bearer).install(perms.clone());
-    Ok(app.routes(build_urlpatterns!(crate::projects)?).build().expect("app").router())
+    let app = App::builder(settings)
+        .database(db)
+        .authenticator(bearer)
+        .install(perms) // the checker, and `State<Perms>` for handlers
+        .routes(build_urlpatterns!(crate::projects)?)
+        .build()?;
+    Ok(app.router())
 }
 
 fn sqlite(ctx: &Ctx) -> Result<&sqlx::SqlitePool, ApiError> {
@@ -101,6 +106,7 @@ pub struct ProjectRow {
 #[request_handler(path = "projects/", method = POST, tags = ["projects"])]
 pub async fn create_project(
     ctx: Ctx,
+    perms: State<Perms>,
     #[param(validate(length(min = 1, max = 100)))] name: String,
 ) -> ApiResult<ProjectRow> {
     let user = ctx.require_user()?.id;
@@ -116,7 +122,6 @@ pub async fn create_project(
         .execute(pool)
         .await
         .map_err(ApiError::internal)?;
-    let perms = Perms::from_ctx(&ctx)?;
     for (role, permissions) in ROLES {
         for permission in permissions {
             perms.get_or_create_project_role_permission(project.id, role, permission).await?;
@@ -150,11 +155,11 @@ pub async fn show_project(ctx: Ctx, project_id: i64) -> ApiResult<Value> {
 )]
 pub async fn add_member(
     ctx: Ctx,
+    perms: State<Perms>,
     project_id: i64,
     user_id: i64,
     #[param(validate(custom(function = known_role)))] role: String,
 ) -> ApiResult<Value> {
-    let perms = Perms::from_ctx(&ctx)?;
     sqlx::query(
         "INSERT INTO project_members (project_id, user_id, role) VALUES ($1, $2, $3) \
          ON CONFLICT (project_id, user_id) DO UPDATE SET role = excluded.role, enabled = TRUE",
@@ -190,8 +195,7 @@ fn known_role(role: &String) -> Result<(), validator::ValidationError> {
     project_required,
     tags = ["projects"]
 )]
-pub async fn remove_member(ctx: Ctx, project_id: i64, user_id: i64) -> ApiResult<bool> {
-    let perms = Perms::from_ctx(&ctx)?;
+pub async fn remove_member(ctx: Ctx, perms: State<Perms>, project_id: i64, user_id: i64) -> ApiResult<bool> {
     let removed =
         sqlx::query("DELETE FROM project_members WHERE project_id = $1 AND user_id = $2 AND NOT is_superuser")
             .bind(project_id)

@@ -200,8 +200,8 @@ pub async fn app(
     let oauth = OAuth::from_settings(&settings, &db).await?;
     let users = nets_runtime::users::UserTable::load(&db, &settings).await?;
     let mut accounts = nets_runtime::accounts::Accounts::new(oauth.clone(), users, cache.clone(), &settings)?;
-    if let Some(mailer) = mailer {
-        accounts = accounts.with_mailer(mailer);
+    if let Some(mailer) = &mailer {
+        accounts = accounts.with_mailer(mailer.clone());
     }
     let demo = match settings.debug {
         true => Some(StaticBearer::new().token(DEMO_TOKEN, AuthUser::new(demo_user(&db).await?, DEMO_EMAIL))),
@@ -211,11 +211,13 @@ pub async fn app(
         .database(db)
         .authenticator(DemoOrOAuth { demo, oauth: oauth.bearer() })
         .install(oauth)
-        .install(accounts)
-        .state(cache)
-        .state(Notes::default())
-        .routes(build_urlpatterns!(crate::quickstart)?)
-        .build()?;
+        .install(accounts);
+    // The mailer: `State<Mailer>` for handlers, and its e-mail job for `app.worker(..)`.
+    let app = match mailer {
+        Some(mailer) => app.install(mailer),
+        None => app,
+    };
+    let app = app.state(cache).state(Notes::default()).routes(build_urlpatterns!(crate::quickstart)?).build()?;
     Ok(app)
 }
 

@@ -34,7 +34,13 @@ struct AppInner {
     trusted_proxies: TrustedProxies,
     documents: Vec<utoipa::openapi::OpenApi>,
     routes: Routes,
+    #[cfg(feature = "jobs")]
+    job_types: Vec<JobType>,
 }
+
+/// A job type a module or the app registered with [`AppBuilder::job`].
+#[cfg(feature = "jobs")]
+type JobType = std::sync::Arc<dyn Fn(crate::jobs::Worker) -> crate::jobs::Worker + Send + Sync>;
 
 /// The application: settings, the authenticator and permission checker, your own
 /// state, the routes it serves and the modules installed in it. Cheap to clone (one `Arc`).
@@ -77,6 +83,8 @@ pub struct AppBuilder {
     documents: Vec<utoipa::openapi::OpenApi>,
     routes: Routes,
     checks: Vec<(&'static str, Check)>,
+    #[cfg(feature = "jobs")]
+    job_types: Vec<JobType>,
 }
 
 impl AppBuilder {
@@ -127,6 +135,31 @@ impl AppBuilder {
     /// state, routes, authenticator and startup checks. See [`Module`](crate::Module).
     pub fn install(self, module: impl crate::Module) -> Self {
         module.install(self)
+    }
+
+    /// Registers a job type the app's workers run ([`App::worker`]), with the `context`
+    /// its runs get. Modules register theirs in their `install` (e-mail: the mailer's
+    /// `SendEmail`), so a worker built from the app runs every installed module's jobs.
+    ///
+    /// ```no_run
+    /// # async fn demo(settings: nets_runtime::Settings, db: nets_runtime::db::Db) -> Result<(), Box<dyn std::error::Error>> {
+    /// use nets_runtime::prelude::*;
+    /// use nets_runtime::jobs::Jobs;
+    /// use nets_runtime::mail::Mailer;
+    ///
+    /// let jobs = Jobs::connect(&settings, &db).await?;
+    /// let mailer = Mailer::builder(&settings).database(db.clone()).jobs(jobs.clone()).build()?;
+    /// let app = App::builder(settings).database(db).install(mailer).build()?;
+    /// let worker = app.worker(&jobs).spawn()?; // runs SendEmail, and any other type installed
+    /// # worker.stop().await?; Ok(()) }
+    /// ```
+    #[cfg(feature = "jobs")]
+    pub fn job<J: crate::jobs::Job>(mut self, context: J::Context) -> Self
+    where
+        J::Context: Clone,
+    {
+        self.job_types.push(std::sync::Arc::new(move |worker| worker.register::<J>(context.clone())));
+        self
     }
 
     /// Runs `check` when the app is built; an `Err` fails [`build`](Self::build) with
@@ -204,6 +237,8 @@ impl AppBuilder {
             state: self.state,
             documents: self.documents,
             routes,
+            #[cfg(feature = "jobs")]
+            job_types: self.job_types,
         }));
         let mut problems = crate::wiring::problems(&app, has_authenticator);
         for (what, check) in self.checks {
@@ -241,6 +276,8 @@ impl App {
             documents: Vec::new(),
             routes: Routes::new(),
             checks: Vec::new(),
+            #[cfg(feature = "jobs")]
+            job_types: Vec::new(),
         }
     }
 
@@ -277,6 +314,14 @@ impl App {
 
     pub(crate) fn coerce_cx(&self) -> CoerceCx {
         self.0.coerce
+    }
+
+    /// A worker on `jobs`' storage running every job type the app and its modules
+    /// registered ([`AppBuilder::job`]); [`run`](crate::jobs::Worker::run) or
+    /// [`spawn`](crate::jobs::Worker::spawn) it, in the server or in a process of its own.
+    #[cfg(feature = "jobs")]
+    pub fn worker(&self, jobs: &crate::jobs::Jobs) -> crate::jobs::Worker {
+        self.0.job_types.iter().fold(jobs.worker(), |worker, register| register(worker))
     }
 
     /// The endpoints this app serves, in source order.

@@ -23,7 +23,7 @@ use nets_runtime::Settings;
 use nets_runtime::cache::Cache;
 use nets_runtime::db::Db;
 use nets_runtime::jobs::Jobs;
-use nets_runtime::mail::{Mailer, QueueFilter, SendEmail};
+use nets_runtime::mail::{Mailer, QueueFilter};
 use nets_runtime::oauth::{ClientType, OAuth};
 
 /// The nets quickstart server.
@@ -158,24 +158,23 @@ async fn main() -> anyhow::Result<()> {
     let jobs = Jobs::connect(&settings, &db).await?;
     let mailer = Mailer::builder(&settings).database(db.clone()).jobs(jobs.clone()).build()?;
 
-    match args.command {
-        Some(Command::Worker) => {
-            println!("nets worker: running jobs until Ctrl-C");
-            worker(&jobs, mailer)
-                .run(async {
-                    let _ = tokio::signal::ctrl_c().await;
-                })
-                .await?;
-            return Ok(());
-        }
-        Some(Command::Email(command)) => return email(command, &mailer).await,
-        Some(Command::Serve | Command::Migrate | Command::Createapp { .. }) | None => {}
+    if let Some(Command::Email(command)) = args.command {
+        return email(command, &mailer).await;
     }
-
-    let worker = settings.jobs_in_server.then(|| worker(&jobs, mailer.clone()).spawn()).transpose()?;
     let serve_options = nets_runtime::ServeOptions::from_settings(&settings);
-    let debug = settings.debug;
-    let app = quickstart::app(settings, db, cache, Some(mailer.clone())).await.map_err(|e| anyhow::anyhow!(e))?;
+    let (debug, jobs_in_server) = (settings.debug, settings.jobs_in_server);
+    let app = quickstart::app(settings, db, cache, Some(mailer)).await.map_err(|e| anyhow::anyhow!(e))?;
+    if let Some(Command::Worker) = args.command {
+        // Every job type the installed modules registered (e-mail here).
+        println!("nets worker: running jobs until Ctrl-C");
+        app.worker(&jobs)
+            .run(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await?;
+        return Ok(());
+    }
+    let worker = jobs_in_server.then(|| app.worker(&jobs).spawn()).transpose()?;
     let router = app.router();
     println!("nets quickstart on http://{}", args.addr);
     println!("  try: curl http://{}/ping/", args.addr);
@@ -193,11 +192,6 @@ async fn main() -> anyhow::Result<()> {
         worker.stop().await?; // jobs in flight finish first
     }
     Ok(())
-}
-
-/// The job types this app runs, for `worker` processes and the in-server worker alike.
-fn worker(jobs: &Jobs, mailer: Mailer) -> nets_runtime::jobs::Worker {
-    jobs.worker().register::<SendEmail>(mailer)
 }
 
 async fn email(command: EmailCommand, mailer: &Mailer) -> anyhow::Result<()> {

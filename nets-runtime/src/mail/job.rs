@@ -69,3 +69,11 @@ impl Jobs {
         self.worker().register::<SendEmail>(mailer).spawn_unchecked()
     }
 }
+
+/// Installs the mailer: state for handlers (`State<Mailer>`) and the e-mail job for the
+/// app's workers ([`App::worker`](crate::App::worker)).
+impl crate::Module for Mailer {
+    fn install(self, app: crate::AppBuilder) -> crate::AppBuilder {
+        app.job::<SendEmail>(self.clone()).state(self)
+    }
+}
