@@ -117,7 +117,7 @@ pub enum ArgKind {
 /// Builds an OpenAPI schema, registering named components in the sink.
 #[doc(hidden)]
 pub type SchemaFn =
-    fn(&mut crate::openapi::SchemaSink) -> Option<utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>>;
+    fn(&mut crate::params::SchemaSink) -> Option<utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>>;
 
 /// What the macro records about one parameter.
 #[doc(hidden)]

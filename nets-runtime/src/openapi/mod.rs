@@ -35,29 +35,7 @@ use crate::routing::{Endpoint, Location, Method, ModuleFilter, select, selected_
 
 pub(crate) mod fragment;
 
-/// Collects named component schemas while operations are built.
-#[doc(hidden)]
-#[derive(Default)]
-pub struct SchemaSink {
-    schemas: Vec<(String, RefOr<Schema>)>,
-}
-
-impl SchemaSink {
-    /// Adds the schema of a `ToSchema` type (and the schemas it references) and
-    /// returns the schema to use in place.
-    pub fn add<T: utoipa::ToSchema>(&mut self) -> RefOr<Schema> {
-        T::schemas(&mut self.schemas);
-        let name = T::name();
-        let schema = <T as utoipa::PartialSchema>::schema();
-        match &schema {
-            RefOr::T(Schema::Object(o)) if !o.properties.is_empty() && !name.is_empty() => {
-                self.schemas.push((name.to_string(), schema));
-                RefOr::Ref(Ref::from_schema_name(name))
-            }
-            _ => schema,
-        }
-    }
-}
+pub use crate::params::SchemaSink;
 
 pub(crate) const BEARER: &str = "bearerAuth";
 

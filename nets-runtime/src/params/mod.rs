@@ -43,7 +43,7 @@ pub(crate) use file::type_allowed;
 pub use rest::{FromRest, Rest};
 pub(crate) use rules::flatten_validation;
 pub use rules::{Rule, RuleError};
-pub use schema::{ParamSchema, SchemaKind};
+pub use schema::{ParamSchema, SchemaKind, SchemaSink};
 
 #[doc(hidden)]
 pub use rules::{

@@ -1,5 +1,9 @@
 //! The OpenAPI description of a parameter type, independent of any OpenAPI crate so
-//! that user types can describe themselves in a line.
+//! that user types can describe themselves in a line; and the sink that collects the
+//! component schemas endpoint records refer to (here rather than in `openapi`, so the
+//! route records do not depend on the document builder).
+
+use utoipa::openapi::{Ref, RefOr, schema::Schema};
 
 /// JSON type of a parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,5 +93,29 @@ impl ParamSchema {
         self.minimum = minimum;
         self.maximum = maximum;
         self
+    }
+}
+
+/// Collects named component schemas while operations are built.
+#[doc(hidden)]
+#[derive(Default)]
+pub struct SchemaSink {
+    pub(crate) schemas: Vec<(String, RefOr<Schema>)>,
+}
+
+impl SchemaSink {
+    /// Adds the schema of a `ToSchema` type (and the schemas it references) and
+    /// returns the schema to use in place.
+    pub fn add<T: utoipa::ToSchema>(&mut self) -> RefOr<Schema> {
+        T::schemas(&mut self.schemas);
+        let name = T::name();
+        let schema = <T as utoipa::PartialSchema>::schema();
+        match &schema {
+            RefOr::T(Schema::Object(o)) if !o.properties.is_empty() && !name.is_empty() => {
+                self.schemas.push((name.to_string(), schema));
+                RefOr::Ref(Ref::from_schema_name(name))
+            }
+            _ => schema,
+        }
     }
 }
