@@ -112,6 +112,9 @@ pub enum ArgKind {
     Model,
     /// Application or module state, [`State<T>`](crate::State).
     State,
+    /// The request's headers (`HeaderMap`): kept past extraction only for endpoints
+    /// that take them.
+    Headers,
 }
 
 /// Builds an OpenAPI schema, registering named components in the sink.
@@ -154,6 +157,7 @@ impl ParamSpec {
 
     /// The parameter's name under `settings`; `None` for non-parameters and for a
     /// `name_from` parameter that does not exist under them.
+    #[inline]
     pub fn name_in(&self, settings: &crate::Settings) -> Option<&'static str> {
         match (self.kind, self.name_from) {
             (ArgKind::Param, None) => Some(self.name),

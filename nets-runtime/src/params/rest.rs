@@ -39,6 +39,14 @@ impl Rest {
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.0.iter().map(|(k, _)| k.as_str())
     }
+
+    /// The file parts, by key.
+    pub fn files(&self) -> impl Iterator<Item = (&str, &UploadedFile)> {
+        self.0.iter().filter_map(|(k, raw)| match raw {
+            Raw::File(f) => Some((k.as_str(), &**f)),
+            _ => None,
+        })
+    }
 }
 
 impl FromRest for Rest {
@@ -64,16 +72,5 @@ fn to_json(raw: Raw) -> Result<Value, String> {
         Raw::Json(v) => Ok(v),
         Raw::Many(items) => items.into_iter().map(to_json).collect::<Result<_, _>>().map(Value::Array),
         Raw::File(_) => Err("a file is not accepted here".to_owned()),
-    }
-}
-
-/// A file among the rest, for types that keep them.
-impl Rest {
-    /// The file parts, by key.
-    pub fn files(&self) -> impl Iterator<Item = (&str, &UploadedFile)> {
-        self.0.iter().filter_map(|(k, raw)| match raw {
-            Raw::File(f) => Some((k.as_str(), &**f)),
-            _ => None,
-        })
     }
 }

@@ -97,7 +97,7 @@ impl HandlerArg for Ctx {
 /// The request's headers, for the rare handler that reads one itself (a presented
 /// token, a signature).
 impl HandlerArg for axum::http::HeaderMap {
-    const KIND: ArgKind = ArgKind::Context;
+    const KIND: ArgKind = ArgKind::Headers;
     type Pending = ();
 
     fn extract(_: &mut Input, _: usize, _: impl FnOnce(&Self, &Ctx) -> Result<(), RuleError>) -> Option<()> {

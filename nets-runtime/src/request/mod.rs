@@ -143,11 +143,14 @@ impl Input {
         // The query string is the lowest-priority source. One pass keeps the pairs whose
         // key is a declared parameter; the rest are only counted (see `collect_query`).
         let uri = parts.uri;
+        let shape = Shape::of(endpoint);
         let project = endpoint.project.filter(|_| ctx.app.permissions().resolves_projects());
         if let Some(query) = uri.query() {
             let settings = ctx.app.settings();
-            refuse_secrets_in_query(endpoint, settings, query).map_err(IntoResponse::into_response)?;
-            if takes_rest(endpoint) {
+            if shape.secrets {
+                refuse_secrets_in_query(endpoint, settings, query).map_err(IntoResponse::into_response)?;
+            }
+            if shape.rest {
                 // A rest parameter receives every key, so every pair is kept.
                 query::collect_all(query, &mut entries, max_fields).map_err(IntoResponse::into_response)?;
             } else {
@@ -168,7 +171,8 @@ impl Input {
             .map(|(_, v)| v.clone());
         let coerce = ctx.app.coerce_cx();
         Ok(Input {
-            headers: parts.headers,
+            // Only endpoints that take the headers keep them (one map less to move around).
+            headers: if shape.headers { parts.headers } else { axum::http::HeaderMap::new() },
             ctx,
             entries,
             uri,
@@ -182,8 +186,14 @@ impl Input {
     }
 
     /// The parameter's name under the app's settings (`None`: no such parameter there).
+    #[inline]
     fn name(&self, idx: usize) -> Option<&'static str> {
-        self.endpoint.params[idx].name_in(self.ctx.app.settings())
+        let spec = &self.endpoint.params[idx];
+        // The common case first: a name written in the source.
+        match spec.name_from {
+            None => Some(spec.name),
+            Some(_) => spec.name_in(self.ctx.app.settings()),
+        }
     }
 
     /// The name for error messages (the declared one when the settings give none).
@@ -213,21 +223,8 @@ impl Input {
         raw: Raw,
         check: impl FnOnce(&T, &Ctx) -> Result<(), RuleError>,
     ) -> Option<T> {
-        let name = self.shown_name(idx);
         if raw.contains_nul() {
-            // Inside a JSON value, name the member that holds it (`device.name`).
-            let path = match &raw {
-                Raw::Json(Value::String(text)) | Raw::Text(text) => {
-                    serde_json::from_str::<Value>(text).ok().and_then(|v| crate::params::json_nul_path(&v))
-                }
-                Raw::Json(value) => crate::params::json_nul_path(value),
-                _ => None,
-            };
-            let field = match path {
-                Some(path) if path.starts_with('[') => format!("{name}{path}"),
-                Some(path) if !path.is_empty() => format!("{name}.{path}"),
-                _ => name.to_owned(),
-            };
+            let field = nul_field(self.shown_name(idx), &raw);
             self.record(field, NUL_PROBLEM.to_owned());
             return None;
         }
@@ -237,7 +234,8 @@ impl Input {
         match result {
             Ok(v) => Some(v),
             Err(problem) => {
-                self.record(name.to_owned(), problem);
+                // The name is looked up only for the report.
+                self.record(self.shown_name(idx).to_owned(), problem);
                 None
             }
         }
@@ -259,9 +257,10 @@ impl Input {
     ) -> Option<T> {
         let raw = self.take::<T>(self.name(idx));
         // A required value must be a value: `""` and `[]` are missing like an absent key
-        // (the original's "es obligatorio"), unless the parameter allows them.
-        let allow_empty = T::EMPTY_IS_VALUE || self.endpoint.params[idx].allow_empty;
-        match raw.filter(|raw| allow_empty || !raw.is_empty()) {
+        // (the original's "es obligatorio"), unless the parameter allows them. Types that
+        // do not accept empty text never see it (`take`), so only the others look.
+        let may_be_empty = T::ACCEPTS_EMPTY && !T::EMPTY_IS_VALUE && !self.endpoint.params[idx].allow_empty;
+        match raw.filter(|raw| !may_be_empty || !raw.is_empty()) {
             Some(raw) => self.coerce(idx, raw, check),
             None => {
                 self.missing.push(self.shown_name(idx));
@@ -389,18 +388,27 @@ impl Input {
     pub fn rest<T: crate::params::FromRest>(&mut self) -> Option<T> {
         let settings = self.ctx.app.settings();
         let endpoint = self.endpoint;
+        // The undeclared entries move out (no copies); the declared ones stay for the
+        // parameters still to be read.
         let mut rest: Vec<(String, Raw)> = Vec::new();
+        let mut kept = Entries::with_capacity(self.entries.len());
         let mut nul = None;
-        for (key, raw) in &self.entries {
-            let declared = declared_name(endpoint, settings, key).is_some() || endpoint.project == Some(key.as_ref());
-            if declared || rest.iter().any(|(k, _)| k == key) {
+        for (key, raw) in std::mem::take(&mut self.entries) {
+            let declared = declared_name(endpoint, settings, &key).is_some() || endpoint.project == Some(key.as_ref());
+            if declared {
+                kept.push((key, raw));
+                continue;
+            }
+            // A lower-priority source's value for a key already taken is dropped.
+            if rest.iter().any(|(k, _)| *k == key) {
                 continue;
             }
             if nul.is_none() && (key.contains('\0') || raw.contains_nul()) {
                 nul = Some(key.replace('\0', "\\0"));
             }
-            rest.push((key.clone().into_owned(), raw.clone()));
+            rest.push((key.into_owned(), raw));
         }
+        self.entries = kept;
         if let Some(key) = nul {
             self.record(key, NUL_PROBLEM.to_owned());
             return None;
@@ -518,6 +526,46 @@ impl Input {
     }
 }
 
+/// What extraction must do beyond reading declared parameters, from one pass over them.
+struct Shape {
+    /// A `#[param(secret)]`: refuse it in the query string.
+    secrets: bool,
+    /// A `#[param(rest)]`: keep every query pair.
+    rest: bool,
+    /// A `HeaderMap` argument: keep the headers.
+    headers: bool,
+}
+
+impl Shape {
+    fn of(endpoint: &Endpoint) -> Shape {
+        let mut shape = Shape { secrets: false, rest: false, headers: false };
+        for p in endpoint.params {
+            shape.secrets |= p.secret;
+            shape.rest |= p.location == crate::routing::Location::Rest;
+            shape.headers |= p.kind == crate::routing::ArgKind::Headers;
+        }
+        shape
+    }
+}
+
+/// Where a NUL sits in a parameter's value: the parameter, or inside a JSON value (also
+/// one JSON-encoded in text) the member that holds it (`device.name`).
+#[cold]
+fn nul_field(name: &str, raw: &Raw) -> String {
+    let path = match raw {
+        Raw::Json(Value::String(text)) | Raw::Text(text) => {
+            serde_json::from_str::<Value>(text).ok().and_then(|v| crate::params::json_nul_path(&v))
+        }
+        Raw::Json(value) => crate::params::json_nul_path(value),
+        _ => None,
+    };
+    match path {
+        Some(path) if path.starts_with('[') => format!("{name}{path}"),
+        Some(path) if !path.is_empty() => format!("{name}.{path}"),
+        _ => name.to_owned(),
+    }
+}
+
 /// The project parameter of a bare `project_required`.
 const PROJECT_ID: &str = "project_id";
 
@@ -571,19 +619,11 @@ fn declared_key(endpoint: &'static Endpoint, settings: &Settings, key: &str) -> 
     declared_name(endpoint, settings, key).map_or_else(|| Cow::Owned(key.to_owned()), Cow::Borrowed)
 }
 
-/// Whether the endpoint has a `#[param(rest)]` parameter.
-fn takes_rest(endpoint: &Endpoint) -> bool {
-    endpoint.params.iter().any(|p| p.location == crate::routing::Location::Rest)
-}
-
 /// A `#[param(secret)]` in the query string is a 400: query strings end up in proxy,
 /// server and browser logs and in `Referer` headers.
+#[cold]
 fn refuse_secrets_in_query(endpoint: &Endpoint, settings: &Settings, query: &str) -> Result<(), ApiError> {
-    let mut secrets = endpoint.params.iter().filter(|p| p.secret).filter_map(|p| p.name_in(settings)).peekable();
-    if secrets.peek().is_none() {
-        return Ok(());
-    }
-    let secrets: Vec<&str> = secrets.collect();
+    let secrets: Vec<&str> = endpoint.params.iter().filter(|p| p.secret).filter_map(|p| p.name_in(settings)).collect();
     for segment in query_segments(query) {
         let raw_key = segment.split('=').next().unwrap_or(segment);
         let key = decode_component(raw_key.as_bytes()).unwrap_or(Cow::Borrowed(raw_key));
