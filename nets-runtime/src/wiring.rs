@@ -6,7 +6,7 @@
 use std::fmt;
 
 use crate::App;
-use crate::routing::Endpoint;
+use crate::routing::{ArgKind, Endpoint};
 
 /// One missing piece of wiring.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +55,23 @@ pub(crate) fn problems(app: &App, authenticator: bool) -> Vec<Problem> {
             out.push(Problem::endpoint(e, needs));
         }
         out.extend((e.missing)(e, app).into_iter().map(|needs| Problem::endpoint(e, needs)));
+        if let Some(needs) = model_taken_twice(e) {
+            out.push(Problem::endpoint(e, needs));
+        }
     }
     out
+}
+
+/// The `model = T` object is loaded once and handed to one argument: a second model
+/// argument would find it gone (the macro cannot tell, since a model is known by its
+/// type's `HandlerArg`, which an alias hides).
+fn model_taken_twice(e: &Endpoint) -> Option<String> {
+    let models: Vec<&str> = e.params.iter().filter(|p| p.kind == ArgKind::Model).map(|p| p.name).collect();
+    (models.len() > 1).then(|| {
+        format!(
+            "one model argument, not {} (`{}`): the `model = ..` object is loaded once; take it once, and the others by id",
+            models.len(),
+            models.join("`, `")
+        )
+    })
 }
