@@ -29,4 +29,10 @@ impl Errors {
     pub(crate) fn into_tokens(self) -> TokenStream {
         self.all.into_iter().map(|e| e.to_compile_error()).collect()
     }
+
+    /// The messages recorded so far, for unit tests of the validate steps.
+    #[cfg(test)]
+    pub(crate) fn messages(&self) -> Vec<String> {
+        self.all.iter().map(ToString::to_string).collect()
+    }
 }

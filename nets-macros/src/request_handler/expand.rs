@@ -523,3 +523,6 @@ pub(crate) fn handler(h: &Handler, function: &syn::ItemFn) -> TokenStream {
         };
     }
 }
+
+#[cfg(test)]
+mod tests;

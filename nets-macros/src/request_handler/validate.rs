@@ -532,3 +532,6 @@ fn param(
         allow_empty: options.allow_empty.is_present(),
     })
 }
+
+#[cfg(test)]
+mod tests;
