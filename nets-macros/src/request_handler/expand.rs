@@ -137,321 +137,41 @@ fn check_closure(p: &Param, idx: usize, value_ty: &TokenStream) -> TokenStream {
     }
 }
 
+/// The generated code of one argument, gathered per concern and assembled by [`handler`].
+struct ArgCode {
+    /// Its `ParamSpec` in the endpoint's registration.
+    spec: TokenStream,
+    /// Items it needs beside the call (regex statics, default and schema functions).
+    helpers: TokenStream,
+    /// Step 4: reads it while parameters are read.
+    extract: TokenStream,
+    /// Step 7: the value handed to the handler, once access is granted.
+    resolve: TokenStream,
+    /// What it needs from the app, for the wiring check (plain arguments only).
+    missing: Option<TokenStream>,
+}
+
+/// `Endpoint` + `inventory` registration, the pipeline function and the original function.
 pub(crate) fn handler(h: &Handler, function: &syn::ItemFn) -> TokenStream {
     let nets = private();
-    let fn_ident = &function.sig.ident;
-    let name = &h.name;
-    let path = &h.path;
-    let function_name = fn_ident.to_string();
-    let methods: Vec<TokenStream> = h.methods.iter().map(|m| method_variant(m)).collect();
-    let public = h.public;
-    let can_do = &h.can_do;
-    let perm_required = h.perm_required;
-    let project_required = h.project_required;
-    let project = opt_str(&h.project);
-    let public_objects = h.public_objects;
-    let tags = &h.tags;
-    let summary = opt_str(&h.summary);
-    let description = opt_str(&h.description);
-    let deprecated = h.deprecated;
-    let body_limit = opt(h.body_limit.as_ref().map(|f| {
-        let nets_at = private_at(at(f.span()));
-        quote_spanned!(at(f.span())=> #f as fn(&#nets_at::App) -> usize)
-    }));
+    let model_ty = model_type(h);
+    let args: Vec<ArgCode> = h.params.iter().enumerate().map(|(idx, p)| argument(p, idx)).collect();
 
-    // The model type, named through the `ModelType` projection located at `model = T`:
-    // a `T` without `NetsModel` is reported once, there (see `__private`).
-    // It is located with `at` rather than spanned like the parameter types because the
-    // load statement mentions locals; every use must carry the very same span for the
-    // compiler to merge the errors.
-    let model_ty = h.model.as_ref().map(|model| {
-        let span = at(model.span());
-        let nets_at = private_at(span);
-        quote_spanned!(span=> <#model as #nets_at::ModelType>::Type)
-    });
-    let model = match (&h.model, &model_ty) {
-        (Some(model), Some(model_ty)) => {
-            let type_name = quote!(#model).to_string().replace(' ', "");
-            let index = match &h.index_field {
-                Some(f) => quote!(#f),
-                None => quote!(<#model_ty as #nets::NetsModel>::INDEX_FIELD),
-            };
-            quote!(::core::option::Option::Some(#nets::ModelSpec {
-                type_name: #type_name,
-                table: <#model_ty as #nets::NetsModel>::TABLE,
-                index_field: #index,
-            }))
-        }
-        _ => quote!(::core::option::Option::None),
-    };
-
-    // Parameter specs, helper statics and extraction statements.
-    let mut specs = Vec::new();
-    let mut helpers = Vec::new();
-    let mut extract = Vec::new();
-    let mut bindings = Vec::new();
-    let mut resolve = Vec::new();
-    let mut missing = Vec::new();
-    for (idx, p) in h.params.iter().enumerate() {
-        let ty = &p.ty;
-        let nets_at = private_at(ty.span());
-        // Request parameter types are named through the `ParamType` projection spanned
-        // over the argument's type (first to last token): a type without `FromParam` is
-        // reported once, there.
-        // Plain arguments (no `#[param]`, no `Option`) go through `ArgType`: their type's
-        // `HandlerArg` says whether they are a parameter, the context, the model or state.
-        let value_ty = match p.kind {
-            ParamKind::Body | ParamKind::Rest => quote!(#ty),
-            _ => {
-                let projection = if matches!(p.kind, ParamKind::Plain) { quote!(ArgType) } else { quote!(ParamType) };
-                let last = ty.to_token_stream().into_iter().last().map_or_else(|| ty.span(), |t| t.span());
-                let open = quote_spanned!(ty.span()=> <#ty as #nets_at::#projection);
-                let close = quote_spanned!(last=> >::Type);
-                quote!(#open #close)
-            }
-        };
-        let pname = &p.name;
-        let var = format_ident!("__p{}", idx);
-        bindings.push(var.clone());
-        let location = match p.location {
-            ParamLocation::Path => quote!(#nets::Location::Path),
-            ParamLocation::Input => quote!(#nets::Location::Input),
-            ParamLocation::Body => quote!(#nets::Location::Body),
-            ParamLocation::Rest => quote!(#nets::Location::Rest),
-        };
-        let required = matches!(p.kind, ParamKind::Required | ParamKind::Plain | ParamKind::Body);
-        let kind = match p.kind {
-            ParamKind::Plain => quote_spanned!(ty.span()=> <#value_ty as #nets_at::HandlerArg>::KIND),
-            _ => quote!(#nets::ArgKind::Param),
-        };
-        let name_from = opt(p.name_from.as_ref().map(|f| {
-            let nets_at = private_at(at(f.span()));
-            quote_spanned!(at(f.span())=> #f as fn(&#nets_at::Settings) -> ::core::option::Option<&'static str>)
-        }));
-        let (secret, allow_empty) = (p.secret, p.allow_empty);
-        let describe = opt(p.describe.as_ref().map(|f| {
-            let nets_at = private_at(at(f.span()));
-            quote_spanned!(at(f.span())=> #f as fn(&#nets_at::App) -> ::core::option::Option<#nets_at::serde_json::Value>)
-        }));
-        let type_name = quote!(#ty).to_string().replace(' ', "");
-        let rules = rule_specs(p);
-        let filetypes = &p.filetypes;
-        let param_description = opt_str(&p.description);
-        if let Some(pattern) = &p.rules.regex {
-            let regex = format_ident!("__NETS_REGEX_{}", idx);
-            helpers.push(quote! {
-                static #regex: #nets::LazyLock<#nets::Regex> = #nets::LazyLock::new(|| {
-                    // The pattern was compiled when the macro ran, so this cannot fail.
-                    #nets::Regex::new(#pattern).unwrap_or_else(|_| ::core::unreachable!())
-                });
-            });
-        }
-        // The default expression is written once, in its own function, so a mistake in it
-        // is reported once; extraction and the OpenAPI document both call that function.
-        let default_value_fn = format_ident!("__nets_default_value_{}", idx);
-        let default_fn = match &p.kind {
-            ParamKind::Default(expr) => {
-                let f = format_ident!("__nets_default_{}", idx);
-                helpers.push(quote! {
-                    fn #default_value_fn() -> #ty {
-                        #expr
-                    }
-                    fn #f() -> ::core::option::Option<#nets::serde_json::Value> {
-                        #[allow(unused_imports)]
-                        use #nets::probe::{NoJson as _, ViaSerialize as _};
-                        let __v = #default_value_fn();
-                        (&&#nets::probe::Value(&__v)).nets_json()
-                    }
-                });
-                quote!(::core::option::Option::Some(#f))
-            }
-            _ => quote!(::core::option::Option::None),
-        };
-        let (schema, body_schema) = match p.kind {
-            ParamKind::Rest => (quote!(#nets::body_param_schema), quote!(::core::option::Option::None)),
-            ParamKind::Plain => (
-                quote_spanned!(ty.span()=> <#value_ty as #nets_at::HandlerArg>::schema),
-                quote!(::core::option::Option::None),
-            ),
-            ParamKind::Body => {
-                let f = format_ident!("__nets_body_schema_{}", idx);
-                helpers.push(quote! {
-                    fn #f(__sink: &mut #nets::SchemaSink) -> ::core::option::Option<#nets::RefOr<#nets::Schema>> {
-                        #[allow(unused_imports)]
-                        use #nets::probe::{NoSchema as _, ViaToSchema as _};
-                        (&&#nets::probe::Probe::<#ty>::new()).nets_schema(__sink)
-                    }
-                });
-                (quote!(#nets::body_param_schema), quote!(::core::option::Option::Some(#f)))
-            }
-            _ => (
-                quote_spanned!(ty.span()=> <#value_ty as #nets_at::FromParam>::schema),
-                quote!(::core::option::Option::None),
-            ),
-        };
-        specs.push(quote! {
-            #nets::ParamSpec {
-                name: #pname,
-                kind: #kind,
-                name_from: #name_from,
-                secret: #secret,
-                allow_empty: #allow_empty,
-                describe: #describe,
-                location: #location,
-                required: #required,
-                type_name: #type_name,
-                schema: #schema,
-                default: #default_fn,
-                rules: #rules,
-                filetypes: &[#(#filetypes),*],
-                body_schema: #body_schema,
-                description: #param_description,
-            }
-        });
-        let check = check_closure(p, idx, &value_ty);
-        extract.push(match &p.kind {
-            ParamKind::Plain => {
-                let nets_at = private_at(ty.span());
-                quote!(let #var = <#value_ty as #nets_at::HandlerArg>::extract(&mut __input, #idx, #check);)
-            }
-            ParamKind::Rest => {
-                let nets_at = private_at(ty.span());
-                quote!(let #var = #nets_at::rest::<#ty>(&mut __input);)
-            }
-            ParamKind::Required => quote!(let #var = __input.required::<#value_ty>(#idx, #check);),
-            ParamKind::Optional => quote!(let #var = __input.optional::<#value_ty>(#idx, #check);),
-            ParamKind::Default(_) => {
-                quote!(let #var = __input.defaulted::<#value_ty>(#idx, #default_value_fn, #check);)
-            }
-            ParamKind::Body => quote!(let #var = #nets::body::<#ty>(&mut __input, #idx);),
-        });
-        // Step 7: plain arguments become what their `HandlerArg` resolves (the context,
-        // the loaded model, state; a parameter is itself); the rest are their values.
-        let arg = format_ident!("__a{}", idx);
-        resolve.push(if matches!(p.kind, ParamKind::Plain) {
-            let nets_at = private_at(ty.span());
-            missing.push(quote!(__out.extend(<#value_ty as #nets_at::HandlerArg>::missing(__e, __app));));
-            quote! {
-                let #arg = match <#value_ty as #nets_at::HandlerArg>::resolve(#var, &mut __input, &mut __model_slot) {
-                    ::core::result::Result::Ok(__v) => __v,
-                    ::core::result::Result::Err(__r) => return __r,
-                };
-            }
-        } else {
-            quote!(let #arg = #var;)
-        });
-    }
-    for unbound in &h.unbound_path_params {
-        specs.push(quote! {
-            #nets::ParamSpec {
-                name: #unbound,
-                kind: #nets::ArgKind::Param,
-                name_from: ::core::option::Option::None,
-                secret: false,
-                allow_empty: false,
-                describe: ::core::option::Option::None,
-                location: #nets::Location::Path,
-                required: true,
-                type_name: "String",
-                schema: <::std::string::String as #nets::FromParam>::schema,
-                default: ::core::option::Option::None,
-                rules: &[],
-                filetypes: &[],
-                body_schema: ::core::option::Option::None,
-                description: ::core::option::Option::None,
-            }
-        });
-    }
+    let mut specs: Vec<TokenStream> = args.iter().map(|a| a.spec.clone()).collect();
+    specs.extend(h.unbound_path_params.iter().map(|name| unbound_path_param_spec(name)));
     let param_count = specs.len();
+    let helpers = args.iter().map(|a| &a.helpers);
+    let extract = args.iter().map(|a| &a.extract);
+    let resolve = args.iter().map(|a| &a.resolve);
+    let mut missing: Vec<&TokenStream> = args.iter().filter_map(|a| a.missing.as_ref()).collect();
+    let model_missing = model_missing(model_ty.as_ref());
+    missing.extend(model_missing.as_ref());
 
-    // Located at `model = T` like every other use of the model type, so the compiler
-    // reports a non-model once, there (it merges identical errors at one location).
-    // The object is loaded (and ownership checked) whether or not the handler takes it;
-    // a model argument takes it from the slot.
-    let load_model = match h.model.as_ref().zip(model_ty.as_ref()) {
-        Some((model, model_ty)) => {
-            missing.push(quote!(__out.extend(#nets::model_missing::<#model_ty>(__app));));
-            quote_spanned! {at(model.span())=>
-                let mut __model_slot = match __input.model::<#model_ty>().await {
-                    ::core::result::Result::Ok(__m) => ::core::option::Option::Some(__m),
-                    ::core::result::Result::Err(__r) => return __r,
-                };
-            }
-        }
-        None => quote!(let mut __model_slot = ();),
-    };
-
-    let call_args: Vec<TokenStream> = h
-        .args
-        .iter()
-        .map(|a| match a {
-            Arg::Param(i) => {
-                let v = format_ident!("__a{}", i);
-                quote!(#v)
-            }
-        })
-        .collect();
-
-    // The return value becomes a response through one bounded call per requirement,
-    // which names the part of the return type it checks in its turbofish: `E:
-    // Into<ApiError>` at `E`, `T: Serialize` at `T`, `IntoResponse` at the whole type.
-    // Types mentioning `impl Trait` cannot be named; there the call is inferred and
-    // located at the type instead (see `at`).
-    let no_schema = quote! {
-        fn __nets_data_schema(_: &mut #nets::SchemaSink) -> ::core::option::Option<#nets::RefOr<#nets::Schema>> {
-            ::core::option::Option::None
-        }
-    };
-    let (data_schema, respond) = match &h.ret {
-        ReturnKind::Envelope { result, data, error } => {
-            let to_api_result = match error {
-                Some(e) if !signature::contains_impl_trait(e) => {
-                    quote!(let __ret = #nets::into_api_result::<_, #e>(__ret);)
-                }
-                // `ApiResult<T>` already is `Result<T, ApiError>`.
-                None if signature::is_named(result, "ApiResult") => quote!(),
-                _ => {
-                    let span = error.as_ref().map_or_else(|| result.span(), |e| e.span());
-                    let (span, nets_at) = (at(span), private_at(at(span)));
-                    quote_spanned!(span=> let __ret = #nets_at::into_api_result(__ret);)
-                }
-            };
-            let (data_schema, envelope) = if signature::contains_impl_trait(data) {
-                let (span, nets_at) = (at(data.span()), private_at(at(data.span())));
-                (no_schema, quote_spanned!(span=> #nets_at::envelope(__ret)))
-            } else {
-                let data_schema = quote! {
-                    fn __nets_data_schema(__sink: &mut #nets::SchemaSink) -> ::core::option::Option<#nets::RefOr<#nets::Schema>> {
-                        #[allow(unused_imports)]
-                        use #nets::probe::{NoSchema as _, ViaToSchema as _};
-                        (&&#nets::probe::Probe::<#data>::new()).nets_schema(__sink)
-                    }
-                };
-                (data_schema, quote!(#nets::envelope::<#data>(__ret)))
-            };
-            (data_schema, quote!(#to_api_result #envelope))
-        }
-        ReturnKind::Response(ty) if signature::contains_impl_trait(ty) => {
-            let (span, nets_at) = (at(ty.span()), private_at(at(ty.span())));
-            (no_schema, quote_spanned!(span=> #nets_at::into_response(__ret)))
-        }
-        ReturnKind::Response(ty) => (no_schema, quote!(#nets::into_response::<#ty>(__ret))),
-    };
-
-    // Located at the function's name: a handler whose future is not `Send` is reported there.
-    let call = {
-        let nets_at = private_at(h.fn_span);
-        quote_spanned!(h.fn_span=> #nets_at::assert_send(#fn_ident(#(#call_args),*)).await)
-    };
-    let unpack = if bindings.is_empty() {
-        quote!()
-    } else {
-        quote! {
-            let (#(::core::option::Option::Some(#bindings)),*,) = (#(#bindings),*,) else {
-                return #nets::IntoResponse::into_response(#nets::ApiError::internal("parameter extraction reported no error but produced no value"));
-            };
-        }
-    };
+    let endpoint = endpoint_static(h, function, model_ty.as_ref());
+    let load_model = load_model(h, model_ty.as_ref());
+    let unpack = unpack(h.params.len());
+    let call = call(h, &function.sig.ident);
+    let (data_schema, respond) = response(h);
 
     quote! {
         #function
@@ -464,31 +184,7 @@ pub(crate) fn handler(h: &Handler, function: &syn::ItemFn) -> TokenStream {
 
             static __NETS_PARAMS: [#nets::ParamSpec; #param_count] = [#(#specs),*];
 
-            static __NETS_ENDPOINT: #nets::Endpoint = #nets::Endpoint {
-                name: #name,
-                path: #path,
-                methods: &[#(#methods),*],
-                module_path: ::core::module_path!(),
-                function: #function_name,
-                file: ::core::file!(),
-                line: ::core::line!(),
-                public: #public,
-                can_do: &[#(#can_do),*],
-                perm_required: #perm_required,
-                project: #project,
-                project_required: #project_required,
-                model: #model,
-                public_objects: #public_objects,
-                tags: &[#(#tags),*],
-                summary: #summary,
-                description: #description,
-                deprecated: #deprecated,
-                params: &__NETS_PARAMS,
-                data_schema: ::core::option::Option::Some(__nets_data_schema),
-                body_limit: #body_limit,
-                missing: __nets_missing,
-                call: __nets_call,
-            };
+            #endpoint
 
             fn __nets_missing(__e: &#nets::Endpoint, __app: &#nets::App) -> ::std::vec::Vec<::std::string::String> {
                 let mut __out = ::std::vec::Vec::new();
@@ -521,6 +217,412 @@ pub(crate) fn handler(h: &Handler, function: &syn::ItemFn) -> TokenStream {
                 })
             }
         };
+    }
+}
+
+/// The `__NETS_ENDPOINT` static: what the registry, router and OpenAPI document know.
+fn endpoint_static(h: &Handler, function: &syn::ItemFn, model_ty: Option<&TokenStream>) -> TokenStream {
+    let nets = private();
+    let function_name = function.sig.ident.to_string();
+    let (name, path) = (&h.name, &h.path);
+    let methods: Vec<TokenStream> = h.methods.iter().map(|m| method_variant(m)).collect();
+    let (public, can_do, perm_required) = (h.public, &h.can_do, h.perm_required);
+    let (project, project_required) = (opt_str(&h.project), h.project_required);
+    let public_objects = h.public_objects;
+    let (tags, summary, description) = (&h.tags, opt_str(&h.summary), opt_str(&h.description));
+    let deprecated = h.deprecated;
+    let model = model_spec(h, model_ty);
+    let body_limit = opt(h.body_limit.as_ref().map(|f| {
+        let nets_at = private_at(at(f.span()));
+        quote_spanned!(at(f.span())=> #f as fn(&#nets_at::App) -> usize)
+    }));
+    quote! {
+        static __NETS_ENDPOINT: #nets::Endpoint = #nets::Endpoint {
+            name: #name,
+            path: #path,
+            methods: &[#(#methods),*],
+            module_path: ::core::module_path!(),
+            function: #function_name,
+            file: ::core::file!(),
+            line: ::core::line!(),
+            public: #public,
+            can_do: &[#(#can_do),*],
+            perm_required: #perm_required,
+            project: #project,
+            project_required: #project_required,
+            model: #model,
+            public_objects: #public_objects,
+            tags: &[#(#tags),*],
+            summary: #summary,
+            description: #description,
+            deprecated: #deprecated,
+            params: &__NETS_PARAMS,
+            data_schema: ::core::option::Option::Some(__nets_data_schema),
+            body_limit: #body_limit,
+            missing: __nets_missing,
+            call: __nets_call,
+        };
+    }
+}
+
+/// The model type, named through the `ModelType` projection located at `model = T`:
+/// a `T` without `NetsModel` is reported once, there (see `__private`).
+/// It is located with `at` rather than spanned like the parameter types because the
+/// load statement mentions locals; every use must carry the very same span for the
+/// compiler to merge the errors.
+fn model_type(h: &Handler) -> Option<TokenStream> {
+    h.model.as_ref().map(|model| {
+        let span = at(model.span());
+        let nets_at = private_at(span);
+        quote_spanned!(span=> <#model as #nets_at::ModelType>::Type)
+    })
+}
+
+/// `Endpoint::model`: the `ModelSpec` of `model = T`, or `None`.
+fn model_spec(h: &Handler, model_ty: Option<&TokenStream>) -> TokenStream {
+    let nets = private();
+    let (Some(model), Some(model_ty)) = (&h.model, model_ty) else {
+        return quote!(::core::option::Option::None);
+    };
+    let type_name = quote!(#model).to_string().replace(' ', "");
+    let index = match &h.index_field {
+        Some(f) => quote!(#f),
+        None => quote!(<#model_ty as #nets::NetsModel>::INDEX_FIELD),
+    };
+    quote!(::core::option::Option::Some(#nets::ModelSpec {
+        type_name: #type_name,
+        table: <#model_ty as #nets::NetsModel>::TABLE,
+        index_field: #index,
+    }))
+}
+
+/// What the `model = T` type needs from the app (a database), for the wiring check.
+fn model_missing(model_ty: Option<&TokenStream>) -> Option<TokenStream> {
+    let nets = private();
+    model_ty.map(|model_ty| quote!(__out.extend(#nets::model_missing::<#model_ty>(__app));))
+}
+
+/// Step 6: the object is loaded (and ownership checked) whether or not the handler
+/// takes it; a model argument takes it from the slot. Located at `model = T` like
+/// every other use of the model type, so the compiler reports a non-model once, there
+/// (it merges identical errors at one location).
+fn load_model(h: &Handler, model_ty: Option<&TokenStream>) -> TokenStream {
+    match h.model.as_ref().zip(model_ty) {
+        Some((model, model_ty)) => quote_spanned! {at(model.span())=>
+            let mut __model_slot = match __input.model::<#model_ty>().await {
+                ::core::result::Result::Ok(__m) => ::core::option::Option::Some(__m),
+                ::core::result::Result::Err(__r) => return __r,
+            };
+        },
+        None => quote!(let mut __model_slot = ();),
+    }
+}
+
+/// Everything generated for the argument `p` at position `idx`.
+fn argument(p: &Param, idx: usize) -> ArgCode {
+    let value_ty = value_type(p);
+    let mut helpers = TokenStream::new();
+    if let Some(regex) = regex_static(p, idx) {
+        helpers.extend(regex);
+    }
+    let default_fn = default_value(p, idx, &mut helpers);
+    let spec = param_spec(p, idx, &value_ty, default_fn, &mut helpers);
+    let extract = extraction(p, idx, &value_ty);
+    let (resolve, missing) = resolution(p, idx, &value_ty);
+    ArgCode { spec, helpers, extract, resolve, missing }
+}
+
+/// How generated code names the argument's type.
+///
+/// Request parameter types are named through the `ParamType` projection spanned over the
+/// argument's type (first to last token): a type without `FromParam` is reported once,
+/// there. Plain arguments (no `#[param]`, no `Option`) go through `ArgType`: their type's
+/// `HandlerArg` says whether they are a parameter, the context, the model or state.
+fn value_type(p: &Param) -> TokenStream {
+    let ty = &p.ty;
+    match p.kind {
+        ParamKind::Body | ParamKind::Rest => quote!(#ty),
+        _ => {
+            let nets_at = private_at(ty.span());
+            let projection = if matches!(p.kind, ParamKind::Plain) { quote!(ArgType) } else { quote!(ParamType) };
+            let last = ty.to_token_stream().into_iter().last().map_or_else(|| ty.span(), |t| t.span());
+            let open = quote_spanned!(ty.span()=> <#ty as #nets_at::#projection);
+            let close = quote_spanned!(last=> >::Type);
+            quote!(#open #close)
+        }
+    }
+}
+
+/// The compiled `validate(regex = ..)` of parameter `idx`, a static beside the call.
+fn regex_static(p: &Param, idx: usize) -> Option<TokenStream> {
+    let nets = private();
+    let pattern = p.rules.regex.as_ref()?;
+    let regex = format_ident!("__NETS_REGEX_{}", idx);
+    Some(quote! {
+        static #regex: #nets::LazyLock<#nets::Regex> = #nets::LazyLock::new(|| {
+            // The pattern was compiled when the macro ran, so this cannot fail.
+            #nets::Regex::new(#pattern).unwrap_or_else(|_| ::core::unreachable!())
+        });
+    })
+}
+
+/// `#[param(default = ..)]`: the expression is written once, in its own function, so a
+/// mistake in it is reported once; extraction and the OpenAPI document both call that
+/// function. Returns `ParamSpec::default`.
+fn default_value(p: &Param, idx: usize, helpers: &mut TokenStream) -> TokenStream {
+    let nets = private();
+    let ParamKind::Default(expr) = &p.kind else {
+        return quote!(::core::option::Option::None);
+    };
+    let ty = &p.ty;
+    let value_fn = default_value_fn(idx);
+    let json_fn = format_ident!("__nets_default_{}", idx);
+    helpers.extend(quote! {
+        fn #value_fn() -> #ty {
+            #expr
+        }
+        fn #json_fn() -> ::core::option::Option<#nets::serde_json::Value> {
+            #[allow(unused_imports)]
+            use #nets::probe::{NoJson as _, ViaSerialize as _};
+            let __v = #value_fn();
+            (&&#nets::probe::Value(&__v)).nets_json()
+        }
+    });
+    quote!(::core::option::Option::Some(#json_fn))
+}
+
+fn default_value_fn(idx: usize) -> syn::Ident {
+    format_ident!("__nets_default_value_{}", idx)
+}
+
+/// The argument's `ParamSpec`: name, kind, location and what the OpenAPI document says.
+fn param_spec(
+    p: &Param,
+    idx: usize,
+    value_ty: &TokenStream,
+    default_fn: TokenStream,
+    helpers: &mut TokenStream,
+) -> TokenStream {
+    let nets = private();
+    let ty = &p.ty;
+    let nets_at = private_at(ty.span());
+    let pname = &p.name;
+    let location = match p.location {
+        ParamLocation::Path => quote!(#nets::Location::Path),
+        ParamLocation::Input => quote!(#nets::Location::Input),
+        ParamLocation::Body => quote!(#nets::Location::Body),
+        ParamLocation::Rest => quote!(#nets::Location::Rest),
+    };
+    let required = matches!(p.kind, ParamKind::Required | ParamKind::Plain | ParamKind::Body);
+    let kind = match p.kind {
+        ParamKind::Plain => quote_spanned!(ty.span()=> <#value_ty as #nets_at::HandlerArg>::KIND),
+        _ => quote!(#nets::ArgKind::Param),
+    };
+    let name_from = opt(p.name_from.as_ref().map(|f| {
+        let nets_at = private_at(at(f.span()));
+        quote_spanned!(at(f.span())=> #f as fn(&#nets_at::Settings) -> ::core::option::Option<&'static str>)
+    }));
+    let (secret, allow_empty) = (p.secret, p.allow_empty);
+    let describe = opt(p.describe.as_ref().map(|f| {
+        let nets_at = private_at(at(f.span()));
+        quote_spanned!(at(f.span())=> #f as fn(&#nets_at::App) -> ::core::option::Option<#nets_at::serde_json::Value>)
+    }));
+    let type_name = quote!(#ty).to_string().replace(' ', "");
+    let rules = rule_specs(p);
+    let filetypes = &p.filetypes;
+    let description = opt_str(&p.description);
+    let (schema, body_schema) = schemas(p, idx, value_ty, helpers);
+    quote! {
+        #nets::ParamSpec {
+            name: #pname,
+            kind: #kind,
+            name_from: #name_from,
+            secret: #secret,
+            allow_empty: #allow_empty,
+            describe: #describe,
+            location: #location,
+            required: #required,
+            type_name: #type_name,
+            schema: #schema,
+            default: #default_fn,
+            rules: #rules,
+            filetypes: &[#(#filetypes),*],
+            body_schema: #body_schema,
+            description: #description,
+        }
+    }
+}
+
+/// `ParamSpec::schema` and `ParamSpec::body_schema` (a `#[param(body)]` struct's
+/// `ToSchema`, when it has one, through a function beside the call).
+fn schemas(p: &Param, idx: usize, value_ty: &TokenStream, helpers: &mut TokenStream) -> (TokenStream, TokenStream) {
+    let nets = private();
+    let ty = &p.ty;
+    let nets_at = private_at(ty.span());
+    let none = quote!(::core::option::Option::None);
+    match p.kind {
+        ParamKind::Rest => (quote!(#nets::body_param_schema), none),
+        ParamKind::Plain => (quote_spanned!(ty.span()=> <#value_ty as #nets_at::HandlerArg>::schema), none),
+        ParamKind::Body => {
+            let f = format_ident!("__nets_body_schema_{}", idx);
+            helpers.extend(quote! {
+                fn #f(__sink: &mut #nets::SchemaSink) -> ::core::option::Option<#nets::RefOr<#nets::Schema>> {
+                    #[allow(unused_imports)]
+                    use #nets::probe::{NoSchema as _, ViaToSchema as _};
+                    (&&#nets::probe::Probe::<#ty>::new()).nets_schema(__sink)
+                }
+            });
+            (quote!(#nets::body_param_schema), quote!(::core::option::Option::Some(#f)))
+        }
+        _ => (quote_spanned!(ty.span()=> <#value_ty as #nets_at::FromParam>::schema), none),
+    }
+}
+
+/// Step 4: `let __p<idx> = ..;`, the argument read (or `None`, its problem recorded).
+fn extraction(p: &Param, idx: usize, value_ty: &TokenStream) -> TokenStream {
+    let nets = private();
+    let ty = &p.ty;
+    let nets_at = private_at(ty.span());
+    let var = format_ident!("__p{}", idx);
+    let check = check_closure(p, idx, value_ty);
+    match &p.kind {
+        ParamKind::Plain => {
+            quote!(let #var = <#value_ty as #nets_at::HandlerArg>::extract(&mut __input, #idx, #check);)
+        }
+        ParamKind::Rest => quote!(let #var = #nets_at::rest::<#ty>(&mut __input);),
+        ParamKind::Required => quote!(let #var = __input.required::<#value_ty>(#idx, #check);),
+        ParamKind::Optional => quote!(let #var = __input.optional::<#value_ty>(#idx, #check);),
+        ParamKind::Default(_) => {
+            let default_value_fn = default_value_fn(idx);
+            quote!(let #var = __input.defaulted::<#value_ty>(#idx, #default_value_fn, #check);)
+        }
+        ParamKind::Body => quote!(let #var = #nets::body::<#ty>(&mut __input, #idx);),
+    }
+}
+
+/// Step 7: `let __a<idx> = ..;`. Plain arguments become what their `HandlerArg`
+/// resolves (the context, the loaded model, state; a parameter is itself) and say what
+/// they need from the app; the others are their values.
+fn resolution(p: &Param, idx: usize, value_ty: &TokenStream) -> (TokenStream, Option<TokenStream>) {
+    let (var, arg) = (format_ident!("__p{}", idx), format_ident!("__a{}", idx));
+    if !matches!(p.kind, ParamKind::Plain) {
+        return (quote!(let #arg = #var;), None);
+    }
+    let nets_at = private_at(p.ty.span());
+    let resolve = quote! {
+        let #arg = match <#value_ty as #nets_at::HandlerArg>::resolve(#var, &mut __input, &mut __model_slot) {
+            ::core::result::Result::Ok(__v) => __v,
+            ::core::result::Result::Err(__r) => return __r,
+        };
+    };
+    let missing = quote!(__out.extend(<#value_ty as #nets_at::HandlerArg>::missing(__e, __app)););
+    (resolve, Some(missing))
+}
+
+/// The spec of a path parameter no argument takes (the model's index field).
+fn unbound_path_param_spec(name: &str) -> TokenStream {
+    let nets = private();
+    quote! {
+        #nets::ParamSpec {
+            name: #name,
+            kind: #nets::ArgKind::Param,
+            name_from: ::core::option::Option::None,
+            secret: false,
+            allow_empty: false,
+            describe: ::core::option::Option::None,
+            location: #nets::Location::Path,
+            required: true,
+            type_name: "String",
+            schema: <::std::string::String as #nets::FromParam>::schema,
+            default: ::core::option::Option::None,
+            rules: &[],
+            filetypes: &[],
+            body_schema: ::core::option::Option::None,
+            description: ::core::option::Option::None,
+        }
+    }
+}
+
+/// Every extracted value is `Some` once `finish_params` found no problem.
+fn unpack(count: usize) -> TokenStream {
+    if count == 0 {
+        return quote!();
+    }
+    let nets = private();
+    let bindings: Vec<syn::Ident> = (0..count).map(|i| format_ident!("__p{}", i)).collect();
+    quote! {
+        let (#(::core::option::Option::Some(#bindings)),*,) = (#(#bindings),*,) else {
+            return #nets::IntoResponse::into_response(#nets::ApiError::internal("parameter extraction reported no error but produced no value"));
+        };
+    }
+}
+
+/// The handler call, located at the function's name: a handler whose future is not
+/// `Send` is reported there.
+fn call(h: &Handler, fn_ident: &syn::Ident) -> TokenStream {
+    let call_args: Vec<syn::Ident> = h
+        .args
+        .iter()
+        .map(|a| match a {
+            Arg::Param(i) => format_ident!("__a{}", i),
+        })
+        .collect();
+    let nets_at = private_at(h.fn_span);
+    quote_spanned!(h.fn_span=> #nets_at::assert_send(#fn_ident(#(#call_args),*)).await)
+}
+
+/// The data schema function and the statement turning `__ret` into a response.
+///
+/// The return value becomes a response through one bounded call per requirement,
+/// which names the part of the return type it checks in its turbofish: `E:
+/// Into<ApiError>` at `E`, `T: Serialize` at `T`, `IntoResponse` at the whole type.
+/// Types mentioning `impl Trait` cannot be named; there the call is inferred and
+/// located at the type instead (see `at`).
+fn response(h: &Handler) -> (TokenStream, TokenStream) {
+    let nets = private();
+    let no_schema = quote! {
+        fn __nets_data_schema(_: &mut #nets::SchemaSink) -> ::core::option::Option<#nets::RefOr<#nets::Schema>> {
+            ::core::option::Option::None
+        }
+    };
+    match &h.ret {
+        ReturnKind::Envelope { result, data, error } => {
+            let to_api_result = to_api_result(result, error.as_deref());
+            let (data_schema, envelope) = if signature::contains_impl_trait(data) {
+                let (span, nets_at) = (at(data.span()), private_at(at(data.span())));
+                (no_schema, quote_spanned!(span=> #nets_at::envelope(__ret)))
+            } else {
+                let data_schema = quote! {
+                    fn __nets_data_schema(__sink: &mut #nets::SchemaSink) -> ::core::option::Option<#nets::RefOr<#nets::Schema>> {
+                        #[allow(unused_imports)]
+                        use #nets::probe::{NoSchema as _, ViaToSchema as _};
+                        (&&#nets::probe::Probe::<#data>::new()).nets_schema(__sink)
+                    }
+                };
+                (data_schema, quote!(#nets::envelope::<#data>(__ret)))
+            };
+            (data_schema, quote!(#to_api_result #envelope))
+        }
+        ReturnKind::Response(ty) if signature::contains_impl_trait(ty) => {
+            let (span, nets_at) = (at(ty.span()), private_at(at(ty.span())));
+            (no_schema, quote_spanned!(span=> #nets_at::into_response(__ret)))
+        }
+        ReturnKind::Response(ty) => (no_schema, quote!(#nets::into_response::<#ty>(__ret))),
+    }
+}
+
+/// `Result<T, E>` → `Result<T, ApiError>`, checked at `E`.
+fn to_api_result(result: &syn::Type, error: Option<&syn::Type>) -> TokenStream {
+    let nets = private();
+    match error {
+        Some(e) if !signature::contains_impl_trait(e) => quote!(let __ret = #nets::into_api_result::<_, #e>(__ret);),
+        // `ApiResult<T>` already is `Result<T, ApiError>`.
+        None if signature::is_named(result, "ApiResult") => quote!(),
+        _ => {
+            let span = error.map_or_else(|| result.span(), |e| e.span());
+            let (span, nets_at) = (at(span), private_at(at(span)));
+            quote_spanned!(span=> let __ret = #nets_at::into_api_result(__ret);)
+        }
     }
 }
 

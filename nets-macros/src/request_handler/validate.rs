@@ -5,7 +5,7 @@ use proc_macro2::Span;
 use syn::spanned::Spanned;
 use syn::{FnArg, Ident, LitStr, Pat, Type};
 
-use super::parse::{HandlerArgs, Keyed, ParamArgs, RangeArgs, WordList};
+use super::parse::{HandlerArgs, Keyed, ParamArgs, RangeArgs, ValidateArgs, WordList};
 use super::path;
 use super::signature::{self, ReturnKind};
 use crate::errors::Errors;
@@ -221,6 +221,8 @@ fn project_scope(args: &HandlerArgs, errors: &mut Errors) -> Option<String> {
     Some(name)
 }
 
+/// Parsed attribute arguments + the function → a checked [`Handler`]. Each concern is its
+/// own step, in the order their errors are reported.
 pub(crate) fn handler(
     args: HandlerArgs,
     param_attrs: Vec<Option<(ParamArgs, Span)>>,
@@ -228,6 +230,46 @@ pub(crate) fn handler(
     errors: &mut Errors,
 ) -> Option<Handler> {
     let sig = &function.sig;
+    signature_shape(sig, errors);
+    let path_lit = path_literal(&args, errors);
+    let template = path_lit.map(|lit| path::validate(lit, errors)).map(|t| t.params).unwrap_or_default();
+    let path = path_lit.map(LitStr::value).unwrap_or_else(|| sig.ident.to_string());
+    let name = endpoint_name(&args, sig, errors);
+    let methods = methods(&args, errors);
+    let can_do = permissions(&args, errors);
+    let project = project_scope(&args, errors);
+    let tags = args.tags.iter().flat_map(|l| &l.words).map(|w| w.text.clone()).collect();
+    let path_params: Vec<String> = template.iter().map(|p| p.name.clone()).collect();
+    let (handler_args, params) = arguments(sig, param_attrs, &path_params, errors);
+    let unbound_path_params = unbound_path_params(&args, path_lit, &template, &params, errors);
+
+    Some(Handler {
+        name,
+        path,
+        unbound_path_params,
+        methods,
+        public: args.public.is_present(),
+        can_do,
+        perm_required: args.perm_required.is_present(),
+        project,
+        project_required: args.project_required.is_present(),
+        public_objects: args.public_objects.is_present(),
+        model: args.model,
+        index_field: args.index_field.map(|f| f.value()),
+        tags,
+        summary: args.summary.map(|s| s.value()),
+        description: doc_comment(function),
+        deprecated: args.deprecated.is_present(),
+        body_limit: args.body_limit,
+        args: handler_args,
+        params,
+        ret: signature::return_kind(&sig.output),
+        fn_span: sig.ident.span(),
+    })
+}
+
+/// An `async fn` without generics (the route must know its types).
+fn signature_shape(sig: &syn::Signature, errors: &mut Errors) {
     if sig.asyncness.is_none() {
         errors.at(sig.fn_token.span, "#[request_handler] functions must be `async fn`");
     }
@@ -237,9 +279,11 @@ pub(crate) fn handler(
             "#[request_handler] functions cannot be generic: the route would not know which type to use\n  help: use concrete types",
         );
     }
+}
 
-    // path / url
-    let path_lit = match (&args.path, &args.url) {
+/// `path = ".."` or its alias `url = ".."` (both only if equal).
+fn path_literal<'a>(args: &'a HandlerArgs, errors: &mut Errors) -> Option<&'a LitStr> {
+    match (&args.path, &args.url) {
         (Some(p), Some(u)) if p.value() != u.value() => {
             errors.at(
                 u.span(),
@@ -249,20 +293,23 @@ pub(crate) fn handler(
         }
         (Some(p), _) => Some(p),
         (None, u) => u.as_ref(),
-    };
-    let template = path_lit.map(|lit| path::validate(lit, errors));
-    let path = path_lit.map(|l| l.value()).unwrap_or_else(|| sig.ident.to_string());
-    let path_template = template.map(|t| t.params).unwrap_or_default();
-    let path_params: Vec<String> = path_template.iter().map(|p| p.name.clone()).collect();
+    }
+}
 
+/// `name = ".."`, or the function's name.
+fn endpoint_name(args: &HandlerArgs, sig: &syn::Signature, errors: &mut Errors) -> String {
     let name = args.name.as_ref().map(|n| n.value()).unwrap_or_else(|| sig.ident.to_string());
     if name.trim().is_empty()
         && let Some(n) = &args.name
     {
         errors.at(n.span(), "`name` cannot be empty");
     }
-    let methods = methods(&args, errors);
+    name
+}
 
+/// The `can_do` codenames (lower-cased), with what a failed check does and the keys
+/// that only make sense with a model.
+fn permissions(args: &HandlerArgs, errors: &mut Errors) -> Vec<String> {
     let mut can_do = Vec::new();
     for w in args.can_do.iter().flat_map(|l| &l.words) {
         if codename_ok(&w.text) {
@@ -292,51 +339,73 @@ pub(crate) fn handler(
     if let (Some(field), None) = (&args.index_field, &args.model) {
         errors.at(field.span(), "`index_field` needs `model = ..`");
     }
-    permission_mode(&args, errors);
-    let project = project_scope(&args, errors);
-    let tags = args.tags.iter().flat_map(|l| &l.words).map(|w| w.text.clone()).collect();
+    permission_mode(args, errors);
+    can_do
+}
 
-    // arguments
-    let mut out_args = Vec::new();
+/// Every argument: plain names and concrete types, each with its parameter spec. Returns
+/// the call's arguments and the specs.
+fn arguments(
+    sig: &syn::Signature,
+    param_attrs: Vec<Option<(ParamArgs, Span)>>,
+    path_params: &[String],
+    errors: &mut Errors,
+) -> (Vec<Arg>, Vec<Param>) {
+    let mut args = Vec::new();
     let mut params: Vec<Param> = Vec::new();
     for (input, attr) in sig.inputs.iter().zip(param_attrs) {
-        let arg = match input {
-            FnArg::Receiver(r) => {
-                errors.at(
-                    r.self_token.span,
-                    "#[request_handler] functions cannot take `self`\n  help: make it a free function outside the `impl` block",
-                );
-                continue;
-            }
-            FnArg::Typed(arg) => arg,
-        };
-        let ident: Ident = match &*arg.pat {
-            Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => p.ident.clone(),
-            other => {
-                errors.at(other.span(), "handler arguments must be plain names (`title: String`)");
-                continue;
-            }
-        };
-        let ty = &*arg.ty;
-        if signature::contains_impl_trait(ty) {
-            errors.at(
-                ty.span(),
-                "handler arguments cannot be `impl Trait`: nets must know the type to read it\n  help: use a concrete type",
-            );
-            continue;
+        let Some((ident, ty)) = argument(input, errors) else { continue };
+        let param = param(&ident, ty, attr, path_params, errors);
+        if params.iter().any(|p| p.name == param.name) {
+            errors.at(ident.span(), format!("two parameters are named `{}`", param.name));
         }
-        if let Some(param) = param(&ident, ty, attr, &path_params, errors) {
-            if params.iter().any(|p| p.name == param.name) {
-                errors.at(ident.span(), format!("two parameters are named `{}`", param.name));
-            }
-            out_args.push(Arg::Param(params.len()));
-            params.push(param);
-        }
+        args.push(Arg::Param(params.len()));
+        params.push(param);
     }
+    (args, params)
+}
 
-    // every {name} needs an argument, except the model's index field
+/// An argument's name and type, or `None` after recording why it cannot be one.
+fn argument<'a>(input: &'a FnArg, errors: &mut Errors) -> Option<(Ident, &'a Type)> {
+    let arg = match input {
+        FnArg::Receiver(r) => {
+            errors.at(
+                r.self_token.span,
+                "#[request_handler] functions cannot take `self`\n  help: make it a free function outside the `impl` block",
+            );
+            return None;
+        }
+        FnArg::Typed(arg) => arg,
+    };
+    let ident = match &*arg.pat {
+        Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => p.ident.clone(),
+        other => {
+            errors.at(other.span(), "handler arguments must be plain names (`title: String`)");
+            return None;
+        }
+    };
+    let ty = &*arg.ty;
+    if signature::contains_impl_trait(ty) {
+        errors.at(
+            ty.span(),
+            "handler arguments cannot be `impl Trait`: nets must know the type to read it\n  help: use a concrete type",
+        );
+        return None;
+    }
+    Some((ident, ty))
+}
+
+/// Every `{name}` needs an argument, except the model's index field, which the pipeline
+/// reads itself: those are returned.
+fn unbound_path_params(
+    args: &HandlerArgs,
+    path_lit: Option<&LitStr>,
+    template: &[path::PathParam],
+    params: &[Param],
+    errors: &mut Errors,
+) -> Vec<String> {
     let mut unbound = Vec::new();
-    for p in &path_template {
+    for p in template {
         let name = &p.name;
         if params.iter().any(|param| &param.name == name) {
             continue;
@@ -356,73 +425,84 @@ pub(crate) fn handler(
             );
         }
     }
-
-    Some(Handler {
-        name,
-        path,
-        unbound_path_params: unbound,
-        methods,
-        public: args.public.is_present(),
-        can_do,
-        perm_required: args.perm_required.is_present(),
-        project,
-        project_required: args.project_required.is_present(),
-        public_objects: args.public_objects.is_present(),
-        model: args.model,
-        index_field: args.index_field.map(|f| f.value()),
-        tags,
-        summary: args.summary.map(|s| s.value()),
-        description: doc_comment(function),
-        deprecated: args.deprecated.is_present(),
-        body_limit: args.body_limit,
-        args: out_args,
-        params,
-        ret: signature::return_kind(&sig.output),
-        fn_span: sig.ident.span(),
-    })
+    unbound
 }
 
+/// One argument's spec: its name, where it is read, its kind and rules.
 fn param(
     ident: &Ident,
     ty: &Type,
     attr: Option<(ParamArgs, Span)>,
     path_params: &[String],
     errors: &mut Errors,
-) -> Option<Param> {
+) -> Param {
     let attributed = attr.is_some();
-    let options = attr.map(|(o, _)| o).unwrap_or_default();
-    let name = match &options.rename {
+    let mut options = attr.map(|(o, _)| o).unwrap_or_default();
+    let name = param_name(ident, &options, errors);
+    let optional_inner = signature::option_inner(ty);
+    let location = param_location(&options, &name, path_params);
+    let kind = param_kind(&options, optional_inner.is_some(), attributed, errors);
+    if location == ParamLocation::Path {
+        path_param_presence(&name, ty, &kind, &options, errors);
+    }
+    let inner = optional_inner.unwrap_or(ty).clone();
+    let rules = options.validate.take().map(|v| rules(v, errors)).unwrap_or_default();
+    let filetypes = file_types(options.filetypes.take(), &inner, errors);
+    key_fit(&options, &kind, errors);
+    let ParamArgs { description, name_from, describe, secret, allow_empty, .. } = options;
+    Param {
+        name,
+        ty: inner,
+        kind,
+        location,
+        rules,
+        filetypes,
+        description: description.map(|d| d.value()),
+        name_from,
+        describe,
+        secret: secret.is_present(),
+        allow_empty: allow_empty.is_present(),
+    }
+}
+
+/// `rename = ".."`, or the argument's name (without `r#`).
+fn param_name(ident: &Ident, options: &ParamArgs, errors: &mut Errors) -> String {
+    match &options.rename {
         Some(r) if r.value().trim().is_empty() => {
             errors.at(r.span(), "`rename` cannot be empty");
             ident.to_string()
         }
         Some(r) => r.value(),
         None => ident.to_string().trim_start_matches("r#").to_owned(),
-    };
-    let optional_inner = signature::option_inner(ty);
-    let location = if options.body.is_present() {
+    }
+}
+
+/// Where the value is read: the body, the undeclared keys, the path or the input.
+fn param_location(options: &ParamArgs, name: &str, path_params: &[String]) -> ParamLocation {
+    if options.body.is_present() {
         ParamLocation::Body
     } else if options.rest.is_present() {
         ParamLocation::Rest
-    } else if path_params.contains(&name) {
+    } else if path_params.iter().any(|p| p == name) {
         ParamLocation::Path
     } else {
         ParamLocation::Input
-    };
-    let kind = if options.body.is_present() {
-        if options.default.is_some()
-            || options.validate.is_some()
-            || options.filetypes.is_some()
-            || optional_inner.is_some()
-        {
+    }
+}
+
+/// How the value is read; `body` and `rest` take no per-value options.
+fn param_kind(options: &ParamArgs, optional: bool, attributed: bool, errors: &mut Errors) -> ParamKind {
+    if options.body.is_present() {
+        if options.default.is_some() || options.validate.is_some() || options.filetypes.is_some() || optional {
             errors.at(options.body.span(), "`body` parameters are validated by their own `Validate` derive: drop default/validate/filetypes/Option");
         }
-        ParamKind::Body
-    } else if options.rest.is_present() {
+        return ParamKind::Body;
+    }
+    if options.rest.is_present() {
         let clash = [options.default.as_ref().map(|d| d.key), options.validate.as_ref().map(|_| options.rest.span())];
         if clash.iter().any(Option::is_some)
             || options.filetypes.is_some()
-            || optional_inner.is_some()
+            || optional
             || options.name_from.is_some()
             || options.rename.is_some()
         {
@@ -431,84 +511,38 @@ fn param(
                 "`rest` takes every undeclared key as it is: drop default/validate/filetypes/rename/name_from/Option",
             );
         }
-        ParamKind::Rest
-    } else {
-        match (&options.default, optional_inner) {
-            (Some(d), Some(_)) => {
-                errors.at(d.key, "an `Option<..>` parameter is already optional: remove `default` or the `Option`");
-                ParamKind::Optional
-            }
-            (Some(d), None) => ParamKind::Default(d.value.0.clone()),
-            (None, Some(_)) => ParamKind::Optional,
-            (None, None) if !attributed => ParamKind::Plain,
-            (None, None) => ParamKind::Required,
-        }
-    };
-    if location == ParamLocation::Path {
-        match (&kind, &options.default) {
-            (ParamKind::Default(_), Some(d)) => errors.at(
-                d.key,
-                format!(
-                    "path parameter `{name}` is always present: it cannot have a default\n  help: remove `default`"
-                ),
-            ),
-            (ParamKind::Optional, _) => errors.at(
-                ty.span(),
-                format!(
-                    "path parameter `{name}` is always present: it cannot be optional\n  help: remove the `Option`"
-                ),
-            ),
-            _ => {}
-        }
+        return ParamKind::Rest;
     }
-    let inner = optional_inner.unwrap_or(ty).clone();
+    match (&options.default, optional) {
+        (Some(d), true) => {
+            errors.at(d.key, "an `Option<..>` parameter is already optional: remove `default` or the `Option`");
+            ParamKind::Optional
+        }
+        (Some(d), false) => ParamKind::Default(d.value.0.clone()),
+        (None, true) => ParamKind::Optional,
+        (None, false) if !attributed => ParamKind::Plain,
+        (None, false) => ParamKind::Required,
+    }
+}
 
-    let mut rules = Rules::default();
-    if let Some(v) = options.validate {
-        rules.email = v.email.is_present();
-        rules.url = v.url.is_present();
-        if let Some(Keyed { value: l, key }) = v.length {
-            if l.min.is_none() && l.max.is_none() && l.equal.is_none() {
-                errors.at(key, "`length` needs `min`, `max` or `equal`, e.g. `length(min = 1, max = 80)`");
-            }
-            if let (Some(lo), Some(hi)) = (l.min, l.max)
-                && lo > hi
-            {
-                errors.at(key, format!("`length` min ({lo}) is greater than max ({hi}): no value can pass"));
-            }
-            rules.length = Some((l.min, l.max, l.equal));
-        }
-        if let Some(Keyed { value: r, key }) = v.range {
-            if r.min.is_none() && r.max.is_none() && r.exclusive_min.is_none() && r.exclusive_max.is_none() {
-                errors.at(key, "`range` needs `min`, `max`, `exclusive_min` or `exclusive_max`, e.g. `range(min = 0)`");
-            }
-            if let (Some(lo), Some(hi)) = (&r.min, &r.max)
-                && lo.value > hi.value
-            {
-                errors.at(
-                    key,
-                    format!("`range` min ({}) is greater than max ({}): no value can pass", lo.value, hi.value),
-                );
-            }
-            rules.range = Some(r);
-        }
-        if let Some(pattern) = v.regex {
-            if let Err(e) = regex::Regex::new(&pattern.value()) {
-                errors.at(pattern.span(), format!("invalid regular expression: {e}"));
-            }
-            rules.regex = Some(pattern.value());
-        }
-        rules.custom = v.custom.into_iter().map(|c| (c.function, c.use_ctx.is_present())).collect();
+/// A path parameter is always present: no default, no `Option`.
+fn path_param_presence(name: &str, ty: &Type, kind: &ParamKind, options: &ParamArgs, errors: &mut Errors) {
+    match (kind, &options.default) {
+        (ParamKind::Default(_), Some(d)) => errors.at(
+            d.key,
+            format!("path parameter `{name}` is always present: it cannot have a default\n  help: remove `default`"),
+        ),
+        (ParamKind::Optional, _) => errors.at(
+            ty.span(),
+            format!("path parameter `{name}` is always present: it cannot be optional\n  help: remove the `Option`"),
+        ),
+        _ => {}
     }
-    let filetypes: Vec<String> =
-        options.filetypes.map(|l| l.words.into_iter().map(|w| w.text).collect()).unwrap_or_default();
-    if !filetypes.is_empty() && !signature::is_named(&inner, "UploadedFile") {
-        errors.at(
-            inner.span(),
-            "`filetypes` applies to `UploadedFile` parameters\n  help: take the argument as `UploadedFile` (or `Option<UploadedFile>`), or remove `filetypes`",
-        );
-    }
-    let description = options.description.map(|d| d.value());
+}
+
+/// Keys that apply to one kind only: `describe` to `rest`, `allow_empty` to required
+/// parameters.
+fn key_fit(options: &ParamArgs, kind: &ParamKind, errors: &mut Errors) {
     if let (Some(describe), false) = (&options.describe, options.rest.is_present()) {
         errors.at(describe.span(), "`describe` documents a `rest` parameter's keys: add `rest`, or remove `describe`");
     }
@@ -518,19 +552,53 @@ fn param(
             "`allow_empty` applies to required parameters (optional ones and defaults already accept `\"\"`)",
         );
     }
-    Some(Param {
-        name,
-        ty: inner,
-        kind,
-        location,
-        rules,
-        filetypes,
-        description,
-        name_from: options.name_from,
-        describe: options.describe,
-        secret: options.secret.is_present(),
-        allow_empty: options.allow_empty.is_present(),
-    })
+}
+
+/// `validate(..)`: rules no value could pass are refused.
+fn rules(v: ValidateArgs, errors: &mut Errors) -> Rules {
+    let mut rules = Rules { email: v.email.is_present(), url: v.url.is_present(), ..Rules::default() };
+    if let Some(Keyed { value: l, key }) = v.length {
+        if l.min.is_none() && l.max.is_none() && l.equal.is_none() {
+            errors.at(key, "`length` needs `min`, `max` or `equal`, e.g. `length(min = 1, max = 80)`");
+        }
+        if let (Some(lo), Some(hi)) = (l.min, l.max)
+            && lo > hi
+        {
+            errors.at(key, format!("`length` min ({lo}) is greater than max ({hi}): no value can pass"));
+        }
+        rules.length = Some((l.min, l.max, l.equal));
+    }
+    if let Some(Keyed { value: r, key }) = v.range {
+        if r.min.is_none() && r.max.is_none() && r.exclusive_min.is_none() && r.exclusive_max.is_none() {
+            errors.at(key, "`range` needs `min`, `max`, `exclusive_min` or `exclusive_max`, e.g. `range(min = 0)`");
+        }
+        if let (Some(lo), Some(hi)) = (&r.min, &r.max)
+            && lo.value > hi.value
+        {
+            errors.at(key, format!("`range` min ({}) is greater than max ({}): no value can pass", lo.value, hi.value));
+        }
+        rules.range = Some(r);
+    }
+    if let Some(pattern) = v.regex {
+        if let Err(e) = regex::Regex::new(&pattern.value()) {
+            errors.at(pattern.span(), format!("invalid regular expression: {e}"));
+        }
+        rules.regex = Some(pattern.value());
+    }
+    rules.custom = v.custom.into_iter().map(|c| (c.function, c.use_ctx.is_present())).collect();
+    rules
+}
+
+/// `filetypes = [..]`, which only an `UploadedFile` has.
+fn file_types(list: Option<WordList>, inner: &Type, errors: &mut Errors) -> Vec<String> {
+    let filetypes: Vec<String> = list.map(|l| l.words.into_iter().map(|w| w.text).collect()).unwrap_or_default();
+    if !filetypes.is_empty() && !signature::is_named(inner, "UploadedFile") {
+        errors.at(
+            inner.span(),
+            "`filetypes` applies to `UploadedFile` parameters\n  help: take the argument as `UploadedFile` (or `Option<UploadedFile>`), or remove `filetypes`",
+        );
+    }
+    filetypes
 }
 
 #[cfg(test)]
