@@ -2,7 +2,7 @@
 use nets_runtime::prelude::*;
 
 #[request_handler(path = "me/")]
-async fn me(#[param(default = 1)] ctx: Ctx) -> ApiResult<i64> {
+async fn me(#[param(rename = "context")] ctx: Ctx) -> ApiResult<i64> {
     Ok(ctx.require_user()?.id)
 }
 

@@ -39,7 +39,7 @@ pub(crate) fn model(model: &Model) -> TokenStream {
             let at = private_at(ty.span());
             quote! {
                 fn #getter(&self) -> ::core::option::Option<i64> {
-                    <#ty as #at::OwnerField>::owner_id(&self.#name)
+                    <#ty as #at::IsIdField>::id_of(&self.#name)
                 }
             }
         })
@@ -51,11 +51,10 @@ pub(crate) fn model(model: &Model) -> TokenStream {
     let index_at = private_at(index_ty.span());
     let index_arm = {
         let (sqlite, pg) = (select_sql(model, index_name, "?"), select_sql(model, index_name, "$1"));
-        // Named through a projection carrying the type's span: an unusable type is
-        // reported once, on it, and the call using it stays silent.
-        let column_ty = quote_spanned!(index_ty.span()=> <#index_ty as #index_at::IndexColumn>::Type);
+        // Through `IsIndex` at the type: an unusable type is reported once, on it.
+        let index = quote_spanned!(index_ty.span()=> <#index_ty as #index_at::IsIndex>);
         quote! {
-            #index_name => #nets::find_one::<#ident, #column_ty>(ctx, #sqlite, #pg, value).await,
+            #index_name => #index::find::<#ident>(ctx, #sqlite, #pg, value).await,
         }
     };
     // Other columns: usable when their type parses and binds, else a 500 naming the column.
@@ -143,13 +142,14 @@ fn relations(model: &Model) -> TokenStream {
     let arms = model.relations.iter().map(|r| {
         let field = &model.fields[r.field];
         let (key, ident, ty, target) = (&r.key, &field.ident, &field.ty, &r.target);
-        // Both types named through projections carrying their spans: a type that cannot
-        // be a key or a target is reported once, on it.
-        let target = quote_spanned!(target.span()=> <#target as #nets::RelatedModel>::Model);
+        // Both types reached through traits at their spans: a type that cannot be a key
+        // or a target is reported once, on it.
+        let target_at = private_at(target.span());
+        let target = quote_spanned!(target.span()=> <#target as #target_at::IsRelated>);
         let key_ty = private_at(ty.span());
-        let column = quote_spanned!(ty.span()=> <#ty as #key_ty::ForeignKey>::key_text(&self.#ident));
+        let column = quote_spanned!(ty.span()=> <#ty as #key_ty::IsForeignKey>::key_of(&self.#ident));
         quote! {
-            #key => #nets::expand::<#target>(ctx, #column, depth),
+            #key => #target::expand_related(ctx, #column, depth),
         }
     });
     quote! {

@@ -23,6 +23,16 @@ fn opt<T: quote::ToTokens>(value: Option<T>) -> TokenStream {
     }
 }
 
+/// `<T as ::nets_runtime::__private::Trait>` for a user's type `T`: every use of `T`
+/// goes through such a path, so a `T` lacking the trait is reported once, at `T`, with
+/// the trait's own message (see `nets_runtime::__private`).
+fn as_trait(ty: &impl ToTokens, trait_name: &str) -> TokenStream {
+    let span = ty.to_token_stream().into_iter().next().map_or_else(proc_macro2::Span::call_site, |t| t.span());
+    let nets_at = private_at(span);
+    let trait_ident = syn::Ident::new(trait_name, span);
+    quote_spanned!(span=> <#ty as #nets_at::#trait_ident>)
+}
+
 fn method_variant(verb: &str) -> TokenStream {
     let nets = private();
     let variant = match verb {
@@ -67,61 +77,64 @@ fn rule_specs(p: &Param) -> TokenStream {
     quote!(&[#(#out),*])
 }
 
-/// The closure checking a coerced value (of type `value_ty`) against its rules. Each
-/// check is located at the parameter's type, so a rule that does not fit the type (e.g.
-/// `length` on an integer) is reported there.
-fn check_closure(p: &Param, idx: usize, value_ty: &TokenStream) -> TokenStream {
+/// The closure checking a coerced value (of the parameter's type) against its rules.
+/// Each check goes through the rule's trait at the parameter's type, so a rule that does
+/// not fit the type (`length` on an integer) is reported there, with the rule's own
+/// message.
+fn check_closure(p: &Param, idx: usize) -> TokenStream {
     let nets = private();
     let ty = &p.ty;
     let r = &p.rules;
     if r.is_empty() && p.filetypes.is_empty() {
-        return quote!(|_: &#value_ty, _: &#nets::Ctx| ::core::result::Result::Ok(()));
+        return quote!(|_: &#ty, _: &#nets::Ctx| ::core::result::Result::Ok(()));
     }
-    // Each check names the parameter's type in its turbofish, so a rule that does not fit
-    // the type (`length` on an integer) is reported there, with the rule's own message.
     let mut checks = Vec::new();
     if r.email {
-        checks.push(quote!(#nets::check_email::<#ty>(__v)?;));
+        let has = as_trait(ty, "IsEmailText");
+        checks.push(quote!(#has::check_email(__v)?;));
     }
     if r.url {
-        checks.push(quote!(#nets::check_url::<#ty>(__v)?;));
+        let has = as_trait(ty, "IsUrlText");
+        checks.push(quote!(#has::check_url(__v)?;));
     }
     if let Some((min, max, equal)) = r.length {
         let (min, max, equal) = (opt(min), opt(max), opt(equal));
-        checks.push(quote!(#nets::check_length::<#ty>(__v, #min, #max, #equal)?;));
+        let has = as_trait(ty, "HasLength");
+        checks.push(quote!(#has::check_length(__v, #min, #max, #equal)?;));
     }
     if let Some(range) = &r.range {
-        // Bounds are literals converted by `InRange`, located at the type: a non-number
-        // type gets one error there, not one per bound plus failed `as` casts.
-        let nets_at = private_at(ty.span());
+        // Bounds are literals converted by `InRange` at the type: a non-number type gets
+        // one error there, not one per bound plus failed `as` casts.
+        let in_range = as_trait(ty, "InRange");
         let b = |b: &Option<super::parse::Bound>| match b {
             Some(b) => {
                 let e = &b.expr;
                 let convert = if b.is_float {
-                    quote_spanned!(ty.span()=> <#ty as #nets_at::InRange>::from_float(#e as f64))
+                    quote!(#in_range::from_float(#e as f64))
                 } else {
-                    quote_spanned!(ty.span()=> <#ty as #nets_at::InRange>::from_int(#e as i128))
+                    quote!(#in_range::from_int(#e as i128))
                 };
                 quote!(::core::option::Option::Some(#convert))
             }
             None => quote!(::core::option::Option::None),
         };
         let (min, max, emin, emax) = (b(&range.min), b(&range.max), b(&range.exclusive_min), b(&range.exclusive_max));
-        checks.push(quote!(#nets::check_range::<#ty>(__v, #min, #max, #emin, #emax)?;));
+        checks.push(quote!(#in_range::check_range(__v, #min, #max, #emin, #emax)?;));
     }
     if let Some(pattern) = &r.regex {
         let regex = format_ident!("__NETS_REGEX_{}", idx);
-        checks.push(quote!(#nets::check_regex::<#ty>(__v, &#regex, #pattern)?;));
+        let has = as_trait(ty, "IsText");
+        checks.push(quote!(#has::check_regex(__v, &#regex, #pattern)?;));
     }
     // Located at the function's path: a validator with the wrong signature is reported
-    // there, call and argument alike.
+    // there, with the expected and found signatures.
     for (path, use_ctx) in &r.custom {
         let span = at(path.span());
         let nets_at = private_at(span);
         checks.push(if *use_ctx {
-            quote_spanned!(span=> #nets_at::check_custom_ctx(__v, __ctx, #path)?;)
+            quote_spanned!(span=> #nets_at::CustomCtxCheck::<#ty>::check(#path, __v, __ctx)?;)
         } else {
-            quote_spanned!(span=> #nets_at::check_custom(__v, #path)?;)
+            quote_spanned!(span=> #nets_at::CustomCheck::<#ty>::check(#path, __v)?;)
         });
     }
     if !p.filetypes.is_empty() {
@@ -129,7 +142,7 @@ fn check_closure(p: &Param, idx: usize, value_ty: &TokenStream) -> TokenStream {
         checks.push(quote!(#nets::check_filetypes(__v, &[#(#types),*])?;));
     }
     quote! {
-        |__v: &#value_ty, __ctx: &#nets::Ctx| -> ::core::result::Result<(), #nets::RuleError> {
+        |__v: &#ty, __ctx: &#nets::Ctx| -> ::core::result::Result<(), #nets::RuleError> {
             let _ = __ctx;
             #(#checks)*
             ::core::result::Result::Ok(())
@@ -154,7 +167,7 @@ struct ArgCode {
 /// `Endpoint` + `inventory` registration, the pipeline function and the original function.
 pub(crate) fn handler(h: &Handler, function: &syn::ItemFn) -> TokenStream {
     let nets = private();
-    let model_ty = model_type(h);
+    let model_ty = h.model.as_ref().map(model_type);
     let args: Vec<ArgCode> = h.params.iter().enumerate().map(|(idx, p)| argument(p, idx)).collect();
 
     let mut specs: Vec<TokenStream> = args.iter().map(|a| a.spec.clone()).collect();
@@ -168,7 +181,7 @@ pub(crate) fn handler(h: &Handler, function: &syn::ItemFn) -> TokenStream {
     missing.extend(model_missing.as_ref());
 
     let endpoint = endpoint_static(h, function, model_ty.as_ref());
-    let load_model = load_model(h, model_ty.as_ref());
+    let load_model = load_model(model_ty.as_ref());
     let unpack = unpack(h.params.len());
     let call = call(h, &function.sig.ident);
     let (data_schema, respond) = response(h);
@@ -211,7 +224,7 @@ pub(crate) fn handler(h: &Handler, function: &syn::ItemFn) -> TokenStream {
                     #load_model
                     #unpack
                     #(#resolve)*
-                    drop(__input);
+                    ::core::mem::drop(__input);
                     let __ret = #call;
                     #respond
                 })
@@ -265,17 +278,10 @@ fn endpoint_static(h: &Handler, function: &syn::ItemFn, model_ty: Option<&TokenS
     }
 }
 
-/// The model type, named through the `ModelType` projection located at `model = T`:
-/// a `T` without `NetsModel` is reported once, there (see `__private`).
-/// It is located with `at` rather than spanned like the parameter types because the
-/// load statement mentions locals; every use must carry the very same span for the
-/// compiler to merge the errors.
-fn model_type(h: &Handler) -> Option<TokenStream> {
-    h.model.as_ref().map(|model| {
-        let span = at(model.span());
-        let nets_at = private_at(span);
-        quote_spanned!(span=> <#model as #nets_at::ModelType>::Type)
-    })
+/// `<T as ModelType>` for `model = T`: a `T` without `NetsModel` is reported once, at
+/// `T` (see `__private`).
+fn model_type(model: &syn::Path) -> TokenStream {
+    as_trait(model, "ModelType")
 }
 
 /// `Endpoint::model`: the `ModelSpec` of `model = T`, or `None`.
@@ -287,29 +293,26 @@ fn model_spec(h: &Handler, model_ty: Option<&TokenStream>) -> TokenStream {
     let type_name = quote!(#model).to_string().replace(' ', "");
     let index = match &h.index_field {
         Some(f) => quote!(#f),
-        None => quote!(<#model_ty as #nets::NetsModel>::INDEX_FIELD),
+        None => quote!(#model_ty::INDEX_FIELD),
     };
     quote!(::core::option::Option::Some(#nets::ModelSpec {
         type_name: #type_name,
-        table: <#model_ty as #nets::NetsModel>::TABLE,
+        table: #model_ty::TABLE,
         index_field: #index,
     }))
 }
 
 /// What the `model = T` type needs from the app (a database), for the wiring check.
 fn model_missing(model_ty: Option<&TokenStream>) -> Option<TokenStream> {
-    let nets = private();
-    model_ty.map(|model_ty| quote!(__out.extend(#nets::model_missing::<#model_ty>(__app));))
+    model_ty.map(|model_ty| quote!(__out.extend(#model_ty::missing(__app));))
 }
 
 /// Step 6: the object is loaded (and ownership checked) whether or not the handler
-/// takes it; a model argument takes it from the slot. Located at `model = T` like
-/// every other use of the model type, so the compiler reports a non-model once, there
-/// (it merges identical errors at one location).
-fn load_model(h: &Handler, model_ty: Option<&TokenStream>) -> TokenStream {
-    match h.model.as_ref().zip(model_ty) {
-        Some((model, model_ty)) => quote_spanned! {at(model.span())=>
-            let mut __model_slot = match __input.model::<#model_ty>().await {
+/// takes it; a model argument takes it from the slot.
+fn load_model(model_ty: Option<&TokenStream>) -> TokenStream {
+    match model_ty {
+        Some(model_ty) => quote! {
+            let mut __model_slot = match #model_ty::load(&mut __input).await {
                 ::core::result::Result::Ok(__m) => ::core::option::Option::Some(__m),
                 ::core::result::Result::Err(__r) => return __r,
             };
@@ -320,37 +323,15 @@ fn load_model(h: &Handler, model_ty: Option<&TokenStream>) -> TokenStream {
 
 /// Everything generated for the argument `p` at position `idx`.
 fn argument(p: &Param, idx: usize) -> ArgCode {
-    let value_ty = value_type(p);
     let mut helpers = TokenStream::new();
     if let Some(regex) = regex_static(p, idx) {
         helpers.extend(regex);
     }
     let default_fn = default_value(p, idx, &mut helpers);
-    let spec = param_spec(p, idx, &value_ty, default_fn, &mut helpers);
-    let extract = extraction(p, idx, &value_ty);
-    let (resolve, missing) = resolution(p, idx, &value_ty);
+    let spec = param_spec(p, idx, default_fn, &mut helpers);
+    let extract = extraction(p, idx);
+    let (resolve, missing) = resolution(p, idx);
     ArgCode { spec, helpers, extract, resolve, missing }
-}
-
-/// How generated code names the argument's type.
-///
-/// Request parameter types are named through the `ParamType` projection spanned over the
-/// argument's type (first to last token): a type without `FromParam` is reported once,
-/// there. Plain arguments (no `#[param]`, no `Option`) go through `ArgType`: their type's
-/// `HandlerArg` says whether they are a parameter, the context, the model or state.
-fn value_type(p: &Param) -> TokenStream {
-    let ty = &p.ty;
-    match p.kind {
-        ParamKind::Body | ParamKind::Rest => quote!(#ty),
-        _ => {
-            let nets_at = private_at(ty.span());
-            let projection = if matches!(p.kind, ParamKind::Plain) { quote!(ArgType) } else { quote!(ParamType) };
-            let last = ty.to_token_stream().into_iter().last().map_or_else(|| ty.span(), |t| t.span());
-            let open = quote_spanned!(ty.span()=> <#ty as #nets_at::#projection);
-            let close = quote_spanned!(last=> >::Type);
-            quote!(#open #close)
-        }
-    }
 }
 
 /// The compiled `validate(regex = ..)` of parameter `idx`, a static beside the call.
@@ -396,16 +377,9 @@ fn default_value_fn(idx: usize) -> syn::Ident {
 }
 
 /// The argument's `ParamSpec`: name, kind, location and what the OpenAPI document says.
-fn param_spec(
-    p: &Param,
-    idx: usize,
-    value_ty: &TokenStream,
-    default_fn: TokenStream,
-    helpers: &mut TokenStream,
-) -> TokenStream {
+fn param_spec(p: &Param, idx: usize, default_fn: TokenStream, helpers: &mut TokenStream) -> TokenStream {
     let nets = private();
     let ty = &p.ty;
-    let nets_at = private_at(ty.span());
     let pname = &p.name;
     let location = match p.location {
         ParamLocation::Path => quote!(#nets::Location::Path),
@@ -415,7 +389,10 @@ fn param_spec(
     };
     let required = matches!(p.kind, ParamKind::Required | ParamKind::Plain | ParamKind::Body);
     let kind = match p.kind {
-        ParamKind::Plain => quote_spanned!(ty.span()=> <#value_ty as #nets_at::HandlerArg>::KIND),
+        ParamKind::Plain => {
+            let arg = as_trait(ty, "ArgType");
+            quote!(#arg::KIND)
+        }
         _ => quote!(#nets::ArgKind::Param),
     };
     let name_from = opt(p.name_from.as_ref().map(|f| {
@@ -431,7 +408,7 @@ fn param_spec(
     let rules = rule_specs(p);
     let filetypes = &p.filetypes;
     let description = opt_str(&p.description);
-    let (schema, body_schema) = schemas(p, idx, value_ty, helpers);
+    let (schema, body_schema) = schemas(p, idx, helpers);
     quote! {
         #nets::ParamSpec {
             name: #pname,
@@ -455,14 +432,16 @@ fn param_spec(
 
 /// `ParamSpec::schema` and `ParamSpec::body_schema` (a `#[param(body)]` struct's
 /// `ToSchema`, when it has one, through a function beside the call).
-fn schemas(p: &Param, idx: usize, value_ty: &TokenStream, helpers: &mut TokenStream) -> (TokenStream, TokenStream) {
+fn schemas(p: &Param, idx: usize, helpers: &mut TokenStream) -> (TokenStream, TokenStream) {
     let nets = private();
     let ty = &p.ty;
-    let nets_at = private_at(ty.span());
     let none = quote!(::core::option::Option::None);
     match p.kind {
         ParamKind::Rest => (quote!(#nets::body_param_schema), none),
-        ParamKind::Plain => (quote_spanned!(ty.span()=> <#value_ty as #nets_at::HandlerArg>::schema), none),
+        ParamKind::Plain => {
+            let arg = as_trait(ty, "ArgType");
+            (quote!(#arg::schema), none)
+        }
         ParamKind::Body => {
             let f = format_ident!("__nets_body_schema_{}", idx);
             helpers.extend(quote! {
@@ -474,48 +453,57 @@ fn schemas(p: &Param, idx: usize, value_ty: &TokenStream, helpers: &mut TokenStr
             });
             (quote!(#nets::body_param_schema), quote!(::core::option::Option::Some(#f)))
         }
-        _ => (quote_spanned!(ty.span()=> <#value_ty as #nets_at::FromParam>::schema), none),
+        _ => {
+            let param = as_trait(ty, "ParamType");
+            (quote!(#param::schema), none)
+        }
     }
 }
 
 /// Step 4: `let __p<idx> = ..;`, the argument read (or `None`, its problem recorded).
-fn extraction(p: &Param, idx: usize, value_ty: &TokenStream) -> TokenStream {
-    let nets = private();
+fn extraction(p: &Param, idx: usize) -> TokenStream {
     let ty = &p.ty;
-    let nets_at = private_at(ty.span());
     let var = format_ident!("__p{}", idx);
-    let check = check_closure(p, idx, value_ty);
+    let check = check_closure(p, idx);
+    let param = as_trait(ty, "ParamType");
     match &p.kind {
         ParamKind::Plain => {
-            quote!(let #var = <#value_ty as #nets_at::HandlerArg>::extract(&mut __input, #idx, #check);)
+            let arg = as_trait(ty, "ArgType");
+            quote!(let #var = #arg::extract(&mut __input, #idx, #check);)
         }
-        ParamKind::Rest => quote!(let #var = #nets_at::rest::<#ty>(&mut __input);),
-        ParamKind::Required => quote!(let #var = __input.required::<#value_ty>(#idx, #check);),
-        ParamKind::Optional => quote!(let #var = __input.optional::<#value_ty>(#idx, #check);),
+        ParamKind::Rest => {
+            let rest = as_trait(ty, "IsRest");
+            quote!(let #var = #rest::read(&mut __input);)
+        }
+        ParamKind::Required => quote!(let #var = #param::required(&mut __input, #idx, #check);),
+        ParamKind::Optional => quote!(let #var = #param::optional(&mut __input, #idx, #check);),
         ParamKind::Default(_) => {
             let default_value_fn = default_value_fn(idx);
-            quote!(let #var = __input.defaulted::<#value_ty>(#idx, #default_value_fn, #check);)
+            quote!(let #var = #param::defaulted(&mut __input, #idx, #default_value_fn, #check);)
         }
-        ParamKind::Body => quote!(let #var = #nets::body::<#ty>(&mut __input, #idx);),
+        ParamKind::Body => {
+            let body = as_trait(ty, "IsBody");
+            quote!(let #var = #body::read(&mut __input, #idx);)
+        }
     }
 }
 
 /// Step 7: `let __a<idx> = ..;`. Plain arguments become what their `HandlerArg`
 /// resolves (the context, the loaded model, state; a parameter is itself) and say what
 /// they need from the app; the others are their values.
-fn resolution(p: &Param, idx: usize, value_ty: &TokenStream) -> (TokenStream, Option<TokenStream>) {
+fn resolution(p: &Param, idx: usize) -> (TokenStream, Option<TokenStream>) {
     let (var, arg) = (format_ident!("__p{}", idx), format_ident!("__a{}", idx));
     if !matches!(p.kind, ParamKind::Plain) {
         return (quote!(let #arg = #var;), None);
     }
-    let nets_at = private_at(p.ty.span());
+    let arg_type = as_trait(&p.ty, "ArgType");
     let resolve = quote! {
-        let #arg = match <#value_ty as #nets_at::HandlerArg>::resolve(#var, &mut __input, &mut __model_slot) {
+        let #arg = match #arg_type::resolve(#var, &mut __input, &mut __model_slot) {
             ::core::result::Result::Ok(__v) => __v,
             ::core::result::Result::Err(__r) => return __r,
         };
     };
-    let missing = quote!(__out.extend(<#value_ty as #nets_at::HandlerArg>::missing(__e, __app)););
+    let missing = quote!(__out.extend(#arg_type::missing(__e, __app)););
     (resolve, Some(missing))
 }
 
@@ -568,16 +556,15 @@ fn call(h: &Handler, fn_ident: &syn::Ident) -> TokenStream {
         })
         .collect();
     let nets_at = private_at(h.fn_span);
-    quote_spanned!(h.fn_span=> #nets_at::assert_send(#fn_ident(#(#call_args),*)).await)
+    quote_spanned!(h.fn_span=> #nets_at::SendFuture::checked(#fn_ident(#(#call_args),*)).await)
 }
 
 /// The data schema function and the statement turning `__ret` into a response.
 ///
-/// The return value becomes a response through one bounded call per requirement,
-/// which names the part of the return type it checks in its turbofish: `E:
-/// Into<ApiError>` at `E`, `T: Serialize` at `T`, `IntoResponse` at the whole type.
-/// Types mentioning `impl Trait` cannot be named; there the call is inferred and
-/// located at the type instead (see `at`).
+/// The return value becomes a response through one trait per requirement, at the part
+/// of the return type it checks: `IsApiError` at `E`, `IsData` at `T`, `IsResponse` at
+/// the whole type. Types mentioning `impl Trait` cannot be named; there the trait's
+/// function is called with the value and located at the type instead (see `at`).
 fn response(h: &Handler) -> (TokenStream, TokenStream) {
     let nets = private();
     let no_schema = quote! {
@@ -590,7 +577,7 @@ fn response(h: &Handler) -> (TokenStream, TokenStream) {
             let to_api_result = to_api_result(result, error.as_deref());
             let (data_schema, envelope) = if signature::contains_impl_trait(data) {
                 let (span, nets_at) = (at(data.span()), private_at(at(data.span())));
-                (no_schema, quote_spanned!(span=> #nets_at::envelope(__ret)))
+                (no_schema, quote_spanned!(span=> #nets_at::IsData::envelope(__ret)))
             } else {
                 let data_schema = quote! {
                     fn __nets_data_schema(__sink: &mut #nets::SchemaSink) -> ::core::option::Option<#nets::RefOr<#nets::Schema>> {
@@ -599,29 +586,35 @@ fn response(h: &Handler) -> (TokenStream, TokenStream) {
                         (&&#nets::probe::Probe::<#data>::new()).nets_schema(__sink)
                     }
                 };
-                (data_schema, quote!(#nets::envelope::<#data>(__ret)))
+                let is_data = as_trait(data, "IsData");
+                (data_schema, quote!(#is_data::envelope(__ret)))
             };
             (data_schema, quote!(#to_api_result #envelope))
         }
         ReturnKind::Response(ty) if signature::contains_impl_trait(ty) => {
             let (span, nets_at) = (at(ty.span()), private_at(at(ty.span())));
-            (no_schema, quote_spanned!(span=> #nets_at::into_response(__ret)))
+            (no_schema, quote_spanned!(span=> #nets_at::IsResponse::respond(__ret)))
         }
-        ReturnKind::Response(ty) => (no_schema, quote!(#nets::into_response::<#ty>(__ret))),
+        ReturnKind::Response(ty) => {
+            let is_response = as_trait(ty, "IsResponse");
+            (no_schema, quote!(#is_response::respond(__ret)))
+        }
     }
 }
 
 /// `Result<T, E>` → `Result<T, ApiError>`, checked at `E`.
 fn to_api_result(result: &syn::Type, error: Option<&syn::Type>) -> TokenStream {
-    let nets = private();
     match error {
-        Some(e) if !signature::contains_impl_trait(e) => quote!(let __ret = #nets::into_api_result::<_, #e>(__ret);),
+        Some(e) if !signature::contains_impl_trait(e) => {
+            let is_api_error = as_trait(e, "IsApiError");
+            quote!(let __ret = #is_api_error::api_result(__ret);)
+        }
         // `ApiResult<T>` already is `Result<T, ApiError>`.
         None if signature::is_named(result, "ApiResult") => quote!(),
         _ => {
             let span = error.map_or_else(|| result.span(), |e| e.span());
             let (span, nets_at) = (at(span), private_at(at(span)));
-            quote_spanned!(span=> let __ret = #nets_at::into_api_result(__ret);)
+            quote_spanned!(span=> let __ret = #nets_at::IsApiError::api_result(__ret);)
         }
     }
 }

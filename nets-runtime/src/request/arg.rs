@@ -37,20 +37,22 @@ use crate::{ApiError, App, Ctx};
 pub trait HandlerArg: Sized + Send {
     /// Which kind of argument this is (parameters are documented and read by name).
     const KIND: ArgKind;
-    /// What extraction leaves for [`resolve`](Self::resolve).
-    type Pending: Send;
 
-    /// Step 4: reads a parameter (recording what is missing or invalid); the other kinds
-    /// have nothing to read yet.
+    /// Step 4: reads a parameter (`None` after recording what is missing or invalid,
+    /// else `Some(Some(value))`); the other kinds have nothing to read yet
+    /// (`Some(None)`). The result is a plain `Option<Option<Self>>` rather than an
+    /// associated type, so generated code never normalises a projection of a type
+    /// that turned out not to be an argument (which would report it a second time).
     fn extract(
         input: &mut Input,
         idx: usize,
         check: impl FnOnce(&Self, &Ctx) -> Result<(), RuleError>,
-    ) -> Option<Self::Pending>;
+    ) -> Option<Option<Self>>;
 
-    /// Step 7: the value handed to the handler. `model` holds the loaded `model = T`
-    /// object (an `Option<T>`), or `()` when the endpoint declares none.
-    fn resolve(pending: Self::Pending, input: &mut Input, model: &mut (dyn Any + Send)) -> Result<Self, Response>;
+    /// Step 7: the value handed to the handler, from what `extract` read. `model`
+    /// holds the loaded `model = T` object (an `Option<T>`), or `()` when the endpoint
+    /// declares none.
+    fn resolve(read: Option<Self>, input: &mut Input, model: &mut (dyn Any + Send)) -> Result<Self, Response>;
 
     /// The OpenAPI schema of a parameter (unused for the other kinds).
     fn schema() -> ParamSchema {
@@ -66,14 +68,17 @@ pub trait HandlerArg: Sized + Send {
 
 impl<T: FromParam + Send> HandlerArg for T {
     const KIND: ArgKind = ArgKind::Param;
-    type Pending = T;
 
-    fn extract(input: &mut Input, idx: usize, check: impl FnOnce(&Self, &Ctx) -> Result<(), RuleError>) -> Option<T> {
-        input.required::<T>(idx, check)
+    fn extract(
+        input: &mut Input,
+        idx: usize,
+        check: impl FnOnce(&Self, &Ctx) -> Result<(), RuleError>,
+    ) -> Option<Option<T>> {
+        input.required::<T>(idx, check).map(Some)
     }
 
-    fn resolve(pending: T, _: &mut Input, _: &mut (dyn Any + Send)) -> Result<T, Response> {
-        Ok(pending)
+    fn resolve(read: Option<T>, _: &mut Input, _: &mut (dyn Any + Send)) -> Result<T, Response> {
+        read.ok_or_else(|| ApiError::internal("a parameter read in step 4 was lost").into_response())
     }
 
     fn schema() -> ParamSchema {
@@ -83,13 +88,11 @@ impl<T: FromParam + Send> HandlerArg for T {
 
 impl HandlerArg for Ctx {
     const KIND: ArgKind = ArgKind::Context;
-    type Pending = ();
-
-    fn extract(_: &mut Input, _: usize, _: impl FnOnce(&Self, &Ctx) -> Result<(), RuleError>) -> Option<()> {
-        Some(())
+    fn extract(_: &mut Input, _: usize, _: impl FnOnce(&Self, &Ctx) -> Result<(), RuleError>) -> Option<Option<Self>> {
+        Some(None)
     }
 
-    fn resolve((): (), input: &mut Input, _: &mut (dyn Any + Send)) -> Result<Ctx, Response> {
+    fn resolve(_: Option<Self>, input: &mut Input, _: &mut (dyn Any + Send)) -> Result<Ctx, Response> {
         Ok(input.ctx().clone())
     }
 }
@@ -98,13 +101,12 @@ impl HandlerArg for Ctx {
 /// token, a signature).
 impl HandlerArg for axum::http::HeaderMap {
     const KIND: ArgKind = ArgKind::Headers;
-    type Pending = ();
 
-    fn extract(_: &mut Input, _: usize, _: impl FnOnce(&Self, &Ctx) -> Result<(), RuleError>) -> Option<()> {
-        Some(())
+    fn extract(_: &mut Input, _: usize, _: impl FnOnce(&Self, &Ctx) -> Result<(), RuleError>) -> Option<Option<Self>> {
+        Some(None)
     }
 
-    fn resolve((): (), input: &mut Input, _: &mut (dyn Any + Send)) -> Result<Self, Response> {
+    fn resolve(_: Option<Self>, input: &mut Input, _: &mut (dyn Any + Send)) -> Result<Self, Response> {
         Ok(input.take_headers())
     }
 }
@@ -143,13 +145,11 @@ impl<T> Deref for State<T> {
 
 impl<T: Clone + Send + Sync + 'static> HandlerArg for State<T> {
     const KIND: ArgKind = ArgKind::State;
-    type Pending = ();
-
-    fn extract(_: &mut Input, _: usize, _: impl FnOnce(&Self, &Ctx) -> Result<(), RuleError>) -> Option<()> {
-        Some(())
+    fn extract(_: &mut Input, _: usize, _: impl FnOnce(&Self, &Ctx) -> Result<(), RuleError>) -> Option<Option<Self>> {
+        Some(None)
     }
 
-    fn resolve((): (), input: &mut Input, _: &mut (dyn Any + Send)) -> Result<Self, Response> {
+    fn resolve(_: Option<Self>, input: &mut Input, _: &mut (dyn Any + Send)) -> Result<Self, Response> {
         // `build()` refused an app without it; reaching this is a bug, not a client error.
         match input.ctx().state::<T>() {
             Some(value) => Ok(State(value.clone())),
@@ -208,18 +208,17 @@ macro_rules! model_argument {
     ($model:ty) => {
         impl $crate::__private::HandlerArg for $model {
             const KIND: $crate::__private::ArgKind = $crate::__private::ArgKind::Model;
-            type Pending = ();
 
             fn extract(
                 _: &mut $crate::__private::Input,
                 _: usize,
                 _: impl ::core::ops::FnOnce(&Self, &$crate::Ctx) -> ::core::result::Result<(), $crate::__private::RuleError>,
-            ) -> ::core::option::Option<()> {
-                ::core::option::Option::Some(())
+            ) -> ::core::option::Option<::core::option::Option<Self>> {
+                ::core::option::Option::Some(::core::option::Option::None)
             }
 
             fn resolve(
-                (): (),
+                _: ::core::option::Option<Self>,
                 _: &mut $crate::__private::Input,
                 model: &mut (dyn ::core::any::Any + ::core::marker::Send),
             ) -> ::core::result::Result<Self, $crate::__private::Response> {
