@@ -160,7 +160,7 @@ pub(crate) struct ValidateArgs {
 pub(crate) struct ParamArgs {
     pub default: Option<Keyed<AnyExpr>>,
     pub rename: Option<LitStr>,
-    pub validate: Option<ValidateArgs>,
+    pub validate: Option<Keyed<ValidateArgs>>,
     pub filetypes: Option<WordList>,
     pub body: Flag,
     pub description: Option<LitStr>,

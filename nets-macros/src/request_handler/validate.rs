@@ -441,12 +441,12 @@ fn param(
     let name = param_name(ident, &options, errors);
     let optional_inner = signature::option_inner(ty);
     let location = param_location(&options, &name, path_params);
-    let kind = param_kind(&options, optional_inner.is_some(), attributed, errors);
+    let kind = param_kind(&options, optional_inner.map(|_| ty), attributed, errors);
     if location == ParamLocation::Path {
         path_param_presence(&name, ty, &kind, &options, errors);
     }
     let inner = optional_inner.unwrap_or(ty).clone();
-    let rules = options.validate.take().map(|v| rules(v, errors)).unwrap_or_default();
+    let rules = options.validate.take().map(|v| rules(v.value, errors)).unwrap_or_default();
     let filetypes = file_types(options.filetypes.take(), &inner, errors);
     key_fit(&options, &kind, errors);
     let ParamArgs { description, name_from, describe, secret, allow_empty, .. } = options;
@@ -491,29 +491,39 @@ fn param_location(options: &ParamArgs, name: &str, path_params: &[String]) -> Pa
 }
 
 /// How the value is read; `body` and `rest` take no per-value options.
-fn param_kind(options: &ParamArgs, optional: bool, attributed: bool, errors: &mut Errors) -> ParamKind {
+/// `optional`: the whole `Option<..>` type, when the argument is one.
+fn param_kind(options: &ParamArgs, optional: Option<&Type>, attributed: bool, errors: &mut Errors) -> ParamKind {
+    let clashes = [
+        (options.default.as_ref().map(|d| d.key), "default", "remove `default`"),
+        (options.validate.as_ref().map(|v| v.key), "validate", "remove `validate(..)`"),
+        (options.filetypes.as_ref().map(|f| f.span.unwrap_or_else(Span::call_site)), "filetypes", "remove `filetypes`"),
+    ];
+    let option = optional.map(Spanned::span);
     if options.body.is_present() {
-        if options.default.is_some() || options.validate.is_some() || options.filetypes.is_some() || optional {
-            errors.at(options.body.span(), "`body` parameters are validated by their own `Validate` derive: drop default/validate/filetypes/Option");
+        let option = [(option, "Option<..>", "take the struct itself: a request without it is refused (400)")];
+        for (span, key, help) in clashes.iter().chain(&option).filter_map(|(s, k, h)| s.map(|s| (s, k, h))) {
+            errors.at(
+                span,
+                format!("`body` parameters are validated by their own `Validate` derive: `{key}` does not apply\n  help: {help}"),
+            );
         }
         return ParamKind::Body;
     }
     if options.rest.is_present() {
-        let clash = [options.default.as_ref().map(|d| d.key), options.validate.as_ref().map(|_| options.rest.span())];
-        if clash.iter().any(Option::is_some)
-            || options.filetypes.is_some()
-            || optional
-            || options.name_from.is_some()
-            || options.rename.is_some()
-        {
+        let naming = [
+            (options.rename.as_ref().map(LitStr::span), "rename", "remove `rename`"),
+            (options.name_from.as_ref().map(Spanned::span), "name_from", "remove `name_from`"),
+            (option, "Option<..>", "take the map itself: it is empty when no other key was sent"),
+        ];
+        for (span, key, help) in clashes.iter().chain(&naming).filter_map(|(s, k, h)| s.map(|s| (s, k, h))) {
             errors.at(
-                options.rest.span(),
-                "`rest` takes every undeclared key as it is: drop default/validate/filetypes/rename/name_from/Option",
+                span,
+                format!("`rest` takes every undeclared key as it is: `{key}` does not apply\n  help: {help}"),
             );
         }
         return ParamKind::Rest;
     }
-    match (&options.default, optional) {
+    match (&options.default, optional.is_some()) {
         (Some(d), true) => {
             errors.at(d.key, "an `Option<..>` parameter is already optional: remove `default` or the `Option`");
             ParamKind::Optional

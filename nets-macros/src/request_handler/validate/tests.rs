@@ -295,5 +295,5 @@ fn every_mistake_is_reported_in_one_pass() {
         ),
     )
     .1;
-    assert_eq!(messages.len(), 5, "{messages:#?}");
+    assert_eq!(messages.len(), 6, "{messages:#?}");
 }
