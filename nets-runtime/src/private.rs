@@ -239,6 +239,127 @@ impl<R: IntoResponse> IsResponse for R {
     }
 }
 
+/// Return types not written as `ApiResult<T>` or `Result<T, E>` (a type alias of one,
+/// or a response type): the envelope or `IntoResponse` is chosen by trait, by autoref
+/// specialisation in the generated code (which knows the concrete type):
+/// `(&&&Returned::of(&value)).nets_kind()` is [`Envelope`] for `Result<T: Serialize, E:
+/// Into<ApiError>>`, else [`Plain`] for `IntoResponse`, else [`NotAResponse`]; then
+/// `kind.respond(value)`. Each kind's `respond` is its own trait, so a value that is
+/// neither is reported by [`FallbackRespond`]'s message alone.
+pub mod respond {
+    use std::marker::PhantomData;
+
+    use super::{ApiError, IntoResponse, IsResponse, RefOr, Response, Schema, SchemaSink};
+
+    /// A type-level probe of the handler's return type.
+    pub struct Returned<R>(PhantomData<R>);
+    impl<R> Returned<R> {
+        /// The probe of `value`'s type.
+        pub fn of(_: &R) -> Self {
+            Returned(PhantomData)
+        }
+        /// The probe of `R`.
+        pub const fn new() -> Self {
+            Returned(PhantomData)
+        }
+    }
+    impl<R> Default for Returned<R> {
+        fn default() -> Self {
+            Self::new()
+        }
+    }
+
+    /// The success envelope.
+    pub struct Envelope;
+    /// axum's `IntoResponse`.
+    pub struct Plain;
+    /// Neither: reported by [`FallbackRespond`].
+    pub struct NotAResponse;
+
+    /// Chosen for `Result<T: Serialize, E: Into<ApiError>>`.
+    pub trait ViaEnvelope {
+        /// [`Envelope`].
+        fn nets_kind(&self) -> Envelope {
+            Envelope
+        }
+    }
+    impl<T: serde::Serialize, E: Into<ApiError>> ViaEnvelope for &&Returned<Result<T, E>> {}
+    /// Chosen for `IntoResponse`.
+    pub trait ViaResponse {
+        /// [`Plain`].
+        fn nets_kind(&self) -> Plain {
+            Plain
+        }
+    }
+    impl<R: IntoResponse> ViaResponse for &Returned<R> {}
+    /// Chosen for anything else.
+    pub trait ViaNothing {
+        /// [`NotAResponse`].
+        fn nets_kind(&self) -> NotAResponse {
+            NotAResponse
+        }
+    }
+    impl<R> ViaNothing for Returned<R> {}
+
+    /// Renders through the envelope.
+    pub trait EnvelopeRespond<R> {
+        /// The response.
+        fn respond(self, value: R) -> Response;
+    }
+    impl<T: serde::Serialize, E: Into<ApiError>> EnvelopeRespond<Result<T, E>> for Envelope {
+        fn respond(self, value: Result<T, E>) -> Response {
+            crate::response::envelope(value.map_err(Into::into))
+        }
+    }
+    /// Renders through `IntoResponse`.
+    pub trait PlainRespond<R> {
+        /// The response.
+        fn respond(self, value: R) -> Response;
+    }
+    impl<R: IntoResponse> PlainRespond<R> for Plain {
+        fn respond(self, value: R) -> Response {
+            value.into_response()
+        }
+    }
+    /// What a value that is neither becomes: an error naming its type.
+    #[diagnostic::on_unimplemented(
+        message = "`{R}` is not a response",
+        label = "handlers must return `ApiResult<T>` (T: Serialize) or something implementing `axum::response::IntoResponse`",
+        note = "for JSON data use `ApiResult<T>`, which becomes `{{\"res\": 1, \"data\": T}}`; a `Result<T, E>` (or an alias of one) needs `T: Serialize` and `E: Into<ApiError>`"
+    )]
+    pub trait FallbackRespond<R> {
+        /// The response.
+        fn respond(self, value: R) -> Response;
+    }
+    #[diagnostic::do_not_recommend]
+    impl<R: IsResponse> FallbackRespond<R> for NotAResponse {
+        fn respond(self, value: R) -> Response {
+            value.respond()
+        }
+    }
+
+    /// The data schema of an envelope return (`T` of `Result<T, E>`), when `T` has one.
+    pub trait ViaEnvelopeSchema {
+        /// `T`'s schema.
+        fn nets_data_schema(&self, sink: &mut SchemaSink) -> Option<RefOr<Schema>>;
+    }
+    impl<T: serde::Serialize + utoipa::ToSchema, E: Into<ApiError>> ViaEnvelopeSchema for &Returned<Result<T, E>> {
+        fn nets_data_schema(&self, sink: &mut SchemaSink) -> Option<RefOr<Schema>> {
+            Some(sink.add::<T>())
+        }
+    }
+    /// Anything else: no data schema.
+    pub trait NoDataSchema {
+        /// None.
+        fn nets_data_schema(&self, sink: &mut SchemaSink) -> Option<RefOr<Schema>>;
+    }
+    impl<R> NoDataSchema for Returned<R> {
+        fn nets_data_schema(&self, _: &mut SchemaSink) -> Option<RefOr<Schema>> {
+            None
+        }
+    }
+}
+
 /// Response data.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be sent as response data",

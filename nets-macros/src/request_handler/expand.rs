@@ -565,6 +565,7 @@ fn call(h: &Handler, fn_ident: &syn::Ident) -> TokenStream {
 /// of the return type it checks: `IsApiError` at `E`, `IsData` at `T`, `IsResponse` at
 /// the whole type. Types mentioning `impl Trait` cannot be named; there the trait's
 /// function is called with the value and located at the type instead (see `at`).
+/// Types not written as a `Result` are dispatched by trait (`__private::respond`).
 fn response(h: &Handler) -> (TokenStream, TokenStream) {
     let nets = private();
     let no_schema = quote! {
@@ -598,6 +599,33 @@ fn response(h: &Handler) -> (TokenStream, TokenStream) {
         ReturnKind::Response(ty) => {
             let is_response = as_trait(ty, "IsResponse");
             (no_schema, quote!(#is_response::respond(__ret)))
+        }
+        ReturnKind::ByTrait(ty) => {
+            let data_schema = if signature::contains_impl_trait(ty) {
+                no_schema
+            } else {
+                quote! {
+                    fn __nets_data_schema(__sink: &mut #nets::SchemaSink) -> ::core::option::Option<#nets::RefOr<#nets::Schema>> {
+                        #[allow(unused_imports)]
+                        use #nets::respond::{NoDataSchema as _, ViaEnvelopeSchema as _};
+                        (&&#nets::respond::Returned::<#ty>::new()).nets_data_schema(__sink)
+                    }
+                }
+            };
+            // Located at the return type: a value that is neither is reported there.
+            let (span, nets_at) = (at(ty.span()), private_at(at(ty.span())));
+            let respond = quote_spanned! {span=>
+                {
+                    #[allow(unused_imports)]
+                    use #nets_at::respond::{
+                        EnvelopeRespond as _, FallbackRespond as _, PlainRespond as _, ViaEnvelope as _, ViaNothing as _,
+                        ViaResponse as _,
+                    };
+                    let __kind = (&&&#nets_at::respond::Returned::of(&__ret)).nets_kind();
+                    __kind.respond(__ret)
+                }
+            };
+            (data_schema, respond)
         }
     }
 }

@@ -61,14 +61,27 @@ pub(crate) enum ReturnKind {
     /// `ApiResult<T>` / `Result<T, E>` with serialisable `T`: the success envelope.
     /// `result` is the whole return type (where errors about an unnamed `E` point).
     Envelope { result: Box<Type>, data: Box<Type>, error: Option<Box<Type>> },
-    /// Anything else: `IntoResponse`.
+    /// `Result<R, E>` whose `R` is written as a response (`Html<..>`, `impl IntoResponse`,
+    /// ...): `IntoResponse`.
     Response(Box<Type>),
+    /// Any other type: chosen by trait in the generated code, the envelope for
+    /// `Result<T: Serialize, E: Into<ApiError>>` (a type alias of one), else
+    /// `IntoResponse`.
+    ByTrait(Box<Type>),
 }
 
 /// Types that are responses themselves, not data: `Result<Html<..>, E>` etc. go through `IntoResponse`.
 const RESPONSE_TYPES: &[&str] =
     &["Response", "Html", "Redirect", "Success", "StatusCode", "Json", "Bytes", "Body", "Sse"];
 
+/// Envelope or `IntoResponse`. A return type written `ApiResult<T>` or `Result<T, E>` is
+/// decided here, by name (and [`RESPONSE_TYPES`] or `impl Trait` for `T`), so errors
+/// point at `T` or `E` with their own message and `Result<Bytes, E>` stays a response
+/// whatever serde features are on. Anything else (a response, a type alias of a
+/// `Result`) is decided by trait in the generated code ([`ReturnKind::ByTrait`]); the
+/// whole decision is not made there because a failed autoref dispatch cannot say which
+/// of `T` and `E` is wrong, and the envelope would then follow impls rather than the
+/// signature.
 pub(crate) fn return_kind(output: &ReturnType) -> ReturnKind {
     let ty: Type = match output {
         ReturnType::Default => syn::parse_quote!(()),
@@ -76,10 +89,10 @@ pub(crate) fn return_kind(output: &ReturnType) -> ReturnKind {
     };
     let is_result = last_segment(&ty).is_some_and(|s| s.ident == "ApiResult" || s.ident == "Result");
     if !is_result {
-        return ReturnKind::Response(Box::new(ty));
+        return ReturnKind::ByTrait(Box::new(ty));
     }
     let args = generic_types(&ty);
-    let Some(&data) = args.first() else { return ReturnKind::Response(Box::new(ty)) };
+    let Some(&data) = args.first() else { return ReturnKind::ByTrait(Box::new(ty)) };
     let is_response = match data {
         // `Result<impl IntoResponse, E>` is a response; `ApiResult<impl Serialize>` is data.
         Type::ImplTrait(t) => !t.bounds.iter().any(|b| match b {

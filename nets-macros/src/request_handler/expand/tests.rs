@@ -106,6 +106,18 @@ fn a_handler_returning_impl_into_response() {
 }
 
 #[test]
+fn a_handler_returning_an_alias_of_result() {
+    insta::assert_snapshot!(expand(
+        quote!(path = "invoices/", method = GET, public),
+        quote! {
+            async fn list_invoices() -> BillingResult<Vec<Invoice>> {
+                Ok(Vec::new())
+            }
+        },
+    ));
+}
+
+#[test]
 fn mistakes_become_compile_errors_beside_the_unchanged_function() {
     insta::assert_snapshot!(expand(
         quote!(path = "notes/{id}/", method = FETCH, can_do = "notes.read"),
