@@ -242,10 +242,11 @@ impl<R: IntoResponse> IsResponse for R {
 /// Return types not written as `ApiResult<T>` or `Result<T, E>` (a type alias of one,
 /// or a response type): the envelope or `IntoResponse` is chosen by trait, by autoref
 /// specialisation in the generated code (which knows the concrete type):
-/// `(&&&Returned::of(&value)).nets_kind()` is [`Envelope`] for `Result<T: Serialize, E:
-/// Into<ApiError>>`, else [`Plain`] for `IntoResponse`, else [`NotAResponse`]; then
+/// `(&&&Returned::of(&value)).nets_kind()` is [`Envelope`](respond::Envelope) for
+/// `Result<T: Serialize, E: Into<ApiError>>`, else [`Plain`](respond::Plain) for
+/// `IntoResponse`, else [`NotAResponse`](respond::NotAResponse); then
 /// `kind.respond(value)`. Each kind's `respond` is its own trait, so a value that is
-/// neither is reported by [`FallbackRespond`]'s message alone.
+/// neither is reported by [`FallbackRespond`](respond::FallbackRespond)'s message alone.
 pub mod respond {
     use std::marker::PhantomData;
 
