@@ -8,7 +8,6 @@
 //! and startup checks. [`AppBuilder::build`] then checks the whole wiring.
 
 use crate::AppBuilder;
-use crate::routing::{ModuleFilter, Routes};
 
 /// A part of an application installed with [`AppBuilder::install`].
 ///
@@ -50,6 +49,8 @@ pub trait Module {
 
 /// The endpoints a built-in module declares under `module` (`nets_runtime::accounts`);
 /// conflicts are reported by [`AppBuilder::build`].
-pub(crate) fn builtin_routes(module: &str) -> Routes {
+#[cfg(feature = "accounts")]
+pub(crate) fn builtin_routes(module: &str) -> crate::routing::Routes {
+    use crate::routing::{ModuleFilter, Routes};
     Routes::of(crate::routing::select(&[ModuleFilter::absolute(module)]))
 }

@@ -487,6 +487,7 @@ impl Routes {
         Ok(Routes { endpoints, routers: Vec::new() })
     }
 
+    #[cfg(feature = "accounts")]
     pub(crate) fn of(endpoints: Vec<&'static Endpoint>) -> Routes {
         Routes { endpoints, routers: Vec::new() }
     }

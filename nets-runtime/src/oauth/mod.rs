@@ -71,7 +71,6 @@ use chrono::Duration;
 pub(crate) use applications::ClientAuthError;
 pub use applications::{Application, ClientType, NewApplication};
 pub use bearer::BearerAuth;
-#[cfg(feature = "accounts")]
 pub use cache::TokenCache;
 pub use endpoints::{ErrorCode, TokenError};
 pub use tokens::Tokens;

@@ -33,6 +33,7 @@ use bytes::Bytes;
 use crate::params::{ParamSchema, Rule, SchemaKind};
 use crate::routing::{Endpoint, Location, Method, ModuleFilter, select, selected_by};
 
+#[cfg(feature = "db")]
 pub(crate) mod fragment;
 
 pub use crate::params::SchemaSink;

@@ -39,6 +39,7 @@ mod time;
 
 pub use email::Email;
 pub use file::UploadedFile;
+#[cfg(feature = "db")]
 pub(crate) use file::type_allowed;
 pub use rest::{FromRest, Rest};
 pub(crate) use rules::flatten_validation;

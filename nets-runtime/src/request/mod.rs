@@ -29,7 +29,9 @@ pub use arg::{HandlerArg, State};
 #[doc(hidden)]
 pub use arg::{missing_model, resolve_model};
 
-pub(crate) use query::{decode_component, form_pairs};
+pub(crate) use query::decode_component;
+#[cfg(feature = "db")]
+pub(crate) use query::form_pairs;
 
 use std::borrow::Cow;
 
