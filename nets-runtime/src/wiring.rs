@@ -58,6 +58,9 @@ pub(crate) fn problems(app: &App, authenticator: bool) -> Vec<Problem> {
         if let Some(needs) = model_taken_twice(e) {
             out.push(Problem::endpoint(e, needs));
         }
+        if let Some(needs) = headers_taken_twice(e) {
+            out.push(Problem::endpoint(e, needs));
+        }
     }
     out
 }
@@ -72,6 +75,19 @@ fn model_taken_twice(e: &Endpoint) -> Option<String> {
             "one model argument, not {} (`{}`): the `model = ..` object is loaded once; take it once, and the others by id",
             models.len(),
             models.join("`, `")
+        )
+    })
+}
+
+/// The headers are handed over once (moved, not copied): a second `HeaderMap` argument
+/// would get an empty map.
+fn headers_taken_twice(e: &Endpoint) -> Option<String> {
+    let takers: Vec<&str> = e.params.iter().filter(|p| p.kind == ArgKind::Headers).map(|p| p.name).collect();
+    (takers.len() > 1).then(|| {
+        format!(
+            "one `HeaderMap` argument, not {} (`{}`): the headers are handed over once",
+            takers.len(),
+            takers.join("`, `")
         )
     })
 }

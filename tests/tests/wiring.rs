@@ -80,6 +80,17 @@ mod clash {
     }
 }
 
+/// Two arguments taking the request's headers.
+mod headers_twice {
+    use axum::http::HeaderMap;
+    use nets_runtime::prelude::*;
+
+    #[request_handler(path = "wiring/headers/", method = GET, public)]
+    pub async fn headers(first: HeaderMap, second: HeaderMap) -> ApiResult<usize> {
+        Ok(first.len() + second.len())
+    }
+}
+
 fn wiring_error(result: Result<App, BuildError>) -> String {
     match result {
         Err(BuildError::Wiring(problems)) => problems.to_string(),
@@ -155,4 +166,11 @@ async fn route_sets_merge_and_a_clash_between_them_is_an_error_not_a_panic() {
         Err(other) => panic!("expected a duplicate route, got {other}"),
         Ok(_) => panic!("a clash between merged sets must not build"),
     }
+}
+
+#[test]
+fn the_headers_are_taken_once() {
+    let routes = build_urlpatterns!(self::headers_twice).expect("routes");
+    let text = wiring_error(App::builder(settings("")).routes(routes).build());
+    assert!(text.contains("one `HeaderMap` argument, not 2 (`first`, `second`)"), "{text}");
 }
