@@ -69,25 +69,22 @@ pub(crate) fn problems(app: &App, authenticator: bool) -> Vec<Problem> {
 /// argument would find it gone (the macro cannot tell, since a model is known by its
 /// type's `HandlerArg`, which an alias hides).
 fn model_taken_twice(e: &Endpoint) -> Option<String> {
-    let models: Vec<&str> = e.params.iter().filter(|p| p.kind == ArgKind::Model).map(|p| p.name).collect();
-    (models.len() > 1).then(|| {
-        format!(
-            "one model argument, not {} (`{}`): the `model = ..` object is loaded once; take it once, and the others by id",
-            models.len(),
-            models.join("`, `")
-        )
-    })
+    taken_twice(
+        e,
+        ArgKind::Model,
+        "model",
+        "the `model = ..` object is loaded once; take it once, and the others by id",
+    )
 }
 
 /// The headers are handed over once (moved, not copied): a second `HeaderMap` argument
 /// would get an empty map.
 fn headers_taken_twice(e: &Endpoint) -> Option<String> {
-    let takers: Vec<&str> = e.params.iter().filter(|p| p.kind == ArgKind::Headers).map(|p| p.name).collect();
-    (takers.len() > 1).then(|| {
-        format!(
-            "one `HeaderMap` argument, not {} (`{}`): the headers are handed over once",
-            takers.len(),
-            takers.join("`, `")
-        )
-    })
+    taken_twice(e, ArgKind::Headers, "`HeaderMap`", "the headers are handed over once")
+}
+
+/// "one <what> argument, not N (`a`, `b`): <why>" when several arguments are of `kind`.
+fn taken_twice(e: &Endpoint, kind: ArgKind, what: &str, why: &str) -> Option<String> {
+    let names: Vec<&str> = e.params.iter().filter(|p| p.kind == kind).map(|p| p.name).collect();
+    (names.len() > 1).then(|| format!("one {what} argument, not {} (`{}`): {why}", names.len(), names.join("`, `")))
 }
