@@ -488,6 +488,22 @@ async fn server(settings: Settings) -> TestServer {
 }
 
 #[tokio::test]
+async fn the_document_is_the_same_bytes_from_every_app() {
+    // Each app builds its own document, with its own hash maps (utoipa keeps the
+    // `x-nets-*` extensions in them): the bytes must not depend on their order.
+    let mut bodies = Vec::new();
+    for _ in 0..4 {
+        let s = server(doc_settings()).await;
+        bodies.push(s.send(s.get("/openapi.json")).await.bytes);
+    }
+    assert!(bodies.windows(2).all(|w| w[0] == w[1]), "the served bytes differ between apps");
+    let text = String::from_utf8(bodies[0].to_vec()).expect("UTF-8");
+    let route = text.find("\"x-nets-route-name\"").expect("extensions are served");
+    let view = text[route..].find("\"x-nets-view\"").expect("a view follows its route name");
+    assert!(view > 0, "object keys come out sorted");
+}
+
+#[tokio::test]
 async fn the_document_is_served_at_openapi_json() {
     let s = server(doc_settings()).await;
     let reply = s.send(s.get("/openapi.json")).await;

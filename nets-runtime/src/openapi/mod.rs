@@ -527,8 +527,11 @@ fn render(s: &ParamSchema, default: Option<Value>) -> RefOr<Schema> {
 }
 
 /// The JSON text of the document, as served at `/openapi.json`.
+/// The document as pretty JSON with every object's keys sorted: utoipa keeps extensions
+/// (`x-nets-*`) in hash maps, whose order changes from one process to the next, and
+/// client generators and CI diffs need the same bytes every time.
 pub(crate) fn to_json(doc: &OpenApi) -> String {
-    doc.to_pretty_json().unwrap_or_else(|e| {
+    serde_json::to_value(doc).and_then(|value| serde_json::to_string_pretty(&value)).unwrap_or_else(|e| {
         tracing::error!(error = %e, "could not serialise the OpenAPI document");
         "{}".to_owned()
     })
