@@ -6,7 +6,6 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::ApiError;
-use crate::params::{NUL_PROBLEM, json_nul_path};
 
 /// A 400 naming `name` when `value` is longer than `max` bytes.
 pub(super) fn limit(name: &str, value: &str, max: usize) -> Result<(), ApiError> {
@@ -29,25 +28,15 @@ pub(super) fn text<'a>(
     }
 }
 
-/// The 400 for text holding U+0000 (see [`NUL_PROBLEM`]).
-fn nul_in(name: &str) -> ApiError {
-    ApiError::field(name, NUL_PROBLEM)
-}
-
 /// An object value, also accepted as a JSON-encoded string. `None` when absent/empty.
 pub(super) fn object(name: &str, value: Option<&Value>) -> Result<Option<Map<String, Value>>, ApiError> {
     match value {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Object(map)) => Ok(Some(map.clone())),
         Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        // The pipeline refused a NUL already, escaped (`\u0000`) in JSON-encoded text too.
         Some(Value::String(s)) => match serde_json::from_str::<Value>(s) {
-            Ok(Value::Object(map)) => {
-                // A JSON-encoded object's escapes (`\u0000`) were not seen by the pipeline.
-                if let Some(path) = json_nul_path(&Value::Object(map.clone())) {
-                    return Err(nul_in(&format!("{name}.{path}")));
-                }
-                Ok(Some(map))
-            }
+            Ok(Value::Object(map)) => Ok(Some(map)),
             Ok(Value::Null) => Ok(None),
             _ => Err(ApiError::field(name, "must be a JSON object")),
         },

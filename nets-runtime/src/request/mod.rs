@@ -637,7 +637,7 @@ fn refuse_secrets_in_query(endpoint: &Endpoint, settings: &Settings, query: &str
 }
 
 /// The 400 for a secret sent in the query string.
-pub(crate) fn secret_in_query(name: &str) -> ApiError {
+fn secret_in_query(name: &str) -> ApiError {
     ApiError::field(name, "send it in the request body, never in the URL (query strings are logged)")
 }
 
