@@ -58,6 +58,32 @@ fn random_digits(length: usize) -> String {
     out
 }
 
+/// Retires earlier codes (`$retire`) and stores the new one (`$insert`), both bound to the
+/// same `$value`s, atomically. PostgreSQL: one statement (a data-modifying CTE with
+/// `$insert_pg`), so one round trip and no transaction left open between awaits (this
+/// runs after the answer, in a task a shutting-down runtime may drop). SQLite, which has
+/// no data-modifying CTEs: both in one transaction.
+macro_rules! retire_then_insert {
+    ($db:expr, $retire:expr, $insert_pg:expr, $insert:expr, [$($value:expr),+ $(,)?]) => {
+        match $db {
+            Db::Postgres(pool) => {
+                sqlx::query(sqlx::AssertSqlSafe(format!("WITH retired AS ({}) {}", $retire, $insert_pg)))
+                    $(.bind($value))+
+                    .execute(pool)
+                    .await
+                    .map_err(ApiError::internal)?;
+            }
+            Db::Sqlite(pool) => {
+                let mut tx = pool.begin().await.map_err(ApiError::internal)?;
+                for sql in [$retire, $insert] {
+                    sqlx::query(sql)$(.bind($value))+.execute(&mut *tx).await.map_err(ApiError::internal)?;
+                }
+                tx.commit().await.map_err(ApiError::internal)?;
+            }
+        }
+    };
+}
+
 impl Accounts {
     pub(super) fn code_digest(&self, user: i64, code: &str) -> String {
         self.0.code_key.digest_hex(&format!("{user}:{code}"))
@@ -88,44 +114,19 @@ impl Accounts {
         let expires = now + self.0.code_ttl;
         const RETIRE: &str = "UPDATE nets_verification_code SET consumed_at = $7, updated = $7 \
                               WHERE user_id IS NULL AND lower(identifier) = lower($1) AND consumed_at IS NULL";
-        match self.0.oauth.db() {
-            Db::Postgres(pool) => {
-                const INSERT: &str = "INSERT INTO nets_verification_code \
-                                      (identifier, address, device, code_digest, ip, expires, created, updated) \
-                                      VALUES ($1, $2, CAST($3 AS JSONB), $4, $5, $6, $7, $7)";
-                sqlx::query(sqlx::AssertSqlSafe(format!("WITH retired AS ({RETIRE}) {INSERT}")))
-                    .bind(identifier)
-                    .bind(address)
-                    .bind(device)
-                    .bind(&digest)
-                    .bind(ip)
-                    .bind(expires)
-                    .bind(now)
-                    .execute(pool)
-                    .await
-                    .map_err(ApiError::internal)?;
-            }
-            Db::Sqlite(pool) => {
-                const INSERT: &str = "INSERT INTO nets_verification_code \
-                                      (identifier, address, device, code_digest, ip, expires, created, updated) \
-                                      VALUES ($1, $2, $3, $4, $5, $6, $7, $7)";
-                let mut tx = pool.begin().await.map_err(ApiError::internal)?;
-                for sql in [RETIRE, INSERT] {
-                    sqlx::query(sql)
-                        .bind(identifier)
-                        .bind(address)
-                        .bind(device.as_deref())
-                        .bind(&digest)
-                        .bind(ip.as_deref())
-                        .bind(expires)
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(ApiError::internal)?;
-                }
-                tx.commit().await.map_err(ApiError::internal)?;
-            }
-        }
+        const INSERT: &str = "INSERT INTO nets_verification_code \
+                              (identifier, address, device, code_digest, ip, expires, created, updated) \
+                              VALUES ($1, $2, $3, $4, $5, $6, $7, $7)";
+        const INSERT_PG: &str = "INSERT INTO nets_verification_code \
+                                 (identifier, address, device, code_digest, ip, expires, created, updated) \
+                                 VALUES ($1, $2, CAST($3 AS JSONB), $4, $5, $6, $7, $7)";
+        retire_then_insert!(
+            self.0.oauth.db(),
+            RETIRE,
+            INSERT_PG,
+            INSERT,
+            [identifier, address, device.as_deref(), &digest, ip.as_deref(), expires, now]
+        );
         Ok(())
     }
 
@@ -161,39 +162,13 @@ impl Accounts {
         const INSERT: &str = "INSERT INTO nets_verification_code \
                               (user_id, device_id, code_digest, ip, expires, created, updated) \
                               VALUES ($1, $2, $3, $4, $5, $6, $6)";
-        match self.0.oauth.db() {
-            // One statement: one round trip, and no transaction left open between awaits
-            // (this runs after the answer, in a task a shutting-down runtime may drop).
-            Db::Postgres(pool) => {
-                sqlx::query(sqlx::AssertSqlSafe(format!("WITH retired AS ({RETIRE}) {INSERT}")))
-                    .bind(user)
-                    .bind(device)
-                    .bind(&digest)
-                    .bind(ip)
-                    .bind(expires)
-                    .bind(now)
-                    .execute(pool)
-                    .await
-                    .map_err(ApiError::internal)?;
-            }
-            // SQLite has no data-modifying CTEs.
-            Db::Sqlite(pool) => {
-                let mut tx = pool.begin().await.map_err(ApiError::internal)?;
-                for sql in [RETIRE, INSERT] {
-                    sqlx::query(sql)
-                        .bind(user)
-                        .bind(device)
-                        .bind(&digest)
-                        .bind(ip.as_deref())
-                        .bind(expires)
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(ApiError::internal)?;
-                }
-                tx.commit().await.map_err(ApiError::internal)?;
-            }
-        }
+        retire_then_insert!(
+            self.0.oauth.db(),
+            RETIRE,
+            INSERT,
+            INSERT,
+            [user, device, &digest, ip.as_deref(), expires, now]
+        );
         Ok(())
     }
 }
