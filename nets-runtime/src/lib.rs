@@ -103,6 +103,9 @@ pub use response::{ApiResult, Success};
 pub use routing::{RouteInfo, route_registry};
 pub use serve::{ServeOptions, serve, serve_on, serve_with};
 pub use settings::Settings;
+/// The OpenAPI types nets builds its document with (for `openapi = ..` adjusters and
+/// [`AppBuilder::document`]).
+pub use utoipa;
 
 #[doc = include_str!("../docs/request_handler.md")]
 pub use nets_macros::request_handler;

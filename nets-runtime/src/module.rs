@@ -49,7 +49,7 @@ pub trait Module {
 
 /// The endpoints a built-in module declares under `module` (`nets_runtime::accounts`);
 /// conflicts are reported by [`AppBuilder::build`].
-#[cfg(feature = "accounts")]
+#[cfg(feature = "db")]
 pub(crate) fn builtin_routes(module: &str) -> crate::routing::Routes {
     use crate::routing::{ModuleFilter, Routes};
     Routes::of(crate::routing::select(&[ModuleFilter::absolute(module)]))

@@ -12,7 +12,9 @@ pub use crate::model::update::{BindProbe, Binder, ModelColumns, NotBindValue, Vi
 pub use crate::openapi::SchemaSink;
 pub use crate::params::{FromParam, Rule, RuleError, check_custom, check_custom_ctx, check_filetypes};
 pub use crate::request::{HandlerArg, Input, missing_model, resolve_model};
-pub use crate::routing::{ArgKind, Endpoint, HandlerFuture, Location, Method, ModelSpec, ParamSpec, Registration};
+pub use crate::routing::{
+    ArgKind, Endpoint, HandlerFuture, Location, Method, ModelSpec, OperationFn, ParamSpec, Registration,
+};
 pub use crate::{ApiError, App, Ctx, NetsModel, Settings, ToJson};
 pub use axum::extract::Request;
 pub use axum::response::{IntoResponse, Response};

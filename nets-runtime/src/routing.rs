@@ -122,6 +122,10 @@ pub enum ArgKind {
 pub type SchemaFn =
     fn(&mut crate::params::SchemaSink) -> Option<utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>>;
 
+/// `openapi = f` on an endpoint: adjusts its generated operation, once per method, with
+/// the document's components at hand (to add a security scheme the operation names).
+pub type OperationFn = fn(&mut utoipa::openapi::path::Operation, &mut utoipa::openapi::Components);
+
 /// What the macro records about one parameter.
 #[doc(hidden)]
 #[derive(Debug)]
@@ -204,6 +208,11 @@ pub struct Endpoint {
     pub data_schema: Option<SchemaFn>,
     /// `body_limit = f`: the largest body this endpoint reads (else `NETS_CORE_MAX_BODY_SIZE`).
     pub body_limit: Option<fn(&App) -> usize>,
+    /// `errors = f`: renders the answers the pipeline gives before the handler runs
+    /// (else nets' envelope).
+    pub errors: Option<fn(ApiError) -> axum::response::Response>,
+    /// `openapi = f`: adjusts the generated operation (and the document's components).
+    pub openapi: Option<OperationFn>,
     /// What the handler's arguments need from the app that it lacks (see `AppBuilder::build`).
     pub missing: fn(&Endpoint, &App) -> Vec<String>,
     pub call: fn(Request, App) -> HandlerFuture,
@@ -222,6 +231,14 @@ impl Endpoint {
     /// served by installing their module, never by `build_urlpatterns!()` alone.
     pub fn is_builtin(&self) -> bool {
         self.module_path.starts_with("nets_runtime::")
+    }
+    /// The answer for a request the pipeline refuses: nets' envelope, or what the
+    /// endpoint's `errors = f` renders.
+    pub fn reject(&self, error: ApiError) -> axum::response::Response {
+        match self.errors {
+            Some(render) => render(error),
+            None => error.into_response(),
+        }
     }
     pub(crate) fn location(&self) -> String {
         format!("{}:{} ({}::{})", self.file, self.line, self.module_path, self.function)
@@ -576,9 +593,11 @@ fn method_router(members: &[&'static Endpoint]) -> MethodRouter<App> {
         allow.push(Method::Head);
     }
     let allow = allow.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", ");
+    // The path's own error shape, when one of its endpoints declares one.
+    let render = members.iter().find_map(|e| e.errors).unwrap_or(|e: ApiError| e.into_response());
     method_router.fallback(move || {
         let allow = allow.clone();
-        async move { ApiError::MethodNotAllowed { allow }.into_response() }
+        async move { render(ApiError::MethodNotAllowed { allow }) }
     })
 }
 

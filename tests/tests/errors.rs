@@ -178,10 +178,12 @@ async fn several_invalid_parameters_are_listed() {
 #[tokio::test]
 async fn a_repeated_key_for_a_single_value_is_an_error_not_a_guess() {
     let s = server().await;
-    s.send(s.get("/pair/?a=1&a=2&b=1")).await.assert_invalid("a", "expected an integer, got 2 values");
+    s.send(s.get("/pair/?a=1&a=2&b=1"))
+        .await
+        .assert_invalid("a", "expected an integer, got a repeated parameter (2 values)");
     s.send(s.post("/pair/").form(&[("a", "1"), ("b", "1"), ("b", "0")]))
         .await
-        .assert_invalid("b", "expected a boolean (true/false/1/0), got 2 values");
+        .assert_invalid("b", "expected a boolean (true/false/1/0), got a repeated parameter (2 values)");
 }
 
 #[tokio::test]

@@ -416,7 +416,14 @@ async fn token_endpoint_errors_follow_rfc_6749() {
 
     // Only POST.
     let get = f.server.send(f.server.get("/o/token/")).await;
-    assert_eq!(get.status, 405);
+    assert_oauth_error(&get, 405, "invalid_request");
+    assert_eq!(get.header("allow"), Some("POST"));
+    // They are endpoints of the registry like any other.
+    let routes = nets_runtime::route_registry();
+    for path in ["/o/token/", "/o/revoke_token/"] {
+        let route = routes.iter().find(|r| r.path == path).unwrap_or_else(|| panic!("{path} is not registered"));
+        assert_eq!((route.methods.as_slice(), route.public), (["POST"].as_slice(), true));
+    }
 
     // Hostile bodies: oversized, not UTF-8 (refused, never decoded lossily: issue 11).
     let client = format!("client_id={}&client_secret={}", f.app.client_id, f.secret());

@@ -639,6 +639,20 @@ async fn the_built_in_routers_are_documented_when_added() {
     assert_eq!(doc["components"]["securitySchemes"]["oauthClientBasic"]["scheme"], "basic");
     let token = &operation(&doc, "/o/token/", "post")["requestBody"]["content"];
     assert!(token["application/x-www-form-urlencoded"]["schema"]["properties"]["refresh_token"].is_object());
+    // The OAuth endpoints come from the registry too (`openapi = ..` gives them form
+    // bodies and RFC 6749 answers instead of the envelope).
+    let token = operation(&doc, "/o/token/", "post");
+    assert_eq!(token["x-nets-view"], "nets_runtime::oauth::endpoints::token");
+    assert_eq!(token["operationId"], "oauth_token_post");
+    assert_eq!(token["security"], json!([{"oauthClientBasic": []}, {}]));
+    assert_eq!(token["requestBody"]["content"].as_object().map(|c| c.len()), Some(1), "form only: {token}");
+    let answer = &token["responses"]["200"]["content"]["application/json"]["schema"];
+    assert!(answer["properties"]["access_token"].is_object() && answer["properties"]["res"].is_null(), "{answer}");
+    let revoke = operation(&doc, "/o/revoke_token/", "post");
+    assert_eq!(
+        revoke["responses"]["400"]["content"]["application/json"]["schema"]["required"],
+        json!(["error", "error_description"])
+    );
     // Every schema in the added operations is valid JSON Schema 2020-12.
     for (at, schema) in schema_objects(&doc) {
         if let Err(e) = jsonschema::draft202012::meta::validate(schema) {

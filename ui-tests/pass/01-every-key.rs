@@ -1,5 +1,7 @@
 // Every `#[request_handler]` key at once. `method` (the one-verb alias of `methods`) and
 // `public` (which makes `perm_required` pointless) get their own handler.
+use axum::response::{IntoResponse, Response};
+use nets_runtime::openapi::{Components, Operation};
 use nets_runtime::prelude::*;
 use serde::Serialize;
 
@@ -23,6 +25,19 @@ impl NetsModel for Invoice {
 }
 nets_runtime::model_argument!(Invoice);
 
+fn upload_limit(_: &App) -> usize {
+    1 << 20
+}
+
+/// The pipeline's refusals in the endpoint's own shape.
+fn plain_errors(error: ApiError) -> Response {
+    (error.status(), error.to_string()).into_response()
+}
+
+fn mark_operation(op: &mut Operation, _: &mut Components) {
+    op.summary = Some("Archived".into());
+}
+
 /// Archives an invoice. This doc comment becomes the OpenAPI description.
 #[request_handler(
     path = "projects/invoices/{number}/archive/",
@@ -37,6 +52,9 @@ nets_runtime::model_argument!(Invoice);
     tags = ["invoices", "archive"],
     summary = "Archive an invoice",
     deprecated,
+    body_limit = upload_limit,
+    errors = plain_errors,
+    openapi = mark_operation,
 )]
 async fn archive_invoice(ctx: Ctx, invoice: Invoice) -> ApiResult<i64> {
     let _ = ctx.perm();
@@ -59,6 +77,7 @@ fn main() {
     assert!(health.public);
     let doc = serde_json::to_value(nets_runtime::build_openapi(&Settings::default())).unwrap();
     assert!(doc["paths"]["/projects/invoices/{number}/archive/"]["post"]["deprecated"] == true, "{doc}");
+    assert!(doc["paths"]["/projects/invoices/{number}/archive/"]["post"]["summary"] == "Archived", "{doc}");
     assert!(doc["paths"]["/health/"]["get"].is_object(), "{doc}");
     let _ = nets_runtime::build_urlpatterns!().expect("no route conflicts");
 }

@@ -249,6 +249,14 @@ fn endpoint_static(h: &Handler, function: &syn::ItemFn, model_ty: Option<&TokenS
         let nets_at = private_at(at(f.span()));
         quote_spanned!(at(f.span())=> #f as fn(&#nets_at::App) -> usize)
     }));
+    let errors = opt(h.errors.as_ref().map(|f| {
+        let nets_at = private_at(at(f.span()));
+        quote_spanned!(at(f.span())=> #f as fn(#nets_at::ApiError) -> #nets_at::Response)
+    }));
+    let openapi = opt(h.openapi.as_ref().map(|f| {
+        let nets_at = private_at(at(f.span()));
+        quote_spanned!(at(f.span())=> #f as #nets_at::OperationFn)
+    }));
     quote! {
         static __NETS_ENDPOINT: #nets::Endpoint = #nets::Endpoint {
             name: #name,
@@ -272,6 +280,8 @@ fn endpoint_static(h: &Handler, function: &syn::ItemFn, model_ty: Option<&TokenS
             params: &__NETS_PARAMS,
             data_schema: ::core::option::Option::Some(__nets_data_schema),
             body_limit: #body_limit,
+            errors: #errors,
+            openapi: #openapi,
             missing: __nets_missing,
             call: __nets_call,
         };

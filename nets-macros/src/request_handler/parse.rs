@@ -122,6 +122,10 @@ pub(crate) struct HandlerArgs {
     pub deprecated: Flag,
     /// `fn(&App) -> usize`: the largest body this endpoint reads.
     pub body_limit: Option<syn::Path>,
+    /// `fn(ApiError) -> Response`: how the pipeline's refusals are written.
+    pub errors: Option<syn::Path>,
+    /// `fn(&mut Operation, &mut Components)`: adjusts the generated OpenAPI operation.
+    pub openapi: Option<syn::Path>,
 }
 
 #[derive(Debug, Default, FromMeta)]

@@ -1,16 +1,15 @@
 //! `POST /o/token/` (RFC 6749 §6, refresh grant) and `POST /o/revoke_token/` (RFC 7009),
 //! with client authentication (§2.3.1) and §5.2 error bodies.
+//!
+//! They are `#[request_handler]`s like every endpoint (the pipeline, the route registry,
+//! `/openapi.json`), declared with the DSL keys an endpoint that speaks another wire
+//! protocol needs: `errors = ..` writes the pipeline's refusals as RFC 6749 errors and
+//! `openapi = ..` documents form bodies and RFC answers.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
 use base64::Engine;
 use serde::Serialize;
 
@@ -18,6 +17,7 @@ use super::OAuth;
 use super::applications::{Application, ClientAuthError};
 use super::tokens::{RefreshOutcome, RefreshRefused, Tokens};
 use crate::db::DbError;
+use crate::{ApiError, App, State, request_handler};
 
 /// Token requests are a few short fields; anything bigger is not one.
 const MAX_FORM_BYTES: usize = 16 * 1024;
@@ -48,19 +48,20 @@ pub struct TokenError {
     pub code: ErrorCode,
     /// A human-readable explanation.
     pub description: Cow<'static, str>,
-    /// The HTTP status when not the code's usual one (413 for an oversized body).
-    status: Option<StatusCode>,
 }
 
 impl TokenError {
     fn new(code: ErrorCode, description: impl Into<Cow<'static, str>>) -> TokenError {
-        TokenError { code, description: description.into(), status: None }
+        TokenError { code, description: description.into() }
     }
     fn invalid_request(description: impl Into<Cow<'static, str>>) -> TokenError {
         TokenError::new(ErrorCode::InvalidRequest, description)
     }
     fn invalid_client() -> TokenError {
         TokenError::new(ErrorCode::InvalidClient, "client authentication failed")
+    }
+    fn not_a_form() -> TokenError {
+        TokenError::invalid_request("send the parameters as application/x-www-form-urlencoded")
     }
     fn invalid_grant() -> TokenError {
         TokenError::new(ErrorCode::InvalidGrant, "the refresh token is invalid, expired or revoked")
@@ -98,11 +99,11 @@ fn no_store(response: &mut Response) {
 
 impl IntoResponse for TokenError {
     fn into_response(self) -> Response {
-        let status = self.status.unwrap_or(match self.code {
+        let status = match self.code {
             ErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
             ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
-        });
+        };
         let body = ErrorBody { error: self.code, error_description: &self.description };
         let mut response = (status, axum::Json(body)).into_response();
         if self.code == ErrorCode::InvalidClient {
@@ -124,59 +125,37 @@ struct TokenBody<'a> {
     token_expire: String,
 }
 
-impl OAuth {
-    /// The OAuth endpoints, `POST /o/token/` and `POST /o/revoke_token/` (with and
-    /// without the trailing slash), as an axum router. Installing OAuth serves them;
-    /// mount them yourself with [`Routes::axum`](crate::routing::Routes::axum).
-    pub fn router<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
-        Router::new()
-            .route("/o/token/", post(token))
-            .route("/o/token", post(token))
-            .route("/o/revoke_token/", post(revoke))
-            .route("/o/revoke_token", post(revoke))
-            .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
-            .with_state(self.clone())
-    }
+/// Token requests are form bodies of a few short fields.
+fn form_limit(_: &App) -> usize {
+    MAX_FORM_BYTES
 }
 
-/// Parameters these endpoints read from the body only: a query string is logged by
-/// proxies and servers, so secrets sent there are refused rather than ignored.
-const BODY_ONLY: &[&str] = &["client_secret", "refresh_token", "token", "code", "access_token"];
-
-/// `invalid_request` naming the first [`BODY_ONLY`] parameter of the query string.
-fn refuse_query_secrets(uri: &Uri) -> Result<(), TokenError> {
-    let Some(query) = uri.query() else { return Ok(()) };
-    match form_urlencoded::parse(query.as_bytes()).find(|(key, _)| BODY_ONLY.contains(&key.as_ref())) {
-        Some((key, _)) => Err(TokenError::invalid_request(format!(
-            "parameter '{key}' must be sent in the request body, never in the URL"
-        ))),
-        None => Ok(()),
-    }
-}
-
-/// The body, or an OAuth-shaped error when it is too large or unreadable.
-fn read_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, TokenError> {
-    body.map_err(|e| {
-        let mut error = TokenError::invalid_request(format!("unreadable request body: {}", e.body_text()));
-        error.status = Some(e.status());
-        error
-    })
-}
-
+/// The refresh grant (RFC 6749 §6): a new token pair for a refresh token, which is
+/// retired. The client authenticates with HTTP Basic or with `client_id` and
+/// `client_secret` in the body, never both (§2.3.1).
+#[request_handler(
+    path = "o/token/",
+    name = "oauth_token",
+    method = POST,
+    public,
+    tags = ["oauth2"],
+    summary = "Refresh tokens (RFC 6749 §6)",
+    body_limit = form_limit,
+    errors = oauth_error,
+    openapi = super::openapi::token_operation,
+)]
 async fn token(
-    State(oauth): State<OAuth>,
-    uri: Uri,
+    oauth: State<OAuth>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    grant_type: String,
+    // Checked after the client, so that an unsupported grant is named as such.
+    #[param(secret)] refresh_token: Option<String>,
+    scope: Option<String>,
+    client_id: Option<String>,
+    #[param(secret)] client_secret: Option<String>,
 ) -> Response {
-    if let Err(e) = refuse_query_secrets(&uri) {
-        return e.into_response();
-    }
-    let body = match read_body(body) {
-        Ok(body) => body,
-        Err(e) => return e.into_response(),
-    };
-    match refresh_grant(&oauth, &headers, &body).await {
+    let credentials = Credentials { client_id, client_secret };
+    match refresh_grant(&oauth, &headers, grant_type, refresh_token, scope, credentials).await {
         Ok(tokens) => {
             let expires_in = (tokens.token_expire - chrono::Utc::now()).num_seconds().max(0);
             let body = TokenBody {
@@ -194,23 +173,28 @@ async fn token(
     }
 }
 
-async fn refresh_grant(oauth: &OAuth, headers: &HeaderMap, body: &[u8]) -> Result<Tokens, TokenError> {
-    let form = parse_form(headers, body)?;
-    let grant_type =
-        form.get("grant_type").ok_or_else(|| TokenError::invalid_request("missing parameter 'grant_type'"))?;
-    let client = authenticate_client(oauth, headers, &form).await?;
-    if *grant_type != "refresh_token" {
+async fn refresh_grant(
+    oauth: &OAuth,
+    headers: &HeaderMap,
+    grant_type: String,
+    refresh_token: Option<String>,
+    scope: Option<String>,
+    credentials: Credentials,
+) -> Result<Tokens, TokenError> {
+    require_form(headers)?;
+    let client = authenticate_client(oauth, headers, credentials).await?;
+    if grant_type != "refresh_token" {
         return Err(TokenError::new(
             ErrorCode::UnsupportedGrantType,
             format!("grant_type '{grant_type}' is not supported: use refresh_token"),
         ));
     }
     let refresh_token =
-        form.get("refresh_token").ok_or_else(|| TokenError::invalid_request("missing parameter 'refresh_token'"))?;
-    if form.contains_key("scope") {
+        refresh_token.ok_or_else(|| TokenError::invalid_request("missing parameter 'refresh_token'"))?;
+    if scope.is_some() {
         return Err(TokenError::new(ErrorCode::InvalidScope, "tokens carry no scope; omit 'scope'"));
     }
-    match oauth.refresh(client.id, refresh_token).await {
+    match oauth.refresh(client.id, &refresh_token).await {
         Ok(tokens) => Ok(tokens),
         Err(RefreshOutcome::Refused(RefreshRefused::Invalid)) => Err(TokenError::invalid_grant()),
         Err(RefreshOutcome::Refused(RefreshRefused::Reused)) => Err(TokenError::new(
@@ -221,21 +205,33 @@ async fn refresh_grant(oauth: &OAuth, headers: &HeaderMap, body: &[u8]) -> Resul
     }
 }
 
+/// Revokes an access or refresh token issued to the authenticating client (RFC 7009):
+/// 200 whether or not the token existed.
+#[request_handler(
+    path = "o/revoke_token/",
+    name = "oauth_revoke_token",
+    method = POST,
+    public,
+    tags = ["oauth2"],
+    summary = "Revoke a token (RFC 7009)",
+    body_limit = form_limit,
+    errors = oauth_error,
+    openapi = super::openapi::revoke_operation,
+)]
 async fn revoke(
-    State(oauth): State<OAuth>,
-    uri: Uri,
+    oauth: State<OAuth>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    #[param(secret)] token: String,
+    token_type_hint: Option<String>,
+    client_id: Option<String>,
+    #[param(secret)] client_secret: Option<String>,
 ) -> Response {
     let result = async {
-        refuse_query_secrets(&uri)?;
-        let body = read_body(body)?;
-        let form = parse_form(&headers, &body)?;
-        let client = authenticate_client(&oauth, &headers, &form).await?;
-        let token = form.get("token").ok_or_else(|| TokenError::invalid_request("missing parameter 'token'"))?;
+        require_form(&headers)?;
+        let client = authenticate_client(&oauth, &headers, Credentials { client_id, client_secret }).await?;
         // The hint only orders the lookups; an unknown hint is ignored (RFC 7009 §2.1).
-        let refresh_first = form.get("token_type_hint").is_some_and(|h| *h == "refresh_token");
-        oauth.revoke_for_client(client.id, token, refresh_first).await?;
+        let refresh_first = token_type_hint.as_deref() == Some("refresh_token");
+        oauth.revoke_for_client(client.id, &token, refresh_first).await?;
         Ok::<_, TokenError>(())
     }
     .await;
@@ -250,59 +246,57 @@ async fn revoke(
     }
 }
 
-/// The form body. Repeated parameters are an error (RFC 6749 §3.2); empty ones count as
-/// absent (§3.1).
-fn parse_form<'a>(headers: &HeaderMap, body: &'a [u8]) -> Result<HashMap<Cow<'a, str>, Cow<'a, str>>, TokenError> {
+/// The pipeline's refusals (a missing, repeated or invalid parameter, a secret in the
+/// query string, an oversized body, a wrong method) as RFC 6749 §5.2 errors: the status
+/// and headers nets chose, an OAuth body, `Cache-Control: no-store`.
+fn oauth_error(error: ApiError) -> Response {
+    let (code, description) = match &error {
+        ApiError::Unauthorized { .. } => (ErrorCode::InvalidClient, Cow::Borrowed("client authentication failed")),
+        ApiError::UnsupportedMediaType(_) => return TokenError::not_a_form().into_response(),
+        e if e.status().is_server_error() => (ErrorCode::ServerError, Cow::Borrowed("internal server error")),
+        e => (ErrorCode::InvalidRequest, Cow::Owned(e.to_string())),
+    };
+    let mut response = error.into_response();
+    let body = ErrorBody { error: code, error_description: &description };
+    *response.body_mut() = axum::body::Body::from(serde_json::to_vec(&body).unwrap_or_default());
+    if code == ErrorCode::InvalidClient {
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"oauth\""));
+    }
+    no_store(&mut response);
+    response
+}
+
+/// RFC 6749 §4.1.3 and RFC 7009 §2.1: the parameters travel form-encoded.
+fn require_form(headers: &HeaderMap) -> Result<(), TokenError> {
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let mime = content_type.split(';').next().unwrap_or("").trim();
-    if !mime.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
-        return Err(TokenError::invalid_request("send the parameters as application/x-www-form-urlencoded"));
+    match mime.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+        true => Ok(()),
+        false => Err(TokenError::not_a_form()),
     }
-    let mut form = HashMap::new();
-    // Decoded strictly, like every form nets reads: bytes that are not UTF-8 are refused.
-    for pair in crate::request::form_pairs(body, "form body") {
-        let (key, value) = pair.map_err(|e| TokenError::invalid_request(e.to_string()))?;
-        // PostgreSQL cannot store U+0000 (it would be a 500); no parameter here has one.
-        if key.contains('\0') || value.contains('\0') {
-            let name = key.replace('\0', "\\0");
-            return Err(TokenError::invalid_request(format!(
-                "invalid value for parameter '{name}': {}",
-                crate::params::NUL_PROBLEM
-            )));
-        }
-        if value.is_empty() {
-            continue;
-        }
-        if form.contains_key(&key) {
-            return Err(TokenError::invalid_request(format!("parameter '{key}' is repeated")));
-        }
-        form.insert(key, value);
-    }
-    Ok(form)
+}
+
+/// The client credentials a form carried.
+struct Credentials {
+    client_id: Option<String>,
+    client_secret: Option<String>,
 }
 
 /// Client authentication: HTTP Basic (`client_id:client_secret`, each form-encoded) or
 /// `client_id`/`client_secret` in the body, never both.
-async fn authenticate_client(
-    oauth: &OAuth,
-    headers: &HeaderMap,
-    form: &HashMap<Cow<'_, str>, Cow<'_, str>>,
-) -> Result<Application, TokenError> {
+async fn authenticate_client(oauth: &OAuth, headers: &HeaderMap, form: Credentials) -> Result<Application, TokenError> {
     let (client_id, secret) = match headers.get(header::AUTHORIZATION) {
         Some(value) => {
             let (id, secret) = basic_credentials(value).ok_or_else(TokenError::invalid_client)?;
-            if form.contains_key("client_secret") {
+            if form.client_secret.is_some() {
                 return Err(TokenError::invalid_request("use one client authentication method, not two"));
             }
-            if form.get("client_id").is_some_and(|body_id| *body_id != id) {
+            if form.client_id.is_some_and(|body_id| body_id != id) {
                 return Err(TokenError::invalid_request("client_id differs from the Authorization header's"));
             }
-            (Cow::Owned(id), Some(Cow::Owned(secret)))
+            (id, Some(secret))
         }
-        None => {
-            let id = form.get("client_id").ok_or_else(TokenError::invalid_client)?;
-            (id.clone(), form.get("client_secret").cloned())
-        }
+        None => (form.client_id.ok_or_else(TokenError::invalid_client)?, form.client_secret),
     };
     Ok(oauth.authenticate_client(&client_id, secret.as_deref()).await?)
 }

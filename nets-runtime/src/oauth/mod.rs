@@ -192,18 +192,17 @@ impl OAuth {
 }
 
 /// Installs OAuth: its state, the bearer authenticator when the app has none, and
-/// `POST /o/token/` and `POST /o/revoke_token/` with their OpenAPI operations.
+/// `POST /o/token/` and `POST /o/revoke_token/`.
 ///
-/// These two endpoints speak RFC 6749/7009 (form bodies, `{"error": ..}` answers,
-/// `Cache-Control: no-store`), not nets' envelope, so they stay hand-written axum
-/// routes, documented by a fragment.
+/// These two endpoints are `#[request_handler]`s that speak RFC 6749/7009 (form bodies,
+/// `{"error": ..}` answers, `Cache-Control: no-store`) rather than nets' envelope: the
+/// DSL's `errors = ..` and `openapi = ..` keys give them that shape.
 impl crate::Module for OAuth {
     fn install(self, app: crate::AppBuilder) -> crate::AppBuilder {
         let app = match app.has_authenticator() {
             true => app,
             false => app.authenticator(self.bearer()),
         };
-        let routes = crate::routing::Routes::new().axum(self.router());
-        app.routes(routes).document(self.openapi()).state(self)
+        app.routes(crate::module::builtin_routes("nets_runtime::oauth")).state(self)
     }
 }

@@ -33,10 +33,9 @@ use bytes::Bytes;
 use crate::params::{ParamSchema, Rule, SchemaKind};
 use crate::routing::{Endpoint, Location, Method, ModuleFilter, select, selected_by};
 
-#[cfg(feature = "db")]
-pub(crate) mod fragment;
-
 pub use crate::params::SchemaSink;
+/// What an endpoint's `openapi = f` adjusts (`fn(&mut Operation, &mut Components)`).
+pub use utoipa::openapi::{Components, path::Operation};
 
 pub(crate) const BEARER: &str = "bearerAuth";
 
@@ -139,7 +138,7 @@ pub(crate) fn build_openapi_for(settings: &Settings, app: Option<&App>, endpoint
         components = components.schema(name, schema);
     }
 
-    OpenApiBuilder::new()
+    let mut doc = OpenApiBuilder::new()
         .info(
             InfoBuilder::new()
                 .title(settings.openapi_title.clone())
@@ -149,7 +148,32 @@ pub(crate) fn build_openapi_for(settings: &Settings, app: Option<&App>, endpoint
         .paths(paths)
         .components(Some(components.build()))
         .tags(Some(tags.into_iter().map(|t| TagBuilder::new().name(t).build())))
-        .build()
+        .build();
+    adjust_operations(&mut doc, endpoints);
+    doc
+}
+
+/// Runs each endpoint's `openapi = f` over its generated operations.
+fn adjust_operations(doc: &mut OpenApi, endpoints: &[&'static Endpoint]) {
+    for e in endpoints {
+        let Some(adjust) = e.openapi else { continue };
+        let components = doc.components.get_or_insert_with(Default::default);
+        let Some(item) = doc.paths.paths.get_mut(&e.route_path()) else { continue };
+        for &method in e.methods() {
+            let slot = match method {
+                Method::Get => &mut item.get,
+                Method::Post => &mut item.post,
+                Method::Put => &mut item.put,
+                Method::Patch => &mut item.patch,
+                Method::Delete => &mut item.delete,
+                Method::Head => &mut item.head,
+                Method::Options => &mut item.options,
+            };
+            if let Some(operation) = slot {
+                adjust(operation, components);
+            }
+        }
+    }
 }
 
 fn http_method(m: Method) -> HttpMethod {

@@ -121,7 +121,7 @@ impl Raw {
             Raw::Text(s) => format!("\"{s}\""),
             Raw::Json(v) => v.to_string(),
             Raw::File(f) => format!("file '{}'", f.file_name().unwrap_or("")),
-            Raw::Many(items) => format!("{} values", items.len()),
+            Raw::Many(items) => format!("a repeated parameter ({} values)", items.len()),
         };
         truncate(text, 40)
     }

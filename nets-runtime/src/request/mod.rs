@@ -30,14 +30,12 @@ pub use arg::{HandlerArg, State};
 pub use arg::{missing_model, resolve_model};
 
 pub(crate) use query::decode_component;
-#[cfg(feature = "db")]
-pub(crate) use query::form_pairs;
 
 use std::borrow::Cow;
 
 use axum::extract::{FromRequestParts, RawPathParams, Request};
 use axum::http::Method;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use validator::Validate;
@@ -119,8 +117,8 @@ impl Input {
         match ctx.app.authenticator().authenticate(&parts, &ctx.app).await {
             Ok(Some(user)) => ctx.user = Some(std::sync::Arc::new(user)),
             _ if endpoint.public => {}
-            Ok(None) => return Err(ApiError::Unauthorized { challenge: None }.into_response()),
-            Err(e) => return Err(e.into_response()),
+            Ok(None) => return Err(endpoint.reject(ApiError::Unauthorized { challenge: None })),
+            Err(e) => return Err(endpoint.reject(e)),
         }
         ctx.perm = endpoint.public;
 
@@ -133,14 +131,14 @@ impl Input {
                     .extend(params.iter().map(|(k, v)| (declared_key(endpoint, settings, k), Raw::Text(v.to_owned()))))
             }
             // Only fails for invalid UTF-8 after percent-decoding.
-            Err(_) => return Err(ApiError::bad_request("invalid percent-encoding in the path").into_response()),
+            Err(_) => return Err(endpoint.reject(ApiError::bad_request("invalid percent-encoding in the path"))),
         }
         if parts.method != Method::GET && parts.method != Method::HEAD {
             let bytes = endpoint.body_limit.map_or(ctx.app.settings().max_body_size, |limit| limit(&ctx.app));
             let limits = body::Limits { bytes, fields: max_fields };
             // Boxed: its state machine (multipart parsing) is large, and inlining it would make
             // every request's future (GETs too) that much bigger to move around.
-            Box::pin(body::read_body(&parts, body, limits, &mut entries)).await.map_err(IntoResponse::into_response)?;
+            Box::pin(body::read_body(&parts, body, limits, &mut entries)).await.map_err(|e| endpoint.reject(e))?;
         }
         // The query string is the lowest-priority source. One pass keeps the pairs whose
         // key is a declared parameter; the rest are only counted (see `collect_query`).
@@ -150,21 +148,21 @@ impl Input {
         if let Some(query) = uri.query() {
             let settings = ctx.app.settings();
             if shape.secrets {
-                refuse_secrets_in_query(endpoint, settings, query).map_err(IntoResponse::into_response)?;
+                refuse_secrets_in_query(endpoint, settings, query).map_err(|e| endpoint.reject(e))?;
             }
             if shape.rest {
                 // A rest parameter receives every key, so every pair is kept.
-                query::collect_all(query, &mut entries, max_fields).map_err(IntoResponse::into_response)?;
+                query::collect_all(query, &mut entries, max_fields).map_err(|e| endpoint.reject(e))?;
             } else {
                 let wanted =
                     |key: &str| declared_name(endpoint, settings, key).or_else(|| project.filter(|p| *p == key));
-                collect_query(query, wanted, &mut entries, max_fields).map_err(IntoResponse::into_response)?;
+                collect_query(query, wanted, &mut entries, max_fields).map_err(|e| endpoint.reject(e))?;
             }
         }
         if let Some(name) = project
             && let Some((_, raw)) = entries.iter().find(|(k, _)| k == name)
         {
-            resolve_project(&mut ctx, name, raw.clone()).await?;
+            resolve_project(&mut ctx, name, raw.clone()).await.map_err(|e| endpoint.reject(e))?;
         }
         let index_value = endpoint
             .model
@@ -441,7 +439,7 @@ impl Input {
         for name in &self.missing {
             errors.entry((*name).to_owned()).or_default().push("this parameter is required".into());
         }
-        Err(ApiError::BadRequest { message, errors }.into_response())
+        Err(self.endpoint.reject(ApiError::BadRequest { message, errors }))
     }
 
     /// Step 5: project requirement and permissions.
@@ -449,7 +447,7 @@ impl Input {
         let endpoint = self.endpoint;
         if endpoint.project_required && self.ctx.project.is_none() {
             let name = endpoint.project.unwrap_or(PROJECT_ID);
-            return Err(ApiError::bad_request(format!("{name} is required")).into_response());
+            return Err(endpoint.reject(ApiError::bad_request(format!("{name} is required"))));
         }
         if !endpoint.can_do.is_empty() {
             let checker = self.ctx.app.clone();
@@ -461,13 +459,13 @@ impl Input {
                         perm = false;
                         break;
                     }
-                    Err(e) => return Err(e.into_response()),
+                    Err(e) => return Err(endpoint.reject(e)),
                 }
             }
             self.ctx.perm = perm;
         }
         if endpoint.perm_required && !self.ctx.perm {
-            return Err(ApiError::Forbidden.into_response());
+            return Err(endpoint.reject(ApiError::Forbidden));
         }
         Ok(())
     }
@@ -477,24 +475,25 @@ impl Input {
         let field = self.endpoint.model.as_ref().map_or(M::INDEX_FIELD, |m| m.index_field);
         let value = self.index_value.take().and_then(|raw| index_text(unwrap_select(raw)));
         if value.as_deref().is_some_and(|v| v.contains('\0')) {
-            return Err(ApiError::field(field, NUL_PROBLEM).into_response());
+            return Err(self.endpoint.reject(ApiError::field(field, NUL_PROBLEM)));
         }
         let Some(value) = value else {
             let mut errors = FieldErrors::new();
             errors.insert(field.to_owned(), vec!["required to look up the object".into()]);
-            return Err(ApiError::BadRequest { message: format!("Missing params: {field}"), errors }.into_response());
+            let message = format!("Missing params: {field}");
+            return Err(self.endpoint.reject(ApiError::BadRequest { message, errors }));
         };
         let object = match M::find_by_index(&self.ctx, field, &value).await {
             Ok(Some(object)) => object,
-            Ok(None) => return Err(ApiError::NotFound.into_response()),
-            Err(e) => return Err(e.into_response()),
+            Ok(None) => return Err(self.endpoint.reject(ApiError::NotFound)),
+            Err(e) => return Err(self.endpoint.reject(e)),
         };
         let caller = self.ctx.user().map(|u| u.id);
         if let Some(owner) = object.owner_id().filter(|_| !self.opens(&object))
             && caller != Some(owner)
         {
             tracing::warn!(user = ?caller, model = M::TABLE, index = %value, "access to an object owned by another user");
-            return Err(ApiError::NotFound.into_response());
+            return Err(self.endpoint.reject(ApiError::NotFound));
         }
         Ok(object)
     }
@@ -576,7 +575,7 @@ const PROJECT_ID: &str = "project_id";
 /// project; not a positive integer → 400. A caller who is not an enabled member gets the
 /// 403 of a denied permission whether or not the project exists (no probing for project
 /// ids); only global superusers, who may see every project, learn of a missing one (404).
-async fn resolve_project(ctx: &mut Ctx, name: &'static str, raw: Raw) -> Result<(), Response> {
+async fn resolve_project(ctx: &mut Ctx, name: &'static str, raw: Raw) -> Result<(), ApiError> {
     let raw = unwrap_select(raw);
     if matches!(&raw, Raw::Json(Value::Null)) || raw.as_str().is_some_and(|s| s.trim().is_empty()) {
         return Ok(());
@@ -591,23 +590,23 @@ async fn resolve_project(ctx: &mut Ctx, name: &'static str, raw: Raw) -> Result<
     match checker.permissions().project(ctx, id).await {
         Ok(Some((project, membership))) => {
             if !superuser && !membership.as_ref().is_some_and(|m| m.enabled) {
-                return Err(ApiError::Forbidden.into_response());
+                return Err(ApiError::Forbidden);
             }
             ctx.project = Some(project);
             ctx.membership = membership;
             Ok(())
         }
-        Ok(None) if superuser => Err(ApiError::NotFound.into_response()),
-        Ok(None) => Err(ApiError::Forbidden.into_response()),
-        Err(e) => Err(e.into_response()),
+        Ok(None) if superuser => Err(ApiError::NotFound),
+        Ok(None) => Err(ApiError::Forbidden),
+        Err(e) => Err(e),
     }
 }
 
-fn invalid_project_id(name: &str, problem: String) -> Response {
+fn invalid_project_id(name: &str, problem: String) -> ApiError {
     let message = format!("invalid value for parameter '{name}': {problem}");
     let mut errors = FieldErrors::new();
     errors.insert(name.to_owned(), vec![problem]);
-    ApiError::BadRequest { message, errors }.into_response()
+    ApiError::BadRequest { message, errors }
 }
 
 /// The declared parameter (or model index field) called `key`, as its `'static` name.
