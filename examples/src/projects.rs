@@ -37,16 +37,9 @@ pub const TOKENS: [(&str, i64, &str); 3] =
 const ROLES: [(&str, &[&str]); 2] =
     [("editor", &["documents.view", "documents.edit"]), ("viewer", &["documents.view"])];
 
-/// The application's tables, created when missing (an application would ship these as
-/// migrations run with `Db::migrate_app`).
-const SCHEMA: [&str; 3] = [
-    "CREATE TABLE IF NOT EXISTS projects (id INTEGER PRIMARY KEY, name VARCHAR(100) NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS project_members (project_id BIGINT NOT NULL REFERENCES projects (id), \
-     user_id BIGINT NOT NULL, is_superuser BOOLEAN NOT NULL DEFAULT FALSE, \
-     enabled BOOLEAN NOT NULL DEFAULT TRUE, role VARCHAR(50), PRIMARY KEY (project_id, user_id))",
-    "CREATE TABLE IF NOT EXISTS documents (id INTEGER PRIMARY KEY, project_id BIGINT NOT NULL, \
-     title VARCHAR(200) NOT NULL)",
-];
+/// The application's tables and users (`examples/migrations/projects/`), applied after
+/// nets' own migrations.
+pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/projects");
 
 /// The settings this example needs on top of `base`.
 pub fn settings(mut base: Settings) -> Settings {
@@ -55,33 +48,32 @@ pub fn settings(mut base: Settings) -> Settings {
     base
 }
 
-/// Creates the example's tables and users (SQLite; idempotent).
+/// Migrates `db`: nets' tables, then the example's (SQLite; idempotent).
 pub async fn prepare(db: &Db) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let Db::Sqlite(_) = db else { return Err("the projects example runs on SQLite".into()) };
     db.migrate().await?;
-    let Db::Sqlite(pool) = db else { return Err("the projects example runs on SQLite".into()) };
-    for sql in SCHEMA {
-        sqlx::query(sql).execute(pool).await?;
-    }
-    for (_, id, email) in TOKENS {
-        sqlx::query("INSERT INTO nets_user (id, email) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-            .bind(id)
-            .bind(email)
-            .execute(pool)
-            .await?;
-    }
+    db.migrate_app(&MIGRATIONS).await?;
     Ok(())
+}
+
+/// The example's users, by bearer token.
+fn bearer() -> StaticBearer {
+    TOKENS.iter().fold(StaticBearer::new(), |auth, (token, id, email)| auth.token(*token, AuthUser::new(*id, *email)))
+}
+
+/// The example's own part of an app [`Stack`](nets_runtime::stack::Stack) assembled:
+/// its users and endpoints (the stack installed permissions over its tables).
+pub async fn customise(app: AppBuilder) -> Result<AppBuilder, nets_runtime::cli::BoxError> {
+    Ok(app.authenticator(bearer()).routes(build_urlpatterns!(crate::projects)?))
 }
 
 /// The router: the handlers of this module, their users, and [`Perms`] from `settings`.
 pub async fn router(settings: Settings, db: Db) -> Result<axum::Router, Box<dyn std::error::Error + Send + Sync>> {
     let settings = self::settings(settings);
     let perms = Perms::from_settings(&settings, &db).await?;
-    let bearer = TOKENS
-        .iter()
-        .fold(StaticBearer::new(), |auth, (token, id, email)| auth.token(*token, AuthUser::new(*id, *email)));
     let app = App::builder(settings)
         .database(db)
-        .authenticator(bearer)
+        .authenticator(bearer())
         .install(perms) // the checker, and `State<Perms>` for handlers
         .routes(build_urlpatterns!(crate::projects)?)
         .build()?;

@@ -8,7 +8,6 @@ use axum::http::request::Parts;
 use chrono::{DateTime, NaiveDate, Utc};
 use nets_runtime::State;
 use nets_runtime::auth::{AuthUser, Authenticator, MaybeAsync, StaticBearer, bearer_token};
-use nets_runtime::cache::Cache;
 use nets_runtime::oauth::{BearerAuth, OAuth};
 use nets_runtime::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -184,41 +183,26 @@ async fn demo_user(db: &nets_runtime::db::Db) -> Result<i64, sqlx::Error> {
     }
 }
 
-/// The quickstart app on `db` (see `nets_runtime::db`): this module's endpoints, OAuth2
-/// (bearer tokens, `/o/token/`, `/o/revoke_token/`), the account endpoints (`/login/`,
-/// `/authenticate/`, `/logout/`, `/getProfile/`, `/update/`, `/requestDelete/`,
-/// `/delete/`; codes and new-login e-mails through `mailer`), `cache` (in memory, or
-/// Redis with `REDIS_URL`), and in DEBUG the demo token. Each module is one line.
-pub async fn app(
-    settings: Settings,
-    db: nets_runtime::db::Db,
-    cache: Cache,
-    mailer: Option<nets_runtime::mail::Mailer>,
-) -> Result<App, Box<dyn std::error::Error + Send + Sync>> {
-    // With NETS_CORE_TOKEN_CACHE_SECONDS, bearer tokens are answered from memory; the
-    // account endpoints revoke through this same handle, so logouts reach the cache.
-    let oauth = OAuth::from_settings(&settings, &db).await?;
-    let users = nets_runtime::users::UserTable::load(&db, &settings).await?;
-    let mut accounts = nets_runtime::accounts::Accounts::new(oauth.clone(), users, cache.clone(), &settings)?;
-    if let Some(mailer) = &mailer {
-        accounts = accounts.with_mailer(mailer.clone());
-    }
-    let demo = match settings.debug {
-        true => Some(StaticBearer::new().token(DEMO_TOKEN, AuthUser::new(demo_user(&db).await?, DEMO_EMAIL))),
+/// The quickstart's own part of the app, on top of what [`Stack`] installed (the
+/// database, OAuth2 with `/o/token/` and `/o/revoke_token/`, the account endpoints, the
+/// mailer, permissions): this module's endpoints, the notes they keep, and in DEBUG the
+/// demo token in front of OAuth2 bearer tokens.
+///
+/// [`Stack`]: nets_runtime::stack::Stack
+pub async fn customise(app: AppBuilder) -> Result<AppBuilder, nets_runtime::cli::BoxError> {
+    let oauth = app.get_state::<OAuth>().cloned().ok_or("the quickstart needs OAuth installed")?;
+    let demo = match app.settings().debug {
+        true => {
+            let db = app.get_state::<nets_runtime::db::Db>().ok_or("the quickstart needs a database")?;
+            tracing::info!("DEBUG: private endpoints accept -H 'Authorization: Bearer {DEMO_TOKEN}'");
+            Some(StaticBearer::new().token(DEMO_TOKEN, AuthUser::new(demo_user(db).await?, DEMO_EMAIL)))
+        }
         false => None,
     };
-    let app = App::builder(settings)
-        .database(db)
+    Ok(app
         .authenticator(DemoOrOAuth { demo, oauth: oauth.bearer() })
-        .install(oauth)
-        .install(accounts);
-    // The mailer: `State<Mailer>` for handlers, and its e-mail job for `app.worker(..)`.
-    let app = match mailer {
-        Some(mailer) => app.install(mailer),
-        None => app,
-    };
-    let app = app.state(cache).state(Notes::default()).routes(build_urlpatterns!(crate::quickstart)?).build()?;
-    Ok(app)
+        .state(Notes::default())
+        .routes(build_urlpatterns!(crate::quickstart)?))
 }
 
 #[cfg(test)]
@@ -246,12 +230,15 @@ mod tests {
 
     async fn quickstart_router(debug: bool) -> axum::Router {
         let file = std::env::temp_dir().join(format!("nets-quickstart-{}.db", Uuid::new_v4().simple()));
-        let db = nets_runtime::db::Db::connect(&format!("sqlite://{}?mode=rwc", file.display()), 2).await.unwrap();
-        db.migrate().await.unwrap();
         let mut settings = Settings::default();
+        settings.database_url = format!("sqlite://{}?mode=rwc", file.display());
         settings.debug = debug;
         settings.secret_key = Some(DEVELOPMENT_SECRET_KEY.into());
-        app(settings, db, Cache::memory(100), None).await.unwrap().router()
+        // Outside DEBUG the stack needs a real mail backend: files in a temp directory.
+        settings.email_backend = "file".into();
+        settings.email_file_path = std::env::temp_dir().join("nets-quickstart-mail").display().to_string();
+        let stack = nets_runtime::stack::Stack::from_settings(settings).await.unwrap();
+        customise(stack.app()).await.unwrap().build().unwrap().router()
     }
 
     #[tokio::test]

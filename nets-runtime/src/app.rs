@@ -34,6 +34,8 @@ struct AppInner {
     trusted_proxies: TrustedProxies,
     documents: Vec<utoipa::openapi::OpenApi>,
     routes: Routes,
+    /// Background work of requests ([`App::spawn`]), drained at shutdown.
+    tasks: tokio_util::task::TaskTracker,
     #[cfg(feature = "jobs")]
     job_types: Vec<JobType>,
 }
@@ -93,6 +95,10 @@ impl AppBuilder {
     pub fn authenticator(mut self, authenticator: impl Authenticator) -> Self {
         self.authenticator = Some(Box::new(authenticator));
         self
+    }
+    /// The settings the app is built with.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
     }
     /// Whether an authenticator was set (modules keep the app's own).
     pub fn has_authenticator(&self) -> bool {
@@ -237,6 +243,7 @@ impl AppBuilder {
             state: self.state,
             documents: self.documents,
             routes,
+            tasks: tokio_util::task::TaskTracker::new(),
             #[cfg(feature = "jobs")]
             job_types: self.job_types,
         }));
@@ -322,6 +329,29 @@ impl App {
     #[cfg(feature = "jobs")]
     pub fn worker(&self, jobs: &crate::jobs::Jobs) -> crate::jobs::Worker {
         self.0.job_types.iter().fold(jobs.worker(), |worker, register| register(worker))
+    }
+
+    /// The OpenAPI document `GET /openapi.json` serves: every endpoint the app serves
+    /// (the app's own narrowed by `NETS_CORE_OPENAPI_MODULES`), plus the documents added
+    /// with [`AppBuilder::document`]. Built on each call; the route builds it once.
+    pub fn openapi(&self) -> utoipa::openapi::OpenApi {
+        crate::openapi::document_of(self)
+    }
+
+    /// Runs `task` in the background, tracked: [`drain`](Self::drain) (which the CLI's
+    /// `serve` calls at shutdown) waits for it, so work a request started (the e-mail
+    /// `/login/` sends after answering) is not cut off by a restart.
+    pub fn spawn(&self, task: impl std::future::Future<Output = ()> + Send + 'static) {
+        self.0.tasks.spawn(task);
+    }
+
+    /// Waits up to `timeout` for the tasks given to [`spawn`](Self::spawn); `false` when
+    /// some were still running. Tasks spawned afterwards still run, untracked by this wait.
+    pub async fn drain(&self, timeout: std::time::Duration) -> bool {
+        self.0.tasks.close();
+        let finished = tokio::time::timeout(timeout, self.0.tasks.wait()).await.is_ok();
+        self.0.tasks.reopen();
+        finished
     }
 
     /// The endpoints this app serves, in source order.

@@ -62,6 +62,8 @@ mod app;
 pub mod auth;
 #[cfg(feature = "cache")]
 pub mod cache;
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod client_ip;
 mod ctx;
 #[cfg(feature = "db")]
@@ -85,6 +87,8 @@ pub mod response;
 pub mod routing;
 mod serve;
 pub mod settings;
+#[cfg(feature = "accounts")]
+pub mod stack;
 pub mod uploads;
 #[cfg(feature = "db")]
 pub mod users;

@@ -143,3 +143,21 @@ async fn the_fixed_debug_code_is_served_on_loopback_only() {
             .loopback_only
     );
 }
+
+#[tokio::test]
+async fn drain_waits_for_background_work_requests_started() {
+    let app = App::builder(nets_runtime::Settings::default()).build().expect("app");
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = done.clone();
+    app.spawn(async move {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        flag.store(true, std::sync::atomic::Ordering::SeqCst);
+    });
+    assert!(app.drain(Duration::from_secs(5)).await, "finished within the timeout");
+    assert!(done.load(std::sync::atomic::Ordering::SeqCst), "drain returned before the task ended");
+    // A task that outlives the timeout is reported, not waited for forever.
+    app.spawn(tokio::time::sleep(Duration::from_secs(60)));
+    let started = Instant::now();
+    assert!(!app.drain(Duration::from_millis(100)).await);
+    assert!(started.elapsed() < Duration::from_secs(5));
+}

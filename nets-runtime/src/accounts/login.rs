@@ -75,7 +75,8 @@ impl Accounts {
             issue.run(self, false).await?;
         } else {
             let accounts = self.clone();
-            tokio::spawn(async move {
+            // Tracked by the app, so a shutdown right after the answer still sends the code.
+            ctx.app.spawn(async move {
                 if let Err(error) = issue.run(&accounts, true).await {
                     tracing::error!(%error, "login: the code could not be issued");
                 }

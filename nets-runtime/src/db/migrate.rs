@@ -67,6 +67,66 @@ impl Db {
     }
 }
 
+/// A migration that has not run yet ([`Db::pending_migrations`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PendingMigration {
+    /// `nets` (the built-in set) or `app`.
+    pub set: &'static str,
+    /// The migration's version (its file name's number).
+    pub version: i64,
+    /// Its description (the rest of the file name).
+    pub description: String,
+}
+
+impl Db {
+    /// The migrations of nets' set, then of `app`'s, that have not run on this database,
+    /// in the order they would run. Reads only: nothing is applied.
+    pub async fn pending_migrations(&self, app: Option<&Migrator>) -> Result<Vec<PendingMigration>, DbError> {
+        let builtin = match self {
+            Db::Sqlite(_) => sqlite_migrator(),
+            Db::Postgres(_) => postgres_migrator(),
+        };
+        let mut pending = self.pending_in("nets", &builtin).await?;
+        if let Some(app) = app {
+            pending.extend(self.pending_in("app", app).await?);
+        }
+        Ok(pending)
+    }
+
+    async fn pending_in(&self, set: &'static str, migrator: &Migrator) -> Result<Vec<PendingMigration>, DbError> {
+        let applied = self.applied_versions(&migrator.table_name).await?;
+        Ok(migrator
+            .iter()
+            .filter(|m| !m.migration_type.is_down_migration() && !applied.contains(&m.version))
+            .map(|m| PendingMigration { set, version: m.version, description: m.description.to_string() })
+            .collect())
+    }
+
+    /// The versions recorded as applied in `table` (none when it does not exist yet).
+    async fn applied_versions(&self, table: &str) -> Result<Vec<i64>, DbError> {
+        // The table name is the migrator's (nets' constant or sqlx's default), never a
+        // client's string; it is still checked to be a plain identifier before use.
+        if !table.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            return Err(DbError::Query(sqlx::Error::Protocol(format!("unexpected migrations table name '{table}'"))));
+        }
+        let exists = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1";
+        let exists_pg =
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1";
+        let found: i64 = crate::db::on_pool!(self, |pool| sqlite: sqlx::query_scalar(exists).bind(table).fetch_one(pool).await?,
+            postgres: sqlx::query_scalar(exists_pg).bind(table).fetch_one(pool).await?);
+        if found == 0 {
+            return Ok(Vec::new());
+        }
+        let select = format!("SELECT version FROM {table} WHERE success");
+        let versions: Vec<i64> =
+            crate::db::on_pool!(self, |pool| sqlx::query_scalar(sqlx::AssertSqlSafe(select.clone()))
+                .fetch_all(pool)
+                .await?);
+        Ok(versions)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;

@@ -92,19 +92,20 @@ fn documented(settings: &Settings, endpoints: Vec<&'static Endpoint>) -> Vec<&'s
 pub(crate) fn route() -> MethodRouter<App> {
     let cache: Arc<OnceLock<Bytes>> = Arc::new(OnceLock::new());
     get(move |State(app): State<App>| {
-        let body = cache
-            .get_or_init(|| {
-                let selected = documented(app.settings(), app.endpoints().collect());
-                let mut doc = build_openapi_for(app.settings(), Some(&app), &selected);
-                for extra in app.documents() {
-                    doc.merge(extra.clone());
-                }
-                Bytes::from(to_json(&doc))
-            })
-            .clone();
+        let body = cache.get_or_init(|| Bytes::from(to_json(&app.openapi()))).clone();
         async move { ([(header::CONTENT_TYPE, "application/json")], body) }
     })
     .fallback(|| async { ApiError::MethodNotAllowed { allow: "GET, HEAD".into() }.into_response() })
+}
+
+/// The document `app` serves (see [`App::openapi`]).
+pub(crate) fn document_of(app: &App) -> OpenApi {
+    let selected = documented(app.settings(), app.endpoints().collect());
+    let mut doc = build_openapi_for(app.settings(), Some(app), &selected);
+    for extra in app.documents() {
+        doc.merge(extra.clone());
+    }
+    doc
 }
 
 /// The document of `endpoints`; with the `app`, rest parameters described by it

@@ -1,0 +1,190 @@
+//! The commands that run the built app (`serve`, `worker`, `routes`, `openapi`) and
+//! `migrate`, which runs before anything else is connected.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use serde::Serialize;
+use sqlx::migrate::Migrator;
+
+use super::{BoxError, Command};
+use crate::db::Db;
+use crate::jobs::Jobs;
+use crate::routing::Endpoint;
+use crate::{App, ServeOptions, Settings};
+
+/// How long `serve` waits, after the last request, for background work to finish.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub(super) async fn run(app: App, jobs: Jobs, command: Command, addr: SocketAddr) -> Result<ExitCode, BoxError> {
+    match command {
+        Command::Serve => {
+            let options = ServeOptions::from_settings(app.settings());
+            let worker = app.settings().jobs_in_server.then(|| app.worker(&jobs).spawn()).transpose()?;
+            let listener = tokio::net::TcpListener::bind(addr).await?;
+            println!("serving on http://{} (docs: /docs/, OpenAPI: /openapi.json)", listener.local_addr()?);
+            crate::serve_with(listener, app.router(), options, shutdown_signal()).await?;
+            // Requests are answered; now what they started (a login's e-mail), then jobs.
+            if !app.drain(DRAIN_TIMEOUT).await {
+                tracing::warn!("background work still running after {DRAIN_TIMEOUT:?}: stopping anyway");
+            }
+            if let Some(worker) = worker {
+                worker.stop().await?;
+            }
+            eprintln!("stopped");
+        }
+        Command::Worker => {
+            eprintln!("worker: running jobs until Ctrl-C");
+            app.worker(&jobs).run(shutdown_signal()).await?;
+        }
+        Command::Routes { json, public } => {
+            let routes: Vec<RouteRow> = app.endpoints().filter(|e| !public || e.public).map(RouteRow::of).collect();
+            if json {
+                println!("{}", serde_json::to_string_pretty(&routes)?);
+            } else {
+                print_routes(&routes);
+            }
+        }
+        Command::Openapi { out } => {
+            let text = crate::openapi::to_json(&app.openapi());
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                    eprintln!("wrote {}", path.display());
+                }
+                None => println!("{text}"),
+            }
+        }
+        other => return Err(format!("{other:?} does not run on the app").into()),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Ctrl-C, or SIGTERM (what container runtimes and systemd send).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// One endpoint as `routes` shows it.
+#[derive(Serialize)]
+struct RouteRow {
+    methods: Vec<&'static str>,
+    path: String,
+    name: &'static str,
+    /// `public`, or `authenticated`.
+    access: &'static str,
+    can_do: &'static [&'static str],
+    perm_required: bool,
+    /// The parameter naming the project the permission is checked in.
+    project: Option<&'static str>,
+    model: Option<&'static str>,
+    public_objects: bool,
+    handler: String,
+    location: String,
+}
+
+impl RouteRow {
+    fn of(e: &'static Endpoint) -> RouteRow {
+        RouteRow {
+            methods: e.methods().iter().map(|m| m.as_str()).collect(),
+            path: e.route_path(),
+            name: e.name,
+            access: if e.public { "public" } else { "authenticated" },
+            can_do: e.can_do,
+            perm_required: e.perm_required,
+            project: e.project,
+            model: e.model.as_ref().map(|m| m.type_name),
+            public_objects: e.public_objects,
+            handler: format!("{}::{}", e.module_path, e.function),
+            location: format!("{}:{}", e.file, e.line),
+        }
+    }
+
+    /// `public`, `authenticated`, `can_do a, b (403)`, `model Invoice (owner)`, ...
+    fn rule(&self) -> String {
+        let mut rule = self.access.to_owned();
+        if !self.can_do.is_empty() {
+            let outcome = if self.perm_required { "403 otherwise" } else { "soft" };
+            rule.push_str(&format!("; can_do {} ({outcome})", self.can_do.join(", ")));
+        }
+        if let Some(project) = self.project {
+            rule.push_str(&format!("; in project {project}"));
+        }
+        if let Some(model) = self.model {
+            let who = if self.public_objects { "any object" } else { "owner only" };
+            rule.push_str(&format!("; model {model} ({who})"));
+        }
+        rule
+    }
+}
+
+fn print_routes(routes: &[RouteRow]) {
+    let rows: Vec<[String; 5]> = routes
+        .iter()
+        .map(|r| [r.methods.join(","), r.path.clone(), r.name.to_owned(), r.rule(), r.location.clone()])
+        .collect();
+    let header = ["METHODS", "PATH", "NAME", "ACCESS", "SOURCE"].map(str::to_owned);
+    let mut widths = header.clone().map(|h| h.len());
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    for row in std::iter::once(&header).chain(&rows) {
+        let cells: Vec<String> = row.iter().zip(widths).map(|(cell, width)| format!("{cell:<width$}")).collect();
+        println!("{}", cells.join("  ").trim_end());
+    }
+    eprintln!("{} endpoint(s)", rows.len());
+}
+
+/// `migrate`: applies nets' migrations and the app's, or with `check` lists what is
+/// pending and fails when anything is.
+pub(super) async fn migrate(
+    settings: &Settings,
+    migrations: Option<&Migrator>,
+    check: bool,
+) -> Result<ExitCode, BoxError> {
+    let db = Db::connect(&settings.database_url, settings.database_max_connections).await?;
+    let result = async {
+        if check {
+            let pending = db.pending_migrations(migrations).await?;
+            for migration in &pending {
+                println!("pending: {} {} ({})", migration.version, migration.description, migration.set);
+            }
+            if pending.is_empty() {
+                println!("no pending migrations");
+                return Ok(ExitCode::SUCCESS);
+            }
+            eprintln!("{} pending migration(s): run `migrate`", pending.len());
+            return Ok(ExitCode::FAILURE);
+        }
+        db.migrate().await?;
+        if let Some(migrations) = migrations {
+            db.migrate_app(migrations).await?;
+        }
+        println!("migrations applied");
+        Ok::<_, BoxError>(ExitCode::SUCCESS)
+    }
+    .await;
+    db.close().await;
+    result
+}

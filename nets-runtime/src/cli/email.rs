@@ -1,0 +1,105 @@
+//! `email list|retry|send-custom`: the e-mail queue.
+
+use std::process::ExitCode;
+
+use clap::{Subcommand, ValueEnum};
+
+use super::BoxError;
+use crate::mail::QueueFilter;
+use crate::stack::Stack;
+
+/// Operate the e-mail queue.
+#[derive(Debug, Subcommand)]
+#[non_exhaustive]
+pub enum EmailCommand {
+    /// List queued e-mails by status.
+    List {
+        /// Which e-mails.
+        #[arg(long, value_enum, default_value = "queued")]
+        status: Status,
+        /// At most this many.
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        /// One JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send failed or dead e-mails again.
+    Retry {
+        /// Row ids (`email list` shows them).
+        ids: Vec<i64>,
+        /// Every dead e-mail.
+        #[arg(long)]
+        dead: bool,
+    },
+    /// Queue a `nets_custom_email` (a newsletter) to its recipients, with progress.
+    SendCustom {
+        /// The custom e-mail's id.
+        id: i64,
+    },
+}
+
+/// An e-mail's state in the queue.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Status {
+    /// Waiting for a worker.
+    Queued,
+    /// Failed; will be retried.
+    Failed,
+    /// Out of retries.
+    Dead,
+    /// Delivered.
+    Sent,
+}
+
+impl From<Status> for QueueFilter {
+    fn from(s: Status) -> Self {
+        match s {
+            Status::Queued => QueueFilter::Queued,
+            Status::Failed => QueueFilter::Failed,
+            Status::Dead => QueueFilter::Dead,
+            Status::Sent => QueueFilter::Sent,
+        }
+    }
+}
+
+pub(super) async fn run(stack: &Stack, command: EmailCommand) -> Result<ExitCode, BoxError> {
+    let mailer = stack.mailer.as_ref().ok_or("the mailer is turned off in this app")?;
+    match command {
+        EmailCommand::List { status, limit, json } => {
+            let rows = mailer.queue(status.into(), limit).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+                return Ok(ExitCode::SUCCESS);
+            }
+            println!(
+                "{:>8}  {:<8} {:>8}  {:<24} {:<32} subject / last error",
+                "id", "status", "attempts", "created", "to"
+            );
+            for r in &rows {
+                let error = r.last_error.as_deref().map(|e| format!(" / {e}")).unwrap_or_default();
+                println!(
+                    "{:>8}  {:<8} {:>8}  {:<24} {:<32} {}{error}",
+                    r.id, r.status, r.attempts, r.created, r.recipients, r.subject
+                );
+            }
+            eprintln!("{} e-mail(s)", rows.len());
+        }
+        EmailCommand::Retry { mut ids, dead } => {
+            if dead {
+                ids.extend(mailer.queue(QueueFilter::Dead, i64::MAX).await?.into_iter().map(|r| r.id));
+            }
+            for id in ids {
+                let queued = mailer.retry(id).await?;
+                println!("{id}: {}", if queued { "queued again" } else { "not failed: left alone" });
+            }
+        }
+        EmailCommand::SendCustom { id } => {
+            let done = mailer
+                .queue_custom_email(id, |p| eprintln!("queued {}/{} ({} dropped)", p.processed, p.total, p.dropped))
+                .await?;
+            println!("{} message(s) queued, {} recipient(s) dropped; workers send them", done.queued, done.dropped);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,210 @@
+//! The management commands every nets app gets: `manage.py` for nets.
+//!
+//! An app's `main` hands its own part (routes, state, job types, its own authenticator)
+//! to [`Manage`]; everything else comes from the settings through [`Stack`]:
+//!
+//! ```no_run
+//! use nets_runtime::prelude::*;
+//!
+//! #[request_handler(path = "hello/", method = GET, public)]
+//! async fn hello() -> ApiResult<&'static str> {
+//!     Ok("hi")
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> std::process::ExitCode {
+//!     nets_runtime::cli::Manage::new(async |app| Ok(app.routes(build_urlpatterns!(self)?))).run().await
+//! }
+//! ```
+//!
+//! `myapp` (or `myapp serve`, `--addr ..`) serves, `myapp migrate --check` reports pending
+//! migrations, `myapp routes --public` audits what is reachable anonymously, and so on:
+//! `myapp --help` lists them all. Output meant for scripts goes to stdout (`--json`
+//! where a table is the default), logs to stderr; failures print one `error: ..` line
+//! and exit with status 1, never a panic.
+
+mod admin;
+mod app_commands;
+mod email;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use sqlx::migrate::Migrator;
+
+use crate::stack::Stack;
+use crate::{AppBuilder, Settings};
+
+pub use admin::{PermsCommand, RolesCommand, UsersCommand};
+pub use email::EmailCommand;
+
+/// An error a command reports (one line on stderr, exit status 1).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The command line of a nets app. Embed it in your own clap parser with
+/// `#[command(flatten)]`, then call [`Manage::run_cli`].
+#[derive(Debug, Parser)]
+#[command(about = "A nets application", long_about = None)]
+pub struct Cli {
+    /// Database URL (`sqlite://app.db?mode=rwc`, `postgres://user@host/db`); default:
+    /// DATABASE_URL from the settings.
+    #[arg(long, global = true)]
+    pub database_url: Option<String>,
+    /// Address `serve` listens on.
+    #[arg(long, global = true, env = "NETS_ADDR", default_value = "127.0.0.1:8000")]
+    pub addr: SocketAddr,
+    /// What to do (default: serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The management commands.
+#[derive(Debug, Subcommand)]
+#[non_exhaustive]
+pub enum Command {
+    /// Serve the API (the default), with the background-job worker in-process unless
+    /// NETS_CORE_JOBS_IN_SERVER=false; Ctrl-C drains requests, background work and jobs.
+    Serve,
+    /// Apply pending migrations (nets' and the app's), then exit.
+    Migrate {
+        /// Apply nothing: list pending migrations and exit 1 when there are any.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Run a background-job worker until Ctrl-C (no HTTP server).
+    Worker,
+    /// Register an OAuth2 client application; prints {"client_id":..,"client_secret":..}.
+    #[command(alias = "create-application")]
+    Createapp {
+        /// The application's name.
+        name: String,
+        /// A public client (mobile or browser app): no secret.
+        #[arg(long)]
+        public: bool,
+    },
+    /// Create a superuser, or make an existing user one (asks for the address on a terminal).
+    Createsuperuser {
+        /// The superuser's e-mail address.
+        #[arg(long)]
+        email: Option<String>,
+        /// A username (with NETS_CORE_USER_IDENTIFIER = "username").
+        #[arg(long)]
+        username: Option<String>,
+    },
+    /// List, deactivate or reactivate users.
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// List roles; grant a role to a user or revoke it, globally or in a project.
+    #[command(subcommand)]
+    Roles(RolesCommand),
+    /// List permissions; grant one to a role or revoke it.
+    #[command(subcommand)]
+    Perms(PermsCommand),
+    /// Operate the e-mail queue.
+    #[command(subcommand)]
+    Email(EmailCommand),
+    /// Every endpoint served, with its methods, access rule and source location.
+    Routes {
+        /// One JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Only what anonymous callers reach.
+        #[arg(long)]
+        public: bool,
+    },
+    /// Print the OpenAPI document (or write it to a file) without serving.
+    Openapi {
+        /// Write it here instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+/// Runs the management commands of an app: `build` adds the app's own part to the
+/// [`Stack`]'s builder (routes, state, job types, its own authenticator, ...).
+pub struct Manage<F> {
+    build: F,
+    settings: Option<Settings>,
+    migrations: Option<&'static Migrator>,
+}
+
+impl<F> Manage<F>
+where
+    F: AsyncFnOnce(AppBuilder) -> Result<AppBuilder, BoxError>,
+{
+    /// The commands for the app `build` completes.
+    pub fn new(build: F) -> Manage<F> {
+        Manage { build, settings: None, migrations: None }
+    }
+
+    /// Uses `settings` instead of [`Settings::load`] (an example that defaults to DEBUG).
+    pub fn settings(mut self, settings: Settings) -> Manage<F> {
+        self.settings = Some(settings);
+        self
+    }
+
+    /// The app's own migrations (`static MIGRATIONS: Migrator =
+    /// sqlx::migrate!("./migrations")`), applied after nets' by `migrate` and at start-up.
+    pub fn migrations(mut self, migrations: &'static Migrator) -> Manage<F> {
+        self.migrations = Some(migrations);
+        self
+    }
+
+    /// Parses the process arguments and runs the command.
+    pub async fn run(self) -> ExitCode {
+        init_logging();
+        self.run_cli(Cli::parse()).await
+    }
+
+    /// Runs an already parsed command line (yours embeds [`Cli`]).
+    pub async fn run_cli(self, cli: Cli) -> ExitCode {
+        match self.dispatch(cli).await {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    }
+
+    async fn dispatch(self, cli: Cli) -> Result<ExitCode, BoxError> {
+        let mut settings = match self.settings {
+            Some(settings) => settings,
+            None => Settings::load()?,
+        };
+        if let Some(url) = cli.database_url {
+            settings.database_url = url;
+        }
+        let command = cli.command.unwrap_or(Command::Serve);
+        if let Command::Migrate { check } = command {
+            return app_commands::migrate(&settings, self.migrations, check).await;
+        }
+        let stack = match self.migrations {
+            Some(migrations) => Stack::with_migrations(settings, migrations).await?,
+            None => Stack::from_settings(settings).await?,
+        };
+        match command {
+            Command::Createapp { name, public } => admin::createapp(&stack, &name, public).await,
+            Command::Createsuperuser { email, username } => admin::createsuperuser(&stack, email, username).await,
+            Command::Users(command) => admin::users(&stack, command).await,
+            Command::Roles(command) => admin::roles(&stack, command).await,
+            Command::Perms(command) => admin::perms(&stack, command).await,
+            Command::Email(command) => email::run(&stack, command).await,
+            command => {
+                let jobs = stack.jobs.clone();
+                let app = (self.build)(stack.app()).await?.build()?;
+                app_commands::run(app, jobs, command, cli.addr).await
+            }
+        }
+    }
+}
+
+/// Logs to stderr (stdout carries command output), at `RUST_LOG` or `info`. Leaves an
+/// already installed subscriber alone ([`Manage::run`] calls it; call it earlier to see
+/// what happens before).
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let _ = tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter).try_init();
+}
