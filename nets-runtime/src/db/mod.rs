@@ -68,10 +68,26 @@ pub enum Backend {
     Postgres,
 }
 
-/// Runs code on whichever pool `db` holds: `on_pool!(db, |pool| body)` writes the body
-/// once and compiles it for each backend (sqlx has one type per database);
-/// `on_pool!(db, |pool| sqlite: a, postgres: b)` gives each backend its own code. The one
-/// dispatch every store of nets uses.
+/// Runs code on whichever pool a [`Db`] holds: `on_pool!(db, |pool| body)` writes the
+/// body once and compiles it for each backend (sqlx has one type per database);
+/// `on_pool!(db, |pool| sqlite: a, postgres: b)` gives each backend its own code. Every
+/// store of nets uses it, and handlers can too:
+///
+/// ```no_run
+/// use nets_runtime::prelude::*;
+///
+/// #[request_handler(path = "tasks/count/", method = GET)]
+/// async fn count_tasks(ctx: Ctx) -> ApiResult<i64> {
+///     let user = ctx.require_user()?.id;
+///     let sql = "SELECT COUNT(*) FROM tasks WHERE user_id = $1"; // `$n` works on both
+///     let count: i64 = nets_runtime::on_pool!(ctx.db()?, |pool| {
+///         sqlx::query_scalar(sql).bind(user).fetch_one(pool).await
+///     })
+///     .map_err(ApiError::internal)?;
+///     Ok(count)
+/// }
+/// ```
+#[macro_export]
 macro_rules! on_pool {
     ($db:expr, |$pool:ident| sqlite: $sqlite:expr, postgres: $pg:expr) => {
         match $db {
@@ -86,7 +102,7 @@ macro_rules! on_pool {
         }
     };
 }
-pub(crate) use on_pool;
+pub use crate::on_pool;
 
 /// A storage problem.
 #[derive(Debug, thiserror::Error)]
