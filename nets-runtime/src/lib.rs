@@ -82,6 +82,8 @@ pub mod openapi;
 pub mod params;
 #[cfg(feature = "db")]
 pub mod perms;
+#[cfg(feature = "push")]
+pub mod push;
 pub mod request;
 pub mod response;
 pub mod routing;

@@ -48,7 +48,7 @@ pub enum SettingsError {
 }
 
 /// The user field people log in with (`NETS_CORE_USER_IDENTIFIER`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Identifier {
     /// `email` (the default), compared case-insensitively.
@@ -70,7 +70,10 @@ impl Identifier {
 }
 
 /// Every setting nets reads. Field docs name the setting key.
-#[derive(Clone, Serialize, Deserialize, PartialEq)]
+///
+/// The field docs are also the reference `init` writes into `nets.toml` (read through
+/// the [`ToSchema`](utoipa::ToSchema) derive, so the file cannot drift from this struct).
+#[derive(Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(default)]
 #[non_exhaustive]
 pub struct Settings {
@@ -215,10 +218,12 @@ pub struct Settings {
     /// `SECRET_KEY`: the key of every HMAC digest nets stores (tokens, client secrets,
     /// codes). Required outside `DEBUG`; see [`keys`](crate::keys).
     #[serde(rename = "SECRET_KEY")]
+    #[schema(value_type = Option<String>)]
     pub secret_key: Option<crate::keys::SecretString>,
     /// `NETS_CORE_SECURE_CACHE_KEY`: key of `cache::SecureCache` digests (default:
     /// `SECRET_KEY`).
     #[serde(rename = "NETS_CORE_SECURE_CACHE_KEY")]
+    #[schema(value_type = Option<String>)]
     pub secure_cache_key: Option<crate::keys::SecretString>,
     /// `NETS_CORE_CACHE_KEY_PREFIX`: prefix of every cache key (default `nets:`), so
     /// several applications can share one Redis.
@@ -287,6 +292,7 @@ pub struct Settings {
     pub email_host_user: String,
     /// `EMAIL_HOST_PASSWORD`: SMTP password (never shown by `Debug`).
     #[serde(rename = "EMAIL_HOST_PASSWORD")]
+    #[schema(value_type = String)]
     pub email_host_password: Secret,
     /// `EMAIL_USE_TLS`: upgrade the connection with STARTTLS, and refuse to send when the
     /// server does not offer it.
@@ -417,6 +423,53 @@ pub struct Settings {
     /// turn off when dedicated `worker` processes do the work.
     #[serde(rename = "NETS_CORE_JOBS_IN_SERVER")]
     pub jobs_in_server: bool,
+    // --- Push notifications (`push` feature) ---
+    /// `FIREBASE_CONFIG`: the Google service account pushes are sent with, as a file path
+    /// or the JSON itself (never shown by `Debug`). Empty: the `FIREBASE_CONFIG`
+    /// environment variable, as in the original; unset there too, pushes are logged in
+    /// `DEBUG` and recorded as failed (`not_configured`) otherwise.
+    #[serde(rename = "FIREBASE_CONFIG")]
+    #[schema(value_type = String)]
+    pub firebase_config: Secret,
+    /// `NETS_CORE_FCM_BASE_URL`: FCM's base URL (default `https://fcm.googleapis.com`);
+    /// point it (and the service account's `token_uri`) at a local peer for tests or
+    /// staging.
+    #[serde(rename = "NETS_CORE_FCM_BASE_URL")]
+    pub fcm_base_url: String,
+    /// `NETS_CORE_PUSH_TIMEOUT_SECONDS`: seconds before one call to FCM or to the token
+    /// endpoint gives up (default 10).
+    #[serde(rename = "NETS_CORE_PUSH_TIMEOUT_SECONDS")]
+    pub push_timeout_seconds: u64,
+    /// `NETS_CORE_PUSH_CONCURRENCY`: pushes in flight at once per process, across every
+    /// fan-out (default 32).
+    #[serde(rename = "NETS_CORE_PUSH_CONCURRENCY")]
+    pub push_concurrency: usize,
+    /// `NETS_CORE_PUSH_MAX_RETRIES`: retries of one push on 429, 500, 503, a timeout or a
+    /// refused connection before the delivery is left to the fan-out job's next attempt
+    /// (default 3).
+    #[serde(rename = "NETS_CORE_PUSH_MAX_RETRIES")]
+    pub push_max_retries: u32,
+    /// `NETS_CORE_PUSH_BACKOFF_MS`: first retry delay in milliseconds, doubled on every
+    /// retry, unless FCM sends `Retry-After` (default 500).
+    #[serde(rename = "NETS_CORE_PUSH_BACKOFF_MS")]
+    pub push_backoff_ms: u64,
+    /// `NETS_CORE_PUSH_BACKOFF_MAX_MS`: longest wait before a retry, `Retry-After`
+    /// included (default 30000); a longer one leaves the delivery to the job's next attempt.
+    #[serde(rename = "NETS_CORE_PUSH_BACKOFF_MAX_MS")]
+    pub push_backoff_max_ms: u64,
+    /// `NETS_CORE_PUSH_ANDROID_PRIORITY`: Android message priority (default `high`).
+    #[serde(rename = "NETS_CORE_PUSH_ANDROID_PRIORITY")]
+    pub push_android_priority: String,
+    /// `NETS_CORE_PUSH_ANDROID_ICON`: Android notification icon (default `ic_launcher`).
+    #[serde(rename = "NETS_CORE_PUSH_ANDROID_ICON")]
+    pub push_android_icon: String,
+    /// `NETS_CORE_PUSH_ANDROID_COLOR`: Android notification colour (default `#f45342`).
+    #[serde(rename = "NETS_CORE_PUSH_ANDROID_COLOR")]
+    pub push_android_color: String,
+    /// `NETS_CORE_PUSH_ANDROID_CHANNEL`: Android channel of notifications that name none
+    /// (default `default`).
+    #[serde(rename = "NETS_CORE_PUSH_ANDROID_CHANNEL")]
+    pub push_android_channel: String,
 }
 
 /// `Debug` shows every setting but never a secret: `SECRET_KEY` and the passwords are
@@ -523,6 +576,17 @@ impl std::fmt::Debug for Settings {
             jobs_heartbeat_seconds,
             jobs_poll_ms,
             jobs_in_server,
+            firebase_config,
+            fcm_base_url,
+            push_timeout_seconds,
+            push_concurrency,
+            push_max_retries,
+            push_backoff_ms,
+            push_backoff_max_ms,
+            push_android_priority,
+            push_android_icon,
+            push_android_color,
+            push_android_channel,
         } = self;
         f.debug_struct("Settings")
             .field("debug", debug)
@@ -612,6 +676,17 @@ impl std::fmt::Debug for Settings {
             .field("jobs_heartbeat_seconds", jobs_heartbeat_seconds)
             .field("jobs_poll_ms", jobs_poll_ms)
             .field("jobs_in_server", jobs_in_server)
+            .field("firebase_config", firebase_config)
+            .field("fcm_base_url", fcm_base_url)
+            .field("push_timeout_seconds", push_timeout_seconds)
+            .field("push_concurrency", push_concurrency)
+            .field("push_max_retries", push_max_retries)
+            .field("push_backoff_ms", push_backoff_ms)
+            .field("push_backoff_max_ms", push_backoff_max_ms)
+            .field("push_android_priority", push_android_priority)
+            .field("push_android_icon", push_android_icon)
+            .field("push_android_color", push_android_color)
+            .field("push_android_channel", push_android_channel)
             .finish()
     }
 }
@@ -654,7 +729,7 @@ pub(crate) fn mask_url_password(url: &str) -> String {
 }
 
 /// `NETS_CORE_PERMISSIONS_SYNC` values.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum PermissionsSync {
     /// `redis` when `REDIS_URL` is set, else `database` on PostgreSQL, else `local`.
@@ -669,7 +744,7 @@ pub enum PermissionsSync {
 }
 
 /// `NETS_CORE_PERMISSIONS_STARTUP` values.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum PermissionsStartup {
     /// Nothing.
@@ -785,6 +860,17 @@ impl Default for Settings {
             jobs_heartbeat_seconds: 30,
             jobs_poll_ms: 200,
             jobs_in_server: true,
+            firebase_config: Secret::default(),
+            fcm_base_url: "https://fcm.googleapis.com".into(),
+            push_timeout_seconds: 10,
+            push_concurrency: 32,
+            push_max_retries: 3,
+            push_backoff_ms: 500,
+            push_backoff_max_ms: 30_000,
+            push_android_priority: "high".into(),
+            push_android_icon: "ic_launcher".into(),
+            push_android_color: "#f45342".into(),
+            push_android_channel: "default".into(),
         }
     }
 }
@@ -818,7 +904,15 @@ impl std::fmt::Debug for Secret {
 }
 
 /// Environment variables nets reads (only these: the rest of the environment is ignored).
-const ENV_KEYS: &[&str] = &[
+/// Settings read from the environment verbatim, outside figment (see `load_from`).
+pub(crate) const VERBATIM_ENV_KEYS: [&str; 2] = ["SECRET_KEY", "NETS_CORE_SECURE_CACHE_KEY"];
+
+/// Whether the environment variable named `key` sets the setting `key`.
+pub(crate) fn read_from_environment(key: &str) -> bool {
+    ENV_KEYS.contains(&key) || VERBATIM_ENV_KEYS.contains(&key)
+}
+
+pub(crate) const ENV_KEYS: &[&str] = &[
     "DEBUG",
     "TIME_ZONE",
     "DATABASE_URL",
@@ -906,13 +1000,29 @@ const ENV_KEYS: &[&str] = &[
     "NETS_CORE_JOBS_HEARTBEAT_SECONDS",
     "NETS_CORE_JOBS_POLL_MS",
     "NETS_CORE_JOBS_IN_SERVER",
+    // Push
+    "FIREBASE_CONFIG",
+    "NETS_CORE_FCM_BASE_URL",
+    "NETS_CORE_PUSH_TIMEOUT_SECONDS",
+    "NETS_CORE_PUSH_CONCURRENCY",
+    "NETS_CORE_PUSH_MAX_RETRIES",
+    "NETS_CORE_PUSH_BACKOFF_MS",
+    "NETS_CORE_PUSH_BACKOFF_MAX_MS",
+    "NETS_CORE_PUSH_ANDROID_PRIORITY",
+    "NETS_CORE_PUSH_ANDROID_ICON",
+    "NETS_CORE_PUSH_ANDROID_COLOR",
+    "NETS_CORE_PUSH_ANDROID_CHANNEL",
 ];
 
 impl Settings {
     /// Defaults ← `NETS_CONFIG` or `./nets.toml` ← environment.
     pub fn load() -> Result<Settings, SettingsError> {
-        let file = std::env::var_os("NETS_CONFIG").map(PathBuf::from).unwrap_or_else(|| "nets.toml".into());
-        Self::load_from(&file)
+        Self::load_from(&Self::config_path())
+    }
+
+    /// The settings file [`Settings::load`] reads: `NETS_CONFIG`, else `./nets.toml`.
+    pub fn config_path() -> PathBuf {
+        std::env::var_os("NETS_CONFIG").map(PathBuf::from).unwrap_or_else(|| "nets.toml".into())
     }
 
     /// Defaults ← `file` (if it exists) ← environment.
@@ -923,10 +1033,11 @@ impl Settings {
         let mut settings = Self::extract(figment)?;
         // Secret keys are read verbatim: figment would parse `12345` as a number (refused)
         // and `007` as 7 (another key).
-        if let Ok(key) = std::env::var("SECRET_KEY") {
+        let [secret_key, secure_cache_key] = VERBATIM_ENV_KEYS;
+        if let Ok(key) = std::env::var(secret_key) {
             settings.secret_key = Some(key.as_str().into());
         }
-        if let Ok(key) = std::env::var("NETS_CORE_SECURE_CACHE_KEY") {
+        if let Ok(key) = std::env::var(secure_cache_key) {
             settings.secure_cache_key = Some(key.as_str().into());
         }
         Ok(settings)

@@ -29,6 +29,8 @@
 //! `NETS_TEST_DATABASE_URL` is set).
 
 pub mod db;
+#[cfg(feature = "push")]
+pub mod fcm;
 pub mod jobs;
 pub mod smtp;
 

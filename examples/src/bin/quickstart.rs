@@ -30,7 +30,9 @@ async fn main() -> ExitCode {
     if std::env::var_os("DEBUG").is_none() {
         settings.debug = true;
     }
-    if settings.secret_key.as_ref().is_none_or(|k| k.expose().is_empty()) {
+    // The development key is published in this source: never outside DEBUG (where a
+    // missing SECRET_KEY is an error, and `check` says so).
+    if settings.debug && settings.secret_key.as_ref().is_none_or(|k| k.expose().is_empty()) {
         tracing::warn!("SECRET_KEY is not set: using the quickstart's development key");
         settings.secret_key = Some(quickstart::DEVELOPMENT_SECRET_KEY.into());
     }

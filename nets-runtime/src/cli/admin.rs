@@ -128,6 +128,19 @@ pub(super) async fn createsuperuser(
         .ok_or_else(|| format!("'{}' is not a valid e-mail address", email.trim()))?
         .as_str()
         .to_lowercase();
+    // A username is the login of an app with NETS_CORE_USER_IDENTIFIER = "username".
+    let username = match username {
+        None if stack.settings.user_identifier == crate::settings::Identifier::Username => {
+            if !std::io::stdin().is_terminal() {
+                return Err(
+                    "--username is required with NETS_CORE_USER_IDENTIFIER = \"username\" (no terminal to ask on)"
+                        .into(),
+                );
+            }
+            Some(prompt("Username: ")?)
+        }
+        username => username,
+    };
     let username = username.map(|u| u.trim().to_owned()).filter(|u| !u.is_empty());
     const INSERT: &str = "INSERT INTO nets_user (email, username, is_superuser, is_staff, email_verified) \
          VALUES ($1, $2, TRUE, TRUE, TRUE) ON CONFLICT DO NOTHING RETURNING id";

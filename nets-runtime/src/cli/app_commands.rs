@@ -2,13 +2,15 @@
 //! `migrate`, which runs before anything else is connected.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use serde::Serialize;
 use sqlx::migrate::Migrator;
 
-use super::{BoxError, Command};
+use super::BoxError;
+use super::progress::Progress;
 use crate::db::Db;
 use crate::jobs::Jobs;
 use crate::routing::Endpoint;
@@ -17,46 +19,52 @@ use crate::{App, ServeOptions, Settings};
 /// How long `serve` waits, after the last request, for background work to finish.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
-pub(super) async fn run(app: App, jobs: Jobs, command: Command, addr: SocketAddr) -> Result<ExitCode, BoxError> {
-    match command {
-        Command::Serve => {
-            let options = ServeOptions::from_settings(app.settings());
-            let worker = app.settings().jobs_in_server.then(|| app.worker(&jobs).spawn()).transpose()?;
-            let listener = tokio::net::TcpListener::bind(addr).await?;
-            println!("serving on http://{} (docs: /docs/, OpenAPI: /openapi.json)", listener.local_addr()?);
-            crate::serve_with(listener, app.router(), options, shutdown_signal()).await?;
-            // Requests are answered; now what they started (a login's e-mail), then jobs.
-            if !app.drain(DRAIN_TIMEOUT).await {
-                tracing::warn!("background work still running after {DRAIN_TIMEOUT:?}: stopping anyway");
-            }
-            if let Some(worker) = worker {
-                worker.stop().await?;
-            }
-            eprintln!("stopped");
+/// `serve`: until Ctrl-C or SIGTERM, then drains requests, the background work they
+/// started, and the in-process worker.
+pub(super) async fn serve(app: App, jobs: Jobs, addr: SocketAddr) -> Result<ExitCode, BoxError> {
+    let options = ServeOptions::from_settings(app.settings());
+    let worker = app.settings().jobs_in_server.then(|| app.worker(&jobs).spawn()).transpose()?;
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    println!("serving on http://{} (docs: /docs/, OpenAPI: /openapi.json)", listener.local_addr()?);
+    crate::serve_with(listener, app.router(), options, shutdown_signal()).await?;
+    // Requests are answered; now what they started (a login's e-mail), then jobs.
+    if !app.drain(DRAIN_TIMEOUT).await {
+        tracing::warn!("background work still running after {DRAIN_TIMEOUT:?}: stopping anyway");
+    }
+    if let Some(worker) = worker {
+        worker.stop().await?;
+    }
+    eprintln!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `worker`: runs jobs until Ctrl-C or SIGTERM.
+pub(super) async fn worker(app: App, jobs: Jobs) -> Result<ExitCode, BoxError> {
+    eprintln!("worker: running jobs until Ctrl-C");
+    app.worker(&jobs).run(shutdown_signal()).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `routes [--json] [--public]`.
+pub(super) fn routes(app: &App, json: bool, public: bool) -> Result<ExitCode, BoxError> {
+    let routes: Vec<RouteRow> = app.endpoints().filter(|e| !public || e.public).map(RouteRow::of).collect();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&routes)?);
+    } else {
+        print_routes(&routes);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `openapi [--out FILE]`.
+pub(super) fn openapi(app: &App, out: Option<PathBuf>) -> Result<ExitCode, BoxError> {
+    let text = crate::openapi::to_json(&app.openapi());
+    match out {
+        Some(path) => {
+            std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            eprintln!("wrote {}", path.display());
         }
-        Command::Worker => {
-            eprintln!("worker: running jobs until Ctrl-C");
-            app.worker(&jobs).run(shutdown_signal()).await?;
-        }
-        Command::Routes { json, public } => {
-            let routes: Vec<RouteRow> = app.endpoints().filter(|e| !public || e.public).map(RouteRow::of).collect();
-            if json {
-                println!("{}", serde_json::to_string_pretty(&routes)?);
-            } else {
-                print_routes(&routes);
-            }
-        }
-        Command::Openapi { out } => {
-            let text = crate::openapi::to_json(&app.openapi());
-            match out {
-                Some(path) => {
-                    std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-                    eprintln!("wrote {}", path.display());
-                }
-                None => println!("{text}"),
-            }
-        }
-        other => return Err(format!("{other:?} does not run on the app").into()),
+        None => println!("{text}"),
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -177,10 +185,13 @@ pub(super) async fn migrate(
             eprintln!("{} pending migration(s): run `migrate`", pending.len());
             return Ok(ExitCode::FAILURE);
         }
+        let progress = Progress::spinner("applying nets' migrations");
         db.migrate().await?;
         if let Some(migrations) = migrations {
+            progress.step("applying the app's migrations");
             db.migrate_app(migrations).await?;
         }
+        progress.finish();
         println!("migrations applied");
         Ok::<_, BoxError>(ExitCode::SUCCESS)
     }

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Subcommand, ValueEnum};
 
 use super::BoxError;
+use super::progress::Progress;
 use crate::mail::QueueFilter;
 use crate::stack::Stack;
 
@@ -95,9 +96,14 @@ pub(super) async fn run(stack: &Stack, command: EmailCommand) -> Result<ExitCode
             }
         }
         EmailCommand::SendCustom { id } => {
+            let progress = Progress::bar("queueing");
             let done = mailer
-                .queue_custom_email(id, |p| eprintln!("queued {}/{} ({} dropped)", p.processed, p.total, p.dropped))
+                .queue_custom_email(id, |p| {
+                    let line = || format!("queued {}/{} ({} dropped)", p.processed, p.total, p.dropped);
+                    progress.update(p.processed as u64, p.total as u64, line)
+                })
                 .await?;
+            progress.finish();
             println!("{} message(s) queued, {} recipient(s) dropped; workers send them", done.queued, done.dropped);
         }
     }

@@ -25,7 +25,10 @@
 
 mod admin;
 mod app_commands;
+mod check;
 mod email;
+mod init;
+mod progress;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -34,8 +37,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use sqlx::migrate::Migrator;
 
+use crate::jobs::Jobs;
 use crate::stack::Stack;
-use crate::{AppBuilder, Settings};
+use crate::{App, AppBuilder, Settings};
 
 pub use admin::{PermsCommand, RolesCommand, UsersCommand};
 pub use email::EmailCommand;
@@ -120,6 +124,21 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Check the configuration as `serve` would use it (secret key, DEBUG exposure,
+    /// database and migrations, Redis, SMTP login, CORS, proxies, user table, `can_do`
+    /// names); prints each problem with its fix, exits 1 on errors.
+    Check {
+        /// One JSON object ({"ok":..,"findings":[..]}) instead of lines.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a commented nets.toml (NETS_CONFIG, else ./nets.toml) listing every setting
+    /// with its default, environment variable and meaning.
+    Init {
+        /// Replace an existing file, keeping it as <name>.<timestamp>.bak.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 /// Runs the management commands of an app: `build` adds the app's own part to the
@@ -170,33 +189,52 @@ where
     }
 
     async fn dispatch(self, cli: Cli) -> Result<ExitCode, BoxError> {
-        let mut settings = match self.settings {
-            Some(settings) => settings,
-            None => Settings::load()?,
-        };
-        if let Some(url) = cli.database_url {
-            settings.database_url = url;
-        }
-        let command = cli.command.unwrap_or(Command::Serve);
-        if let Command::Migrate { check } = command {
-            return app_commands::migrate(&settings, self.migrations, check).await;
-        }
-        let stack = match self.migrations {
-            Some(migrations) => Stack::with_migrations(settings, migrations).await?,
-            None => Stack::from_settings(settings).await?,
-        };
-        match command {
-            Command::Createapp { name, public } => admin::createapp(&stack, &name, public).await,
-            Command::Createsuperuser { email, username } => admin::createsuperuser(&stack, email, username).await,
-            Command::Users(command) => admin::users(&stack, command).await,
-            Command::Roles(command) => admin::roles(&stack, command).await,
-            Command::Perms(command) => admin::perms(&stack, command).await,
-            Command::Email(command) => email::run(&stack, command).await,
-            command => {
-                let jobs = stack.jobs.clone();
-                let app = (self.build)(stack.app()).await?.build()?;
-                app_commands::run(app, jobs, command, cli.addr).await
+        let Manage { build, settings, migrations } = self;
+        // Loaded by the commands that need settings (`init` must run on a broken file).
+        let settings = move || -> Result<Settings, BoxError> {
+            let mut settings = match settings {
+                Some(settings) => settings,
+                None => Settings::load()?,
+            };
+            if let Some(url) = cli.database_url {
+                settings.database_url = url;
             }
+            Ok(settings)
+        };
+        let stack = async |settings: Settings| -> Result<Stack, BoxError> {
+            Ok(match migrations {
+                Some(migrations) => Stack::with_migrations(settings, migrations).await?,
+                None => Stack::from_settings(settings).await?,
+            })
+        };
+        // The app the commands below serve or describe: the stack plus the app's own part.
+        let app = async |settings: Settings| -> Result<(App, Jobs), BoxError> {
+            let stack = stack(settings).await?;
+            let jobs = stack.jobs.clone();
+            Ok((build(stack.app()).await?.build()?, jobs))
+        };
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Init { force } => init::run(&Settings::config_path(), force),
+            Command::Check { json } => check::run(&settings()?, migrations, app, cli.addr, json).await,
+            Command::Migrate { check } => app_commands::migrate(&settings()?, migrations, check).await,
+            Command::Createapp { name, public } => admin::createapp(&stack(settings()?).await?, &name, public).await,
+            Command::Createsuperuser { email, username } => {
+                admin::createsuperuser(&stack(settings()?).await?, email, username).await
+            }
+            Command::Users(command) => admin::users(&stack(settings()?).await?, command).await,
+            Command::Roles(command) => admin::roles(&stack(settings()?).await?, command).await,
+            Command::Perms(command) => admin::perms(&stack(settings()?).await?, command).await,
+            Command::Email(command) => email::run(&stack(settings()?).await?, command).await,
+            Command::Serve => {
+                let (app, jobs) = app(settings()?).await?;
+                app_commands::serve(app, jobs, cli.addr).await
+            }
+            Command::Worker => {
+                let (app, jobs) = app(settings()?).await?;
+                app_commands::worker(app, jobs).await
+            }
+            Command::Routes { json, public } => app_commands::routes(&app(settings()?).await?.0, json, public),
+            Command::Openapi { out } => app_commands::openapi(&app(settings()?).await?.0, out),
         }
     }
 }

@@ -73,6 +73,7 @@ use self::cache::{Key, Scope, ScopeCache};
 use self::codename::Action;
 use crate::auth::{AuthUser, MaybeAsync, PermissionChecker, ProjectLookup};
 use crate::db::Db;
+use crate::routing::Endpoint;
 use crate::settings::{PermissionsStartup, SettingsError};
 use crate::{ApiError, AppBuilder, Ctx, Project, Settings};
 
@@ -454,7 +455,10 @@ impl Perms {
     /// does not exist yet; returns the codenames created, each logged with its handler.
     pub async fn register_declared(&self) -> Result<Vec<String>, PermsError> {
         let mut created = Vec::new();
-        for (codename, location) in declared_codenames() {
+        for (codename, location) in declared_codenames(crate::routing::all_endpoints())
+            .into_iter()
+            .filter(|(name, _)| !name.starts_with("role:"))
+        {
             if self.register_permission(&codename, None, None).await?.1 {
                 tracing::info!(%codename, handler = %location, "registered permission declared by a handler");
                 created.push(codename);
@@ -466,29 +470,61 @@ impl Perms {
     /// Fails, naming each one and its handler, when a `can_do` of the program names a
     /// permission that does not exist.
     pub async fn verify_declared(&self) -> Result<(), PermsError> {
-        let known = store::global_codenames(&self.0.db).await?;
-        let missing: Vec<String> = declared_codenames()
+        let missing: Vec<String> = self
+            .undeclared(crate::routing::all_endpoints())
+            .await?
+            .permissions
             .into_iter()
-            .filter(|(codename, _)| !known.contains(codename))
             .map(|(codename, location)| format!("'{codename}' ({location})"))
             .collect();
         if missing.is_empty() { Ok(()) } else { Err(PermsError::Undeclared(missing.join(", "))) }
     }
+
+    /// The names the `can_do` of `endpoints` (an app's: [`App::endpoints`](crate::App::endpoints))
+    /// use that nothing defines: global permissions that do not exist, and `role:` names
+    /// no role has (globally or in any project), each with the first handler naming it.
+    /// The `check` command reports them.
+    pub async fn undeclared(
+        &self,
+        endpoints: impl IntoIterator<Item = &'static Endpoint>,
+    ) -> Result<Undeclared, PermsError> {
+        let permissions = store::global_codenames(&self.0.db).await?;
+        let roles = store::role_names(&self.0.db).await?;
+        let mut undeclared = Undeclared::default();
+        for (name, location) in declared_codenames(endpoints) {
+            match name.strip_prefix("role:") {
+                Some(role) if !roles.contains(role) => undeclared.roles.push((role.to_owned(), location)),
+                Some(_) => {}
+                None if !permissions.contains(&name) => undeclared.permissions.push((name, location)),
+                None => {}
+            }
+        }
+        Ok(undeclared)
+    }
 }
 
-/// Every permission codename (lower-case, not `role:`) the program's handlers declare,
-/// with the first handler declaring it.
-fn declared_codenames() -> Vec<(String, String)> {
+/// What [`Perms::undeclared`] found: `(name, handler)` pairs.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Undeclared {
+    /// Permission codenames (lower-case) no global permission has.
+    pub permissions: Vec<(String, String)>,
+    /// Role names (after `role:`, lower-case) no role has.
+    pub roles: Vec<(String, String)>,
+}
+
+/// Every name (lower-case; permission codenames and `role:` names) `endpoints` declare
+/// in `can_do`, with the first handler declaring it.
+fn declared_codenames(endpoints: impl IntoIterator<Item = &'static Endpoint>) -> Vec<(String, String)> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
-    for route in crate::route_registry() {
-        for codename in route.can_do {
-            if codename.starts_with("role:") {
-                continue;
-            }
+    for endpoint in endpoints {
+        for codename in endpoint.can_do {
             let codename = codename.to_ascii_lowercase();
             if seen.insert(codename.clone()) {
-                out.push((codename, format!("{}::{} at {}:{}", route.module, route.view_name, route.file, route.line)));
+                let site =
+                    format!("{}::{} at {}:{}", endpoint.module_path, endpoint.function, endpoint.file, endpoint.line);
+                out.push((codename, site));
             }
         }
     }

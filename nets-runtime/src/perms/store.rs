@@ -135,6 +135,13 @@ pub(crate) async fn global_codenames(db: &Db) -> Result<HashSet<String>, sqlx::E
     Ok(rows.into_iter().collect())
 }
 
+/// Every role name, global or of a project, lower-cased.
+pub(crate) async fn role_names(db: &Db) -> Result<HashSet<String>, sqlx::Error> {
+    const SQL: &str = "SELECT DISTINCT lower(name) FROM nets_role";
+    let rows: Vec<String> = on_pool!(db, |pool| sqlx::query_scalar(SQL).fetch_all(pool).await?);
+    Ok(rows.into_iter().collect())
+}
+
 pub(crate) async fn grant(db: &Db, role: i64, permission: i64) -> Result<bool, sqlx::Error> {
     const SQL: &str =
         "INSERT INTO nets_role_permission (role_id, permission_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
