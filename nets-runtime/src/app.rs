@@ -11,6 +11,7 @@ use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use tower::util::MapResponseLayer;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -21,6 +22,7 @@ use crate::client_ip::TrustedProxies;
 use crate::error::{ErrorBody, InternalErrorMarker};
 use crate::params::CoerceCx;
 use crate::routing::Routes;
+use crate::security_headers::SecurityHeaders;
 use crate::{ApiError, Settings};
 
 pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -385,6 +387,11 @@ impl App {
             .layer(middleware::from_fn(stamp_request_id));
         if let Some(cors) = cors_layer(settings) {
             router = router.layer(cors);
+        }
+        // Checked when settings are loaded; only settings built in code can fail here.
+        match SecurityHeaders::from_settings(settings) {
+            Ok(headers) => router = router.layer(MapResponseLayer::new(move |res| headers.stamp(res))),
+            Err(e) => tracing::error!(error = %e, "security headers are off"),
         }
         router
             .layer(PropagateRequestIdLayer::new(REQUEST_ID))

@@ -87,6 +87,7 @@ pub mod push;
 pub mod request;
 pub mod response;
 pub mod routing;
+mod security_headers;
 mod serve;
 pub mod settings;
 #[cfg(feature = "accounts")]

@@ -42,6 +42,14 @@ pub enum SettingsError {
     /// An entry of `NETS_CORE_TRUSTED_PROXIES` is neither an IP address nor a CIDR range.
     #[error("NETS_CORE_TRUSTED_PROXIES: {0}")]
     TrustedProxy(#[from] crate::client_ip::InvalidProxy),
+    /// A header setting's value cannot be sent in an HTTP header.
+    #[error("{key} '{value}' is not a valid HTTP header value")]
+    Header {
+        /// The setting.
+        key: &'static str,
+        /// Its value.
+        value: String,
+    },
     /// A token lifetime is zero, or the refresh lifetime exceeds its absolute maximum.
     #[error("{0}")]
     TokenLifetime(&'static str),
@@ -145,6 +153,21 @@ pub struct Settings {
     /// `CORS_ALLOW_CREDENTIALS`: let browsers send cookies/authorization cross-origin.
     #[serde(rename = "CORS_ALLOW_CREDENTIALS")]
     pub cors_allow_credentials: bool,
+    /// `X_FRAME_OPTIONS`: the `X-Frame-Options` header of every response (default
+    /// `DENY`, as Django's middleware sent; empty: none).
+    #[serde(rename = "X_FRAME_OPTIONS")]
+    pub x_frame_options: String,
+    /// `SECURE_CONTENT_TYPE_NOSNIFF`: send `X-Content-Type-Options: nosniff` (default true).
+    #[serde(rename = "SECURE_CONTENT_TYPE_NOSNIFF")]
+    pub secure_content_type_nosniff: bool,
+    /// `SECURE_REFERRER_POLICY`: the `Referrer-Policy` header (default `same-origin`;
+    /// empty: none).
+    #[serde(rename = "SECURE_REFERRER_POLICY")]
+    pub secure_referrer_policy: String,
+    /// `SECURE_CROSS_ORIGIN_OPENER_POLICY`: the `Cross-Origin-Opener-Policy` header
+    /// (default `same-origin`; empty: none).
+    #[serde(rename = "SECURE_CROSS_ORIGIN_OPENER_POLICY")]
+    pub secure_cross_origin_opener_policy: String,
     /// `NETS_CORE_PROTECTED_FIELDS`: field names never serialised by
     /// [`ToJson`](crate::ToJson), on any model (exact names, any case), on top of each
     /// model's own `protected` list.
@@ -509,6 +532,10 @@ impl std::fmt::Debug for Settings {
             cors_allowed_origins,
             cors_allow_all_origins,
             cors_allow_credentials,
+            x_frame_options,
+            secure_content_type_nosniff,
+            secure_referrer_policy,
+            secure_cross_origin_opener_policy,
             protected_fields,
             user_identifier,
             user_json_fields,
@@ -609,6 +636,10 @@ impl std::fmt::Debug for Settings {
             .field("cors_allowed_origins", cors_allowed_origins)
             .field("cors_allow_all_origins", cors_allow_all_origins)
             .field("cors_allow_credentials", cors_allow_credentials)
+            .field("x_frame_options", x_frame_options)
+            .field("secure_content_type_nosniff", secure_content_type_nosniff)
+            .field("secure_referrer_policy", secure_referrer_policy)
+            .field("secure_cross_origin_opener_policy", secure_cross_origin_opener_policy)
             .field("protected_fields", protected_fields)
             .field("user_identifier", user_identifier)
             .field("user_json_fields", user_json_fields)
@@ -779,6 +810,10 @@ impl Default for Settings {
             cors_allowed_origins: Vec::new(),
             cors_allow_all_origins: false,
             cors_allow_credentials: false,
+            x_frame_options: "DENY".into(),
+            secure_content_type_nosniff: true,
+            secure_referrer_policy: "same-origin".into(),
+            secure_cross_origin_opener_policy: "same-origin".into(),
             protected_fields: [
                 "password",
                 "password_hash",
@@ -933,6 +968,10 @@ pub(crate) const ENV_KEYS: &[&str] = &[
     "CORS_ALLOWED_ORIGINS",
     "CORS_ALLOW_ALL_ORIGINS",
     "CORS_ALLOW_CREDENTIALS",
+    "X_FRAME_OPTIONS",
+    "SECURE_CONTENT_TYPE_NOSNIFF",
+    "SECURE_REFERRER_POLICY",
+    "SECURE_CROSS_ORIGIN_OPENER_POLICY",
     "NETS_CORE_PROTECTED_FIELDS",
     "NETS_CORE_USER_IDENTIFIER",
     "NETS_CORE_USER_JSON_FIELDS",
@@ -1053,6 +1092,7 @@ impl Settings {
         settings.time_zone()?;
         settings.project_tables()?;
         crate::client_ip::TrustedProxies::parse(&settings.trusted_proxies)?;
+        crate::security_headers::SecurityHeaders::from_settings(&settings)?;
         if settings.access_token_expire_seconds == 0 || settings.refresh_token_expire_seconds == 0 {
             return Err(SettingsError::TokenLifetime(
                 "ACCESS_TOKEN_EXPIRE_SECONDS and REFRESH_TOKEN_EXPIRE_SECONDS must be positive",

@@ -123,6 +123,10 @@ pub struct UserTable {
     json_fields: Vec<Column>,
     updatable: Vec<Column>,
     files: FileRules,
+    /// Every column name of `nets_user`: `/update/` ignores keys that are none of them.
+    columns: Vec<String>,
+    /// `NETS_CORE_PROTECTED_FIELDS`: never ignored by `/update/`, column or not.
+    protected: Vec<String>,
 }
 
 /// The file fields and what an upload to them may be.
@@ -240,7 +244,9 @@ impl UserTable {
         let updatable =
             settings.user_updatable_fields.iter().map(|n| table.updatable_field(n)).collect::<Result<_, _>>()?;
         let files = table.file_rules()?;
-        Ok(UserTable { identifier: settings.user_identifier, json_fields, updatable, files })
+        let columns = table.columns.iter().map(|c| c.name.clone()).collect();
+        let protected = settings.protected_fields.clone();
+        Ok(UserTable { identifier: settings.user_identifier, json_fields, updatable, files, columns, protected })
     }
 
     /// The login identifier.
@@ -336,23 +342,67 @@ impl UserTable {
         coerce: &CoerceCx,
     ) -> Result<Vec<String>, ApiError> {
         let mut errors = crate::FieldErrors::new();
-        let checked = self.check_values(changes, coerce, &mut errors);
+        let checked = self.check_values(changes, &[], coerce, &mut errors);
         if !errors.is_empty() {
             return Err(invalid_fields(errors));
         }
         self.write(db, user_id, checked).await
     }
 
+    /// The keys of `sent` an update ignores, as serializer frameworks do, so that a
+    /// client posting its whole cached profile back keeps its real change: names that are
+    /// no column of `nets_user` (and no file field), and JSON-visible read-only columns
+    /// sent with the value they hold (`email` unchanged). A visible column sent with
+    /// another value, a column the user cannot see (`is_superuser`), or a protected name
+    /// (`password`, column or not) is not ignored, so the update refuses it: protected
+    /// columns are never compared, which would answer guesses of their values. Sorted.
+    pub(crate) async fn ignorable<'a>(
+        &self,
+        db: &Db,
+        user_id: i64,
+        sent: &'a Map<String, Value>,
+        coerce: &CoerceCx,
+    ) -> Result<Vec<&'a str>, ApiError> {
+        let writable = |name: &str| {
+            self.updatable.iter().any(|c| c.name == name) || self.files.fields.iter().any(|c| c.name == name)
+        };
+        let mut ignored = Vec::new();
+        let mut shown = Vec::new();
+        let protected = |name: &str| self.protected.iter().any(|p| p.eq_ignore_ascii_case(name));
+        for name in sent.keys().filter(|name| !writable(name) && !protected(name)) {
+            if !self.columns.iter().any(|c| c == name) {
+                ignored.push(name.as_str());
+            } else if let Some(column) = self.json_fields.iter().find(|c| &c.name == name) {
+                shown.push((name.as_str(), column));
+            }
+        }
+        if shown.is_empty() {
+            return Ok(ignored);
+        }
+        let columns: Vec<&Column> = shown.iter().map(|(_, column)| *column).collect();
+        let current = read_json(db, user_id, &columns).await?.unwrap_or_default();
+        for (name, column) in shown {
+            let held = current.get(name).unwrap_or(&Value::Null);
+            if sent.get(name).is_some_and(|value| same_value(column, value, held, coerce)) {
+                ignored.push(name);
+            }
+        }
+        ignored.sort_unstable();
+        Ok(ignored)
+    }
+
     /// The first half of [`update`](Self::update): coerces each change to its column's
     /// type, recording a problem in `errors` for each field that cannot take its value.
+    /// Names in `skip` ([`ignorable`](Self::ignorable)) are left out.
     pub(crate) fn check_values(
         &self,
         changes: &Map<String, Value>,
+        skip: &[&str],
         coerce: &CoerceCx,
         errors: &mut crate::FieldErrors,
     ) -> UserChanges<'_> {
         let mut values = Vec::with_capacity(changes.len());
-        for (name, value) in changes {
+        for (name, value) in changes.iter().filter(|(name, _)| !skip.contains(&name.as_str())) {
             let problem = if self.files.fields.iter().any(|c| &c.name == name) {
                 "upload a file (multipart/form-data) to change this field".to_owned()
             } else if let Some(column) = self.updatable.iter().find(|c| &c.name == name) {
@@ -517,6 +567,17 @@ fn coerce_value(column: &Column, value: &Value, cx: &CoerceCx) -> Result<Value, 
             .map_err(problem),
         Kind::Other => Err("this field cannot be updated".into()),
     }
+}
+
+/// Whether `sent` (as a client sends it: typed, or JSON-encoded in a string) is the value
+/// `held` that `column` has. Timestamps compare as instants, whatever their notation.
+fn same_value(column: &Column, sent: &Value, held: &Value, coerce: &CoerceCx) -> bool {
+    let Ok(sent) = coerce_value(column, sent, coerce) else { return false };
+    if &sent == held {
+        return true;
+    }
+    let instant = |v: &Value| v.as_str().and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok());
+    column.kind == Kind::Timestamp && instant(&sent).is_some() && instant(&sent) == instant(held)
 }
 
 /// One row's columns as a JSON object, built by the database (`json_object` /

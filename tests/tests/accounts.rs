@@ -254,6 +254,10 @@ async fn bad_client_credentials_and_missing_params_are_400() {
     // A blank required value is missing, as in the original ("es obligatorio").
     f.login(json!({"email": "  "})).await.assert_missing(&["email"]);
     f.login(json!({"email": "not an email"})).await.assert_invalid("email", "invalid e-mail");
+    // Django's validator rules (issue 17, item 8): mail cannot reach `a@b`, so no account.
+    for address in ["a@b", "ada@127.0.0.1", "ada@x.c"] {
+        f.login(json!({"email": address})).await.assert_invalid("email", "invalid e-mail");
+    }
     f.login(json!({"email": "ada@x.io", "device": 5})).await.assert_invalid("device", "must be a JSON object");
     // The code is still usable after those refusals.
     assert_eq!(f.authenticate("ada@x.io", CODE, None).await.status, 200);
@@ -486,8 +490,17 @@ async fn update_writes_updatable_fields_and_refuses_prohibited_ones() {
     .unwrap());
     assert!(history.contains("first_name") && history.contains("Ada"), "{history}");
 
-    for field in ["is_superuser", "is_staff", "password", "id", "email_verified", "doc_secret", "last_name"] {
-        let reply = f.authed("/update/", &token, json!({field: "1", "first_name": "Eve"})).await;
+    // Each a change: a value the field does not hold.
+    let changes = [
+        ("is_superuser", "true"),
+        ("is_staff", "true"),
+        ("password", "x"),
+        ("id", "987654"),
+        ("email_verified", "false"),
+        ("last_name", "Lovelace"),
+    ];
+    for (field, value) in changes {
+        let reply = f.authed("/update/", &token, json!({field: value, "first_name": "Eve"})).await;
         assert_eq!(reply.status, 400, "{field}: {}", reply.text());
         assert!(reply.json["message"].as_str().unwrap().contains(field), "{}", reply.text());
     }
@@ -498,6 +511,47 @@ async fn update_writes_updatable_fields_and_refuses_prohibited_ones() {
     // Not updatable (but not prohibited): 400 too.
     let reply = f.authed("/update/", &token, json!({"email": "other@x.io"})).await;
     assert_eq!(reply.status, 400, "{}", reply.text());
+}
+
+/// Issue 17, item 3: a client posting its whole cached profile back keeps its change.
+#[tokio::test]
+async fn update_ignores_unknown_keys_and_read_only_fields_sent_unchanged() {
+    let f = Fixture::new().await;
+    let (token, _) = f.tokens("alice@example.com").await;
+    let id = f.user_flags("alice@example.com").await.0;
+    let body = json!({"first_name":"Ali","email":"alice@example.com","favourite_colour":"blue"});
+    let reply = f.authed("/update/", &token, body).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.data()["first_name"], "Ali");
+    assert_eq!(reply.json["extra"]["ignored"], json!(["email", "favourite_colour"]), "{}", reply.text());
+    // The whole profile, as /getProfile/ gave it (values JSON-encoded in strings, as
+    // mobile clients send them), with one real change.
+    let profile = f.server.send(f.server.get("/getProfile/").bearer_auth(&token)).await;
+    let mut cached = profile.data().as_object().unwrap().clone();
+    cached.insert("last_name".into(), json!("Liddell"));
+    cached.insert("id".into(), json!(id.to_string()));
+    cached.insert("email_verified".into(), json!("true"));
+    let reply = f.authed("/update/", &token, Value::Object(cached)).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!((&reply.data()["first_name"], &reply.data()["last_name"]), (&json!("Ali"), &json!("Liddell")));
+    let ignored = reply.json["extra"]["ignored"].as_array().unwrap();
+    assert!(ignored.contains(&json!("id")) && ignored.contains(&json!("last_login")), "{}", reply.text());
+    // Nothing ignored: the original's answer exactly.
+    let reply = f.authed("/update/", &token, json!({"first_name": "Alice"})).await;
+    assert_eq!(reply.json.as_object().unwrap().keys().collect::<Vec<_>>(), ["data", "res"], "{}", reply.text());
+
+    // A genuine change of a read-only field is still refused, and nothing is written.
+    for body in [
+        json!({"first_name": "Eve", "email": "mallory@example.com"}),
+        json!({"first_name": "Eve", "is_superuser": false}),
+        json!({"first_name": "Eve", "id": (id + 1).to_string()}),
+    ] {
+        let reply = f.authed("/update/", &token, body.clone()).await;
+        assert_eq!(reply.status, 400, "{body}: {}", reply.text());
+    }
+    let profile = f.server.send(f.server.get("/getProfile/").bearer_auth(&token)).await;
+    assert_eq!(profile.data()["first_name"], "Alice", "nothing written by a refused update");
+    assert_eq!(profile.data()["email"], "alice@example.com");
 }
 
 #[tokio::test]

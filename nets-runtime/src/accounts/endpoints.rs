@@ -125,18 +125,25 @@ fn update_fields(app: &App) -> Option<Value> {
     for name in users.file_fields() {
         properties.insert(name.to_owned(), json!({"type": "string", "contentMediaType": "application/octet-stream"}));
     }
-    Some(json!({"properties": properties, "additionalProperties": false}))
+    // Other keys are accepted and ignored (see `update`), so clients may send more.
+    Some(json!({"properties": properties}))
 }
 
 /// Writes the updatable fields sent and stores the files sent for file fields (JSON, a
-/// form or `multipart/form-data`); a prohibited field is a 400 naming it.
+/// form or `multipart/form-data`). Keys that are no user field, and read-only fields
+/// sent unchanged (a client posting its whole profile back), are ignored and listed in
+/// `extra.ignored`; an attempt to change a read-only or prohibited field is a 400 naming
+/// it, and nothing is written.
 #[request_handler(path = "update/", methods = [POST], body_limit = update_body, tags = ["nets_core_auth"])]
 async fn update(
     ctx: Ctx,
     accounts: State<Accounts>,
     #[param(rest, describe = update_fields)] fields: Rest,
-) -> ApiResult<Map<String, Value>> {
-    accounts.update(&ctx, fields).await
+) -> ApiResult<Success<Map<String, Value>>> {
+    let (user, ignored) = accounts.update(&ctx, fields).await?;
+    let answer = Success::new(user);
+    // The original's answer exactly, unless something was ignored.
+    Ok(if ignored.is_empty() { answer } else { answer.extra(json!({"ignored": ignored})) })
 }
 
 /// The account deletion page (for app-store deletion requirements).

@@ -61,13 +61,17 @@ impl Accounts {
     /// `POST /update/`: writes the updatable fields sent and stores the files sent for
     /// file fields; a prohibited field is a 400 naming it. Answers the user's JSON.
     /// Values are coerced in the app's `TIME_ZONE` (naive date-times are local times).
-    pub(super) async fn update(&self, ctx: &Ctx, rest: Rest) -> Result<Map<String, Value>, ApiError> {
+    /// Keys that are no user column, and read-only fields sent with the value they hold,
+    /// are ignored (and returned, for `extra.ignored`).
+    pub(super) async fn update(&self, ctx: &Ctx, rest: Rest) -> Result<(Map<String, Value>, Vec<String>), ApiError> {
         let user = ctx.require_user()?.id;
         let body = UpdateBody::read(rest)?;
-        self.refuse_prohibited(body.names())?;
         let users = &self.0.users;
+        let coerce = ctx.app().coerce_cx();
+        let ignored = users.ignorable(self.0.oauth.db(), user, &body.fields, &coerce).await?;
+        self.refuse_prohibited(body.names().filter(|name| !ignored.contains(name)))?;
         let mut errors = FieldErrors::new();
-        let mut changes = users.check_values(&body.fields, &ctx.app().coerce_cx(), &mut errors);
+        let mut changes = users.check_values(&body.fields, &ignored, &coerce, &mut errors);
         let files = check_files(users, &body.files, &mut errors);
         if !errors.is_empty() {
             return Err(invalid_fields(errors));
@@ -78,7 +82,8 @@ impl Accounts {
             remove_all(storage, &saved).await;
             return Err(e);
         }
-        self.user_json(user, None).await
+        let ignored = ignored.into_iter().map(str::to_owned).collect();
+        Ok((self.user_json(user, None).await?, ignored))
     }
 
     /// A 400 naming every prohibited field among `names`.

@@ -1,0 +1,63 @@
+//! The security headers every response carries, as Django's `SecurityMiddleware` and
+//! `XFrameOptionsMiddleware` sent them for the original (settings keep Django's names):
+//! `X-Frame-Options`, `X-Content-Type-Options: nosniff`, `Referrer-Policy`,
+//! `Cross-Origin-Opener-Policy`, and `Vary: Authorization`.
+//!
+//! `Vary: Authorization` goes on every answer, anonymous ones too: a shared cache that
+//! stored an anonymous answer without it would serve that answer to a signed-in user
+//! (and one user's answer to another). A header a handler set itself is left alone.
+
+use std::sync::Arc;
+
+use axum::http::header::{self, HeaderName, HeaderValue};
+use axum::response::Response;
+
+use crate::Settings;
+use crate::settings::SettingsError;
+
+/// The headers to add, computed once from the settings.
+#[derive(Clone)]
+pub(crate) struct SecurityHeaders(Arc<[(HeaderName, HeaderValue)]>);
+
+impl SecurityHeaders {
+    /// From `X_FRAME_OPTIONS`, `SECURE_CONTENT_TYPE_NOSNIFF`, `SECURE_REFERRER_POLICY` and
+    /// `SECURE_CROSS_ORIGIN_OPENER_POLICY` (an empty value leaves that header out).
+    pub(crate) fn from_settings(settings: &Settings) -> Result<SecurityHeaders, SettingsError> {
+        let mut headers = Vec::with_capacity(4);
+        let mut add = |key: &'static str, name: HeaderName, value: &str| {
+            let value = value.trim();
+            if value.is_empty() {
+                return Ok(());
+            }
+            let value =
+                HeaderValue::from_str(value).map_err(|_| SettingsError::Header { key, value: value.to_owned() })?;
+            headers.push((name, value));
+            Ok::<_, SettingsError>(())
+        };
+        add("X_FRAME_OPTIONS", header::X_FRAME_OPTIONS, &settings.x_frame_options)?;
+        let nosniff = if settings.secure_content_type_nosniff { "nosniff" } else { "" };
+        add("SECURE_CONTENT_TYPE_NOSNIFF", header::X_CONTENT_TYPE_OPTIONS, nosniff)?;
+        add("SECURE_REFERRER_POLICY", header::REFERRER_POLICY, &settings.secure_referrer_policy)?;
+        let coop = HeaderName::from_static("cross-origin-opener-policy");
+        add("SECURE_CROSS_ORIGIN_OPENER_POLICY", coop, &settings.secure_cross_origin_opener_policy)?;
+        Ok(SecurityHeaders(headers.into()))
+    }
+
+    /// Adds what `response` does not set itself, and `Authorization` to its `Vary`.
+    pub(crate) fn stamp(&self, mut response: Response) -> Response {
+        let headers = response.headers_mut();
+        for (name, value) in self.0.iter() {
+            if !headers.contains_key(name) {
+                headers.insert(name.clone(), value.clone());
+            }
+        }
+        let varies = headers.get_all(header::VARY).iter().any(|v| {
+            v.to_str()
+                .is_ok_and(|v| v.split(',').any(|h| h.trim().eq_ignore_ascii_case("authorization") || h.trim() == "*"))
+        });
+        if !varies {
+            headers.append(header::VARY, HeaderValue::from_static("authorization"));
+        }
+        response
+    }
+}
