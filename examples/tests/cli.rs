@@ -47,6 +47,20 @@ fn createapp_prints_one_json_line_with_the_secret() {
     assert_eq!(created["client_secret"].as_str().map(str::len), Some(64), "{created}");
     let public = s.json(&["createapp", "web", "--public"]);
     assert!(public["client_secret"].is_null(), "{public}");
+
+    // A deployed app's credentials, kept (the secret from the environment, not argv).
+    let out =
+        s.run_env(&["createapp", "legacy", "--client-id", "legacy-ios"], &[("NETS_CLIENT_SECRET", "old-secret-42")]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let kept: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (kept["client_id"].as_str(), kept["client_secret"].as_str()),
+        (Some("legacy-ios"), Some("old-secret-42"))
+    );
+    assert!(s.fails(&["createapp", "again", "--client-id", "legacy-ios", "--client-secret", "x"]).contains("exists"));
+    assert!(s.fails(&["createapp", "legacy2", "--client-id", "no-secret"]).contains("secret"));
+    assert!(s.fails(&["createapp", "x", "--client-secret", "s"]).contains("--client-id"));
+    assert!(s.fails(&["createapp", "x", "--public", "--client-id", "p1", "--client-secret", "s"]).contains("public"));
 }
 
 #[test]

@@ -20,7 +20,11 @@
 //! # Ok(()) }
 //! ```
 
+mod create;
+
 use serde_json::{Map, Value, json};
+
+pub use create::{CreateUserError, NewUser, create_superuser, create_user};
 
 use crate::db::Db;
 use crate::model::update::{Binder, Dialect, push_history};

@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use futures_util::future::join_all;
 use nets_runtime::db::Db;
-use nets_runtime::oauth::{ClientType, NewApplication, OAuth, Tokens};
+use nets_runtime::oauth::{ClientType, ImportError, NewApplication, OAuth, Tokens};
 use nets_runtime::prelude::*;
 use nets_tests::db::{TestDb, test_db};
 use nets_tests::{Reply, TestServer};
@@ -474,6 +474,51 @@ async fn public_clients_authenticate_with_their_id_only() {
     assert_oauth_error(&f.server.send(f.server.post("/o/token/").form(&with_secret)).await, 401, "invalid_client");
     let reply = f.server.send(f.server.post("/o/token/").form(&form)).await;
     assert_eq!(reply.status, 200, "{}", reply.text());
+}
+
+/// Issue 17: a deployed mobile app has its credentials compiled in; they must keep
+/// working after a move to nets, and are still stored as digests only.
+#[tokio::test]
+async fn imported_applications_keep_their_client_id_and_secret() {
+    let f = Fixture::new().await;
+    let imported = f
+        .oauth
+        .import_application("legacy", ClientType::Confidential, "legacy-android", Some("compiled-in-secret-1234"))
+        .await
+        .unwrap();
+    let stored: Option<String> = on_pool!(f.db, |pool| sqlx::query_scalar(
+        "SELECT client_secret_digest FROM nets_oauth_application WHERE client_id = 'legacy-android'"
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap());
+    assert!(stored.as_deref().is_some_and(is_hex64), "a digest, never the secret: {stored:?}");
+    let tokens = f.oauth.generate_tokens(f.user, imported.id, None).await.unwrap();
+    let refresh = |secret: &'static str| {
+        let form = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", tokens.refresh_token.as_str()),
+            ("client_id", "legacy-android"),
+            ("client_secret", secret),
+        ];
+        f.server.send(f.server.post("/o/token/").form(&form))
+    };
+    assert_oauth_error(&refresh("another-secret").await, 401, "invalid_client");
+    assert_eq!(refresh("compiled-in-secret-1234").await.status, 200);
+
+    // Refused: a taken id, bad ids, a confidential client without a secret, a public
+    // client with one.
+    let import =
+        |id: &'static str, kind, secret: Option<&'static str>| f.oauth.import_application("x", kind, id, secret);
+    let exists = import("legacy-android", ClientType::Confidential, Some("s")).await;
+    assert!(matches!(exists, Err(ImportError::Exists)), "{exists:?}");
+    for id in ["", "has space", "tab\tid", &"x".repeat(101)] {
+        let id: &'static str = Box::leak(id.to_owned().into_boxed_str());
+        assert!(matches!(import(id, ClientType::Public, None).await, Err(ImportError::ClientId)), "{id:?}");
+    }
+    assert!(matches!(import("c1", ClientType::Confidential, None).await, Err(ImportError::Secret)));
+    assert!(matches!(import("c2", ClientType::Public, Some("s")).await, Err(ImportError::SecretOfPublicClient)));
+    assert!(import("c3", ClientType::Public, None).await.is_ok());
 }
 
 #[tokio::test]

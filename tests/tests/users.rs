@@ -196,3 +196,43 @@ async fn file_fields_must_be_writable_text_columns_that_clients_cannot_set() {
     let err = UserTable::load(&db, &types).await.unwrap_err();
     assert!(matches!(&err, UserTableError::Refused { setting: "NETS_CORE_USER_FILE_TYPES", .. }), "{err}");
 }
+
+/// Users created from code (issue 17: `create_user`, `create_superuser`).
+#[tokio::test]
+async fn users_are_created_from_code_once_per_address_and_username() {
+    use nets_runtime::Email;
+    use nets_runtime::users::{CreateUserError, NewUser, create_superuser, create_user};
+    let db = test_db().await;
+    let email = |a: &str| Email::parse(a).expect("an address");
+    let ada = create_user(&db.db, NewUser::new(email("ada@example.com"))).await.unwrap();
+    let id =
+        create_user(&db.db, NewUser::new(email("Cleo@Example.com")).username("cleo").first_name("Cleo").verified())
+            .await
+            .unwrap();
+    let users = UserTable::load(&db.db, &Settings::default()).await.unwrap();
+    let json = profile(&users, &db.db, id).await;
+    assert_eq!((&json["email"], &json["first_name"]), (&json!("cleo@example.com"), &json!("Cleo")));
+    // The same address (any case) or username: refused, nothing changed.
+    let again = create_user(&db.db, NewUser::new(email("CLEO@example.com"))).await;
+    assert!(matches!(again, Err(CreateUserError::Exists)), "{again:?}");
+    let taken = create_user(&db.db, NewUser::new(email("other@example.com")).username("CLEO")).await;
+    assert!(matches!(taken, Err(CreateUserError::Exists)), "{taken:?}");
+    let blank = create_user(&db.db, NewUser::new(email("blank@example.com")).username("  ")).await;
+    assert!(matches!(blank, Err(CreateUserError::Username)), "{blank:?}");
+    // A superuser: created, or an existing account promoted.
+    let (promoted, created) = create_superuser(&db.db, email("ada@example.com"), None).await.unwrap();
+    assert_eq!((promoted, created), (ada, false));
+    let (root, created) = create_superuser(&db.db, email("root@example.com"), Some("root".into())).await.unwrap();
+    assert!(created && root != ada && root != id);
+    let flags: Vec<(bool, bool)> = nets_runtime::on_pool!(&db.db, |pool| sqlx::query_as(
+        "SELECT is_superuser, is_staff FROM nets_user WHERE id IN ($1, $2) ORDER BY id"
+    )
+    .bind(ada)
+    .bind(root)
+    .fetch_all(pool)
+    .await
+    .unwrap());
+    assert_eq!(flags, [(true, true), (true, true)]);
+    let clash = create_superuser(&db.db, email("new@example.com"), Some("Root".into())).await;
+    assert!(matches!(clash, Err(CreateUserError::Exists)), "a taken username: {clash:?}");
+}

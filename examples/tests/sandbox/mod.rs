@@ -46,6 +46,7 @@ impl Sandbox {
             .env_remove("DEBUG")
             .env_remove("SECRET_KEY")
             .env_remove("NETS_CONFIG")
+            .env_remove("NETS_CLIENT_SECRET")
             .stdin(Stdio::null());
         command
     }

@@ -13,6 +13,7 @@ use crate::db::{Db, on_pool};
 use crate::oauth::ClientType;
 use crate::perms::Perms;
 use crate::stack::Stack;
+use crate::users::{CreateUserError, create_superuser};
 
 /// `users ..`
 #[derive(Debug, Subcommand)]
@@ -106,9 +107,21 @@ pub enum PermsCommand {
     },
 }
 
-pub(super) async fn createapp(stack: &Stack, name: &str, public: bool) -> Result<ExitCode, BoxError> {
+/// `createapp NAME [--public] [--client-id ID [--client-secret S]]`: the given
+/// credentials keep a deployed app's compiled-in ones working after a migration.
+pub(super) async fn createapp(
+    stack: &Stack,
+    name: &str,
+    public: bool,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+) -> Result<ExitCode, BoxError> {
     let client_type = if public { ClientType::Public } else { ClientType::Confidential };
-    let created = stack.oauth.create_application(name, client_type).await?;
+    let created = match client_id {
+        Some(id) => stack.oauth.import_application(name, client_type, &id, client_secret.as_deref()).await?,
+        None if client_secret.is_some() => return Err("--client-secret needs --client-id".into()),
+        None => stack.oauth.create_application(name, client_type).await?,
+    };
     // The only time the secret is shown: one JSON line a script can read.
     println!("{}", serde_json::to_string(&created)?);
     Ok(ExitCode::SUCCESS)
@@ -124,10 +137,8 @@ pub(super) async fn createsuperuser(
         None if std::io::stdin().is_terminal() => prompt("E-mail address: ")?,
         None => return Err("--email is required (no terminal to ask on)".into()),
     };
-    let email = crate::Email::parse(email.trim())
-        .ok_or_else(|| format!("'{}' is not a valid e-mail address", email.trim()))?
-        .as_str()
-        .to_lowercase();
+    let email =
+        crate::Email::parse(email.trim()).ok_or_else(|| format!("'{}' is not a valid e-mail address", email.trim()))?;
     // A username is the login of an app with NETS_CORE_USER_IDENTIFIER = "username".
     let username = match username {
         None if stack.settings.user_identifier == crate::settings::Identifier::Username => {
@@ -142,22 +153,10 @@ pub(super) async fn createsuperuser(
         username => username,
     };
     let username = username.map(|u| u.trim().to_owned()).filter(|u| !u.is_empty());
-    const INSERT: &str = "INSERT INTO nets_user (email, username, is_superuser, is_staff, email_verified) \
-         VALUES ($1, $2, TRUE, TRUE, TRUE) ON CONFLICT DO NOTHING RETURNING id";
-    const PROMOTE: &str =
-        "UPDATE nets_user SET is_superuser = TRUE, is_staff = TRUE WHERE lower(email) = $1 RETURNING id";
-    let db = &stack.db;
-    let inserted: Option<i64> =
-        on_pool!(db, |pool| sqlx::query_scalar(INSERT).bind(&email).bind(&username).fetch_optional(pool).await?);
-    let (id, created) = match inserted {
-        Some(id) => (id, true),
-        None => {
-            let promoted: Option<i64> =
-                on_pool!(db, |pool| sqlx::query_scalar(PROMOTE).bind(&email).fetch_optional(pool).await?);
-            // Not inserted and no such address: the username belongs to someone else.
-            let id = promoted.ok_or_else(|| format!("the username '{}' is taken", username.unwrap_or_default()))?;
-            (id, false)
-        }
+    let taken = format!("the username '{}' is taken", username.as_deref().unwrap_or_default());
+    let (id, created) = match create_superuser(&stack.db, email.clone(), username).await {
+        Err(CreateUserError::Exists) => return Err(taken.into()),
+        result => result?,
     };
     // Cached bearer lookups carry the superuser flag.
     stack.oauth.invalidate_tokens().await?;

@@ -87,6 +87,13 @@ pub enum Command {
         /// A public client (mobile or browser app): no secret.
         #[arg(long)]
         public: bool,
+        /// Keep this client id (an app already deployed with it) instead of a new one.
+        #[arg(long)]
+        client_id: Option<String>,
+        /// With --client-id, of a confidential client: its existing secret, stored as a
+        /// digest (prefer the environment variable to the command line).
+        #[arg(long, env = "NETS_CLIENT_SECRET", hide_env_values = true)]
+        client_secret: Option<String>,
     },
     /// Create a superuser, or make an existing user one (asks for the address on a terminal).
     Createsuperuser {
@@ -217,7 +224,9 @@ where
             Command::Init { force } => init::run(&Settings::config_path(), force),
             Command::Check { json } => check::run(&settings()?, migrations, app, cli.addr, json).await,
             Command::Migrate { check } => app_commands::migrate(&settings()?, migrations, check).await,
-            Command::Createapp { name, public } => admin::createapp(&stack(settings()?).await?, &name, public).await,
+            Command::Createapp { name, public, client_id, client_secret } => {
+                admin::createapp(&stack(settings()?).await?, &name, public, client_id, client_secret).await
+            }
             Command::Createsuperuser { email, username } => {
                 admin::createsuperuser(&stack(settings()?).await?, email, username).await
             }

@@ -55,6 +55,27 @@ pub struct NewApplication {
     pub client_secret: Option<String>,
 }
 
+/// Why [`OAuth::import_application`] refused the credentials.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ImportError {
+    /// The client id is empty, longer than 100 characters or holds spaces or controls.
+    #[error("the client id must be 1 to 100 printable characters without spaces")]
+    ClientId,
+    /// A confidential client needs its secret (1 to 255 printable characters).
+    #[error("a confidential client needs its secret: 1 to 255 printable characters without spaces")]
+    Secret,
+    /// A public client has no secret.
+    #[error("a public client has no secret")]
+    SecretOfPublicClient,
+    /// Another application has this client id.
+    #[error("an application with this client id exists")]
+    Exists,
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
 /// Why a client could not be authenticated. Deliberately vague on the wire.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum ClientAuthError {
@@ -93,6 +114,52 @@ impl OAuth {
                 .await?
         });
         Ok(NewApplication { id, client_id, client_secret })
+    }
+
+    /// Registers a client application with the credentials it already has: a deployed
+    /// app's compiled-in client id (and secret, for a confidential client) keep working
+    /// after a move to nets. The secret is stored as a digest, like every other.
+    ///
+    /// ```no_run
+    /// # async fn demo(oauth: nets_runtime::oauth::OAuth) -> Result<(), nets_runtime::oauth::ImportError> {
+    /// use nets_runtime::oauth::ClientType;
+    /// oauth.import_application("Mobile app", ClientType::Confidential, "mobile-2024", Some("s3cr3t..")).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn import_application(
+        &self,
+        name: &str,
+        client_type: ClientType,
+        client_id: &str,
+        client_secret: Option<&str>,
+    ) -> Result<NewApplication, ImportError> {
+        let printable =
+            |s: &str, max: usize| !s.is_empty() && s.len() <= max && s.bytes().all(|b| b.is_ascii_graphic());
+        if !printable(client_id, 100) {
+            return Err(ImportError::ClientId);
+        }
+        let digest = match (client_type, client_secret) {
+            (ClientType::Public, None) => None,
+            (ClientType::Public, Some(_)) => return Err(ImportError::SecretOfPublicClient),
+            (ClientType::Confidential, Some(secret)) if printable(secret, 255) => {
+                Some(self.0.client_secret_key.digest_hex(secret))
+            }
+            (ClientType::Confidential, _) => return Err(ImportError::Secret),
+        };
+        const SQL: &str = "INSERT INTO nets_oauth_application (client_id, client_secret_digest, name, client_type) \
+                           VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING id";
+        let id: Option<i64> = on_pool!(&self.0.db, |pool| {
+            sqlx::query_scalar(SQL)
+                .bind(client_id)
+                .bind(&digest)
+                .bind(name)
+                .bind(client_type.as_str())
+                .fetch_optional(pool)
+                .await
+                .map_err(DbError::from)?
+        });
+        let id = id.ok_or(ImportError::Exists)?;
+        Ok(NewApplication { id, client_id: client_id.to_owned(), client_secret: client_secret.map(str::to_owned) })
     }
 
     /// The application with this client id.

@@ -69,7 +69,7 @@ use std::sync::Arc;
 use chrono::Duration;
 
 pub(crate) use applications::ClientAuthError;
-pub use applications::{Application, ClientType, NewApplication};
+pub use applications::{Application, ClientType, ImportError, NewApplication};
 pub use bearer::BearerAuth;
 pub use cache::TokenCache;
 pub use endpoints::{ErrorCode, TokenError};
