@@ -115,6 +115,9 @@ pub enum ArgKind {
     /// The request's headers (`HeaderMap`): kept past extraction only for endpoints
     /// that take them.
     Headers,
+    /// A [`Page`](crate::params::Page): the `page` and `page_size` (`paginated_by`)
+    /// parameters together.
+    Page,
 }
 
 /// Builds an OpenAPI schema, registering named components in the sink.

@@ -111,6 +111,14 @@ pub struct Settings {
     /// body together; default 1000). More is a 400.
     #[serde(rename = "NETS_CORE_MAX_FIELDS")]
     pub max_fields: usize,
+    /// `NETS_CORE_PAGE_SIZE`: items per page of a [`Page`](crate::params::Page) argument
+    /// when the client sends no `page_size` (default 25, the original's `paginated_by`).
+    #[serde(rename = "NETS_CORE_PAGE_SIZE")]
+    pub page_size: u64,
+    /// `NETS_CORE_PAGE_SIZE_MAX`: the largest `page_size` a client gets (default 100;
+    /// larger requests are reduced to it, and `extra.page_size` says so).
+    #[serde(rename = "NETS_CORE_PAGE_SIZE_MAX")]
+    pub page_size_max: u64,
     /// `NETS_CORE_HEADER_READ_TIMEOUT_SECONDS`: how long [`serve`](crate::serve) waits for
     /// a request's headers, from the connection's start or the end of the previous
     /// response (so it is also the keep-alive idle timeout); default 10. Slow or silent
@@ -520,6 +528,8 @@ impl std::fmt::Debug for Settings {
             media_root,
             max_body_size,
             max_fields,
+            page_size,
+            page_size_max,
             header_read_timeout_seconds,
             body_read_timeout_seconds,
             max_connections,
@@ -624,6 +634,8 @@ impl std::fmt::Debug for Settings {
             .field("media_root", media_root)
             .field("max_body_size", max_body_size)
             .field("max_fields", max_fields)
+            .field("page_size", page_size)
+            .field("page_size_max", page_size_max)
             .field("header_read_timeout_seconds", header_read_timeout_seconds)
             .field("body_read_timeout_seconds", body_read_timeout_seconds)
             .field("max_connections", max_connections)
@@ -798,6 +810,8 @@ impl Default for Settings {
             media_root: "media".into(),
             max_body_size: 10 * 1024 * 1024,
             max_fields: 1000,
+            page_size: 25,
+            page_size_max: 100,
             header_read_timeout_seconds: 10,
             body_read_timeout_seconds: 30,
             max_connections: 10_000,
@@ -956,6 +970,8 @@ pub(crate) const ENV_KEYS: &[&str] = &[
     "MEDIA_ROOT",
     "NETS_CORE_MAX_BODY_SIZE",
     "NETS_CORE_MAX_FIELDS",
+    "NETS_CORE_PAGE_SIZE",
+    "NETS_CORE_PAGE_SIZE_MAX",
     "NETS_CORE_HEADER_READ_TIMEOUT_SECONDS",
     "NETS_CORE_BODY_READ_TIMEOUT_SECONDS",
     "NETS_CORE_MAX_CONNECTIONS",

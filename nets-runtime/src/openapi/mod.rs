@@ -31,7 +31,7 @@ use axum::routing::{MethodRouter, get};
 use bytes::Bytes;
 
 use crate::params::{ParamSchema, Rule, SchemaKind};
-use crate::routing::{Endpoint, Location, Method, ModuleFilter, select, selected_by};
+use crate::routing::{ArgKind, Endpoint, Location, Method, ModuleFilter, select, selected_by};
 
 pub use crate::params::SchemaSink;
 /// What an endpoint's `openapi = f` adjusts (`fn(&mut Operation, &mut Components)`).
@@ -298,6 +298,47 @@ fn operation(
                 whole_body = p.body_schema.and_then(|f| f(sink)).or(Some(RefOr::T(Schema::Object(
                     ObjectBuilder::new().schema_type(SchemaType::Type(Type::Object)).build(),
                 ))));
+            }
+        }
+    }
+    // A `Page` argument reads two keys (and the original's alias of the second).
+    if e.params.iter().any(|p| p.kind == ArgKind::Page) {
+        let integer = |default: u64, max: Option<u64>| {
+            RefOr::T(Schema::Object(
+                ObjectBuilder::new()
+                    .schema_type(SchemaType::Type(Type::Integer))
+                    .minimum(Some(1))
+                    .maximum(max)
+                    .default(Some(json!(default)))
+                    .build(),
+            ))
+        };
+        let size_max = settings.page_size_max.max(1);
+        let keys = [
+            ("page", integer(1, None), "The page, from 1.", false),
+            ("page_size", integer(settings.page_size.max(1), Some(size_max)), "Items per page.", false),
+            (
+                "paginated_by",
+                integer(settings.page_size.max(1), Some(size_max)),
+                "The original's name of page_size.",
+                true,
+            ),
+        ];
+        for (name, schema, description, deprecated) in keys {
+            if method.uses_query() {
+                let mut parameter = ParameterBuilder::new()
+                    .name(name)
+                    .parameter_in(ParameterIn::Query)
+                    .required(Required::False)
+                    .description(Some(description))
+                    .schema(Some(schema));
+                if deprecated {
+                    parameter = parameter.deprecated(Some(Deprecated::True));
+                }
+                op = op.parameter(parameter);
+            } else {
+                body = body.property(name, schema);
+                body_has_fields = true;
             }
         }
     }

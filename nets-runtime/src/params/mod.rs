@@ -31,6 +31,7 @@ mod email;
 mod file;
 mod json;
 pub(crate) mod lenient;
+mod page;
 mod rest;
 mod rules;
 mod scalar;
@@ -41,6 +42,8 @@ pub use email::Email;
 pub use file::UploadedFile;
 #[cfg(feature = "db")]
 pub(crate) use file::type_allowed;
+pub(crate) use page::PAGE_KEYS;
+pub use page::Page;
 pub use rest::{FromRest, Rest};
 pub(crate) use rules::flatten_validation;
 pub use rules::{Rule, RuleError};

@@ -295,6 +295,40 @@ impl Input {
         }
     }
 
+    /// A [`Page`](crate::params::Page) argument: `page`, then `page_size` or
+    /// `paginated_by` (the first sent), each a positive integer (the size reduced to
+    /// `NETS_CORE_PAGE_SIZE_MAX`); a problem is recorded under the key sent.
+    pub(crate) fn page(&mut self) -> Option<crate::params::Page> {
+        let settings = self.ctx.app.settings();
+        let (default_size, max_size) = (settings.page_size.max(1), settings.page_size_max.max(1));
+        let [page_key, size_key, alias] = crate::params::PAGE_KEYS;
+        let page = self.positive(page_key).map(|page| page.unwrap_or(1));
+        let size = match self.positive(size_key) {
+            Some(None) => self.positive(alias),
+            found => found,
+        };
+        // Both read, so both problems are reported at once.
+        let (page, size) = (page?, size?);
+        Some(crate::params::Page { page, page_size: size.unwrap_or(default_size).min(max_size) })
+    }
+
+    /// A positive integer under `key`: `Some(None)` when absent, `None` after recording
+    /// why it is not one.
+    fn positive(&mut self, key: &'static str) -> Option<Option<u64>> {
+        let Some(raw) = self.take::<u64>(Some(key)) else { return Some(None) };
+        match u64::from_param(raw, &self.coerce) {
+            Ok(n) if n >= 1 => Some(Some(n)),
+            Ok(_) => {
+                self.record(key.to_owned(), "must be at least 1".to_owned());
+                None
+            }
+            Err(e) => {
+                self.record(key.to_owned(), e.to_string());
+                None
+            }
+        }
+    }
+
     /// A `#[param(body)]` structure: from its own key when present (an object or a
     /// JSON-encoded string), else from the whole body; then `Validate::validate`.
     pub fn body<T: DeserializeOwned + Validate>(&mut self, idx: usize) -> Option<T> {
@@ -612,7 +646,10 @@ fn invalid_project_id(name: &str, problem: String) -> ApiError {
 /// The declared parameter (or model index field) called `key`, as its `'static` name.
 fn declared_name(endpoint: &'static Endpoint, settings: &Settings, key: &str) -> Option<&'static str> {
     let param = endpoint.params.iter().filter_map(|p| p.name_in(settings)).find(|name| *name == key);
-    param.or_else(|| endpoint.model.as_ref().map(|m| m.index_field).filter(|name| *name == key))
+    param.or_else(|| endpoint.model.as_ref().map(|m| m.index_field).filter(|name| *name == key)).or_else(|| {
+        let paged = endpoint.params.iter().any(|p| p.kind == crate::routing::ArgKind::Page);
+        paged.then(|| crate::params::PAGE_KEYS.into_iter().find(|k| *k == key)).flatten()
+    })
 }
 
 /// A path parameter's key: the declared name when there is one (no allocation).
