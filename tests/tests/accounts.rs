@@ -717,3 +717,13 @@ async fn any_token_the_apps_authenticator_accepts_works_on_the_account_routes() 
     let reply = s.send(s.get("/getProfile/").bearer_auth("not-a-token")).await;
     assert_eq!(reply.status, 401, "{}", reply.text());
 }
+
+/// Issue 17, item 12: `/login/` documents its e-mail identifier as one.
+#[tokio::test]
+async fn openapi_describes_the_login_address_as_an_email() {
+    let f = Fixture::new().await;
+    let doc = f.server.send(f.server.get("/openapi.json")).await.json;
+    let body = &doc["paths"]["/login/"]["post"]["requestBody"]["content"]["application/json"]["schema"];
+    assert_eq!(body["properties"]["email"]["format"], "email", "{body}");
+    assert_eq!(body["required"], json!(["email"]));
+}

@@ -627,6 +627,19 @@ async fn the_built_in_routers_are_documented_when_added() {
     // This app's identifier and updatable fields.
     let login = &operation(&doc, "/login/", "post")["requestBody"]["content"]["application/json"]["schema"];
     assert_eq!(login["required"], json!(["username"]));
+    // Required strings reject "" (issue 17, item 12), and say so; the identifier is
+    // described as this app takes it, and /getProfile/ lists the fields it shows.
+    assert_eq!(login["properties"]["username"]["minLength"], 1, "{login}");
+    assert_eq!(login["properties"]["username"]["maxLength"], 150, "{login}");
+    let fields = operation(&doc, "/getProfile/", "get")["parameters"]
+        .as_array()
+        .and_then(|ps| ps.iter().find(|p| p["name"] == "fields").cloned())
+        .expect("fields");
+    let names = &fields["schema"]["items"]["enum"];
+    assert!(
+        names.as_array().is_some_and(|n| n.contains(&json!("first_name")) && n.contains(&json!("__all__"))),
+        "{fields}"
+    );
     assert!(login["properties"]["email"].is_object(), "username logins take an address: {login}");
     let update = &operation(&doc, "/update/", "post")["requestBody"]["content"]["application/json"]["schema"];
     let names: Vec<&String> = update["properties"].as_object().expect("properties").keys().collect();

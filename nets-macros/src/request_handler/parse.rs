@@ -176,7 +176,8 @@ pub(crate) struct ParamArgs {
     pub allow_empty: Flag,
     /// Every undeclared key.
     pub rest: Flag,
-    /// `fn(&App) -> Option<serde_json::Value>`: a rest parameter's schema in this app.
+    /// `fn(&App) -> Option<serde_json::Value>`: the parameter's JSON Schema in this app
+    /// (for a rest parameter: the keys it takes).
     pub describe: Option<syn::Path>,
 }
 

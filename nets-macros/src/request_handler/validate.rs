@@ -554,11 +554,14 @@ fn path_param_presence(name: &str, ty: &Type, kind: &ParamKind, options: &ParamA
     }
 }
 
-/// Keys that apply to one kind only: `describe` to `rest`, `allow_empty` to required
-/// parameters.
+/// Keys that apply to some kinds only: `describe` to parameters (a `body` structure is
+/// documented by its own `ToSchema`), `allow_empty` to required parameters.
 fn key_fit(options: &ParamArgs, kind: &ParamKind, errors: &mut Errors) {
-    if let (Some(describe), false) = (&options.describe, options.rest.is_present()) {
-        errors.at(describe.span(), "`describe` documents a `rest` parameter's keys: add `rest`, or remove `describe`");
+    if let (Some(describe), true) = (&options.describe, options.body.is_present()) {
+        errors.at(
+            describe.span(),
+            "a `body` structure is documented by its own schema (`#[derive(utoipa::ToSchema)]`): remove `describe`",
+        );
     }
     if options.allow_empty.is_present() && !matches!(kind, ParamKind::Required) {
         errors.at(

@@ -45,7 +45,8 @@ fn update_body(app: &App) -> usize {
 async fn login(
     ctx: Ctx,
     accounts: State<Accounts>,
-    #[param(name_from = identifier, description = "The account's e-mail (or username)")] identifier: String,
+    #[param(name_from = identifier, describe = identifier_schema, description = "The account's e-mail (or username)")]
+    identifier: String,
     #[param(name_from = new_address, description = "Username logins: the new account's address")] email: Option<String>,
     #[param(description = "The device: {uuid?, name?, os?, firebase_token?, ...}")] device: Option<Value>,
 ) -> ApiResult<Success<&'static str>> {
@@ -106,12 +107,35 @@ async fn logout(
 async fn get_profile(
     ctx: Ctx,
     accounts: State<Accounts>,
-    #[param(description = "Field names: a list, a JSON-encoded list or comma-separated")] fields: Option<Value>,
+    #[param(describe = profile_fields, description = "Field names: a list, a JSON-encoded list or comma-separated")]
+    fields: Option<Value>,
 ) -> ApiResult<Map<String, Value>> {
     let user = ctx.require_user()?.id;
     let wanted = input::requested_fields(fields.as_ref())?;
     let names: Vec<&str> = wanted.iter().map(String::as_str).collect();
     accounts.user_json(user, (!names.is_empty()).then_some(&names[..])).await
+}
+
+/// The login identifier in this app: an e-mail address, or a username (as
+/// `Accounts::identifier` checks them: Django's username rule).
+fn identifier_schema(app: &App) -> Option<Value> {
+    Some(match app.settings().user_identifier {
+        crate::users::Identifier::Email => {
+            json!({"type": "string", "format": "email", "minLength": 3, "maxLength": 254})
+        }
+        crate::users::Identifier::Username => {
+            json!({"type": "string", "minLength": 1, "maxLength": 150, "pattern": "^[\\w.@+-]+$"})
+        }
+    })
+}
+
+/// The field names `/getProfile/` shows in this app (`__all__`: every one), as a list
+/// (a comma-separated or JSON-encoded string is accepted too).
+fn profile_fields(app: &App) -> Option<Value> {
+    let users = &app.state::<Accounts>()?.0.users;
+    let mut names: Vec<&str> = users.json_fields().collect();
+    names.push("__all__");
+    Some(json!({"type": "array", "items": {"type": "string", "enum": names}}))
 }
 
 /// The keys `/update/` takes in this app: the updatable fields (typed values, or the

@@ -66,6 +66,16 @@ fn with_described(body: utoipa::openapi::schema::Object, described: Option<Value
         body
     })
 }
+
+/// A parameter's `describe = f` schema in `app`; `None` without an app, when `f` gives
+/// none, or (with a warning) when what it gives is not a JSON Schema.
+fn described_schema(describe: Option<fn(&App) -> Option<Value>>, app: Option<&App>) -> Option<RefOr<Schema>> {
+    let value = describe.zip(app).and_then(|(describe, app)| describe(app))?;
+    serde_json::from_value(value)
+        .inspect_err(|e| tracing::warn!(error = %e, "a parameter's description is not a JSON Schema: left out"))
+        .ok()
+}
+
 pub(crate) const ERROR_SCHEMA: &str = "NetsError";
 
 /// Builds the document of every registered endpoint in `NETS_CORE_OPENAPI_MODULES`
@@ -256,13 +266,26 @@ fn operation(
         }
         let mut schema = (p.schema)();
         apply_rules(&mut schema, p.rules);
+        // A required value must be a value: `""` (and `[]`) count as missing. (A path
+        // segment is never empty.)
+        let emptiable = matches!(schema.kind, SchemaKind::String | SchemaKind::Array)
+            && schema.format.is_none()
+            && p.location == Location::Input;
+        if p.required && !p.allow_empty && emptiable && schema.min_length.is_none() {
+            schema.min_length = Some(1);
+        }
         let default = p.default.and_then(|f| f());
         // Objects travel JSON-encoded in the query string; say so, or generated clients
         // would explode them into `?key=value` pairs the server rejects.
         let json_in_query = p.location == Location::Input
             && method.uses_query()
             && matches!(schema.kind, SchemaKind::Object | SchemaKind::Any);
-        let rendered = if json_in_query { json_in_string(default) } else { render(&schema, default) };
+        let rendered = match described_schema(p.describe, app) {
+            // The app's own schema for the parameter (one that depends on its settings).
+            Some(schema) => schema,
+            None if json_in_query => json_in_string(default),
+            None => render(&schema, default),
+        };
         has_file |=
             schema.kind == SchemaKind::File || schema.items.as_ref().is_some_and(|i| i.kind == SchemaKind::File);
         match p.location {

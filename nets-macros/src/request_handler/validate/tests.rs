@@ -246,9 +246,10 @@ fn option_keys_that_contradict_each_other_are_refused() {
         "`rest` takes every undeclared key as it is",
     );
     assert_one(
-        messages(quote!(public), quote!(#[param(describe = f)] a: Rest)),
-        "`describe` documents a `rest` parameter's keys",
+        messages(quote!(public), quote!(#[param(body, describe = f)] a: Order)),
+        "a `body` structure is documented by its own schema",
     );
+    assert_eq!(messages(quote!(public), quote!(#[param(describe = f)] a: String)), Vec::<String>::new());
     assert_one(
         messages(quote!(public), quote!(#[param(allow_empty)] a: Option<String>)),
         "`allow_empty` applies to required parameters",
