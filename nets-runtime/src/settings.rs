@@ -841,7 +841,16 @@ impl Default for Settings {
             .map(String::from)
             .to_vec(),
             user_identifier: Identifier::Email,
-            user_json_fields: ["id", "email", "username", "first_name", "last_name", "email_verified", "last_login"]
+            user_json_fields: [
+                "id",
+                "email",
+                "username",
+                "first_name",
+                "last_name",
+                "email_verified",
+                "last_login",
+                "date_joined",
+            ]
                 .map(String::from)
                 .to_vec(),
             user_updatable_fields: ["first_name", "last_name"].map(String::from).to_vec(),

@@ -44,6 +44,7 @@ pub const NEVER_UPDATABLE: &[&str] = &[
     "is_superuser",
     "email_verified",
     "last_login",
+    "date_joined",
     "created",
     "updated",
     "updated_fields",

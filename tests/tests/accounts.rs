@@ -113,6 +113,8 @@ async fn login_with_a_device_then_authenticate_gives_tokens_and_the_user() {
     assert_eq!(data["user"]["email"], "ada@example.com");
     assert_eq!(data["user"]["email_verified"], true);
     assert!(data["user"]["last_login"].is_string());
+    // Django's `date_joined`, as the original's user JSON has it (issue 17).
+    assert!(data["user"]["date_joined"].as_str().is_some_and(|d| d.starts_with("20")), "{}", data["user"]);
 
     let token = data["access_token"].as_str().unwrap();
     let profile = f.server.send(f.server.get("/getProfile/").bearer_auth(token)).await;

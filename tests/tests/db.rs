@@ -35,6 +35,7 @@ const TABLES: &[(&str, &[&str])] = &[
             "is_superuser",
             "email_verified",
             "last_login",
+            "date_joined",
             "created",
             "updated",
             "updated_fields",
@@ -176,7 +177,7 @@ async fn migrations_create_every_builtin_table_from_empty() {
     assert!(unexpected.is_empty(), "tables not covered by this test: {unexpected:?}");
     assert!(present.contains("_nets_migrations"));
     assert!(!present.contains("_sqlx_migrations"), "built-in migrations must not use sqlx's default table");
-    assert_eq!(count(&db, "SELECT count(*) FROM _nets_migrations").await, 7);
+    assert_eq!(count(&db, "SELECT count(*) FROM _nets_migrations").await, builtin_migrations());
 }
 
 #[tokio::test]
@@ -189,7 +190,7 @@ async fn running_migrations_twice_is_a_no_op() {
     db.migrate().await.expect("third run");
 
     assert_eq!(tables(&db).await, before);
-    assert_eq!(count(&db, "SELECT count(*) FROM _nets_migrations").await, 7);
+    assert_eq!(count(&db, "SELECT count(*) FROM _nets_migrations").await, builtin_migrations());
     assert_eq!(count(&db, "SELECT count(*) FROM nets_user").await, 1);
     let email: String = on_pool!(db, |pool| {
         sqlx::query_scalar("SELECT email FROM nets_user WHERE id = $1").bind(id).fetch_one(pool).await.unwrap()
@@ -207,7 +208,7 @@ async fn app_migrations_run_alongside_and_extend_nets_user() {
 
     assert!(columns(&db, "nets_user").await.contains("nickname"));
     assert_eq!(count(&db, "SELECT count(*) FROM _sqlx_migrations").await, 1);
-    assert_eq!(count(&db, "SELECT count(*) FROM _nets_migrations").await, 7);
+    assert_eq!(count(&db, "SELECT count(*) FROM _nets_migrations").await, builtin_migrations());
 
     let nickname: Option<String> = on_pool!(db, |pool| {
         sqlx::query("INSERT INTO nets_user (email, nickname) VALUES ($1, $2)")
@@ -428,4 +429,11 @@ async fn tests_are_isolated_from_each_other() {
     if let (Some(sa), Some(sb)) = (a.schema(), b.schema()) {
         assert_ne!(sa, sb);
     }
+}
+
+/// How many built-in migrations nets ships (one file per migration and backend).
+fn builtin_migrations() -> i64 {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../nets-runtime/migrations/sqlite");
+    let files = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    files.filter_map(Result::ok).filter(|f| f.path().extension().is_some_and(|e| e == "sql")).count() as i64
 }

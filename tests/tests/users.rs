@@ -51,7 +51,7 @@ async fn defaults_fit_the_built_in_table() {
     assert_eq!(users.identifier(), Identifier::Email);
     assert_eq!(
         users.json_fields().collect::<Vec<_>>(),
-        ["id", "email", "username", "first_name", "last_name", "email_verified", "last_login"]
+        ["id", "email", "username", "first_name", "last_name", "email_verified", "last_login", "date_joined"]
     );
     assert_eq!(users.updatable_fields().collect::<Vec<_>>(), ["first_name", "last_name"]);
     let s = settings("NETS_CORE_USER_IDENTIFIER = 'username'");
