@@ -230,6 +230,8 @@ async fn in_process(router: &axum::Router, uri: &str, token: Option<&str>) -> f6
 /// Requests per second over loopback TCP with concurrent keep-alive clients.
 async fn over_http(base: &str, uri: &str, token: Option<&str>) -> f64 {
     let url = format!("{base}{uri}");
+    // rustls (nets' push client) needs its crypto provider before any client.
+    nets_runtime::install_crypto_provider();
     let client = reqwest::Client::new();
     let start = Instant::now();
     let tasks: Vec<_> = (0..HTTP_CONNECTIONS)

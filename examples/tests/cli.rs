@@ -202,6 +202,7 @@ fn serve_answers_then_stops_cleanly_on_sigterm() {
     let url = first.strip_prefix("serving on ").and_then(|l| l.split(' ').next()).expect(&first).to_owned();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let answer: Value = runtime.block_on(async {
+        nets_runtime::install_crypto_provider();
         let reply = reqwest::get(format!("{url}/ping/")).await.unwrap();
         reply.json().await.unwrap()
     });

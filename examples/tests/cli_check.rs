@@ -67,7 +67,9 @@ fn a_good_configuration_passes_with_exit_0() {
     migrated(&s);
     let (code, report) = check(&s, &[], &[("NETS_CORE_TRUSTED_PROXIES", "[\"127.0.0.1\"]")]);
     assert_eq!(code, Some(0), "{report}");
-    assert_eq!(report["findings"], serde_json::json!([]), "{report}");
+    // Only the note that pushes are not configured (this app sends none).
+    let settings: Vec<&Value> = report["findings"].as_array().unwrap().iter().map(|f| &f["setting"]).collect();
+    assert_eq!(settings, [&Value::from("FIREBASE_CONFIG")], "{report}");
     // The text form says so too.
     let text = s.ok(&["check"]);
     assert!(text.contains("no problems found") || text.contains("0 error(s)"), "{text}");
@@ -234,6 +236,28 @@ fn a_user_setting_naming_a_missing_column_is_an_error() {
     assert_eq!(code, Some(1));
     let found = about(&report, "NETS_CORE_USER_JSON_FIELDS");
     assert!(found.iter().any(|(sev, p)| sev == "error" && p.contains("shoe_size")), "{report}");
+}
+
+#[test]
+fn an_unreadable_or_wrong_firebase_config_is_an_error_and_none_a_warning() {
+    let s = Sandbox::quickstart();
+    migrated(&s);
+    let missing = s.dir.join("no-such-account.json");
+    let (code, report) = check(&s, &[], &[("FIREBASE_CONFIG", missing.to_str().unwrap())]);
+    assert_eq!(code, Some(1));
+    assert!(
+        about(&report, "FIREBASE_CONFIG").iter().any(|(sev, p)| sev == "error" && p.contains("no-such-account")),
+        "{report}"
+    );
+    let (code, report) = check(&s, &[], &[("FIREBASE_CONFIG", "{\"type\": \"authorized_user\"}")]);
+    assert_eq!(code, Some(1));
+    assert!(
+        about(&report, "FIREBASE_CONFIG").iter().any(|(sev, p)| sev == "error" && p.contains("service-account")),
+        "{report}"
+    );
+    // Unset: pushes would fail as not_configured, which an app without pushes may accept.
+    let (_, report) = check(&s, &[], &[]);
+    assert!(about(&report, "FIREBASE_CONFIG").iter().any(|(sev, _)| sev == "warning"), "{report}");
 }
 
 #[test]

@@ -277,6 +277,7 @@ pub enum BuildError {
 impl App {
     /// Starts building an app.
     pub fn builder(settings: Settings) -> AppBuilder {
+        crate::install_crypto_provider();
         AppBuilder {
             settings,
             authenticator: None,

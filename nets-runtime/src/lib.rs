@@ -92,6 +92,7 @@ mod serve;
 pub mod settings;
 #[cfg(feature = "accounts")]
 pub mod stack;
+mod tls;
 pub mod uploads;
 #[cfg(feature = "db")]
 pub mod users;
@@ -110,6 +111,7 @@ pub use response::{ApiResult, Success};
 pub use routing::{RouteInfo, route_registry};
 pub use serve::{ServeOptions, serve, serve_on, serve_with};
 pub use settings::Settings;
+pub use tls::install_crypto_provider;
 /// The OpenAPI types nets builds its document with (for `openapi = ..` adjusters and
 /// [`AppBuilder::document`]).
 pub use utoipa;

@@ -851,8 +851,8 @@ impl Default for Settings {
                 "last_login",
                 "date_joined",
             ]
-                .map(String::from)
-                .to_vec(),
+            .map(String::from)
+            .to_vec(),
             user_updatable_fields: ["first_name", "last_name"].map(String::from).to_vec(),
             user_file_fields: Vec::new(),
             user_file_types: ["image/png", "image/jpeg", "image/gif", "image/webp"].map(String::from).to_vec(),

@@ -62,6 +62,9 @@ pub struct Stack {
     pub accounts: Option<Accounts>,
     /// Roles and permissions, with their cache and cross-instance sync.
     pub perms: Option<Perms>,
+    /// Push notifications (FCM HTTP v1, `FIREBASE_CONFIG`), their endpoints and fan-out job.
+    #[cfg(feature = "push")]
+    pub push: Option<crate::push::Push>,
 }
 
 /// [`Stack::from_settings`] could not connect or configure a part; the message names it.
@@ -92,6 +95,10 @@ pub enum StackError {
     /// Permissions could not start.
     #[error("permissions: {0}")]
     Perms(#[from] PermsError),
+    /// Push notifications are misconfigured (`FIREBASE_CONFIG`).
+    #[cfg(feature = "push")]
+    #[error("push: {0}")]
+    Push(#[from] crate::push::PushError),
 }
 
 impl std::fmt::Debug for Stack {
@@ -101,6 +108,7 @@ impl std::fmt::Debug for Stack {
             .field("mailer", &self.mailer.is_some())
             .field("accounts", &self.accounts.is_some())
             .field("perms", &self.perms.is_some())
+            .field("push", &self.push_installed())
             .finish_non_exhaustive()
     }
 }
@@ -131,6 +139,8 @@ impl Stack {
         let users = UserTable::load(&db, &settings).await?;
         let accounts = Accounts::new(oauth.clone(), users, cache.clone(), &settings)?.with_mailer(mailer.clone());
         let perms = Perms::from_settings(&settings, &db).await?;
+        #[cfg(feature = "push")]
+        let push = crate::push::Push::builder(&settings).database(db.clone()).jobs(jobs.clone()).build()?;
         Ok(Stack {
             settings,
             db,
@@ -140,7 +150,16 @@ impl Stack {
             oauth,
             accounts: Some(accounts),
             perms: Some(perms),
+            #[cfg(feature = "push")]
+            push: Some(push),
         })
+    }
+
+    fn push_installed(&self) -> bool {
+        #[cfg(feature = "push")]
+        return self.push.is_some();
+        #[cfg(not(feature = "push"))]
+        false
     }
 
     /// An [`AppBuilder`] with every part installed: the database, cache and job queue as
@@ -158,6 +177,10 @@ impl Stack {
         }
         if let Some(perms) = self.perms {
             app = app.install(perms);
+        }
+        #[cfg(feature = "push")]
+        if let Some(push) = self.push {
+            app = app.install(push);
         }
         app
     }

@@ -29,7 +29,6 @@
 //! `NETS_TEST_DATABASE_URL` is set).
 
 pub mod db;
-#[cfg(feature = "push")]
 pub mod fcm;
 pub mod jobs;
 pub mod smtp;
@@ -94,6 +93,8 @@ impl TestServer {
                 panic!("test server stopped: {e}");
             }
         });
+        // rustls (nets' push client) needs its crypto provider before any client.
+        nets_runtime::install_crypto_provider();
         let client =
             Client::builder().no_proxy().redirect(reqwest::redirect::Policy::none()).build().expect("reqwest client");
         TestServer { base: format!("http://{addr}"), addr, client, task }

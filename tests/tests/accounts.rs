@@ -144,6 +144,62 @@ async fn a_device_sent_as_a_json_string_in_a_form_is_reused_by_uuid_and_by_fireb
     other.assert_error(400, "Invalid device uuid");
 }
 
+/// A push token that comes with a login belongs to that device from then on: a device
+/// retired by a dead token is active again, and no other row keeps the token (pushes
+/// meant for this phone never reach another account).
+#[tokio::test]
+async fn a_push_token_sent_with_a_login_reactivates_its_device_and_leaves_other_rows() {
+    let f = Fixture::new().await;
+    let first = f.login(json!({"email": "bo@x.io", "device": {"name": "phone", "firebase_token": "fcm-old"}})).await;
+    let uuid = first.json["extra"]["device_uuid"].as_str().unwrap().to_owned();
+    assert_eq!(f.authenticate("bo@x.io", CODE, Some(&uuid)).await.status, 200);
+    // Push retired it: its token was dead.
+    on_pool!(f.db, |pool| {
+        sqlx::query(
+        "UPDATE nets_user_device SET active = FALSE, firebase_token = NULL, inactive_reason = 'dead_token: UNREGISTERED'"
+    )
+    .execute(pool)
+    .await
+    .unwrap()
+    .rows_affected()
+    });
+    let device = async || -> (bool, Option<String>, Option<String>) {
+        on_pool!(f.db, |pool| sqlx::query_as(
+            "SELECT active, firebase_token, inactive_reason FROM nets_user_device WHERE uuid = $1"
+        )
+        .bind(uuid.parse::<uuid::Uuid>().unwrap())
+        .fetch_one(pool)
+        .await
+        .unwrap())
+    };
+    // The app got a new token and logs in again: the device is back.
+    sent(&f.login(json!({"email": "bo@x.io", "device": {"uuid": uuid, "firebase_token": "fcm-new"}})).await);
+    let mut state = device().await;
+    for _ in 0..50 {
+        if state.0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(40)).await;
+        state = device().await;
+    }
+    assert_eq!(state, (true, Some("fcm-new".into()), None));
+    // The phone changes hands: Eve logs in on it with the same token.
+    let eve = f.login(json!({"email": "eve@x.io", "device": {"firebase_token": "fcm-new"}})).await;
+    let eve_device = eve.json["extra"]["device_uuid"].as_str().unwrap().to_owned();
+    assert_ne!(eve_device, uuid, "Bo's device is not Eve's");
+    assert_eq!(f.authenticate("eve@x.io", CODE, Some(&eve_device)).await.status, 200);
+    let mut state = device().await;
+    for _ in 0..50 {
+        if state.1.is_none() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(40)).await;
+        state = device().await;
+    }
+    assert_eq!(state.1, None, "Bo's row no longer holds the token");
+    assert_eq!(f.count("SELECT COUNT(*) FROM nets_user_device WHERE firebase_token = 'fcm-new'").await, 1);
+}
+
 #[tokio::test]
 async fn login_never_writes_other_request_fields_to_the_user() {
     let f = Fixture::new().await;

@@ -383,6 +383,8 @@ async fn without_a_client_address_the_per_address_limits_still_hold() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let server = tokio::spawn(async move { axum::serve(listener, router).await });
+    // rustls (nets' push client) needs its crypto provider before any client.
+    nets_runtime::install_crypto_provider();
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
     let mut statuses = Vec::new();
     for n in 0..3 {

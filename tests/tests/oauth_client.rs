@@ -32,6 +32,8 @@ type Client = BasicClient<EndpointNotSet, EndpointNotSet, EndpointNotSet, Endpoi
 /// a TLS-terminating proxy; this transport plays that proxy for the loopback test
 /// server, sending `https://127.0.0.1:<port>` requests to it over plain HTTP.
 async fn send(request: HttpRequest) -> Result<HttpResponse, reqwest::Error> {
+    // rustls (nets' push client) needs its crypto provider before any client.
+    nets_runtime::install_crypto_provider();
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
     let (parts, body) = request.into_parts();
     let uri = parts.uri.to_string();

@@ -100,6 +100,7 @@ async fn stalled_connections_do_not_starve_other_clients() {
     }
     tokio::time::sleep(Duration::from_millis(100)).await;
     let started = Instant::now();
+    nets_runtime::install_crypto_provider();
     let reply = reqwest::Client::new().get(format!("http://{addr}/ping/?note=late")).timeout(LIMIT).send().await;
     let reply = reply.expect("served once the stalled connections timed out");
     assert_eq!(reply.status(), 200);
@@ -111,6 +112,7 @@ async fn stalled_connections_do_not_starve_other_clients() {
     for _ in 0..200 {
         stalled.push(TcpStream::connect(addr).await.unwrap());
     }
+    nets_runtime::install_crypto_provider();
     let reply = reqwest::Client::new().get(format!("http://{addr}/ping/?note=ok")).timeout(LIMIT).send().await;
     assert_eq!(reply.expect("served").status(), 200);
 }
@@ -118,6 +120,7 @@ async fn stalled_connections_do_not_starve_other_clients() {
 #[tokio::test]
 async fn shutdown_stops_accepting() {
     let (addr, stop) = start(100).await;
+    nets_runtime::install_crypto_provider();
     let reply = reqwest::get(format!("http://{addr}/ping/")).await.expect("served");
     assert_eq!(reply.status(), 200);
     let _ = stop.send(());

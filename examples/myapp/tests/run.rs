@@ -41,6 +41,8 @@ fn the_short_form_app_migrates_serves_logs_in_and_stops() {
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
+        // rustls (nets' push client) needs its crypto provider before any client.
+        nets_runtime::install_crypto_provider();
         let http = reqwest::Client::new();
         let post = |path: &str, body: Value| http.post(format!("{url}{path}")).json(&body);
         let login = async |email: &str| -> String {

@@ -47,6 +47,7 @@ impl Sandbox {
             .env_remove("SECRET_KEY")
             .env_remove("NETS_CONFIG")
             .env_remove("NETS_CLIENT_SECRET")
+            .env_remove("FIREBASE_CONFIG")
             .stdin(Stdio::null());
         command
     }

@@ -121,6 +121,38 @@ pub(super) async fn choose(db: &Db, user: Option<i64>, device: &DeviceInput) -> 
 /// its value) or creates the new one. Returns its row id.
 pub(super) async fn save(db: &Db, user: i64, row: DeviceRow, device: &DeviceInput) -> Result<i64, ApiError> {
     let now = chrono::Utc::now();
+    let id = write(db, user, row, device, now).await?;
+    if let Some(token) = device.firebase_token() {
+        claim_token(db, id, token, now).await?;
+    }
+    Ok(id)
+}
+
+/// A push token sent with a login belongs to this device now: no other row keeps it
+/// (pushes meant for this phone never reach another account), and a device a dead
+/// token had retired is active again, as `POST /push/token/` does.
+async fn claim_token(db: &Db, id: i64, token: &str, now: chrono::DateTime<chrono::Utc>) -> Result<(), ApiError> {
+    const RELEASE: &str =
+        "UPDATE nets_user_device SET firebase_token = NULL, updated = $3 WHERE firebase_token = $1 AND id <> $2";
+    const REACTIVATE: &str = "UPDATE nets_user_device SET active = TRUE, inactive_reason = NULL, \
+                              inactive_since = NULL WHERE id = $1 AND NOT active";
+    on_pool!(db, |pool| async {
+        let mut tx = pool.begin().await?;
+        sqlx::query(RELEASE).bind(token).bind(id).bind(now).execute(&mut *tx).await?;
+        sqlx::query(REACTIVATE).bind(id).execute(&mut *tx).await?;
+        tx.commit().await
+    }
+    .await)
+    .map_err(ApiError::internal)
+}
+
+async fn write(
+    db: &Db,
+    user: i64,
+    row: DeviceRow,
+    device: &DeviceInput,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<i64, ApiError> {
     let values = &device.values;
     match row {
         DeviceRow::Existing(id, _) => {

@@ -75,6 +75,8 @@ pub(super) async fn run(
     cors(settings, &mut report);
     proxies(settings, addr, &mut report);
     mail(settings, &mut report).await;
+    #[cfg(feature = "push")]
+    push(settings, &mut report);
     redis(settings, &mut report).await;
     database(settings, migrations, app, &mut report).await;
 
@@ -186,6 +188,23 @@ async fn mail(settings: &Settings, report: &mut Report) {
         Ok(Ok(false)) => report.error("EMAIL_HOST", format!("the SMTP server {server} closed the connection"), fix),
         Ok(Err(e)) => report.error("EMAIL_HOST", format!("SMTP server {server}: {e}"), fix),
         Err(_) => report.error("EMAIL_HOST", format!("SMTP server {server}: no answer in {NETWORK_TIMEOUT:?}"), fix),
+    }
+}
+
+/// `FIREBASE_CONFIG` (the setting, else the environment variable): readable and a
+/// service account; unset outside DEBUG, every push would be recorded as failed.
+#[cfg(feature = "push")]
+fn push(settings: &Settings, report: &mut Report) {
+    let fix = "set FIREBASE_CONFIG to the service-account JSON Firebase gives (Project settings → Service \
+               accounts → Generate new private key), or to the path of that file";
+    match crate::push::Push::builder(settings).build() {
+        Err(e) => report.error("FIREBASE_CONFIG", e.to_string(), fix),
+        Ok(push) if !push.is_configured() && !settings.debug => report.warning(
+            "FIREBASE_CONFIG",
+            "not set: every push notification is recorded as failed (not_configured)",
+            format!("{fix}; ignore this if the app sends no pushes"),
+        ),
+        Ok(_) => {}
     }
 }
 

@@ -29,6 +29,8 @@ mod check;
 mod email;
 mod init;
 mod progress;
+#[cfg(feature = "push")]
+mod push;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -43,6 +45,8 @@ use crate::{App, AppBuilder, Settings};
 
 pub use admin::{PermsCommand, RolesCommand, UsersCommand};
 pub use email::EmailCommand;
+#[cfg(feature = "push")]
+pub use push::PushCommand;
 
 /// An error a command reports (one line on stderr, exit status 1).
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -116,6 +120,10 @@ pub enum Command {
     /// Operate the e-mail queue.
     #[command(subcommand)]
     Email(EmailCommand),
+    /// Send test pushes (the original's test_push_notification); list and retry deliveries.
+    #[cfg(feature = "push")]
+    #[command(subcommand)]
+    Push(PushCommand),
     /// Every endpoint served, with its methods, access rule and source location.
     Routes {
         /// One JSON array instead of a table.
@@ -234,6 +242,8 @@ where
             Command::Roles(command) => admin::roles(&stack(settings()?).await?, command).await,
             Command::Perms(command) => admin::perms(&stack(settings()?).await?, command).await,
             Command::Email(command) => email::run(&stack(settings()?).await?, command).await,
+            #[cfg(feature = "push")]
+            Command::Push(command) => push::run(stack(settings()?).await?.push.as_ref(), command).await,
             Command::Serve => {
                 let (app, jobs) = app(settings()?).await?;
                 app_commands::serve(app, jobs, cli.addr).await
