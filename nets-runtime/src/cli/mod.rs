@@ -150,7 +150,7 @@ pub enum Command {
     /// Write a commented nets.toml (NETS_CONFIG, else ./nets.toml) listing every setting
     /// with its default, environment variable and meaning.
     Init {
-        /// Replace an existing file, keeping it as <name>.<timestamp>.bak.
+        /// Replace an existing file, keeping it as NAME.TIMESTAMP.bak.
         #[arg(long)]
         force: bool,
     },
