@@ -113,6 +113,10 @@ async fn login_with_a_device_then_authenticate_gives_tokens_and_the_user() {
     assert_eq!(data["user"]["email"], "ada@example.com");
     assert_eq!(data["user"]["email_verified"], true);
     assert!(data["user"]["last_login"].is_string());
+    // The configured field order, not alphabetical (issue 17, item 11).
+    let keys: Vec<&String> = data["user"].as_object().unwrap().keys().collect();
+    let order = ["id", "email", "username", "first_name", "last_name", "email_verified", "last_login", "date_joined"];
+    assert_eq!(keys, order, "{}", data["user"]);
     // Django's `date_joined`, as the original's user JSON has it (issue 17).
     assert!(data["user"]["date_joined"].as_str().is_some_and(|d| d.starts_with("20")), "{}", data["user"]);
 
@@ -596,7 +600,7 @@ async fn update_ignores_unknown_keys_and_read_only_fields_sent_unchanged() {
     assert!(ignored.contains(&json!("id")) && ignored.contains(&json!("last_login")), "{}", reply.text());
     // Nothing ignored: the original's answer exactly.
     let reply = f.authed("/update/", &token, json!({"first_name": "Alice"})).await;
-    assert_eq!(reply.json.as_object().unwrap().keys().collect::<Vec<_>>(), ["data", "res"], "{}", reply.text());
+    assert_eq!(reply.json.as_object().unwrap().keys().collect::<Vec<_>>(), ["res", "data"], "{}", reply.text());
 
     // A genuine change of a read-only field is still refused, and nothing is written.
     for body in [

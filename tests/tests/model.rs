@@ -212,12 +212,13 @@ async fn optional_owners_restrict_only_owned_objects() {
 #[tokio::test]
 async fn requested_fields_are_checked_and_protected_ones_never_leak() {
     let (s, _db) = server().await;
-    get(&s, Some(USER_TOKEN), "/invoice-fields/1/?fields=total,title")
-        .await
-        .assert_data(json!({"total": 900, "title": "Rent"}));
-    get(&s, Some(USER_TOKEN), "/invoice-fields/1/?fields=__all__")
-        .await
-        .assert_data(json!({"id": 1, "user_id": 1, "title": "Rent", "total": 900}));
+    let picked = get(&s, Some(USER_TOKEN), "/invoice-fields/1/?fields=total,title").await;
+    picked.assert_data(json!({"total": 900, "title": "Rent"}));
+    // In the order asked for, and every field in declared order (issue 17, item 11).
+    assert!(picked.text().contains(r#""data":{"total":900,"title":"Rent"}"#), "{}", picked.text());
+    let all = get(&s, Some(USER_TOKEN), "/invoice-fields/1/?fields=__all__").await;
+    all.assert_data(json!({"id": 1, "user_id": 1, "title": "Rent", "total": 900}));
+    assert!(all.text().contains(r#"{"id":1,"user_id":1,"title":"Rent","total":900}"#), "{}", all.text());
     for (fields, name) in [
         ("id,internal_note", "internal_note"),
         ("INTERNAL_NOTE", "INTERNAL_NOTE"),

@@ -139,8 +139,21 @@ fn doc_settings() -> Settings {
 }
 
 /// The document as JSON.
+/// The document with its keys sorted at every depth, as `/openapi.json` serves it.
 fn document() -> Value {
-    serde_json::to_value(build_openapi(&doc_settings())).expect("the document serialises")
+    fn sort_keys(value: &mut Value) {
+        match value {
+            Value::Object(map) => {
+                map.sort_keys();
+                map.values_mut().for_each(sort_keys);
+            }
+            Value::Array(items) => items.iter_mut().for_each(sort_keys),
+            _ => {}
+        }
+    }
+    let mut doc = serde_json::to_value(build_openapi(&doc_settings())).expect("the document serialises");
+    sort_keys(&mut doc);
+    doc
 }
 
 fn operation<'a>(doc: &'a Value, path: &str, method: &str) -> &'a Value {

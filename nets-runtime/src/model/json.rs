@@ -104,9 +104,9 @@ pub trait ToJson: serde::Serialize {
         Self::PROTECTED_FIELDS.iter().copied().chain(global).any(|p| p.eq_ignore_ascii_case(name))
     }
 
-    /// The selected fields as a JSON object, inserted in the requested order
-    /// ([`Fields::Only`]) or struct order. (`serde_json::Map` keeps that order only when
-    /// serde_json's `preserve_order` feature is on; otherwise keys are sorted.)
+    /// The selected fields as a JSON object, in the requested order ([`Fields::Only`])
+    /// or struct order, as the original's answers were (nets builds serde_json with
+    /// `preserve_order`, so `serde_json::Map` keeps insertion order).
     ///
     /// Protected fields are left out of [`Fields::Default`] and [`Fields::All`];
     /// asking for one by name is [`ModelError::ProtectedField`], and for a name that is

@@ -620,8 +620,26 @@ fn render(s: &ParamSchema, default: Option<Value>) -> RefOr<Schema> {
 /// (`x-nets-*`) in hash maps, whose order changes from one process to the next, and
 /// client generators and CI diffs need the same bytes every time.
 pub(crate) fn to_json(doc: &OpenApi) -> String {
-    serde_json::to_value(doc).and_then(|value| serde_json::to_string_pretty(&value)).unwrap_or_else(|e| {
+    let text = serde_json::to_value(doc).and_then(|mut value| {
+        // utoipa keeps extensions in hash maps, and JSON objects keep insertion order:
+        // sorted keys make the bytes the same from every app and every run.
+        sort_keys(&mut value);
+        serde_json::to_string_pretty(&value)
+    });
+    text.unwrap_or_else(|e| {
         tracing::error!(error = %e, "could not serialise the OpenAPI document");
         "{}".to_owned()
     })
+}
+
+/// Sorts the keys of every object in `value`, at every depth.
+fn sort_keys(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.sort_keys();
+            map.values_mut().for_each(sort_keys);
+        }
+        Value::Array(items) => items.iter_mut().for_each(sort_keys),
+        _ => {}
+    }
 }
