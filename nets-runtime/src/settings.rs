@@ -217,6 +217,18 @@ pub struct Settings {
     /// `nets_role` row)). A plain SQL identifier, checked at startup.
     #[serde(rename = "NETS_CORE_PROJECT_MEMBER_MODEL")]
     pub project_member_model: Option<String>,
+    /// `NETS_CORE_PROJECT_ROLE_MODEL`: the application's own table of project roles (the
+    /// original's `ProjectMember.role` → `ProjectRole`). The membership table's `role_id`
+    /// then references this table's `id`, the role's name is read from
+    /// `NETS_CORE_PROJECT_ROLE_NAME_FIELD`, and an `enabled` column, when the table has
+    /// one, is honoured. Unset: `role_id` references `nets_role`. A plain SQL identifier,
+    /// checked at startup.
+    #[serde(rename = "NETS_CORE_PROJECT_ROLE_MODEL")]
+    pub project_role_model: Option<String>,
+    /// `NETS_CORE_PROJECT_ROLE_NAME_FIELD`: the column of `NETS_CORE_PROJECT_ROLE_MODEL`
+    /// that holds a role's name (default `name`).
+    #[serde(rename = "NETS_CORE_PROJECT_ROLE_NAME_FIELD")]
+    pub project_role_name_field: String,
     /// `NETS_CORE_PERMISSIONS_SYNC`: how server instances learn that roles, grants or
     /// memberships changed (see [`perms`](crate::perms)): `auto` (default: `redis` with
     /// `REDIS_URL`, else `database` on PostgreSQL, else `local`), `local`, `database`, `redis`.
@@ -555,6 +567,8 @@ impl std::fmt::Debug for Settings {
             user_file_max_bytes,
             project_model,
             project_member_model,
+            project_role_model,
+            project_role_name_field,
             permissions_sync,
             permissions_cache_seconds,
             permissions_cache_entries,
@@ -661,6 +675,8 @@ impl std::fmt::Debug for Settings {
             .field("user_file_max_bytes", user_file_max_bytes)
             .field("project_model", project_model)
             .field("project_member_model", project_member_model)
+            .field("project_role_model", project_role_model)
+            .field("project_role_name_field", project_role_name_field)
             .field("permissions_sync", permissions_sync)
             .field("permissions_cache_seconds", permissions_cache_seconds)
             .field("permissions_cache_entries", permissions_cache_entries)
@@ -859,6 +875,8 @@ impl Default for Settings {
             user_file_max_bytes: 5 * 1024 * 1024,
             project_model: None,
             project_member_model: None,
+            project_role_model: None,
+            project_role_name_field: "name".into(),
             permissions_sync: PermissionsSync::Auto,
             permissions_cache_seconds: 60,
             permissions_cache_entries: 100_000,
@@ -1006,6 +1024,8 @@ pub(crate) const ENV_KEYS: &[&str] = &[
     "NETS_CORE_USER_FILE_MAX_BYTES",
     "NETS_CORE_PROJECT_MODEL",
     "NETS_CORE_PROJECT_MEMBER_MODEL",
+    "NETS_CORE_PROJECT_ROLE_MODEL",
+    "NETS_CORE_PROJECT_ROLE_NAME_FIELD",
     "NETS_CORE_PERMISSIONS_SYNC",
     "NETS_CORE_PERMISSIONS_CACHE_SECONDS",
     "NETS_CORE_PERMISSIONS_CACHE_ENTRIES",
@@ -1116,6 +1136,7 @@ impl Settings {
         let settings: Settings = figment.extract().map_err(Box::new)?;
         settings.time_zone()?;
         settings.project_tables()?;
+        settings.project_role_table()?;
         crate::client_ip::TrustedProxies::parse(&settings.trusted_proxies)?;
         crate::security_headers::SecurityHeaders::from_settings(&settings)?;
         if settings.access_token_expire_seconds == 0 || settings.refresh_token_expire_seconds == 0 {
@@ -1144,13 +1165,6 @@ impl Settings {
     /// a plain SQL identifier (they are spliced into SQL); `None` when projects are off.
     /// Setting one without the other is an error.
     pub fn project_tables(&self) -> Result<Option<(&str, &str)>, SettingsError> {
-        fn check<'a>(key: &'static str, value: Option<&'a str>) -> Result<Option<&'a str>, SettingsError> {
-            match value {
-                None | Some("") => Ok(None),
-                Some(v) if is_identifier(v) => Ok(Some(v)),
-                Some(v) => Err(SettingsError::TableName { key, value: v.to_owned() }),
-            }
-        }
         let project = check("NETS_CORE_PROJECT_MODEL", self.project_model.as_deref())?;
         let member = check("NETS_CORE_PROJECT_MEMBER_MODEL", self.project_member_model.as_deref())?;
         match (project, member) {
@@ -1160,9 +1174,29 @@ impl Settings {
         }
     }
 
+    /// `NETS_CORE_PROJECT_ROLE_MODEL` and its `NETS_CORE_PROJECT_ROLE_NAME_FIELD`, each
+    /// checked to be a plain SQL identifier; `None` when memberships reference
+    /// `nets_role` (or name their role as text).
+    pub fn project_role_table(&self) -> Result<Option<(&str, &str)>, SettingsError> {
+        let Some(table) = check("NETS_CORE_PROJECT_ROLE_MODEL", self.project_role_model.as_deref())? else {
+            return Ok(None);
+        };
+        let name = check("NETS_CORE_PROJECT_ROLE_NAME_FIELD", Some(&self.project_role_name_field))?;
+        Ok(Some((table, name.unwrap_or("name"))))
+    }
+
     /// The parsed `TIME_ZONE`.
     pub fn time_zone(&self) -> Result<chrono_tz::Tz, SettingsError> {
         self.time_zone.parse().map_err(|_| SettingsError::TimeZone(self.time_zone.clone()))
+    }
+}
+
+/// A table or column setting: `None` when unset or empty, else a plain identifier.
+fn check<'a>(key: &'static str, value: Option<&'a str>) -> Result<Option<&'a str>, SettingsError> {
+    match value {
+        None | Some("") => Ok(None),
+        Some(v) if is_identifier(v) => Ok(Some(v)),
+        Some(v) => Err(SettingsError::TableName { key, value: v.to_owned() }),
     }
 }
 

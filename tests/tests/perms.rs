@@ -323,3 +323,48 @@ async fn declared_permissions_are_verified_or_registered_at_startup() {
     assert_eq!(perms.register_declared().await.unwrap(), Vec::<String>::new(), "registering twice creates nothing");
     Perms::from_settings(&perms_common::settings("NETS_CORE_PERMISSIONS_STARTUP = 'verify'"), &db).await.unwrap();
 }
+
+/// Issue 17: the original's `ProjectMember.role` is a foreign key to the app's own
+/// `ProjectRole` table; settings say so, and the role's name answers `role:` checks
+/// as a text role column does.
+#[tokio::test]
+async fn a_membership_role_can_reference_the_applications_role_table() {
+    let db = test_db().await;
+    seed(&db).await;
+    exec(&db, "CREATE TABLE app_role (id BIGINT PRIMARY KEY, title VARCHAR(50) NOT NULL, enabled BOOLEAN NOT NULL)")
+        .await;
+    exec(&db, "CREATE TABLE app_role_member (project_id BIGINT NOT NULL, user_id BIGINT NOT NULL, role_id BIGINT)")
+        .await;
+    exec(&db, "INSERT INTO app_role (id, title, enabled) VALUES (1, 'Reviewer', TRUE), (2, 'Retired', FALSE)").await;
+    exec(&db, "INSERT INTO app_role_member (project_id, user_id, role_id) VALUES (1, 1, 1), (1, 2, 2), (2, 1, NULL)")
+        .await;
+    let toml = "NETS_CORE_PROJECT_MODEL = 'app_project'\nNETS_CORE_PROJECT_MEMBER_MODEL = 'app_role_member'\n\
+                NETS_CORE_PROJECT_ROLE_MODEL = 'app_role'\nNETS_CORE_PROJECT_ROLE_NAME_FIELD = 'title'";
+    let perms = Perms::from_settings(&nets_tests::settings(toml), &db).await.unwrap();
+
+    assert!(can(&perms, ADA, "role:reviewer", Some(1)).await);
+    assert!(!can(&perms, ADA, "role:reviewer", Some(2)).await, "no role in Gemini");
+    assert!(!can(&perms, BOB, "role:retired", Some(1)).await, "a disabled app role is no role");
+    assert!(!can(&perms, BOB, "role:reviewer", Some(1)).await);
+
+    // Misconfigurations fail at startup, naming what is missing.
+    let fails = |toml: &str| {
+        let settings = nets_tests::settings(&format!(
+            "NETS_CORE_PROJECT_MODEL = 'app_project'\nNETS_CORE_PROJECT_MEMBER_MODEL = 'app_role_member'\n{toml}"
+        ));
+        let db = db.clone();
+        async move { Perms::from_settings(&settings, &db).await.unwrap_err().to_string() }
+    };
+    assert_eq!(fails("NETS_CORE_PROJECT_ROLE_MODEL = 'no_roles'").await, "project tables: no role table 'no_roles'");
+    assert_eq!(
+        fails("NETS_CORE_PROJECT_ROLE_MODEL = 'app_role'").await,
+        "project tables: table 'app_role' has no column 'name'"
+    );
+    let member_without_role_id = nets_tests::settings(
+        "NETS_CORE_PROJECT_MODEL = 'app_project'\nNETS_CORE_PROJECT_MEMBER_MODEL = 'app_member'\n\
+         NETS_CORE_PROJECT_ROLE_MODEL = 'app_role'\nNETS_CORE_PROJECT_ROLE_NAME_FIELD = 'title'",
+    );
+    let err = Perms::from_settings(&member_without_role_id, &db).await.unwrap_err().to_string();
+    assert_eq!(err, "project tables: table 'app_member' has no column 'role_id'");
+    assert!(nets_runtime::Settings::from_toml("NETS_CORE_PROJECT_ROLE_MODEL = 'app.Role'").is_err());
+}

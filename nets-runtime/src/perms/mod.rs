@@ -200,7 +200,11 @@ impl Perms {
         let mut builder = Perms::builder(db.clone())
             .cache(Duration::from_secs(settings.permissions_cache_seconds), settings.permissions_cache_entries);
         if let Some((project, member)) = settings.project_tables()? {
-            builder = builder.projects(ProjectTables::new(db, project, member).await?);
+            let tables = match settings.project_role_table()? {
+                Some((roles, name)) => ProjectTables::with_role_table(db, project, member, roles, name).await?,
+                None => ProjectTables::new(db, project, member).await?,
+            };
+            builder = builder.projects(tables);
         }
         builder.sync = sync::from_settings(settings, db, sync::Generation::Permissions).await?;
         let perms = builder.build();

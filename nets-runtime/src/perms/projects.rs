@@ -74,19 +74,51 @@ pub struct ProjectTables {
 }
 
 /// Which role column a membership table has.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum RoleColumn {
     None,
     Text,
+    /// `role_id` → `nets_role`.
     Reference,
+    /// `role_id` → the application's role table: its name column, and whether it has
+    /// an `enabled` column.
+    AppTable {
+        table: String,
+        name: String,
+        enabled: bool,
+    },
 }
 
 impl ProjectTables {
     /// Checks both tables and builds the lookup query.
     pub async fn new(db: &Db, project_table: &str, member_table: &str) -> Result<ProjectTables, PermsError> {
-        for table in [project_table, member_table] {
+        ProjectTables::build(db, project_table, member_table, None).await
+    }
+
+    /// Like [`new`](Self::new), with the members' `role_id` referencing the
+    /// application's own role table (`NETS_CORE_PROJECT_ROLE_MODEL`, the original's
+    /// `ProjectRole`) whose `name_column` holds the role's name; an `enabled` column there
+    /// is honoured. The name answers `role:` checks, as a text `role` column does.
+    pub async fn with_role_table(
+        db: &Db,
+        project_table: &str,
+        member_table: &str,
+        role_table: &str,
+        name_column: &str,
+    ) -> Result<ProjectTables, PermsError> {
+        ProjectTables::build(db, project_table, member_table, Some((role_table, name_column))).await
+    }
+
+    async fn build(
+        db: &Db,
+        project_table: &str,
+        member_table: &str,
+        role_table: Option<(&str, &str)>,
+    ) -> Result<ProjectTables, PermsError> {
+        let named = role_table.into_iter().flat_map(|(table, name)| [table, name]);
+        for table in [project_table, member_table].into_iter().chain(named) {
             if !is_identifier(table) {
-                return Err(PermsError::ProjectTables(format!("'{table}' is not a plain table name")));
+                return Err(PermsError::ProjectTables(format!("'{table}' is not a plain table or column name")));
             }
         }
         let project_columns = columns(db, project_table).await?;
@@ -108,7 +140,20 @@ impl ProjectTables {
             return Err(e);
         }
         let has = |name: &str| member_columns.iter().any(|c| c == name);
-        let role = if has("role_id") {
+        let role = if let Some((table, name)) = role_table {
+            let role_columns = columns(db, table).await?;
+            if role_columns.is_empty() {
+                return Err(PermsError::ProjectTables(format!("no role table '{table}'")));
+            }
+            if let Some(e) = missing(table, &role_columns, "id")
+                .or_else(|| missing(table, &role_columns, name))
+                .or_else(|| missing(member_table, &member_columns, "role_id"))
+            {
+                return Err(e);
+            }
+            let enabled = role_columns.iter().any(|c| c == "enabled");
+            RoleColumn::AppTable { table: table.to_owned(), name: name.to_owned(), enabled }
+        } else if has("role_id") {
             RoleColumn::Reference
         } else if has("role") {
             RoleColumn::Text
@@ -125,12 +170,18 @@ fn lookup_sql(project: &str, member: &str, superuser: bool, enabled: bool, role:
     let superuser = if superuser { "m.is_superuser" } else { "FALSE" };
     let enabled = if enabled { "m.enabled" } else { "TRUE" };
     let (role, join) = match role {
-        RoleColumn::None => ("CAST(NULL AS TEXT)", ""),
-        RoleColumn::Text => ("CAST(m.role AS TEXT)", ""),
+        RoleColumn::None => ("CAST(NULL AS TEXT)".to_owned(), String::new()),
+        RoleColumn::Text => ("CAST(m.role AS TEXT)".to_owned(), String::new()),
         RoleColumn::Reference => (
-            "CAST(r.name AS TEXT)",
+            "CAST(r.name AS TEXT)".to_owned(),
             " LEFT JOIN nets_role r ON r.id = m.role_id AND r.enabled \
-             AND (r.project_id IS NULL OR r.project_id = p.id)",
+             AND (r.project_id IS NULL OR r.project_id = p.id)"
+                .to_owned(),
+        ),
+        // Validated identifiers, quoted.
+        RoleColumn::AppTable { table, name, enabled } => (
+            format!("CAST(r.\"{name}\" AS TEXT)"),
+            format!(" LEFT JOIN \"{table}\" r ON r.id = m.role_id{}", if enabled { " AND r.enabled" } else { "" }),
         ),
     };
     format!(
