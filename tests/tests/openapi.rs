@@ -694,3 +694,32 @@ async fn without_documents_only_registered_endpoints_are_listed() {
     let doc = s.send(s.get("/openapi.json")).await.json;
     assert!(doc["paths"]["/login/"].is_null() && doc["paths"]["/o/token/"].is_null());
 }
+
+/// Issue 18: the document is revalidated with its ETag (304, no body) and sent gzipped
+/// to clients that accept it; both forms are the same document.
+#[tokio::test]
+async fn the_document_is_revalidated_by_etag_and_sent_gzipped() {
+    use std::io::Read;
+    let s = server(doc_settings()).await;
+    let plain = s.send(s.get("/openapi.json")).await;
+    assert_eq!(plain.status, 200);
+    let etag = plain.header("etag").expect("an ETag").to_owned();
+    assert!(etag.starts_with('"') && etag.len() == 34, "{etag}");
+    assert_eq!(plain.header("cache-control"), Some("no-cache"));
+    assert_eq!(plain.header("content-encoding"), None);
+
+    let again = s.send(s.get("/openapi.json").header("if-none-match", etag.as_str())).await;
+    assert_eq!((again.status, again.bytes.len()), (304, 0));
+    assert_eq!(again.header("etag"), Some(etag.as_str()));
+    let stale = s.send(s.get("/openapi.json").header("if-none-match", "\"other\"")).await;
+    assert_eq!(stale.status, 200);
+
+    let zipped = s.send(s.get("/openapi.json").header("accept-encoding", "gzip, br")).await;
+    assert_eq!(zipped.header("content-encoding"), Some("gzip"));
+    assert!(zipped.bytes.len() * 4 < plain.bytes.len(), "{} vs {} bytes", zipped.bytes.len(), plain.bytes.len());
+    let mut text = Vec::new();
+    flate2::read::GzDecoder::new(&zipped.bytes[..]).read_to_end(&mut text).expect("gzip");
+    assert_eq!(text, plain.bytes);
+    let refused = s.send(s.get("/openapi.json").header("accept-encoding", "gzip;q=0")).await;
+    assert_eq!((refused.header("content-encoding"), refused.bytes.len()), (None, plain.bytes.len()));
+}

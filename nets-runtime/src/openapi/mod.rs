@@ -7,6 +7,8 @@
 //! security requirement on private operations, 403 with `can_do`, 404 with `model`,
 //! 405, 413, 415); tags; and the `x-nets-route-name` / `x-nets-view` extensions.
 
+mod served;
+
 use serde_json::{Value, json};
 use utoipa::openapi::content::ContentBuilder;
 use utoipa::openapi::extensions::ExtensionsBuilder;
@@ -25,13 +27,13 @@ use crate::{ApiError, App, Settings};
 use std::sync::{Arc, OnceLock};
 
 use axum::extract::State;
-use axum::http::header;
+use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use axum::routing::{MethodRouter, get};
-use bytes::Bytes;
 
 use crate::params::{ParamSchema, Rule, SchemaKind};
 use crate::routing::{ArgKind, Endpoint, Location, Method, ModuleFilter, select, selected_by};
+use served::Served;
 
 pub use crate::params::SchemaSink;
 /// What an endpoint's `openapi = f` adjusts (`fn(&mut Operation, &mut Components)`).
@@ -100,10 +102,10 @@ fn documented(settings: &Settings, endpoints: Vec<&'static Endpoint>) -> Vec<&'s
 /// `NETS_CORE_OPENAPI_MODULES`), plus the documents of its hand-written routes. It is
 /// built on first request and then served from memory.
 pub(crate) fn route() -> MethodRouter<App> {
-    let cache: Arc<OnceLock<Bytes>> = Arc::new(OnceLock::new());
-    get(move |State(app): State<App>| {
-        let body = cache.get_or_init(|| Bytes::from(to_json(&app.openapi()))).clone();
-        async move { ([(header::CONTENT_TYPE, "application/json")], body) }
+    let cache: Arc<OnceLock<Served>> = Arc::new(OnceLock::new());
+    get(move |State(app): State<App>, headers: HeaderMap| {
+        let answer = cache.get_or_init(|| Served::new(to_json(&app.openapi()))).answer(&headers);
+        async move { answer }
     })
     .fallback(|| async { ApiError::MethodNotAllowed { allow: "GET, HEAD".into() }.into_response() })
 }
