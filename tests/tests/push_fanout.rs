@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use nets_runtime::db::on_pool;
 use nets_runtime::jobs::JobState;
-use nets_runtime::push::{Notification, PushError, PushFanout, PushFilter};
+use nets_runtime::jobs::QueueFilter;
+use nets_runtime::push::{Notification, PushError, PushFanout};
 use nets_tests::db::test_db;
 use nets_tests::fcm::{FcmPeer, Outcome};
 use serde_json::json;
@@ -150,9 +151,9 @@ async fn dead_deliveries_are_listed_and_sent_again_by_retry() {
 
     let results = push.send_to_user_now(cy, Notification::new("a", "b")).await.expect("ran");
     assert!(results.values().all(|r| r.error.as_deref().is_some_and(|e| e.starts_with("config:"))), "{results:?}");
-    let dead = push.queue(PushFilter::Dead, 50).await.expect("list");
+    let dead = push.queue(QueueFilter::Dead, 50).await.expect("list");
     assert_eq!(dead.len(), 1);
-    assert!(push.queue(PushFilter::Sent, 50).await.expect("list").is_empty());
+    assert!(push.queue(QueueFilter::Sent, 50).await.expect("list").is_empty());
     assert_eq!(peer.attempts("tok-cfg"), 1, "a configuration error is not retried per device");
 
     // Configuration fixed: `push retry`.
@@ -160,7 +161,7 @@ async fn dead_deliveries_are_listed_and_sent_again_by_retry() {
     assert!(!push.retry(dead[0].id).await.expect("not failed any more"), "a queued delivery is left alone");
     let worker = jobs.worker().register::<PushFanout>(push.clone()).spawn().expect("worker");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while push.queue(PushFilter::Sent, 50).await.expect("list").is_empty() {
+    while push.queue(QueueFilter::Sent, 50).await.expect("list").is_empty() {
         assert!(tokio::time::Instant::now() < deadline, "not resent");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

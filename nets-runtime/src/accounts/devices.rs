@@ -132,13 +132,11 @@ pub(super) async fn save(db: &Db, user: i64, row: DeviceRow, device: &DeviceInpu
 /// (pushes meant for this phone never reach another account), and a device a dead
 /// token had retired is active again, as `POST /push/token/` does.
 async fn claim_token(db: &Db, id: i64, token: &str, now: chrono::DateTime<chrono::Utc>) -> Result<(), ApiError> {
-    const RELEASE: &str =
-        "UPDATE nets_user_device SET firebase_token = NULL, updated = $3 WHERE firebase_token = $1 AND id <> $2";
     const REACTIVATE: &str = "UPDATE nets_user_device SET active = TRUE, inactive_reason = NULL, \
                               inactive_since = NULL WHERE id = $1 AND NOT active";
     on_pool!(db, |pool| async {
         let mut tx = pool.begin().await?;
-        sqlx::query(RELEASE).bind(token).bind(id).bind(now).execute(&mut *tx).await?;
+        sqlx::query(crate::db::RELEASE_PUSH_TOKEN).bind(token).bind(id).bind(now).execute(&mut *tx).await?;
         sqlx::query(REACTIVATE).bind(id).execute(&mut *tx).await?;
         tx.commit().await
     }

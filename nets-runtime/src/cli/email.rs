@@ -2,10 +2,11 @@
 
 use std::process::ExitCode;
 
-use clap::{Subcommand, ValueEnum};
+use clap::Subcommand;
 
 use super::BoxError;
 use super::progress::Progress;
+use super::queue::{ListArgs, RetryArgs};
 use crate::mail::QueueFilter;
 use crate::stack::Stack;
 
@@ -14,25 +15,9 @@ use crate::stack::Stack;
 #[non_exhaustive]
 pub enum EmailCommand {
     /// List queued e-mails by status.
-    List {
-        /// Which e-mails.
-        #[arg(long, value_enum, default_value = "queued")]
-        status: Status,
-        /// At most this many.
-        #[arg(long, default_value_t = 50)]
-        limit: i64,
-        /// One JSON array instead of a table.
-        #[arg(long)]
-        json: bool,
-    },
+    List(ListArgs),
     /// Send failed or dead e-mails again.
-    Retry {
-        /// Row ids (`email list` shows them).
-        ids: Vec<i64>,
-        /// Every dead e-mail.
-        #[arg(long)]
-        dead: bool,
-    },
+    Retry(RetryArgs),
     /// Queue a `nets_custom_email` (a newsletter) to its recipients, with progress.
     SendCustom {
         /// The custom e-mail's id.
@@ -40,34 +25,10 @@ pub enum EmailCommand {
     },
 }
 
-/// An e-mail's state in the queue.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum Status {
-    /// Waiting for a worker.
-    Queued,
-    /// Failed; will be retried.
-    Failed,
-    /// Out of retries.
-    Dead,
-    /// Delivered.
-    Sent,
-}
-
-impl From<Status> for QueueFilter {
-    fn from(s: Status) -> Self {
-        match s {
-            Status::Queued => QueueFilter::Queued,
-            Status::Failed => QueueFilter::Failed,
-            Status::Dead => QueueFilter::Dead,
-            Status::Sent => QueueFilter::Sent,
-        }
-    }
-}
-
 pub(super) async fn run(stack: &Stack, command: EmailCommand) -> Result<ExitCode, BoxError> {
     let mailer = stack.mailer.as_ref().ok_or("the mailer is turned off in this app")?;
     match command {
-        EmailCommand::List { status, limit, json } => {
+        EmailCommand::List(ListArgs { status, limit, json }) => {
             let rows = mailer.queue(status.into(), limit).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&rows)?);
@@ -86,7 +47,7 @@ pub(super) async fn run(stack: &Stack, command: EmailCommand) -> Result<ExitCode
             }
             eprintln!("{} e-mail(s)", rows.len());
         }
-        EmailCommand::Retry { mut ids, dead } => {
+        EmailCommand::Retry(RetryArgs { mut ids, dead }) => {
             if dead {
                 ids.extend(mailer.queue(QueueFilter::Dead, i64::MAX).await?.into_iter().map(|r| r.id));
             }

@@ -31,6 +31,7 @@ mod init;
 mod progress;
 #[cfg(feature = "push")]
 mod push;
+mod queue;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -47,6 +48,7 @@ pub use admin::{PermsCommand, RolesCommand, UsersCommand};
 pub use email::EmailCommand;
 #[cfg(feature = "push")]
 pub use push::PushCommand;
+pub use queue::{ListArgs, RetryArgs, Status};
 
 /// An error a command reports (one line on stderr, exit status 1).
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

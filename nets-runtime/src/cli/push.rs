@@ -3,11 +3,13 @@
 
 use std::process::ExitCode;
 
-use clap::{Subcommand, ValueEnum};
+use clap::Subcommand;
 use serde_json::{Map, Value, json};
 
 use super::BoxError;
-use crate::push::{Notification, Push, PushFilter};
+use super::queue::{ListArgs, RetryArgs};
+use crate::jobs::QueueFilter;
+use crate::push::{Notification, Push};
 
 /// Send test pushes; list and retry deliveries.
 #[derive(Debug, Subcommand)]
@@ -33,49 +35,9 @@ pub enum PushCommand {
         data: Vec<(String, String)>,
     },
     /// List deliveries (a notification to one device) by status.
-    List {
-        /// Which deliveries.
-        #[arg(long, value_enum, default_value = "queued")]
-        status: Status,
-        /// At most this many.
-        #[arg(long, default_value_t = 50)]
-        limit: i64,
-        /// One JSON array instead of a table.
-        #[arg(long)]
-        json: bool,
-    },
+    List(ListArgs),
     /// Send failed or dead deliveries again (after fixing FIREBASE_CONFIG, say).
-    Retry {
-        /// Delivery ids (`push list` shows them).
-        ids: Vec<i64>,
-        /// Every dead delivery.
-        #[arg(long)]
-        dead: bool,
-    },
-}
-
-/// A delivery's state.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum Status {
-    /// Waiting for a worker, or being sent.
-    Queued,
-    /// Failed; will be retried.
-    Failed,
-    /// Given up (dead token, refused message, configuration, out of attempts).
-    Dead,
-    /// Delivered to FCM.
-    Sent,
-}
-
-impl From<Status> for PushFilter {
-    fn from(s: Status) -> Self {
-        match s {
-            Status::Queued => PushFilter::Queued,
-            Status::Failed => PushFilter::Failed,
-            Status::Dead => PushFilter::Dead,
-            Status::Sent => PushFilter::Sent,
-        }
-    }
+    Retry(RetryArgs),
 }
 
 /// `key=value`, the key non-empty.
@@ -94,7 +56,7 @@ pub(super) async fn run(push: Option<&Push>, command: PushCommand) -> Result<Exi
             let notification = Notification::new(title, message).data_map(data);
             test(push, user_id, token, notification).await
         }
-        PushCommand::List { status, limit, json } => {
+        PushCommand::List(ListArgs { status, limit, json }) => {
             let rows = push.queue(status.into(), limit).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&rows)?);
@@ -114,9 +76,9 @@ pub(super) async fn run(push: Option<&Push>, command: PushCommand) -> Result<Exi
             eprintln!("{} deliver(ies)", rows.len());
             Ok(ExitCode::SUCCESS)
         }
-        PushCommand::Retry { mut ids, dead } => {
+        PushCommand::Retry(RetryArgs { mut ids, dead }) => {
             if dead {
-                ids.extend(push.queue(PushFilter::Dead, i64::MAX).await?.into_iter().map(|r| r.id));
+                ids.extend(push.queue(QueueFilter::Dead, i64::MAX).await?.into_iter().map(|r| r.id));
             }
             for id in ids {
                 let queued = push.retry(id).await?;

@@ -95,6 +95,20 @@ use std::time::Duration;
 
 pub use job::{Job, JobError, JobId, JobState, JobStatus};
 pub use storage::JobStorage;
+
+/// Which rows of a module's durable queue (e-mails, push deliveries) to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueueFilter {
+    /// Waiting or being sent (`queued`, `sending`).
+    Queued,
+    /// Failed, with attempts left: a worker will try again.
+    Failed,
+    /// Given up (out of attempts, or refused for good): only the module's `retry`
+    /// ([`Mailer::retry`](crate::mail::Mailer::retry), `Push::retry`) sends them again.
+    Dead,
+    /// Sent.
+    Sent,
+}
 pub use worker::{Worker, WorkerHandle};
 
 /// The e-mail job, now [`crate::mail::SendEmail`]; still reachable here.

@@ -62,11 +62,12 @@ use lettre::Message;
 use lettre::message::{Mailbox, MultiPart};
 use minijinja::Value;
 
+pub use crate::jobs::QueueFilter;
 pub use attachment::Attachment;
 pub use bulk::{BulkProgress, BulkStatus};
 pub use job::SendEmail;
 pub use outcome::{Outcome, Reason};
-pub use queue::{QueueFilter, QueuedEmail};
+pub use queue::QueuedEmail;
 pub use transport::Transport;
 
 use crate::Settings;

@@ -8,6 +8,7 @@
 
 use crate::db::on_pool;
 use crate::db::{Db, DbError};
+use crate::jobs::QueueFilter;
 
 /// What a worker got when it claimed a row.
 pub(crate) enum Claim {
@@ -49,19 +50,6 @@ pub struct QueuedEmail {
     pub last_error: Option<String>,
     /// When it was queued (ISO-8601).
     pub created: String,
-}
-
-/// Which rows to list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum QueueFilter {
-    /// Waiting or being sent (`queued`, `sending`).
-    Queued,
-    /// Failed, with attempts left: a worker will try again.
-    Failed,
-    /// Failed with no attempts left: only [`Mailer::retry`](super::Mailer::retry) sends them.
-    Dead,
-    /// Sent.
-    Sent,
 }
 
 /// Inserts one `queued` row; returns its id.

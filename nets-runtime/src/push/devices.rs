@@ -73,14 +73,7 @@ async fn register_rows(
                 (id, uuid)
             }
         };
-        sqlx::query(
-            "UPDATE nets_user_device SET firebase_token = NULL, updated = $3 WHERE firebase_token = $1 AND id <> $2",
-        )
-        .bind(token)
-        .bind(id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query(crate::db::RELEASE_PUSH_TOKEN).bind(token).bind(id).bind(now).execute(&mut *tx).await?;
         sqlx::query(
             "UPDATE nets_user_device SET firebase_token = $2, active = TRUE, inactive_reason = NULL, \
              inactive_since = NULL, name = COALESCE($3, name), updated = $4 WHERE id = $1",

@@ -26,11 +26,11 @@ pub use fanout::{DeviceResult, FanoutProgress, Queued};
 pub use inbox::InboxItem;
 pub use job::PushFanout;
 pub use notification::Notification;
-pub use queue::{PushFilter, QueuedPush};
+pub use queue::QueuedPush;
 
 use crate::Settings;
 use crate::db::{Db, DbError};
-use crate::jobs::Jobs;
+use crate::jobs::{Jobs, QueueFilter};
 use credentials::ServiceAccount;
 use notification::{AndroidDefaults, Target, message_body};
 use token::AccessTokens;
@@ -278,7 +278,7 @@ impl Push {
     }
 
     /// Deliveries matching `filter`, oldest first (at most `limit`).
-    pub async fn queue(&self, filter: PushFilter, limit: i64) -> Result<Vec<QueuedPush>, PushError> {
+    pub async fn queue(&self, filter: QueueFilter, limit: i64) -> Result<Vec<QueuedPush>, PushError> {
         Ok(queue::list(self.db()?, filter, self.0.max_attempts, limit).await?)
     }
 

@@ -3,20 +3,7 @@
 use serde::Serialize;
 
 use crate::db::{Db, DbError, on_pool};
-
-/// Which deliveries to list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PushFilter {
-    /// Waiting or being sent (`queued`, `sending`).
-    Queued,
-    /// Failed with attempts left: a worker tries again.
-    Failed,
-    /// Given up: a dead token, a refused message, a configuration error, or out of
-    /// attempts. Only [`Push::retry`](super::Push::retry) sends them again.
-    Dead,
-    /// Sent.
-    Sent,
-}
+use crate::jobs::QueueFilter;
 
 /// One delivery (a notification to one device), as `push list` shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -60,17 +47,17 @@ struct Row {
 /// Deliveries matching `filter`, oldest first, at most `limit`.
 pub(crate) async fn list(
     db: &Db,
-    filter: PushFilter,
+    filter: QueueFilter,
     max_attempts: u32,
     limit: i64,
 ) -> Result<Vec<QueuedPush>, DbError> {
     let max = i64::from(max_attempts);
     // (statuses, min attempts, max attempts, or-status): static SQL, bound values.
     let (a, b, min, most, dead): (&str, &str, i64, i64, &str) = match filter {
-        PushFilter::Queued => ("queued", "sending", 0, i64::MAX, ""),
-        PushFilter::Failed => ("failed", "failed", 0, max - 1, ""),
-        PushFilter::Dead => ("failed", "failed", max, i64::MAX, "dead"),
-        PushFilter::Sent => ("sent", "sent", 0, i64::MAX, ""),
+        QueueFilter::Queued => ("queued", "sending", 0, i64::MAX, ""),
+        QueueFilter::Failed => ("failed", "failed", 0, max - 1, ""),
+        QueueFilter::Dead => ("failed", "failed", max, i64::MAX, "dead"),
+        QueueFilter::Sent => ("sent", "sent", 0, i64::MAX, ""),
     };
     let rows: Vec<Row> = on_pool!(db, |pool| {
         sqlx::query_as(
