@@ -68,6 +68,7 @@ pub mod client_ip;
 mod ctx;
 #[cfg(feature = "db")]
 pub mod db;
+pub mod decimal;
 mod error;
 #[cfg(feature = "jobs")]
 pub mod jobs;
@@ -101,6 +102,7 @@ pub mod wiring;
 pub use app::{App, AppBuilder, BuildError};
 pub use auth::AuthUser;
 pub use ctx::{Ctx, Membership, Project};
+pub use decimal::Decimal;
 pub use error::{ApiError, FieldErrors};
 pub use model::{Fields, ModelError, NetsModel, ToJson, Update};
 pub use module::Module;

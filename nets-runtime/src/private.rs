@@ -53,7 +53,7 @@ pub use utoipa::openapi::{RefOr, schema::Schema};
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be used as a request parameter",
     label = "no `FromParam` implementation for this type",
-    note = "parameters can be String, integers, floats, bool, Vec<T>, serde_json::Value, chrono dates, Email, Uuid, UploadedFile, Option<T>, or a type implementing `nets_runtime::params::FromParam`",
+    note = "parameters can be String, integers, floats, Decimal, bool, Vec<T>, serde_json::Value, chrono dates, Email, Uuid, UploadedFile, Option<T>, or a type implementing `nets_runtime::params::FromParam`",
     note = "`#[param(..)]` and `Option<..>` mark request parameters: the context, models and state take neither; for a whole structured body, mark the argument `#[param(body)]`"
 )]
 pub trait ParamType: Sized {
@@ -109,7 +109,7 @@ impl<T: FromParam> ParamType for T {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be used as a request parameter",
     label = "no `FromParam` implementation for this type",
-    note = "parameters can be String, integers, floats, bool, Vec<T>, serde_json::Value, chrono dates, Email, Uuid, UploadedFile, Option<T>, or a type implementing `nets_runtime::params::FromParam`",
+    note = "parameters can be String, integers, floats, Decimal, bool, Vec<T>, serde_json::Value, chrono dates, Email, Uuid, UploadedFile, Option<T>, or a type implementing `nets_runtime::params::FromParam`",
     note = "other arguments: the context (`Ctx`), the `model = T` object (`#[derive(NetsModel)]`, or `nets_runtime::model_argument!(T)` for a hand-written model), state (`nets_runtime::State<T>`, T: Clone + Send + Sync + 'static), the request's `HeaderMap`; for a whole structured body, mark the argument `#[param(body)]`"
 )]
 pub trait ArgType: Sized {

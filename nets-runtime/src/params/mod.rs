@@ -13,6 +13,7 @@
 //! | `String` | any string; numbers and booleans are written as text |
 //! | `i8`…`i64`, `u8`…`u64`, `isize`, `usize` | JSON integers, or strings such as `"42"`; out-of-range values are rejected |
 //! | `f32`, `f64` | JSON numbers or numeric strings (finite only) |
+//! | `rust_decimal::Decimal`, [`Decimal`](crate::Decimal) | JSON numbers or numeric strings (`"12.30"`, `"1e3"`), exact; at most 28 significant digits |
 //! | `bool` | `true/True/TRUE/1/yes/on` and `false/False/0/no/off/""`; anything else is an error |
 //! | `Vec<T>` | a JSON array, a JSON-encoded array string, a list as clients print it (`[a, b]`, `['x', "y"]`: brackets off, split on commas, items trimmed and unquoted), a comma-separated string, or a repeated query key |
 //! | `serde_json::Value`, `serde_json::Map` | any JSON value / an object, also JSON-encoded in a string, or a list of `[key, value]` pairs (`[["a", 1]]`) |
@@ -215,7 +216,7 @@ impl CoerceError {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be used as a request parameter",
     label = "no `FromParam` implementation for this type",
-    note = "parameters can be String, integers, floats, bool, Vec<T>, serde_json::Value, chrono dates, Email, Uuid, UploadedFile, Option<T>, or a type implementing `nets_runtime::params::FromParam`",
+    note = "parameters can be String, integers, floats, Decimal, bool, Vec<T>, serde_json::Value, chrono dates, Email, Uuid, UploadedFile, Option<T>, or a type implementing `nets_runtime::params::FromParam`",
     note = "for a whole structured body, mark the argument `#[param(body)]`"
 )]
 pub trait FromParam: Sized {

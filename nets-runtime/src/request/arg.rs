@@ -31,7 +31,7 @@ use crate::{ApiError, App, Ctx};
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be used as a request parameter",
     label = "no `FromParam` implementation for this type",
-    note = "parameters can be String, integers, floats, bool, Vec<T>, serde_json::Value, chrono dates, Email, Uuid, UploadedFile, Option<T>, or a type implementing `nets_runtime::params::FromParam`",
+    note = "parameters can be String, integers, floats, Decimal, bool, Vec<T>, serde_json::Value, chrono dates, Email, Uuid, UploadedFile, Option<T>, or a type implementing `nets_runtime::params::FromParam`",
     note = "other arguments: the context (`Ctx`), the `model = T` object (`#[derive(NetsModel)]`), state (`nets_runtime::State<T>`); for a whole structured body, mark the argument `#[param(body)]`"
 )]
 pub trait HandlerArg: Sized + Send {
