@@ -69,6 +69,8 @@ mod ctx;
 #[cfg(feature = "db")]
 pub mod db;
 pub mod decimal;
+#[cfg(feature = "db")]
+pub mod django_import;
 mod error;
 #[cfg(feature = "jobs")]
 pub mod jobs;

@@ -27,6 +27,7 @@ mod admin;
 mod app_commands;
 mod check;
 mod email;
+mod import;
 mod init;
 mod progress;
 #[cfg(feature = "push")]
@@ -141,6 +142,26 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Import a django-nets-core 0.2.30 database (users, devices, OAuth applications,
+    /// roles, permissions, grants, memberships, e-mail templates). A dry run unless
+    /// --apply; safe to run again; the Django database is only read.
+    ImportDjango {
+        /// The Django database: sqlite:///path/db.sqlite3 or postgres://user@host/db.
+        #[arg(long)]
+        from: String,
+        /// Django's AUTH_USER_MODEL table.
+        #[arg(long, default_value = "auth_user")]
+        user_table: String,
+        /// Also import unexpired access and refresh tokens (as digests): users stay logged in.
+        #[arg(long)]
+        with_tokens: bool,
+        /// Write (default: report what would be written, and write nothing).
+        #[arg(long)]
+        apply: bool,
+        /// One JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Check the configuration as `serve` would use it (secret key, DEBUG exposure,
     /// database and migrations, Redis, SMTP login, CORS, proxies, user table, `can_do`
     /// names); prints each problem with its fix, exits 1 on errors.
@@ -253,6 +274,13 @@ where
             Command::Worker => {
                 let (app, jobs) = app(settings()?).await?;
                 app_commands::worker(app, jobs).await
+            }
+            Command::ImportDjango { from, user_table, with_tokens, apply, json } => {
+                let options = crate::django_import::Options::new(from)
+                    .user_table(user_table)
+                    .with_tokens(with_tokens)
+                    .apply(apply);
+                import::run(&stack(settings()?).await?, options, json).await
             }
             Command::Routes { json, public } => app_commands::routes(&app(settings()?).await?.0, json, public),
             Command::Openapi { out } => app_commands::openapi(&app(settings()?).await?.0, out),

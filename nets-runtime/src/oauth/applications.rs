@@ -4,7 +4,7 @@
 use serde::Serialize;
 use subtle::ConstantTimeEq;
 
-use super::{OAuth, on_pool};
+use super::{OAuth, django_hasher, on_pool};
 use crate::db::DbError;
 use crate::keys::random_token;
 
@@ -190,6 +190,9 @@ impl OAuth {
         let Some(row) = self.application_row(client_id).await? else { return Err(ClientAuthError::Failed) };
         let (app, stored) = to_application(row);
         let ok = match (app.client_type, stored, presented) {
+            (ClientType::Confidential, Some(stored), Some(presented)) if django_hasher::is_django_hash(&stored) => {
+                self.verify_django_secret(&app, stored, secret.unwrap_or_default(), presented).await?
+            }
             (ClientType::Confidential, Some(stored), Some(presented)) => {
                 bool::from(stored.as_bytes().ct_eq(presented.as_bytes()))
             }
@@ -197,6 +200,35 @@ impl OAuth {
             _ => false,
         };
         if ok { Ok(app) } else { Err(ClientAuthError::Failed) }
+    }
+
+    /// An application imported from Django with a hashed secret: PBKDF2 (on a blocking
+    /// thread: Django's iteration count costs ~a second of CPU), and on success the nets
+    /// digest replaces the Django hash, so only the first authentication pays.
+    async fn verify_django_secret(
+        &self,
+        app: &Application,
+        stored: String,
+        secret: &str,
+        presented: String,
+    ) -> Result<bool, ClientAuthError> {
+        // At most two at a time: wrong secrets sent in a flood queue up here instead of
+        // taking every core (and the blocking pool).
+        static VERIFYING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+        let Ok(_permit) = VERIFYING.acquire().await else { return Ok(false) };
+        let owned = secret.to_owned();
+        let hash = stored.clone();
+        let ok = tokio::task::spawn_blocking(move || django_hasher::verify(&owned, &hash)).await.unwrap_or(false);
+        if ok {
+            const SQL: &str = "UPDATE nets_oauth_application SET client_secret_digest = $1, updated = $2 \
+                               WHERE id = $3 AND client_secret_digest = $4";
+            let now = chrono::Utc::now();
+            on_pool!(&self.0.db, |pool| {
+                sqlx::query(SQL).bind(&presented).bind(now).bind(app.id).bind(&stored).execute(pool).await.map(drop)
+            })
+            .map_err(DbError::from)?;
+        }
+        Ok(ok)
     }
 }
 

@@ -60,6 +60,7 @@
 mod applications;
 mod bearer;
 mod cache;
+pub(crate) mod django_hasher;
 mod endpoints;
 mod openapi;
 mod tokens;
@@ -177,6 +178,11 @@ impl OAuth {
     /// The database.
     pub fn db(&self) -> &Db {
         &self.0.db
+    }
+
+    /// The stored form of a client secret (what `client_secret_digest` holds).
+    pub(crate) fn client_secret_digest(&self, secret: &str) -> String {
+        self.0.client_secret_key.digest_hex(secret)
     }
 
     /// The stored form of a token (what `token_digest` columns hold).

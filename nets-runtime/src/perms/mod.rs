@@ -55,7 +55,7 @@
 //! ```
 
 pub(crate) mod cache;
-mod codename;
+pub(crate) mod codename;
 mod projects;
 mod store;
 pub mod sync;
