@@ -20,6 +20,16 @@ use serde_json::Value;
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/django/nets_core_0.2.30.sql");
 const MANIFEST: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/django/manifest.json");
 
+mod api {
+    use nets_runtime::prelude::*;
+
+    /// Who the bearer token belongs to.
+    #[request_handler(path = "import/me/", method = GET)]
+    pub async fn me(ctx: Ctx) -> ApiResult<i64> {
+        Ok(ctx.require_user()?.id)
+    }
+}
+
 fn manifest() -> Value {
     serde_json::from_str(&std::fs::read_to_string(MANIFEST).expect("manifest")).expect("manifest JSON")
 }
@@ -259,7 +269,8 @@ async fn clients_authenticate_with_the_secrets_compiled_into_their_apps() {
     assert_eq!(counts(&report, "tokens"), (1, 0, 0, 0), "one unexpired token: {report:?}");
     let settings = settings();
     let oauth = OAuth::from_settings(&settings, &db).await.unwrap();
-    let app = App::builder(settings).database(db.db.clone()).install(oauth).build().expect("app");
+    let routes = nets_runtime::build_urlpatterns!(crate::api).expect("routes");
+    let app = App::builder(settings).database(db.db.clone()).install(oauth).routes(routes).build().expect("app");
     let server = TestServer::start(app.router()).await;
     let m = manifest();
     let revoke = async |client_id: &str, secret: &str| -> Reply {
@@ -281,8 +292,10 @@ async fn clients_authenticate_with_the_secrets_compiled_into_their_apps() {
         assert!(!stored.contains('$') && stored != secret, "{stored}");
         assert_eq!(revoke(id, secret).await.status, 200);
     }
-    // The imported refresh token of alice's session gives new tokens.
+    // alice's session goes on: her access token authenticates, her refresh token refreshes.
     let token = &m["access_tokens"].as_array().unwrap().iter().find(|t| t["expired"] == false).unwrap();
+    let me = server.send(server.get("/import/me/").bearer_auth(token["token"].as_str().unwrap())).await;
+    me.assert_data(token["user_id"].clone());
     let form = [
         ("grant_type", "refresh_token"),
         ("refresh_token", token["refresh_token"].as_str().unwrap()),

@@ -87,10 +87,15 @@ impl TokenCache {
     }
 }
 
-/// Our access tokens are 64 hex digits: anything else cannot match, so it is refused
-/// before any lookup, cached or not.
+/// Our access tokens are 64 hex digits; those imported from django-nets-core
+/// (`import-django --with-tokens`) are oauthlib's 30 letters and digits. Anything else
+/// cannot match, so it is refused before any lookup, cached or not.
 fn well_formed(token: &str) -> bool {
-    token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
+    match token.len() {
+        64 => token.bytes().all(|b| b.is_ascii_hexdigit()),
+        30 => token.bytes().all(|b| b.is_ascii_alphanumeric()),
+        _ => false,
+    }
 }
 
 /// A failed generation read or write, as a storage error.
@@ -183,9 +188,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_64_hex_digits_are_tokens() {
+    fn only_64_hex_digits_and_imported_django_tokens_are_tokens() {
         assert!(well_formed(&"aF09".repeat(16)));
-        for bad in ["", "abc", &"a".repeat(63), &"a".repeat(65), &"g".repeat(64), &"é".repeat(32)] {
+        assert!(well_formed("TbXUq0aZ9yLk2mNpQrStUvWxYz0123"), "oauthlib's generate_token()");
+        for bad in [
+            "",
+            "abc",
+            &"a".repeat(63),
+            &"a".repeat(65),
+            &"g".repeat(64),
+            &"é".repeat(32),
+            &"a".repeat(29),
+            "TbXUq0aZ9yLk2mNpQrStUvWxYz012-",
+        ] {
             assert!(!well_formed(bad), "{bad}");
         }
     }
