@@ -261,6 +261,24 @@ fn an_unreadable_or_wrong_firebase_config_is_an_error_and_none_a_warning() {
 }
 
 #[test]
+fn a_social_provider_with_an_id_and_no_secret_is_an_error() {
+    let s = Sandbox::quickstart();
+    migrated(&s);
+    let (code, report) = check(&s, &[], &[("FACEBOOK_APP_ID", "1234"), ("GITHUB_CLIENT_ID", "Iv1.x")]);
+    assert_eq!(code, Some(1));
+    for setting in ["FACEBOOK_APP_SECRET", "GITHUB_CLIENT_SECRET"] {
+        assert!(about(&report, setting).iter().any(|(sev, p)| sev == "error" && p.contains("no secret")), "{report}");
+    }
+    let with_secrets = [("FACEBOOK_APP_ID", "1234"), ("FACEBOOK_APP_SECRET", "0042"), ("GITHUB_CLIENT_ID", "Iv1.x")];
+    let (_, report) =
+        check(&s, &[], &[with_secrets[0], with_secrets[1], with_secrets[2], ("GITHUB_CLIENT_SECRET", "s")]);
+    assert!(
+        about(&report, "FACEBOOK_APP_SECRET").is_empty() && about(&report, "GITHUB_CLIENT_SECRET").is_empty(),
+        "{report}"
+    );
+}
+
+#[test]
 fn init_writes_the_reference_refuses_to_overwrite_and_backs_up_with_force() {
     let s = Sandbox::quickstart();
     let written = s.ok(&["init"]);

@@ -423,8 +423,14 @@ async fn stamp_request_id(req: Request, next: Next) -> Response {
         return response;
     }
     let (parts, _) = response.into_parts();
-    let body =
-        ErrorBody { res: 0, message: "internal server error", data: (), errors: None, request_id: id.as_deref() };
+    let body = ErrorBody {
+        res: 0,
+        message: "internal server error",
+        data: (),
+        errors: None,
+        code: None,
+        request_id: id.as_deref(),
+    };
     let json = serde_json::to_vec(&body).unwrap_or_default();
     let mut response = Response::from_parts(parts, Body::from(json));
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));

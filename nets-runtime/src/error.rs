@@ -81,6 +81,18 @@ pub enum ApiError {
         /// The envelope's `message`.
         message: String,
     },
+    /// A refusal with a stable, machine-readable `code` next to the message:
+    /// `{"res": 0, "message": .., "data": null, "code": ".."}`, for clients that act on
+    /// the reason (the social logins' `email_not_verified`, `provider_unavailable`, ...).
+    #[error("{message}")]
+    Coded {
+        /// The HTTP status (4xx or 5xx).
+        status: StatusCode,
+        /// The envelope's `code`: lower-case words joined by `_`, stable across versions.
+        code: &'static str,
+        /// The envelope's `message`, in English.
+        message: String,
+    },
     /// 500. The source is logged, never sent to the client.
     #[error("internal server error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -111,6 +123,19 @@ impl ApiError {
         ApiError::Internal(source.into())
     }
 
+    /// A refusal with `status`, a stable `code` and a message (see [`ApiError::Coded`]).
+    ///
+    /// ```
+    /// use nets_runtime::ApiError;
+    /// use http::StatusCode;
+    ///
+    /// let e = ApiError::coded(StatusCode::BAD_REQUEST, "email_not_verified", "verify your e-mail first");
+    /// assert_eq!(e.status(), StatusCode::BAD_REQUEST);
+    /// ```
+    pub fn coded(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::Coded { status, code, message: message.into() }
+    }
+
     /// The HTTP status this error is answered with.
     pub fn status(&self) -> StatusCode {
         match self {
@@ -122,7 +147,7 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Status { status, .. } => *status,
+            ApiError::Status { status, .. } | ApiError::Coded { status, .. } => *status,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -151,6 +176,8 @@ pub(crate) struct ErrorBody<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<&'a FieldErrors>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<&'a str>,
 }
 
@@ -169,7 +196,11 @@ impl IntoResponse for ApiError {
             ApiError::BadRequest { errors, .. } if !errors.is_empty() => Some(errors),
             _ => None,
         };
-        let body = ErrorBody { res: 0, message: &message, data: (), errors, request_id: None };
+        let code = match &self {
+            ApiError::Coded { code, .. } => Some(*code),
+            _ => None,
+        };
+        let body = ErrorBody { res: 0, message: &message, data: (), errors, code, request_id: None };
         let mut response = (status, axum::Json(body)).into_response();
         let headers = response.headers_mut();
         match &self {

@@ -93,6 +93,8 @@ pub mod routing;
 mod security_headers;
 mod serve;
 pub mod settings;
+#[cfg(feature = "social")]
+pub mod social;
 #[cfg(feature = "accounts")]
 pub mod stack;
 mod tls;

@@ -513,6 +513,81 @@ pub struct Settings {
     /// (default `default`).
     #[serde(rename = "NETS_CORE_PUSH_ANDROID_CHANNEL")]
     pub push_android_channel: String,
+    // --- Social login (`social` feature) ---
+    /// `GOOGLE_CLIENT_ID`: the OAuth client ids Google ID tokens may be issued to (their
+    /// `aud`): one, or a list (Android, iOS and web ids differ). Empty: the Google
+    /// endpoints answer 400 `Google client id not set`.
+    #[serde(rename = "GOOGLE_CLIENT_ID", deserialize_with = "one_or_many")]
+    pub google_client_id: Vec<String>,
+    /// `NETS_CORE_GOOGLE_HOSTED_DOMAIN`: only accept Google accounts of this Workspace
+    /// domain (the token's `hd`). Empty: any account.
+    #[serde(rename = "NETS_CORE_GOOGLE_HOSTED_DOMAIN")]
+    pub google_hosted_domain: String,
+    /// `NETS_CORE_GOOGLE_JWKS_URL`: Google's signing keys (default
+    /// `https://www.googleapis.com/oauth2/v3/certs`).
+    #[serde(rename = "NETS_CORE_GOOGLE_JWKS_URL")]
+    pub google_jwks_url: String,
+    /// `APPLE_CLIENT_ID`: the bundle ids and services ids Apple ID tokens may be issued
+    /// to; one or a list.
+    #[serde(rename = "APPLE_CLIENT_ID", deserialize_with = "one_or_many")]
+    pub apple_client_id: Vec<String>,
+    /// `NETS_CORE_APPLE_JWKS_URL`: Apple's signing keys (default
+    /// `https://appleid.apple.com/auth/keys`).
+    #[serde(rename = "NETS_CORE_APPLE_JWKS_URL")]
+    pub apple_jwks_url: String,
+    /// `MICROSOFT_CLIENT_ID`: the application (client) ids of the Microsoft identity
+    /// platform ID tokens may be issued to; one or a list.
+    #[serde(rename = "MICROSOFT_CLIENT_ID", deserialize_with = "one_or_many")]
+    pub microsoft_client_id: Vec<String>,
+    /// `MICROSOFT_TENANT`: a tenant id, or `common` (default), `organizations` or
+    /// `consumers`; the token's `tid` must fit it and its `iss` must name that `tid`.
+    #[serde(rename = "MICROSOFT_TENANT")]
+    pub microsoft_tenant: String,
+    /// `NETS_CORE_MICROSOFT_JWKS_URL`: the identity platform's signing keys (default
+    /// `https://login.microsoftonline.com/common/discovery/v2.0/keys`).
+    #[serde(rename = "NETS_CORE_MICROSOFT_JWKS_URL")]
+    pub microsoft_jwks_url: String,
+    /// `NETS_CORE_MICROSOFT_ISSUER_URL`: the issuer template, `{tenantid}` standing for
+    /// the token's `tid` (default `https://login.microsoftonline.com/{tenantid}/v2.0`).
+    #[serde(rename = "NETS_CORE_MICROSOFT_ISSUER_URL")]
+    pub microsoft_issuer_url: String,
+    /// `FACEBOOK_APP_ID`: the Facebook app user tokens must belong to.
+    #[serde(rename = "FACEBOOK_APP_ID", deserialize_with = "text_or_number")]
+    pub facebook_app_id: String,
+    /// `FACEBOOK_APP_SECRET`: its secret (the app access token and `appsecret_proof`;
+    /// never shown by `Debug`).
+    #[serde(rename = "FACEBOOK_APP_SECRET")]
+    #[schema(value_type = String)]
+    pub facebook_app_secret: Secret,
+    /// `NETS_CORE_FACEBOOK_GRAPH_URL`: the Graph API, version included (default
+    /// `https://graph.facebook.com/v19.0`).
+    #[serde(rename = "NETS_CORE_FACEBOOK_GRAPH_URL")]
+    pub facebook_graph_url: String,
+    /// `GITHUB_CLIENT_ID`: the GitHub OAuth app tokens must belong to.
+    #[serde(rename = "GITHUB_CLIENT_ID")]
+    pub github_client_id: String,
+    /// `GITHUB_CLIENT_SECRET`: its secret (never shown by `Debug`).
+    #[serde(rename = "GITHUB_CLIENT_SECRET")]
+    #[schema(value_type = String)]
+    pub github_client_secret: Secret,
+    /// `NETS_CORE_GITHUB_API_URL`: GitHub's REST API (default `https://api.github.com`).
+    #[serde(rename = "NETS_CORE_GITHUB_API_URL")]
+    pub github_api_url: String,
+    /// `NETS_CORE_SOCIAL_TIMEOUT_SECONDS`: seconds before one call to a provider gives up
+    /// (default 10).
+    #[serde(rename = "NETS_CORE_SOCIAL_TIMEOUT_SECONDS")]
+    pub social_timeout_seconds: u64,
+    /// `NETS_CORE_SOCIAL_JWKS_MIN_REFRESH_SECONDS`: a token signed with a key nets does not
+    /// know makes it fetch the provider's keys again, at most once per this many seconds
+    /// (default 60), so forged key ids cannot make it hammer the provider.
+    #[serde(rename = "NETS_CORE_SOCIAL_JWKS_MIN_REFRESH_SECONDS")]
+    pub social_jwks_min_refresh_seconds: u64,
+    /// `NETS_CORE_SOCIAL_UNVERIFIED_EMAIL`: what a first social login whose provider does
+    /// not vouch for the e-mail address does: `refuse` (default: the user logs in with an
+    /// e-mail code first, then the social login links) or `create` (a new, unverified
+    /// account when no account has the address; never a link to an existing one).
+    #[serde(rename = "NETS_CORE_SOCIAL_UNVERIFIED_EMAIL")]
+    pub social_unverified_email: String,
 }
 
 /// `Debug` shows every setting but never a secret: `SECRET_KEY` and the passwords are
@@ -638,6 +713,24 @@ impl std::fmt::Debug for Settings {
             push_android_icon,
             push_android_color,
             push_android_channel,
+            google_client_id,
+            google_hosted_domain,
+            google_jwks_url,
+            apple_client_id,
+            apple_jwks_url,
+            microsoft_client_id,
+            microsoft_tenant,
+            microsoft_jwks_url,
+            microsoft_issuer_url,
+            facebook_app_id,
+            facebook_app_secret,
+            facebook_graph_url,
+            github_client_id,
+            github_client_secret,
+            github_api_url,
+            social_timeout_seconds,
+            social_jwks_min_refresh_seconds,
+            social_unverified_email,
         } = self;
         f.debug_struct("Settings")
             .field("debug", debug)
@@ -746,6 +839,24 @@ impl std::fmt::Debug for Settings {
             .field("push_android_icon", push_android_icon)
             .field("push_android_color", push_android_color)
             .field("push_android_channel", push_android_channel)
+            .field("google_client_id", google_client_id)
+            .field("google_hosted_domain", google_hosted_domain)
+            .field("google_jwks_url", google_jwks_url)
+            .field("apple_client_id", apple_client_id)
+            .field("apple_jwks_url", apple_jwks_url)
+            .field("microsoft_client_id", microsoft_client_id)
+            .field("microsoft_tenant", microsoft_tenant)
+            .field("microsoft_jwks_url", microsoft_jwks_url)
+            .field("microsoft_issuer_url", microsoft_issuer_url)
+            .field("facebook_app_id", facebook_app_id)
+            .field("facebook_app_secret", facebook_app_secret)
+            .field("facebook_graph_url", facebook_graph_url)
+            .field("github_client_id", github_client_id)
+            .field("github_client_secret", github_client_secret)
+            .field("github_api_url", github_api_url)
+            .field("social_timeout_seconds", social_timeout_seconds)
+            .field("social_jwks_min_refresh_seconds", social_jwks_min_refresh_seconds)
+            .field("social_unverified_email", social_unverified_email)
             .finish()
     }
 }
@@ -947,8 +1058,56 @@ impl Default for Settings {
             push_android_icon: "ic_launcher".into(),
             push_android_color: "#f45342".into(),
             push_android_channel: "default".into(),
+            google_client_id: Vec::new(),
+            google_hosted_domain: String::new(),
+            google_jwks_url: "https://www.googleapis.com/oauth2/v3/certs".into(),
+            apple_client_id: Vec::new(),
+            apple_jwks_url: "https://appleid.apple.com/auth/keys".into(),
+            microsoft_client_id: Vec::new(),
+            microsoft_tenant: "common".into(),
+            microsoft_jwks_url: "https://login.microsoftonline.com/common/discovery/v2.0/keys".into(),
+            microsoft_issuer_url: "https://login.microsoftonline.com/{tenantid}/v2.0".into(),
+            facebook_app_id: String::new(),
+            facebook_app_secret: Secret::default(),
+            facebook_graph_url: "https://graph.facebook.com/v19.0".into(),
+            github_client_id: String::new(),
+            github_client_secret: Secret::default(),
+            github_api_url: "https://api.github.com".into(),
+            social_timeout_seconds: 10,
+            social_jwks_min_refresh_seconds: 60,
+            social_unverified_email: "refuse".into(),
         }
     }
+}
+
+/// One value or a list of them (`GOOGLE_CLIENT_ID = "a"` or `["a", "b"]`; from the
+/// environment also `a,b`), blanks dropped.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    let values = match OneOrMany::deserialize(deserializer)? {
+        OneOrMany::One(text) => text.split(',').map(str::to_owned).collect(),
+        OneOrMany::Many(values) => values,
+    };
+    Ok(values.into_iter().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()).collect())
+}
+
+/// Text, or a number written without quotes (Facebook app ids are numbers).
+fn text_or_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum TextOrNumber {
+        Text(String),
+        Number(u64),
+    }
+    Ok(match TextOrNumber::deserialize(deserializer)? {
+        TextOrNumber::Text(text) => text,
+        TextOrNumber::Number(number) => number.to_string(),
+    })
 }
 
 /// A secret setting: `Debug` (and so logs of the settings) shows `***`, never the value.
@@ -981,7 +1140,15 @@ impl std::fmt::Debug for Secret {
 
 /// Environment variables nets reads (only these: the rest of the environment is ignored).
 /// Settings read from the environment verbatim, outside figment (see `load_from`).
-pub(crate) const VERBATIM_ENV_KEYS: [&str; 2] = ["SECRET_KEY", "NETS_CORE_SECURE_CACHE_KEY"];
+pub(crate) const VERBATIM_ENV_KEYS: [&str; 6] = [
+    "SECRET_KEY",
+    "NETS_CORE_SECURE_CACHE_KEY",
+    // Facebook app ids are numbers; ids and secrets are text whatever they look like.
+    "FACEBOOK_APP_ID",
+    "FACEBOOK_APP_SECRET",
+    "GITHUB_CLIENT_ID",
+    "GITHUB_CLIENT_SECRET",
+];
 
 /// Whether the environment variable named `key` sets the setting `key`.
 pub(crate) fn read_from_environment(key: &str) -> bool {
@@ -1096,6 +1263,21 @@ pub(crate) const ENV_KEYS: &[&str] = &[
     "NETS_CORE_PUSH_ANDROID_ICON",
     "NETS_CORE_PUSH_ANDROID_COLOR",
     "NETS_CORE_PUSH_ANDROID_CHANNEL",
+    // Social login
+    "GOOGLE_CLIENT_ID",
+    "NETS_CORE_GOOGLE_HOSTED_DOMAIN",
+    "NETS_CORE_GOOGLE_JWKS_URL",
+    "APPLE_CLIENT_ID",
+    "NETS_CORE_APPLE_JWKS_URL",
+    "MICROSOFT_CLIENT_ID",
+    "MICROSOFT_TENANT",
+    "NETS_CORE_MICROSOFT_JWKS_URL",
+    "NETS_CORE_MICROSOFT_ISSUER_URL",
+    "NETS_CORE_FACEBOOK_GRAPH_URL",
+    "NETS_CORE_GITHUB_API_URL",
+    "NETS_CORE_SOCIAL_TIMEOUT_SECONDS",
+    "NETS_CORE_SOCIAL_JWKS_MIN_REFRESH_SECONDS",
+    "NETS_CORE_SOCIAL_UNVERIFIED_EMAIL",
 ];
 
 impl Settings {
@@ -1117,12 +1299,17 @@ impl Settings {
         let mut settings = Self::extract(figment)?;
         // Secret keys are read verbatim: figment would parse `12345` as a number (refused)
         // and `007` as 7 (another key).
-        let [secret_key, secure_cache_key] = VERBATIM_ENV_KEYS;
-        if let Ok(key) = std::env::var(secret_key) {
-            settings.secret_key = Some(key.as_str().into());
-        }
-        if let Ok(key) = std::env::var(secure_cache_key) {
-            settings.secure_cache_key = Some(key.as_str().into());
+        for key in VERBATIM_ENV_KEYS {
+            let Ok(value) = std::env::var(key) else { continue };
+            match key {
+                "SECRET_KEY" => settings.secret_key = Some(value.as_str().into()),
+                "NETS_CORE_SECURE_CACHE_KEY" => settings.secure_cache_key = Some(value.as_str().into()),
+                "FACEBOOK_APP_ID" => settings.facebook_app_id = value,
+                "FACEBOOK_APP_SECRET" => settings.facebook_app_secret = Secret::new(value),
+                "GITHUB_CLIENT_ID" => settings.github_client_id = value,
+                "GITHUB_CLIENT_SECRET" => settings.github_client_secret = Secret::new(value),
+                _ => {}
+            }
         }
         Ok(settings)
     }
@@ -1246,9 +1433,7 @@ mod tests {
             panic!("settings serialise to an object")
         };
         // Read verbatim by `load_from` rather than through figment.
-        let verbatim = ["SECRET_KEY", "NETS_CORE_SECURE_CACHE_KEY"];
-        let missing: Vec<&String> =
-            fields.keys().filter(|k| !ENV_KEYS.contains(&k.as_str()) && !verbatim.contains(&k.as_str())).collect();
+        let missing: Vec<&String> = fields.keys().filter(|k| !read_from_environment(k)).collect();
         assert!(missing.is_empty(), "add to ENV_KEYS: {missing:?}");
     }
 
@@ -1268,6 +1453,17 @@ mod tests {
         let s = Settings::from_toml("NETS_CORE_OPENAPI_TAGS = ['a', 'b']\nDEBUG = true").unwrap();
         assert_eq!(s.openapi_tags, vec!["a", "b"]);
         assert!(s.debug);
+    }
+
+    #[test]
+    fn provider_ids_may_be_numbers_and_client_id_lists_one_value() {
+        let s =
+            Settings::from_toml("FACEBOOK_APP_ID = 1234\nGOOGLE_CLIENT_ID = 'a, b'\nAPPLE_CLIENT_ID = ['x']").unwrap();
+        assert_eq!(s.facebook_app_id, "1234");
+        assert_eq!(
+            (s.google_client_id, s.apple_client_id),
+            (vec!["a".to_owned(), "b".to_owned()], vec!["x".to_owned()])
+        );
     }
 
     #[test]

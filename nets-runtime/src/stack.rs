@@ -65,6 +65,10 @@ pub struct Stack {
     /// Push notifications (FCM HTTP v1, `FIREBASE_CONFIG`), their endpoints and fan-out job.
     #[cfg(feature = "push")]
     pub push: Option<crate::push::Push>,
+    /// The social login endpoints (`/loginWithGoogleSocial/`, ...), over `accounts`;
+    /// providers without settings answer 400 `provider_not_configured`.
+    #[cfg(feature = "social")]
+    pub social: Option<crate::social::Social>,
 }
 
 /// [`Stack::from_settings`] could not connect or configure a part; the message names it.
@@ -99,6 +103,10 @@ pub enum StackError {
     #[cfg(feature = "push")]
     #[error("push: {0}")]
     Push(#[from] crate::push::PushError),
+    /// Social login is misconfigured.
+    #[cfg(feature = "social")]
+    #[error(transparent)]
+    Social(#[from] crate::social::SetupError),
 }
 
 impl std::fmt::Debug for Stack {
@@ -141,6 +149,8 @@ impl Stack {
         let perms = Perms::from_settings(&settings, &db).await?;
         #[cfg(feature = "push")]
         let push = crate::push::Push::builder(&settings).database(db.clone()).jobs(jobs.clone()).build()?;
+        #[cfg(feature = "social")]
+        let social = crate::social::Social::from_settings(&settings, accounts.clone())?;
         Ok(Stack {
             settings,
             db,
@@ -152,6 +162,8 @@ impl Stack {
             perms: Some(perms),
             #[cfg(feature = "push")]
             push: Some(push),
+            #[cfg(feature = "social")]
+            social: Some(social),
         })
     }
 
@@ -181,6 +193,10 @@ impl Stack {
         #[cfg(feature = "push")]
         if let Some(push) = self.push {
             app = app.install(push);
+        }
+        #[cfg(feature = "social")]
+        if let Some(social) = self.social {
+            app = app.install(social);
         }
         app
     }

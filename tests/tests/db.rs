@@ -112,6 +112,21 @@ const TABLES: &[(&str, &[&str])] = &[
     ),
     ("nets_push_notification", &["id", "user_id", "title", "message", "data", "status", "created", "updated"]),
     ("nets_push_notification_device", &["id", "notification_id", "device_id", "created", "updated"]),
+    (
+        "nets_social_account",
+        &[
+            "id",
+            "user_id",
+            "provider",
+            "subject",
+            "email",
+            "email_verified",
+            "profile",
+            "last_login",
+            "created",
+            "updated",
+        ],
+    ),
 ];
 
 async fn tables(db: &TestDb) -> BTreeSet<String> {

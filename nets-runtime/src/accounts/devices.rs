@@ -17,7 +17,7 @@ const MAX_VALUE: usize = 4096;
 
 /// A `device` object read and checked, before anything is looked up or written.
 #[derive(Debug, Clone)]
-pub(super) struct DeviceInput {
+pub(crate) struct DeviceInput {
     uuid: Option<Uuid>,
     /// The values of [`KEYS`], in order.
     values: Vec<Option<String>>,

@@ -75,12 +75,7 @@ async fn authenticate(
     let (user, tokens) = accounts.authenticate(&identifier, &code, &client_id, &client_secret, device_uuid).await?;
     let user_json = accounts.user_json(user, None).await?;
     accounts.send_new_login(user, &user_json).await;
-    Ok(json!({
-        "access_token": tokens.access_token,
-        "refresh_token": tokens.refresh_token,
-        "token_expire": tokens.token_expire.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        "user": user_json,
-    }))
+    Ok(super::external::login_answer(&tokens, user_json))
 }
 
 /// Revokes the presented token's login (access and refresh tokens); deletes the device

@@ -108,8 +108,9 @@
 
 mod codes;
 mod deletion;
-mod devices;
+pub(crate) mod devices;
 mod endpoints;
+mod external;
 mod input;
 mod login;
 mod notify;

@@ -77,6 +77,8 @@ pub(super) async fn run(
     mail(settings, &mut report).await;
     #[cfg(feature = "push")]
     push(settings, &mut report);
+    #[cfg(feature = "social")]
+    social(settings, &mut report);
     redis(settings, &mut report).await;
     database(settings, migrations, app, &mut report).await;
 
@@ -205,6 +207,28 @@ fn push(settings: &Settings, report: &mut Report) {
             format!("{fix}; ignore this if the app sends no pushes"),
         ),
         Ok(_) => {}
+    }
+}
+
+/// Social login: a provider half configured (an id without its secret) would refuse
+/// every login with it; an unknown unverified-address policy would stop the server.
+#[cfg(feature = "social")]
+fn social(settings: &Settings, report: &mut Report) {
+    let pairs = [
+        ("FACEBOOK_APP_SECRET", &settings.facebook_app_id, settings.facebook_app_secret.expose(), "Facebook"),
+        ("GITHUB_CLIENT_SECRET", &settings.github_client_id, settings.github_client_secret.expose(), "GitHub"),
+    ];
+    for (setting, id, secret, provider) in pairs {
+        if !id.trim().is_empty() && secret.trim().is_empty() {
+            report.error(
+                setting,
+                format!("{provider} login has an id but no secret: every {provider} login is refused"),
+                format!("set {setting} to the secret of the app the id names (or unset the id)"),
+            );
+        }
+    }
+    if let Err(e) = settings.social_unverified_email.parse::<crate::social::UnverifiedEmail>() {
+        report.error("NETS_CORE_SOCIAL_UNVERIFIED_EMAIL", e, "use 'refuse' (the default) or 'create'");
     }
 }
 

@@ -160,7 +160,7 @@ mod tests {
         let versions = |m: &Migrator| m.iter().map(|m| (m.version, m.description.to_string())).collect::<Vec<_>>();
         assert_eq!(versions(&sqlite), versions(&postgres));
         let (sqlite_tables, sqlite_indexes) = schema_of(&sqlite);
-        assert_eq!(sqlite_tables.len(), 16, "{:?}", sqlite_tables.keys());
+        assert_eq!(sqlite_tables.len(), 17, "{:?}", sqlite_tables.keys());
         assert_eq!(sqlite_tables["nets_user"].len(), 13, "{:?}", sqlite_tables["nets_user"]);
         assert_eq!(schema_of(&postgres), (sqlite_tables, sqlite_indexes));
         assert_eq!(sqlite.table_name, NETS_MIGRATIONS_TABLE);

@@ -21,6 +21,7 @@
 //! | `nets_user_device`, `nets_verification_code` | devices and one-time codes (`code_digest`, `attempts`, `consumed_at`) |
 //! | `nets_email_template`, `nets_custom_email`, `nets_email_notification` | e-mail templates and the outgoing queue |
 //! | `nets_push_notification`, `nets_push_notification_device` | push notifications and the devices they went to |
+//! | `nets_social_account` | social login identities: (provider, subject) → user |
 //!
 //! Every table has `created` and `updated` timestamps, and the ones the runtime updates
 //! on a user's behalf an `updated_fields` JSON change history. Secrets (client secrets,

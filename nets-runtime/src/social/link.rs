@@ -1,0 +1,154 @@
+//! Which nets account a provider identity logs into. The link (provider, subject) is
+//! the identity: a returning user is found by it even after changing their address at
+//! the provider. A first login links to the account with the address only when the
+//! provider vouches for it (the original matched unverified addresses: an account
+//! takeover).
+
+use std::str::FromStr;
+
+use http::StatusCode;
+
+use super::{Identity, Provider};
+use crate::db::{Db, on_pool};
+use crate::users::{CreateUserError, NewUser, create_user};
+use crate::{ApiError, Email};
+
+/// `NETS_CORE_SOCIAL_UNVERIFIED_EMAIL`: what a first login whose provider does not
+/// vouch for the address does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UnverifiedEmail {
+    /// Refused: the user logs in with an e-mail code first, then links (the default).
+    Refuse,
+    /// A new, unverified account when nobody has the address; never a link.
+    Create,
+}
+
+impl FromStr for UnverifiedEmail {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.trim() {
+            "refuse" | "" => Ok(UnverifiedEmail::Refuse),
+            "create" => Ok(UnverifiedEmail::Create),
+            other => Err(format!("NETS_CORE_SOCIAL_UNVERIFIED_EMAIL is '{other}': use 'refuse' or 'create'")),
+        }
+    }
+}
+
+fn refused(code: &'static str, message: String) -> ApiError {
+    ApiError::coded(StatusCode::BAD_REQUEST, code, message)
+}
+
+/// The active account `identity` logs into, linked (or created) as the rules say.
+pub(crate) async fn account(
+    db: &Db,
+    provider: Provider,
+    identity: &Identity,
+    unverified: UnverifiedEmail,
+) -> Result<i64, ApiError> {
+    const LINKED: &str = "SELECT user_id FROM nets_social_account WHERE provider = $1 AND subject = $2";
+    let linked: Option<i64> = on_pool!(db, |pool| sqlx::query_scalar(LINKED)
+        .bind(provider.as_str())
+        .bind(&identity.subject)
+        .fetch_optional(pool)
+        .await)
+    .map_err(ApiError::internal)?;
+    let user = match linked {
+        Some(user) => user,
+        None => first_login(db, provider, identity, unverified).await?,
+    };
+    record(db, provider, identity, user).await?;
+    fill_names(db, user, identity).await?;
+    const ACTIVE: &str = "SELECT is_active FROM nets_user WHERE id = $1";
+    let active: Option<bool> = on_pool!(db, |pool| sqlx::query_scalar(ACTIVE).bind(user).fetch_optional(pool).await)
+        .map_err(ApiError::internal)?;
+    match active {
+        Some(true) => Ok(user),
+        _ => Err(refused("account_inactive", "this account is inactive".into())),
+    }
+}
+
+async fn first_login(
+    db: &Db,
+    provider: Provider,
+    identity: &Identity,
+    unverified: UnverifiedEmail,
+) -> Result<i64, ApiError> {
+    let title = provider.title();
+    let address = identity.email.as_deref().and_then(Email::parse).ok_or_else(|| {
+        refused("no_email", format!("{title} did not share a usable e-mail address: log in with your e-mail code"))
+    })?;
+    const OWNER: &str = "SELECT id FROM nets_user WHERE lower(email) = $1";
+    let owner: Option<i64> =
+        on_pool!(db, |pool| sqlx::query_scalar(OWNER).bind(address.as_str()).fetch_optional(pool).await)
+            .map_err(ApiError::internal)?;
+    if !identity.email_verified {
+        let may_create = unverified == UnverifiedEmail::Create && owner.is_none();
+        if !may_create {
+            return Err(refused(
+                "email_not_verified",
+                format!(
+                    "{title} does not confirm that {} is yours: log in with your e-mail code first, then {title} login links to that account",
+                    address.as_str()
+                ),
+            ));
+        }
+    }
+    if let Some(owner) = owner {
+        return Ok(owner);
+    }
+    let mut new = NewUser::new(address.clone());
+    new.email_verified = identity.email_verified;
+    new.first_name = identity.first_name.clone().unwrap_or_default();
+    new.last_name = identity.last_name.clone().unwrap_or_default();
+    match create_user(db, new).await {
+        Ok(id) => Ok(id),
+        // Created meanwhile by a concurrent login: that account.
+        Err(CreateUserError::Exists) => {
+            on_pool!(db, |pool| sqlx::query_scalar(OWNER).bind(address.as_str()).fetch_one(pool).await)
+                .map_err(ApiError::internal)
+        }
+        Err(e) => Err(ApiError::internal(e)),
+    }
+}
+
+/// Stores the link (or refreshes it): the address and profile as the provider sent them
+/// this time.
+async fn record(db: &Db, provider: Provider, identity: &Identity, user: i64) -> Result<(), ApiError> {
+    const UPSERT: &str = "INSERT INTO nets_social_account (user_id, provider, subject, email, email_verified, profile, \
+                          last_login) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                          ON CONFLICT (provider, subject) DO UPDATE SET email = excluded.email, \
+                          email_verified = excluded.email_verified, profile = excluded.profile, \
+                          last_login = excluded.last_login, updated = excluded.last_login";
+    let now = chrono::Utc::now();
+    let profile = sqlx::types::Json(&identity.profile);
+    on_pool!(db, |pool| sqlx::query(UPSERT)
+        .bind(user)
+        .bind(provider.as_str())
+        .bind(&identity.subject)
+        .bind(&identity.email)
+        .bind(identity.email_verified)
+        .bind(profile)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(drop))
+    .map_err(ApiError::internal)
+}
+
+/// Names from the provider fill the account's only while they are empty: what the user
+/// typed is never overwritten (the original overwrote names on every login).
+async fn fill_names(db: &Db, user: i64, identity: &Identity) -> Result<(), ApiError> {
+    if identity.first_name.is_none() && identity.last_name.is_none() {
+        return Ok(());
+    }
+    const FILL: &str = "UPDATE nets_user SET \
+                        first_name = CASE WHEN first_name = '' AND $2 <> '' THEN $2 ELSE first_name END, \
+                        last_name = CASE WHEN last_name = '' AND $3 <> '' THEN $3 ELSE last_name END \
+                        WHERE id = $1 AND ((first_name = '' AND $2 <> '') OR (last_name = '' AND $3 <> ''))";
+    let first = identity.first_name.clone().unwrap_or_default();
+    let last = identity.last_name.clone().unwrap_or_default();
+    on_pool!(db, |pool| sqlx::query(FILL).bind(user).bind(&first).bind(&last).execute(pool).await.map(drop))
+        .map_err(ApiError::internal)
+}
