@@ -32,6 +32,7 @@ pub mod db;
 pub mod fcm;
 pub mod jobs;
 pub mod smtp;
+pub mod social;
 
 use std::net::SocketAddr;
 
