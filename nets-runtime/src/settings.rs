@@ -519,6 +519,15 @@ pub struct Settings {
     /// endpoints answer 400 `Google client id not set`.
     #[serde(rename = "GOOGLE_CLIENT_ID", deserialize_with = "one_or_many")]
     pub google_client_id: Vec<String>,
+    /// `GOOGLE_CLIENT_SECRET`: the secret of the first `GOOGLE_CLIENT_ID` (a web client),
+    /// for the authorization-code flow only (never shown by `Debug`).
+    #[serde(rename = "GOOGLE_CLIENT_SECRET")]
+    #[schema(value_type = String)]
+    pub google_client_secret: Secret,
+    /// `NETS_CORE_GOOGLE_TOKEN_URL`: Google's token endpoint (default
+    /// `https://oauth2.googleapis.com/token`).
+    #[serde(rename = "NETS_CORE_GOOGLE_TOKEN_URL")]
+    pub google_token_url: String,
     /// `NETS_CORE_GOOGLE_HOSTED_DOMAIN`: only accept Google accounts of this Workspace
     /// domain (the token's `hd`). Empty: any account.
     #[serde(rename = "NETS_CORE_GOOGLE_HOSTED_DOMAIN")]
@@ -543,6 +552,15 @@ pub struct Settings {
     /// `consumers`; the token's `tid` must fit it and its `iss` must name that `tid`.
     #[serde(rename = "MICROSOFT_TENANT")]
     pub microsoft_tenant: String,
+    /// `MICROSOFT_CLIENT_SECRET`: the secret of the first `MICROSOFT_CLIENT_ID`, for the
+    /// authorization-code flow only (never shown by `Debug`).
+    #[serde(rename = "MICROSOFT_CLIENT_SECRET")]
+    #[schema(value_type = String)]
+    pub microsoft_client_secret: Secret,
+    /// `NETS_CORE_MICROSOFT_TOKEN_URL`: the identity platform's token endpoint (default
+    /// `https://login.microsoftonline.com/common/oauth2/v2.0/token`).
+    #[serde(rename = "NETS_CORE_MICROSOFT_TOKEN_URL")]
+    pub microsoft_token_url: String,
     /// `NETS_CORE_MICROSOFT_JWKS_URL`: the identity platform's signing keys (default
     /// `https://login.microsoftonline.com/common/discovery/v2.0/keys`).
     #[serde(rename = "NETS_CORE_MICROSOFT_JWKS_URL")]
@@ -570,6 +588,10 @@ pub struct Settings {
     #[serde(rename = "GITHUB_CLIENT_SECRET")]
     #[schema(value_type = String)]
     pub github_client_secret: Secret,
+    /// `NETS_CORE_GITHUB_TOKEN_URL`: where authorization codes are exchanged (default
+    /// `https://github.com/login/oauth/access_token`).
+    #[serde(rename = "NETS_CORE_GITHUB_TOKEN_URL")]
+    pub github_token_url: String,
     /// `NETS_CORE_GITHUB_API_URL`: GitHub's REST API (default `https://api.github.com`).
     #[serde(rename = "NETS_CORE_GITHUB_API_URL")]
     pub github_api_url: String,
@@ -731,6 +753,11 @@ impl std::fmt::Debug for Settings {
             social_timeout_seconds,
             social_jwks_min_refresh_seconds,
             social_unverified_email,
+            google_client_secret,
+            google_token_url,
+            microsoft_client_secret,
+            microsoft_token_url,
+            github_token_url,
         } = self;
         f.debug_struct("Settings")
             .field("debug", debug)
@@ -857,6 +884,11 @@ impl std::fmt::Debug for Settings {
             .field("social_timeout_seconds", social_timeout_seconds)
             .field("social_jwks_min_refresh_seconds", social_jwks_min_refresh_seconds)
             .field("social_unverified_email", social_unverified_email)
+            .field("google_client_secret", google_client_secret)
+            .field("google_token_url", google_token_url)
+            .field("microsoft_client_secret", microsoft_client_secret)
+            .field("microsoft_token_url", microsoft_token_url)
+            .field("github_token_url", github_token_url)
             .finish()
     }
 }
@@ -1076,6 +1108,11 @@ impl Default for Settings {
             social_timeout_seconds: 10,
             social_jwks_min_refresh_seconds: 60,
             social_unverified_email: "refuse".into(),
+            google_client_secret: Secret::default(),
+            google_token_url: "https://oauth2.googleapis.com/token".into(),
+            microsoft_client_secret: Secret::default(),
+            microsoft_token_url: "https://login.microsoftonline.com/common/oauth2/v2.0/token".into(),
+            github_token_url: "https://github.com/login/oauth/access_token".into(),
         }
     }
 }
@@ -1140,7 +1177,7 @@ impl std::fmt::Debug for Secret {
 
 /// Environment variables nets reads (only these: the rest of the environment is ignored).
 /// Settings read from the environment verbatim, outside figment (see `load_from`).
-pub(crate) const VERBATIM_ENV_KEYS: [&str; 6] = [
+pub(crate) const VERBATIM_ENV_KEYS: [&str; 8] = [
     "SECRET_KEY",
     "NETS_CORE_SECURE_CACHE_KEY",
     // Facebook app ids are numbers; ids and secrets are text whatever they look like.
@@ -1148,6 +1185,8 @@ pub(crate) const VERBATIM_ENV_KEYS: [&str; 6] = [
     "FACEBOOK_APP_SECRET",
     "GITHUB_CLIENT_ID",
     "GITHUB_CLIENT_SECRET",
+    "GOOGLE_CLIENT_SECRET",
+    "MICROSOFT_CLIENT_SECRET",
 ];
 
 /// Whether the environment variable named `key` sets the setting `key`.
@@ -1278,6 +1317,9 @@ pub(crate) const ENV_KEYS: &[&str] = &[
     "NETS_CORE_SOCIAL_TIMEOUT_SECONDS",
     "NETS_CORE_SOCIAL_JWKS_MIN_REFRESH_SECONDS",
     "NETS_CORE_SOCIAL_UNVERIFIED_EMAIL",
+    "NETS_CORE_GOOGLE_TOKEN_URL",
+    "NETS_CORE_MICROSOFT_TOKEN_URL",
+    "NETS_CORE_GITHUB_TOKEN_URL",
 ];
 
 impl Settings {
@@ -1308,6 +1350,8 @@ impl Settings {
                 "FACEBOOK_APP_SECRET" => settings.facebook_app_secret = Secret::new(value),
                 "GITHUB_CLIENT_ID" => settings.github_client_id = value,
                 "GITHUB_CLIENT_SECRET" => settings.github_client_secret = Secret::new(value),
+                "GOOGLE_CLIENT_SECRET" => settings.google_client_secret = Secret::new(value),
+                "MICROSOFT_CLIENT_SECRET" => settings.microsoft_client_secret = Secret::new(value),
                 _ => {}
             }
         }

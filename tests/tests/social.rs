@@ -25,6 +25,10 @@ const MICROSOFT_ID: &str = "6731de76-14a6-49ae-97bc-6eba6914391e";
 const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const FACEBOOK_APP: (&str, &str) = ("1234567890", "facebook-app-secret");
 const GITHUB_APP: (&str, &str) = ("Iv1.github-client", "github-client-secret");
+const GOOGLE_SECRET: &str = "google-web-client-secret";
+const REDIRECT: &str = "https://app.example.com/auth/callback";
+/// A PKCE verifier (43–128 unreserved characters, RFC 7636 §4.1).
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 
 struct Fixture {
     server: TestServer,
@@ -62,6 +66,9 @@ impl Fixture {
              GITHUB_CLIENT_ID = '{}'\n\
              GITHUB_CLIENT_SECRET = '{}'\n\
              NETS_CORE_GITHUB_API_URL = '{}'\n\
+             GOOGLE_CLIENT_SECRET = '{GOOGLE_SECRET}'\n\
+             NETS_CORE_GOOGLE_TOKEN_URL = '{}'\n\
+             NETS_CORE_GITHUB_TOKEN_URL = '{}/login/oauth/access_token'\n\
              NETS_CORE_SOCIAL_TIMEOUT_SECONDS = 1\n\
              {extra}",
             google.jwks_url(),
@@ -72,6 +79,8 @@ impl Fixture {
             facebook.base_url(),
             GITHUB_APP.0,
             GITHUB_APP.1,
+            github.base_url(),
+            google.token_url(),
             github.base_url(),
         );
         let db = test_db().await;
@@ -417,4 +426,41 @@ async fn a_provider_without_settings_says_so() {
         refused(&reply, 400, "provider_not_configured");
     }
     drop(f);
+}
+
+#[tokio::test]
+async fn the_web_app_flow_exchanges_the_code_with_pkce_on_the_server() {
+    let f = Fixture::new().await;
+    let challenge = nets_tests::social::s256_challenge(VERIFIER);
+    let id_token = sign(&google_claims("g-web", "ada@example.com"), TestKey::Primary);
+    f.google.script_code("code-1", GOOGLE_ID, GOOGLE_SECRET, REDIRECT, &challenge, id_token);
+    let code = |code: &str, verifier: &str| json!({"code": code, "redirect_uri": REDIRECT, "code_verifier": verifier});
+    // A wrong verifier is refused by Google (the code stays unused).
+    refused(&f.login("/loginWithGoogleSocial/", code("code-1", &"x".repeat(43))).await, 400, "invalid_token");
+    let reply = f.login("/loginWithGoogleSocial/", code("code-1", VERIFIER)).await;
+    assert_eq!(reply.data()["user"]["email"], json!("ada@example.com"));
+    // Codes are single use.
+    refused(&f.login("/loginWithGoogleSocial/", code("code-1", VERIFIER)).await, 400, "invalid_token");
+    // A code without its redirect_uri, or neither token nor code, is a missing parameter.
+    let reply = f.login("/loginWithGoogleSocial/", json!({"code": "code-2"})).await;
+    assert_eq!(reply.json["message"], json!("Missing params: redirect_uri"), "{}", reply.text());
+    let reply = f.login("/loginWithGithub/", json!({})).await;
+    assert_eq!(reply.json["message"], json!("Missing params: token"), "{}", reply.text());
+
+    // GitHub answers its refusals with 200; the exchanged token is checked as any other.
+    let user = json!({"id": 7, "login": "ada", "name": "Ada"});
+    let emails = json!([{"email": "ada@example.com", "primary": true, "verified": true, "visibility": null}]);
+    f.github.add_token("gh-from-code", GITHUB_APP.0, user, emails);
+    f.github.script_code("gh-code", REDIRECT, &challenge, "gh-from-code");
+    refused(&f.login("/loginWithGithub/", code("gh-code-unknown", VERIFIER)).await, 400, "invalid_token");
+    let reply = f.login("/loginWithGithub/", code("gh-code", VERIFIER)).await;
+    assert_eq!(reply.data()["user"]["email"], json!("ada@example.com"));
+
+    // Facebook: the exchanged token must still be this app's.
+    let profile = json!({"id": "fb-9", "name": "Ada", "email": "ada@example.com"});
+    f.facebook.add_token("fb-from-code", FACEBOOK_APP.0, "fb-9", profile);
+    f.facebook.script_code("fb-code", REDIRECT, &challenge, "fb-from-code");
+    let reply = f.login("/loginWithFacebook/", code("fb-code", VERIFIER)).await;
+    assert_eq!(reply.data()["user"]["email"], json!("ada@example.com"));
+    assert_eq!(f.users().await, 1, "one person, three providers, one account");
 }

@@ -4,8 +4,9 @@
 
 use serde_json::Value;
 
-use super::{Provider, Social, link};
-use crate::{ApiError, ApiResult, App, Ctx, State, request_handler};
+use super::exchange::Grant;
+use super::{Provider, Social, SocialError, link};
+use crate::{ApiError, ApiResult, App, Ctx, FieldErrors, State, request_handler};
 
 /// The bodies are a handful of short fields and a token.
 fn small_body(_: &App) -> usize {
@@ -14,6 +15,40 @@ fn small_body(_: &App) -> usize {
 
 /// The longest token read (ID tokens are 1–2 KB; provider access tokens shorter).
 const MAX_TOKEN_BYTES: usize = 8 * 1024;
+
+/// What proves the user: a token the app got itself, or an authorization code for nets
+/// to exchange (the web-app flow).
+enum Credential<'a> {
+    Token(&'a str),
+    Code(Grant<'a>),
+}
+
+impl<'a> Credential<'a> {
+    /// `token`, or `code` with its `redirect_uri` (and PKCE `code_verifier`); which is
+    /// missing is named like any missing parameter.
+    fn read(
+        token: &'a Option<String>,
+        code: &'a Option<String>,
+        redirect_uri: &'a Option<String>,
+        code_verifier: &'a Option<String>,
+    ) -> Result<Credential<'a>, ApiError> {
+        let given = |v: &'a Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty());
+        match (given(token), given(code), given(redirect_uri)) {
+            (Some(token), _, _) => Ok(Credential::Token(token)),
+            (None, Some(code), Some(redirect_uri)) => {
+                Ok(Credential::Code(Grant { code, redirect_uri, verifier: given(code_verifier) }))
+            }
+            (None, Some(_), None) => Err(missing("redirect_uri", "required with code")),
+            (None, None, _) => Err(missing("token", "this parameter is required (or code and redirect_uri)")),
+        }
+    }
+}
+
+fn missing(field: &str, problem: &str) -> ApiError {
+    let mut errors = FieldErrors::new();
+    errors.insert(field.to_owned(), vec![problem.to_owned()]);
+    ApiError::BadRequest { message: format!("Missing params: {field}"), errors }
+}
 
 /// What a login sends besides the token.
 struct Login<'a> {
@@ -26,8 +61,16 @@ struct Login<'a> {
 }
 
 /// The common flow (see the module notes): budget, client, provider, account, tokens.
-async fn login(ctx: &Ctx, social: &Social, provider: Provider, token: &str, login: Login<'_>) -> ApiResult<Value> {
-    if token.len() > MAX_TOKEN_BYTES {
+async fn login(
+    ctx: &Ctx,
+    social: &Social,
+    provider: Provider,
+    credential: Credential<'_>,
+    login: Login<'_>,
+) -> ApiResult<Value> {
+    if let Credential::Token(token) = &credential
+        && token.len() > MAX_TOKEN_BYTES
+    {
         return Err(ApiError::field("token", format!("at most {MAX_TOKEN_BYTES} bytes")));
     }
     let accounts = &social.0.accounts;
@@ -36,22 +79,57 @@ async fn login(ctx: &Ctx, social: &Social, provider: Provider, token: &str, logi
     // The client first: a wrong one learns nothing and changes nothing, and the provider
     // is never called on its behalf.
     let app = accounts.authenticate_client(login.client_id, login.client_secret).await?;
-    let token = token.trim();
-    let inner = &social.0;
-    let verified = match provider {
-        Provider::Google => inner.google.verify(token, None).await,
-        Provider::Apple => inner.apple.verify(token, login.nonce).await,
-        Provider::Microsoft => inner.microsoft.verify(token, None).await,
-        Provider::Facebook => inner.facebook.verify(token).await,
-        Provider::Github => inner.github.verify(token).await,
-    };
-    let mut identity = verified.map_err(|e| e.into_api(provider))?;
+    let mut identity = verify(social, provider, credential, login.nonce).await.map_err(|e| e.into_api(provider))?;
     let (first, last) = login.names;
     identity.first_name = identity.first_name.or(first.filter(|n| !n.trim().is_empty()));
     identity.last_name = identity.last_name.or(last.filter(|n| !n.trim().is_empty()));
     let db = accounts.oauth().db();
-    let user = link::account(db, provider, &identity, inner.unverified).await?;
+    let user = link::account(db, provider, &identity, social.0.unverified).await?;
     accounts.finish_login(user, &app, device).await
+}
+
+/// The provider's word on `credential`: a code is exchanged first, and what comes back
+/// is checked exactly like a token the client sent.
+async fn verify(
+    social: &Social,
+    provider: Provider,
+    credential: Credential<'_>,
+    nonce: Option<&str>,
+) -> Result<super::Identity, SocialError> {
+    let inner = &social.0;
+    let title = provider.title();
+    match (provider, credential) {
+        (Provider::Google, Credential::Token(token)) => inner.google.verify(token, None).await,
+        (Provider::Apple, Credential::Token(token)) => inner.apple.verify(token, nonce).await,
+        (Provider::Microsoft, Credential::Token(token)) => inner.microsoft.verify(token, None).await,
+        (Provider::Facebook, Credential::Token(token)) => inner.facebook.verify(token).await,
+        (Provider::Github, Credential::Token(token)) => inner.github.verify(token).await,
+        (Provider::Google, Credential::Code(grant)) => {
+            inner.google.check_configured()?;
+            let id_token = inner.google_code.exchange(title, grant).await?.id_token;
+            inner.google.verify(&id_token.ok_or_else(no_id_token)?, None).await
+        }
+        (Provider::Microsoft, Credential::Code(grant)) => {
+            inner.microsoft.check_configured()?;
+            let id_token = inner.microsoft_code.exchange(title, grant).await?.id_token;
+            inner.microsoft.verify(&id_token.ok_or_else(no_id_token)?, None).await
+        }
+        (Provider::Facebook, Credential::Code(grant)) => {
+            inner.facebook.check_configured()?;
+            inner.facebook.verify(&inner.facebook_code.exchange(title, grant).await?.access_token).await
+        }
+        (Provider::Github, Credential::Code(grant)) => {
+            inner.github.check_configured()?;
+            inner.github.verify(&inner.github_code.exchange(title, grant).await?.access_token).await
+        }
+        (Provider::Apple, Credential::Code(_)) => {
+            Err(SocialError::Invalid("Apple logins send the identity token, not a code".into()))
+        }
+    }
+}
+
+fn no_id_token() -> SocialError {
+    SocialError::Invalid("the token endpoint sent no id_token".into())
 }
 
 fn plain<'a>(client_id: &'a str, client_secret: &'a Option<String>, device: &'a Option<Value>) -> Login<'a> {
@@ -67,15 +145,24 @@ fn plain<'a>(client_id: &'a str, client_secret: &'a Option<String>, device: &'a 
 /// The original's legacy Google endpoint: the same as `/loginWithGoogleSocial/` (its
 /// mixed-up name fields are not reproduced).
 #[request_handler(path = "loginWithGoogle/", name = "loginWithGoogle", methods = [POST], public, body_limit = small_body, tags = ["nets_core_auth"])]
+#[allow(clippy::too_many_arguments)]
 async fn login_with_google(
     ctx: Ctx,
     social: State<Social>,
-    #[param(secret, description = "A Google ID token")] token: String,
+    #[param(secret, description = "A Google ID token (or, in the web-app flow, code and redirect_uri)")] token: Option<
+        String,
+    >,
     client_id: String,
     #[param(secret, description = "None for a public client")] client_secret: Option<String>,
     #[param(description = "The device, as for /login/")] device: Option<Value>,
+    #[param(secret, description = "Web-app flow: the authorization code, exchanged by the server")] code: Option<
+        String,
+    >,
+    #[param(description = "Web-app flow: the redirect_uri the code was issued for")] redirect_uri: Option<String>,
+    #[param(secret, description = "Web-app flow: the PKCE code verifier")] code_verifier: Option<String>,
 ) -> ApiResult<Value> {
-    login(&ctx, &social, Provider::Google, &token, plain(&client_id, &client_secret, &device)).await
+    let credential = Credential::read(&token, &code, &redirect_uri, &code_verifier)?;
+    login(&ctx, &social, Provider::Google, credential, plain(&client_id, &client_secret, &device)).await
 }
 
 /// Logs in with an Apple identity token (`aud` one of `APPLE_CLIENT_ID`). Apple gives
@@ -96,59 +183,92 @@ async fn login_with_apple(
 ) -> ApiResult<Value> {
     let login_with =
         Login { nonce: nonce.as_deref(), names: (first_name, last_name), ..plain(&client_id, &client_secret, &device) };
-    login(&ctx, &social, Provider::Apple, &token, login_with).await
+    login(&ctx, &social, Provider::Apple, Credential::Token(&token), login_with).await
 }
 
 /// Logs in with a Facebook user access token of `FACEBOOK_APP_ID`.
 #[request_handler(path = "loginWithFacebook/", name = "loginWithFacebook", methods = [POST], public, body_limit = small_body, tags = ["nets_core_auth"])]
+#[allow(clippy::too_many_arguments)]
 async fn login_with_facebook(
     ctx: Ctx,
     social: State<Social>,
-    #[param(secret, description = "A Facebook user access token")] token: String,
+    #[param(secret, description = "A Facebook user access token (or, in the web-app flow, code and redirect_uri)")]
+    token: Option<String>,
     client_id: String,
     #[param(secret, description = "None for a public client")] client_secret: Option<String>,
     #[param(description = "The device, as for /login/")] device: Option<Value>,
+    #[param(secret, description = "Web-app flow: the authorization code, exchanged by the server")] code: Option<
+        String,
+    >,
+    #[param(description = "Web-app flow: the redirect_uri the code was issued for")] redirect_uri: Option<String>,
+    #[param(secret, description = "Web-app flow: the PKCE code verifier")] code_verifier: Option<String>,
 ) -> ApiResult<Value> {
-    login(&ctx, &social, Provider::Facebook, &token, plain(&client_id, &client_secret, &device)).await
+    let credential = Credential::read(&token, &code, &redirect_uri, &code_verifier)?;
+    login(&ctx, &social, Provider::Facebook, credential, plain(&client_id, &client_secret, &device)).await
 }
 
 /// Logs in with a Microsoft identity platform ID token (`aud` one of
 /// `MICROSOFT_CLIENT_ID`). A Graph access token alone is refused: it cannot prove
 /// which app it was issued to.
 #[request_handler(path = "loginWithMicrosoft/", name = "loginWithMicrosoft", methods = [POST], public, body_limit = small_body, tags = ["nets_core_auth"])]
+#[allow(clippy::too_many_arguments)]
 async fn login_with_microsoft(
     ctx: Ctx,
     social: State<Social>,
-    #[param(secret, description = "A Microsoft ID token")] token: String,
+    #[param(secret, description = "A Microsoft ID token (or, in the web-app flow, code and redirect_uri)")]
+    token: Option<String>,
     client_id: String,
     #[param(secret, description = "None for a public client")] client_secret: Option<String>,
     #[param(description = "The device, as for /login/")] device: Option<Value>,
+    #[param(secret, description = "Web-app flow: the authorization code, exchanged by the server")] code: Option<
+        String,
+    >,
+    #[param(description = "Web-app flow: the redirect_uri the code was issued for")] redirect_uri: Option<String>,
+    #[param(secret, description = "Web-app flow: the PKCE code verifier")] code_verifier: Option<String>,
 ) -> ApiResult<Value> {
-    login(&ctx, &social, Provider::Microsoft, &token, plain(&client_id, &client_secret, &device)).await
+    let credential = Credential::read(&token, &code, &redirect_uri, &code_verifier)?;
+    login(&ctx, &social, Provider::Microsoft, credential, plain(&client_id, &client_secret, &device)).await
 }
 
 /// Logs in with a GitHub token of the OAuth app `GITHUB_CLIENT_ID`.
 #[request_handler(path = "loginWithGithub/", name = "loginWithGithub", methods = [POST], public, body_limit = small_body, tags = ["nets_core_auth"])]
+#[allow(clippy::too_many_arguments)]
 async fn login_with_github(
     ctx: Ctx,
     social: State<Social>,
-    #[param(secret, description = "A GitHub OAuth token")] token: String,
+    #[param(secret, description = "A GitHub OAuth token (or, in the web-app flow, code and redirect_uri)")]
+    token: Option<String>,
     client_id: String,
     #[param(secret, description = "None for a public client")] client_secret: Option<String>,
     #[param(description = "The device, as for /login/")] device: Option<Value>,
+    #[param(secret, description = "Web-app flow: the authorization code, exchanged by the server")] code: Option<
+        String,
+    >,
+    #[param(description = "Web-app flow: the redirect_uri the code was issued for")] redirect_uri: Option<String>,
+    #[param(secret, description = "Web-app flow: the PKCE code verifier")] code_verifier: Option<String>,
 ) -> ApiResult<Value> {
-    login(&ctx, &social, Provider::Github, &token, plain(&client_id, &client_secret, &device)).await
+    let credential = Credential::read(&token, &code, &redirect_uri, &code_verifier)?;
+    login(&ctx, &social, Provider::Github, credential, plain(&client_id, &client_secret, &device)).await
 }
 
 /// Logs in with a Google ID token (`aud` one of `GOOGLE_CLIENT_ID`).
 #[request_handler(path = "loginWithGoogleSocial/", name = "loginWithGoogleSocial", methods = [POST], public, body_limit = small_body, tags = ["nets_core_auth"])]
+#[allow(clippy::too_many_arguments)]
 async fn login_with_google_social(
     ctx: Ctx,
     social: State<Social>,
-    #[param(secret, description = "A Google ID token")] token: String,
+    #[param(secret, description = "A Google ID token (or, in the web-app flow, code and redirect_uri)")] token: Option<
+        String,
+    >,
     client_id: String,
     #[param(secret, description = "None for a public client")] client_secret: Option<String>,
     #[param(description = "The device, as for /login/")] device: Option<Value>,
+    #[param(secret, description = "Web-app flow: the authorization code, exchanged by the server")] code: Option<
+        String,
+    >,
+    #[param(description = "Web-app flow: the redirect_uri the code was issued for")] redirect_uri: Option<String>,
+    #[param(secret, description = "Web-app flow: the PKCE code verifier")] code_verifier: Option<String>,
 ) -> ApiResult<Value> {
-    login(&ctx, &social, Provider::Google, &token, plain(&client_id, &client_secret, &device)).await
+    let credential = Credential::read(&token, &code, &redirect_uri, &code_verifier)?;
+    login(&ctx, &social, Provider::Google, credential, plain(&client_id, &client_secret, &device)).await
 }

@@ -3,8 +3,10 @@
 //! contract kept and every verification strict.
 //!
 //! Every endpoint takes `token`, `client_id`, `client_secret` (none for a public client)
-//! and an optional `device` (as `/login/`), and answers as `/authenticate/` does. In this
-//! order, for every provider:
+//! and an optional `device` (as `/login/`), and answers as `/authenticate/` does. In the
+//! web-app flow the Google, Microsoft, Facebook and GitHub endpoints take `code`,
+//! `redirect_uri` and `code_verifier` instead of `token`, and nets exchanges the code
+//! itself (`exchange`). In this order, for every provider:
 //!
 //! 1. the client address's login budget is counted (`/login/`'s limit);
 //! 2. **the OAuth client is authenticated** (the original did this last, after creating
@@ -37,6 +39,7 @@
 //! `provider_unavailable`. Never a 500.
 
 mod endpoints;
+mod exchange;
 mod facebook;
 mod github;
 mod jwks;
@@ -164,6 +167,11 @@ struct Inner {
     microsoft: oidc::Oidc,
     facebook: facebook::Facebook,
     github: github::Github,
+    /// The authorization-code exchanges (the web-app flow), per provider.
+    google_code: exchange::Exchange,
+    microsoft_code: exchange::Exchange,
+    facebook_code: exchange::Exchange,
+    github_code: exchange::Exchange,
     unverified: UnverifiedEmail,
 }
 
@@ -197,7 +205,33 @@ impl Social {
             .map_err(|e| SetupError::Config(format!("HTTP client: {e}")))?;
         let min_refresh = Duration::from_secs(settings.social_jwks_min_refresh_seconds);
         let unverified = settings.social_unverified_email.parse().map_err(SetupError::Config)?;
+        let first = |ids: &[String]| ids.first().cloned().unwrap_or_default();
+        let facebook_token_url = format!("{}/oauth/access_token", settings.facebook_graph_url.trim_end_matches('/'));
         Ok(Social(Arc::new(Inner {
+            google_code: exchange::Exchange::new(
+                http.clone(),
+                &first(&settings.google_client_id),
+                settings.google_client_secret.expose(),
+                &settings.google_token_url,
+            ),
+            microsoft_code: exchange::Exchange::new(
+                http.clone(),
+                &first(&settings.microsoft_client_id),
+                settings.microsoft_client_secret.expose(),
+                &settings.microsoft_token_url,
+            ),
+            facebook_code: exchange::Exchange::new(
+                http.clone(),
+                &settings.facebook_app_id,
+                settings.facebook_app_secret.expose(),
+                &facebook_token_url,
+            ),
+            github_code: exchange::Exchange::new(
+                http.clone(),
+                &settings.github_client_id,
+                settings.github_client_secret.expose(),
+                &settings.github_token_url,
+            ),
             google: oidc::Oidc::google(settings, http.clone(), min_refresh),
             apple: oidc::Oidc::apple(settings, http.clone(), min_refresh),
             microsoft: oidc::Oidc::microsoft(settings, http.clone(), min_refresh),
