@@ -581,6 +581,10 @@ pub struct Settings {
     /// `https://graph.facebook.com/v19.0`).
     #[serde(rename = "NETS_CORE_FACEBOOK_GRAPH_URL")]
     pub facebook_graph_url: String,
+    /// `NETS_CORE_FACEBOOK_JWKS_URL`: the keys of Facebook Limited Login ID tokens (iOS;
+    /// default `https://limited.facebook.com/.well-known/oauth/openid/jwks/`).
+    #[serde(rename = "NETS_CORE_FACEBOOK_JWKS_URL")]
+    pub facebook_jwks_url: String,
     /// `GITHUB_CLIENT_ID`: the GitHub OAuth app tokens must belong to.
     #[serde(rename = "GITHUB_CLIENT_ID")]
     pub github_client_id: String,
@@ -753,6 +757,7 @@ impl std::fmt::Debug for Settings {
             social_timeout_seconds,
             social_jwks_min_refresh_seconds,
             social_unverified_email,
+            facebook_jwks_url,
             google_client_secret,
             google_token_url,
             microsoft_client_secret,
@@ -884,6 +889,7 @@ impl std::fmt::Debug for Settings {
             .field("social_timeout_seconds", social_timeout_seconds)
             .field("social_jwks_min_refresh_seconds", social_jwks_min_refresh_seconds)
             .field("social_unverified_email", social_unverified_email)
+            .field("facebook_jwks_url", facebook_jwks_url)
             .field("google_client_secret", google_client_secret)
             .field("google_token_url", google_token_url)
             .field("microsoft_client_secret", microsoft_client_secret)
@@ -1108,6 +1114,7 @@ impl Default for Settings {
             social_timeout_seconds: 10,
             social_jwks_min_refresh_seconds: 60,
             social_unverified_email: "refuse".into(),
+            facebook_jwks_url: "https://limited.facebook.com/.well-known/oauth/openid/jwks/".into(),
             google_client_secret: Secret::default(),
             google_token_url: "https://oauth2.googleapis.com/token".into(),
             microsoft_client_secret: Secret::default(),
@@ -1320,6 +1327,7 @@ pub(crate) const ENV_KEYS: &[&str] = &[
     "NETS_CORE_GOOGLE_TOKEN_URL",
     "NETS_CORE_MICROSOFT_TOKEN_URL",
     "NETS_CORE_GITHUB_TOKEN_URL",
+    "NETS_CORE_FACEBOOK_JWKS_URL",
 ];
 
 impl Settings {

@@ -39,6 +39,8 @@ struct Fixture {
     _apple: OidcPeer,
     _microsoft: OidcPeer,
     facebook: FacebookPeer,
+    /// Facebook Limited Login's keys.
+    facebook_jwks: OidcPeer,
     github: GithubPeer,
 }
 
@@ -51,6 +53,7 @@ impl Fixture {
     async fn with(extra: &str) -> Fixture {
         let (google, apple, microsoft) = (OidcPeer::start().await, OidcPeer::start().await, OidcPeer::start().await);
         let facebook = FacebookPeer::start(FACEBOOK_APP.0, FACEBOOK_APP.1).await;
+        let facebook_jwks = OidcPeer::start().await;
         let github = GithubPeer::start(GITHUB_APP.0, GITHUB_APP.1).await;
         let toml = format!(
             "SECRET_KEY = 'social test secret-xxxxxxxxxxxxxxxxx'\n\
@@ -69,6 +72,7 @@ impl Fixture {
              GOOGLE_CLIENT_SECRET = '{GOOGLE_SECRET}'\n\
              NETS_CORE_GOOGLE_TOKEN_URL = '{}'\n\
              NETS_CORE_GITHUB_TOKEN_URL = '{}/login/oauth/access_token'\n\
+             NETS_CORE_FACEBOOK_JWKS_URL = '{}'\n\
              NETS_CORE_SOCIAL_TIMEOUT_SECONDS = 1\n\
              {extra}",
             google.jwks_url(),
@@ -82,6 +86,7 @@ impl Fixture {
             github.base_url(),
             google.token_url(),
             github.base_url(),
+            facebook_jwks.jwks_url(),
         );
         let db = test_db().await;
         let settings = nets_tests::settings(&toml);
@@ -98,7 +103,7 @@ impl Fixture {
             .expect("app");
         let server = TestServer::start(app.router()).await;
         let client = oauth.create_application("mobile", ClientType::Confidential).await.unwrap();
-        Fixture { server, db, client, google, _apple: apple, _microsoft: microsoft, facebook, github }
+        Fixture { server, db, client, google, _apple: apple, _microsoft: microsoft, facebook, facebook_jwks, github }
     }
 
     async fn login(&self, path: &str, fields: Value) -> Reply {
@@ -366,6 +371,25 @@ async fn facebook_tokens_must_be_this_apps() {
     let reply = f.login("/loginWithFacebook/", json!({"token": "ours"})).await;
     assert_eq!(reply.data()["user"]["email"], json!("ada@example.com"));
     assert_eq!(f.links().await[0].0, "facebook");
+}
+
+#[tokio::test]
+async fn facebook_limited_login_id_tokens_are_verified_like_the_others() {
+    let f = Fixture::new().await;
+    let claims = json!({
+        "iss": "https://www.facebook.com", "aud": FACEBOOK_APP.0, "sub": "fb-limited-1", "email": "ada@example.com",
+        "given_name": "Ada", "iat": now(), "exp": now() + 600,
+    });
+    let reply = f.login("/loginWithFacebook/", json!({"token": sign(&claims, TestKey::Primary)})).await;
+    assert_eq!(reply.data()["user"]["email"], json!("ada@example.com"));
+    assert_eq!(f.facebook_jwks.jwks_requests(), 1);
+    let foreign = with(claims, "aud", json!("999"));
+    refused(
+        &f.login("/loginWithFacebook/", json!({"token": sign(&foreign, TestKey::Primary)})).await,
+        400,
+        "wrong_audience",
+    );
+    assert_eq!(f.facebook.requests(), 0, "no Graph call for an ID token");
 }
 
 #[tokio::test]

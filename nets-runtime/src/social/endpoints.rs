@@ -102,6 +102,11 @@ async fn verify(
         (Provider::Google, Credential::Token(token)) => inner.google.verify(token, None).await,
         (Provider::Apple, Credential::Token(token)) => inner.apple.verify(token, nonce).await,
         (Provider::Microsoft, Credential::Token(token)) => inner.microsoft.verify(token, None).await,
+        // A JWT is a Limited Login ID token; anything else a Graph access token.
+        (Provider::Facebook, Credential::Token(token)) if token.split('.').count() == 3 => {
+            inner.facebook.check_configured()?;
+            inner.facebook_limited.verify(token, nonce).await
+        }
         (Provider::Facebook, Credential::Token(token)) => inner.facebook.verify(token).await,
         (Provider::Github, Credential::Token(token)) => inner.github.verify(token).await,
         (Provider::Google, Credential::Code(grant)) => {

@@ -18,7 +18,8 @@
 //!      `MICROSOFT_TENANT`) **to one of this app's client ids**, not expired, and for
 //!      Apple bound to the `nonce` the client sends;
 //!    * Facebook: the token must belong to `FACEBOOK_APP_ID` (`debug_token` with the app
-//!      token), the profile is read with `appsecret_proof`;
+//!      token), the profile is read with `appsecret_proof`; a Limited Login ID token
+//!      (iOS) is verified like the ID tokens above, against Facebook's JWKS;
 //!    * GitHub: the token must belong to `GITHUB_CLIENT_ID` (`POST
 //!      /applications/{client_id}/token` with the app's credentials), the address is the
 //!      **primary, verified** one;
@@ -166,6 +167,8 @@ struct Inner {
     apple: oidc::Oidc,
     microsoft: oidc::Oidc,
     facebook: facebook::Facebook,
+    /// Facebook Limited Login ID tokens (iOS).
+    facebook_limited: oidc::Oidc,
     github: github::Github,
     /// The authorization-code exchanges (the web-app flow), per provider.
     google_code: exchange::Exchange,
@@ -236,6 +239,7 @@ impl Social {
             apple: oidc::Oidc::apple(settings, http.clone(), min_refresh),
             microsoft: oidc::Oidc::microsoft(settings, http.clone(), min_refresh),
             facebook: facebook::Facebook::from_settings(settings, http.clone()),
+            facebook_limited: oidc::Oidc::facebook(settings, http.clone(), min_refresh),
             github: github::Github::from_settings(settings, http),
             accounts,
             unverified,

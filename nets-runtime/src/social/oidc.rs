@@ -19,6 +19,7 @@ use crate::keys::hex;
 const CONSUMERS_TENANT: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
 const GOOGLE_ISSUERS: [&str; 2] = ["accounts.google.com", "https://accounts.google.com"];
 const APPLE_ISSUER: &str = "https://appleid.apple.com";
+const FACEBOOK_ISSUERS: [&str; 2] = ["https://www.facebook.com", "https://limited.facebook.com"];
 
 pub(crate) struct Oidc {
     provider: Provider,
@@ -93,6 +94,19 @@ impl Oidc {
             jwks: Jwks::new(settings.apple_jwks_url.clone(), http, min_refresh),
             audiences: settings.apple_client_id.clone(),
             issuer: Issuer::Fixed(vec![APPLE_ISSUER.to_owned()]),
+            hosted_domain: None,
+        }
+    }
+
+    /// Facebook Limited Login (iOS): an OpenID Connect ID token for `FACEBOOK_APP_ID`
+    /// instead of a Graph access token.
+    pub(crate) fn facebook(settings: &Settings, http: reqwest::Client, min_refresh: Duration) -> Oidc {
+        let app = settings.facebook_app_id.trim();
+        Oidc {
+            provider: Provider::Facebook,
+            jwks: Jwks::new(settings.facebook_jwks_url.clone(), http, min_refresh),
+            audiences: if app.is_empty() { Vec::new() } else { vec![app.to_owned()] },
+            issuer: Issuer::Fixed(FACEBOOK_ISSUERS.iter().map(|s| (*s).to_owned()).collect()),
             hosted_domain: None,
         }
     }
@@ -181,6 +195,8 @@ impl Oidc {
         let verified = match self.provider {
             // Only the tenant that owns the domain can vouch for a Microsoft address.
             Provider::Microsoft => Flag::is_true(&claims.xms_edov),
+            // Facebook shares only addresses its user confirmed.
+            Provider::Facebook => claims.email.as_deref().is_some_and(|e| !e.trim().is_empty()),
             _ => Flag::is_true(&claims.email_verified),
         };
         let profile = serde_json::json!({
