@@ -581,6 +581,11 @@ pub struct Settings {
     /// `https://graph.facebook.com/v19.0`).
     #[serde(rename = "NETS_CORE_FACEBOOK_GRAPH_URL")]
     pub facebook_graph_url: String,
+    /// `NETS_CORE_SOCIAL_AVATAR_FIELD`: the user file field (one of
+    /// `NETS_CORE_USER_FILE_FIELDS`) a social login's profile picture is downloaded into
+    /// while it is empty (default `avatar`; not a file field: no download).
+    #[serde(rename = "NETS_CORE_SOCIAL_AVATAR_FIELD")]
+    pub social_avatar_field: String,
     /// `NETS_CORE_FACEBOOK_JWKS_URL`: the keys of Facebook Limited Login ID tokens (iOS;
     /// default `https://limited.facebook.com/.well-known/oauth/openid/jwks/`).
     #[serde(rename = "NETS_CORE_FACEBOOK_JWKS_URL")]
@@ -758,6 +763,7 @@ impl std::fmt::Debug for Settings {
             social_jwks_min_refresh_seconds,
             social_unverified_email,
             facebook_jwks_url,
+            social_avatar_field,
             google_client_secret,
             google_token_url,
             microsoft_client_secret,
@@ -890,6 +896,7 @@ impl std::fmt::Debug for Settings {
             .field("social_jwks_min_refresh_seconds", social_jwks_min_refresh_seconds)
             .field("social_unverified_email", social_unverified_email)
             .field("facebook_jwks_url", facebook_jwks_url)
+            .field("social_avatar_field", social_avatar_field)
             .field("google_client_secret", google_client_secret)
             .field("google_token_url", google_token_url)
             .field("microsoft_client_secret", microsoft_client_secret)
@@ -1115,6 +1122,7 @@ impl Default for Settings {
             social_jwks_min_refresh_seconds: 60,
             social_unverified_email: "refuse".into(),
             facebook_jwks_url: "https://limited.facebook.com/.well-known/oauth/openid/jwks/".into(),
+            social_avatar_field: "avatar".into(),
             google_client_secret: Secret::default(),
             google_token_url: "https://oauth2.googleapis.com/token".into(),
             microsoft_client_secret: Secret::default(),
@@ -1328,6 +1336,7 @@ pub(crate) const ENV_KEYS: &[&str] = &[
     "NETS_CORE_MICROSOFT_TOKEN_URL",
     "NETS_CORE_GITHUB_TOKEN_URL",
     "NETS_CORE_FACEBOOK_JWKS_URL",
+    "NETS_CORE_SOCIAL_AVATAR_FIELD",
 ];
 
 impl Settings {

@@ -150,7 +150,7 @@ impl Stack {
         #[cfg(feature = "push")]
         let push = crate::push::Push::builder(&settings).database(db.clone()).jobs(jobs.clone()).build()?;
         #[cfg(feature = "social")]
-        let social = crate::social::Social::from_settings(&settings, accounts.clone())?;
+        let social = crate::social::Social::from_settings(&settings, accounts.clone())?.jobs(jobs.clone());
         Ok(Stack {
             settings,
             db,

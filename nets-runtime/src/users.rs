@@ -298,6 +298,24 @@ impl UserTable {
         self.files.fields.iter().map(|c| c.name.as_str())
     }
 
+    /// The largest file a file field takes (`NETS_CORE_USER_FILE_MAX_BYTES`).
+    pub(crate) fn max_file_bytes(&self) -> usize {
+        self.files.max_bytes
+    }
+
+    /// The stored path in file field `field` of user `user_id` (`None`: no such field or
+    /// user, or the field is empty), whether or not the field is JSON-visible.
+    pub(crate) async fn stored_file(&self, db: &Db, user_id: i64, field: &str) -> Result<Option<String>, ApiError> {
+        let Some(column) = self.files.fields.iter().find(|c| c.name == field) else { return Ok(None) };
+        let json = read_json(db, user_id, &[column]).await?;
+        Ok(json.and_then(|mut m| m.remove(field)).and_then(|v| v.as_str().map(str::to_owned)).filter(|p| !p.is_empty()))
+    }
+
+    /// No changes yet, for a writer that sets files only.
+    pub(crate) fn no_changes(&self) -> UserChanges<'_> {
+        UserChanges { values: Vec::new() }
+    }
+
     /// The most bytes of files one update can carry: one largest file per file field.
     pub(crate) fn max_upload_bytes(&self) -> usize {
         self.files.max_bytes.saturating_mul(self.files.fields.len())

@@ -488,3 +488,75 @@ async fn the_web_app_flow_exchanges_the_code_with_pkce_on_the_server() {
     assert_eq!(reply.data()["user"]["email"], json!("ada@example.com"));
     assert_eq!(f.users().await, 1, "one person, three providers, one account");
 }
+
+#[tokio::test]
+async fn the_profile_picture_is_downloaded_by_a_job_into_an_empty_avatar_field() {
+    use nets_runtime::jobs::Jobs;
+    use nets_runtime::social::SocialAvatar;
+
+    // A picture server: a PNG, and an HTML page that claims to be one.
+    let pictures = axum::Router::new()
+        .route("/ada.png", axum::routing::get(|| async { ([("content-type", "image/png")], nets_tests::PNG_BYTES) }))
+        .route("/fake.png", axum::routing::get(|| async { ([("content-type", "image/png")], "<html>gotcha</html>") }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let pictures_at = listener.local_addr().unwrap();
+    let picture_server = tokio::spawn(async move { axum::serve(listener, pictures).await });
+
+    let google = OidcPeer::start().await;
+    let media = std::env::temp_dir().join(format!("nets-avatars-{}", uuid::Uuid::new_v4().simple()));
+    let toml = format!(
+        "SECRET_KEY = 'social test secret-xxxxxxxxxxxxxxxxx'\nGOOGLE_CLIENT_ID = '{GOOGLE_ID}'\n\
+         NETS_CORE_GOOGLE_JWKS_URL = '{}'\nNETS_CORE_USER_FILE_FIELDS = ['avatar']\nMEDIA_ROOT = '{}'\n\
+         NETS_CORE_JOBS_POLL_MS = 50",
+        google.jwks_url(),
+        media.display()
+    );
+    let db = test_db().await;
+    exec(&db, "ALTER TABLE nets_user ADD COLUMN avatar VARCHAR(255)").await;
+    let settings = nets_tests::settings(&toml);
+    let oauth = OAuth::from_settings(&settings, &db.db).await.unwrap();
+    let users = UserTable::load(&db.db, &settings).await.unwrap();
+    let accounts = Accounts::new(oauth.clone(), users, Cache::memory(100), &settings).unwrap();
+    let jobs = Jobs::connect(&settings, &db.db).await.expect("job queue");
+    let social = Social::from_settings(&settings, accounts.clone()).unwrap().jobs(jobs.clone());
+    let worker = jobs.worker().register::<SocialAvatar>(social.clone()).spawn().expect("worker");
+    let app = App::builder(settings).database(db.db.clone()).install(oauth.clone()).install(accounts).install(social);
+    let server = TestServer::start(app.build().unwrap().router()).await;
+    let client = oauth.create_application("web", ClientType::Public).await.unwrap();
+    let login = async |sub: &str, email: &str, picture: &str| -> i64 {
+        let claims = with(google_claims(sub, email), "picture", json!(format!("http://{pictures_at}/{picture}")));
+        let body = json!({"token": sign(&claims, TestKey::Primary), "client_id": client.client_id});
+        let reply = server.send(server.post_json("/loginWithGoogleSocial/", body)).await;
+        reply.data()["user"]["id"].as_i64().unwrap()
+    };
+    let avatar = async |user: i64| -> Option<String> {
+        on_pool!(&db.db, |pool| sqlx::query_scalar("SELECT avatar FROM nets_user WHERE id = $1")
+            .bind(user)
+            .fetch_one(pool)
+            .await)
+        .unwrap()
+    };
+
+    let ada = login("g-ada", "ada@example.com", "ada.png").await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let stored = loop {
+        if let Some(path) = avatar(ada).await {
+            break path;
+        }
+        assert!(Instant::now() < deadline, "the avatar job did not run");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(stored.starts_with("user/"), "{stored}");
+    assert_eq!(std::fs::read(media.join(&stored)).unwrap(), nets_tests::PNG_BYTES);
+
+    // Not an image whatever the server says: the login works, nothing is stored.
+    let eve = login("g-eve", "eve@example.com", "fake.png").await;
+    // A later login with another picture keeps the stored one.
+    login("g-ada", "ada@example.com", "fake.png").await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(avatar(eve).await, None);
+    assert_eq!(avatar(ada).await, Some(stored));
+    worker.stop().await.unwrap();
+    picture_server.abort();
+    let _ = std::fs::remove_dir_all(media);
+}

@@ -33,6 +33,16 @@ impl Accounts {
         })
     }
 
+    /// The user table.
+    pub(crate) fn users(&self) -> &crate::users::UserTable {
+        &self.0.users
+    }
+
+    /// Where user uploads are stored (`MEDIA_ROOT`).
+    pub(crate) fn storage(&self) -> &crate::uploads::LocalStorage {
+        &self.0.storage
+    }
+
     /// Checks a `device` object as `/login/` does, before anything is written.
     pub(crate) fn read_device(&self, device: Option<&Value>) -> Result<Option<DeviceInput>, ApiError> {
         input::object("device", device)?.map(|d| DeviceInput::parse(&d)).transpose()

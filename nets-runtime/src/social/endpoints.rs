@@ -85,7 +85,9 @@ async fn login(
     identity.last_name = identity.last_name.or(last.filter(|n| !n.trim().is_empty()));
     let db = accounts.oauth().db();
     let user = link::account(db, provider, &identity, social.0.unverified).await?;
-    accounts.finish_login(user, &app, device).await
+    let answer = accounts.finish_login(user, &app, device).await?;
+    social.queue_avatar(user, identity.picture.as_deref()).await;
+    Ok(answer)
 }
 
 /// The provider's word on `credential`: a code is exchanged first, and what comes back

@@ -86,6 +86,7 @@ impl Facebook {
             email,
             first_name: text("first_name").or(text("name")).map(str::to_owned),
             last_name: text("last_name").map(str::to_owned),
+            picture: profile.pointer("/picture/data/url").and_then(Value::as_str).map(str::to_owned),
             profile,
         })
     }

@@ -78,7 +78,16 @@ impl Github {
             Some((first, last)) => (Some(first.to_owned()), Some(last.trim().to_owned()).filter(|l| !l.is_empty())),
             None => (None, None),
         };
-        Ok(Identity { subject: id, email_verified: verified, email, first_name: first, last_name: last, profile: user })
+        let picture = user.get("avatar_url").and_then(Value::as_str).map(str::to_owned);
+        Ok(Identity {
+            subject: id,
+            email_verified: verified,
+            email,
+            first_name: first,
+            last_name: last,
+            picture,
+            profile: user,
+        })
     }
 
     fn authorized(&self, path: &str, token: &str) -> reqwest::RequestBuilder {

@@ -39,6 +39,7 @@
 //! `NETS_CORE_SOCIAL_TIMEOUT_SECONDS`) or answers nonsense is a 503 with code
 //! `provider_unavailable`. Never a 500.
 
+mod avatar;
 mod endpoints;
 mod exchange;
 mod facebook;
@@ -55,6 +56,7 @@ use http::StatusCode;
 use crate::accounts::Accounts;
 use crate::{ApiError, AppBuilder, Settings};
 
+pub use avatar::SocialAvatar;
 pub use link::UnverifiedEmail;
 
 /// The providers, as stored in `nets_social_account.provider`.
@@ -108,6 +110,8 @@ pub(crate) struct Identity {
     pub email_verified: bool,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
+    /// The profile picture's URL.
+    pub picture: Option<String>,
     /// The profile as the provider sent it (stored with the link).
     pub profile: serde_json::Value,
 }
@@ -176,6 +180,11 @@ struct Inner {
     facebook_code: exchange::Exchange,
     github_code: exchange::Exchange,
     unverified: UnverifiedEmail,
+    /// Profile pictures: the HTTP client, the user field, and the queue (none: no
+    /// downloads).
+    http: reqwest::Client,
+    avatar_field: String,
+    jobs: std::sync::OnceLock<crate::jobs::Jobs>,
 }
 
 impl std::fmt::Debug for Social {
@@ -240,16 +249,40 @@ impl Social {
             microsoft: oidc::Oidc::microsoft(settings, http.clone(), min_refresh),
             facebook: facebook::Facebook::from_settings(settings, http.clone()),
             facebook_limited: oidc::Oidc::facebook(settings, http.clone(), min_refresh),
-            github: github::Github::from_settings(settings, http),
+            github: github::Github::from_settings(settings, http.clone()),
             accounts,
             unverified,
+            http,
+            avatar_field: settings.social_avatar_field.trim().to_owned(),
+            jobs: std::sync::OnceLock::new(),
         })))
+    }
+
+    /// Downloads profile pictures with a [`SocialAvatar`] job on `jobs` (the
+    /// [`Stack`](crate::stack::Stack) does this; the first queue given is kept); without
+    /// a queue, none are downloaded.
+    pub fn jobs(self, jobs: crate::jobs::Jobs) -> Social {
+        let _ = self.0.jobs.set(jobs);
+        self
+    }
+
+    /// Queues the picture download of a login, when there is one to make. A queue that
+    /// cannot take it is logged: the login goes on.
+    pub(crate) async fn queue_avatar(&self, user: i64, picture: Option<&str>) {
+        let (Some(jobs), Some(url)) = (self.0.jobs.get(), picture.filter(|p| !p.is_empty())) else { return };
+        if !self.wants_avatar(user).await {
+            return;
+        }
+        if let Err(error) = jobs.enqueue(SocialAvatar { user_id: user, url: url.to_owned() }).await {
+            tracing::warn!(%error, user, "social login: the profile picture download could not be queued");
+        }
     }
 }
 
-/// Installs the six social login endpoints and their state.
+/// Installs the six social login endpoints, their state, and the picture download job
+/// on the app's workers.
 impl crate::Module for Social {
     fn install(self, app: AppBuilder) -> AppBuilder {
-        app.routes(crate::module::builtin_routes("nets_runtime::social")).state(self)
+        app.routes(crate::module::builtin_routes("nets_runtime::social")).job::<SocialAvatar>(self.clone()).state(self)
     }
 }

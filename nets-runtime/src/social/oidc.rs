@@ -203,12 +203,14 @@ impl Oidc {
             "sub": claims.sub, "email": claims.email, "name": claims.name,
             "given_name": claims.given_name, "family_name": claims.family_name, "picture": claims.picture,
         });
+        let picture = claims.picture.as_deref().and_then(non_empty);
         Identity {
             subject: claims.sub,
             email: claims.email.as_deref().and_then(non_empty).map(|e| e.to_lowercase()),
             email_verified: verified,
             first_name: claims.given_name.as_deref().or(claims.name.as_deref()).and_then(non_empty),
             last_name: claims.family_name.as_deref().and_then(non_empty),
+            picture,
             profile,
         }
     }
