@@ -560,3 +560,22 @@ async fn the_profile_picture_is_downloaded_by_a_job_into_an_empty_avatar_field()
     picture_server.abort();
     let _ = std::fs::remove_dir_all(media);
 }
+
+#[tokio::test]
+async fn social_logins_share_the_login_budget_of_the_client_address() {
+    let f = Fixture::with("NETS_CORE_LOGIN_REQUESTS_PER_IP = 2").await;
+    let token = || sign(&google_claims("g-1", "ada@example.com"), TestKey::Primary);
+    f.google(token()).await.data();
+    f.google(token()).await.data();
+    let third = f.google(token()).await;
+    assert_eq!(third.status, 429, "{}", third.text());
+    assert!(third.header("retry-after").is_some());
+}
+
+#[tokio::test]
+async fn a_hosted_domain_restriction_refuses_other_google_accounts() {
+    let f = Fixture::with("NETS_CORE_GOOGLE_HOSTED_DOMAIN = 'example.com'").await;
+    refused(&f.google(sign(&google_claims("g-1", "ada@gmail.com"), TestKey::Primary)).await, 400, "invalid_token");
+    let staff = with(google_claims("g-2", "ada@example.com"), "hd", json!("example.com"));
+    assert_eq!(f.google(sign(&staff, TestKey::Primary)).await.data()["user"]["email"], json!("ada@example.com"));
+}
