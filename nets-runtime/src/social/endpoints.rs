@@ -149,27 +149,41 @@ fn plain<'a>(client_id: &'a str, client_secret: &'a Option<String>, device: &'a 
     }
 }
 
-/// The original's legacy Google endpoint: the same as `/loginWithGoogleSocial/` (its
-/// mixed-up name fields are not reproduced).
-#[request_handler(path = "loginWithGoogle/", name = "loginWithGoogle", methods = [POST], public, body_limit = small_body, tags = ["nets_core_auth"])]
-#[allow(clippy::too_many_arguments)]
-async fn login_with_google(
-    ctx: Ctx,
-    social: State<Social>,
-    #[param(secret, description = "A Google ID token (or, in the web-app flow, code and redirect_uri)")] token: Option<
-        String,
-    >,
-    client_id: String,
-    #[param(secret, description = "None for a public client")] client_secret: Option<String>,
-    #[param(description = "The device, as for /login/")] device: Option<Value>,
-    #[param(secret, description = "Web-app flow: the authorization code, exchanged by the server")] code: Option<
-        String,
-    >,
-    #[param(description = "Web-app flow: the redirect_uri the code was issued for")] redirect_uri: Option<String>,
-    #[param(secret, description = "Web-app flow: the PKCE code verifier")] code_verifier: Option<String>,
-) -> ApiResult<Value> {
-    let credential = Credential::read(&token, &code, &redirect_uri, &code_verifier)?;
-    login(&ctx, &social, Provider::Google, credential, plain(&client_id, &client_secret, &device)).await
+/// The endpoints that take a token or, in the web-app flow, a code: the same
+/// parameters and flow, one declaration each (their paths, names and order are the
+/// original's).
+macro_rules! token_or_code_login {
+    ($(#[$doc:meta])* $path:literal, $name:literal, $handler:ident, $provider:ident, $what:literal) => {
+        $(#[$doc])*
+        #[request_handler(path = $path, name = $name, methods = [POST], public, body_limit = small_body, tags = ["nets_core_auth"])]
+        #[allow(clippy::too_many_arguments)]
+        async fn $handler(
+            ctx: Ctx,
+            social: State<Social>,
+            #[param(secret, description = $what)] token: Option<String>,
+            client_id: String,
+            #[param(secret, description = "None for a public client")] client_secret: Option<String>,
+            #[param(description = "The device, as for /login/")] device: Option<Value>,
+            #[param(secret, description = "Web-app flow: the authorization code, exchanged by the server")]
+            code: Option<String>,
+            #[param(description = "Web-app flow: the redirect_uri the code was issued for")]
+            redirect_uri: Option<String>,
+            #[param(secret, description = "Web-app flow: the PKCE code verifier")] code_verifier: Option<String>,
+        ) -> ApiResult<Value> {
+            let credential = Credential::read(&token, &code, &redirect_uri, &code_verifier)?;
+            login(&ctx, &social, Provider::$provider, credential, plain(&client_id, &client_secret, &device)).await
+        }
+    };
+}
+
+token_or_code_login! {
+    /// The original's legacy Google endpoint: the same as `/loginWithGoogleSocial/` (its
+    /// mixed-up name fields are not reproduced).
+    "loginWithGoogle/",
+    "loginWithGoogle",
+    login_with_google,
+    Google,
+    "A Google ID token (or, in the web-app flow, code and redirect_uri)"
 }
 
 /// Logs in with an Apple identity token (`aud` one of `APPLE_CLIENT_ID`). Apple gives
@@ -193,89 +207,40 @@ async fn login_with_apple(
     login(&ctx, &social, Provider::Apple, Credential::Token(&token), login_with).await
 }
 
-/// Logs in with a Facebook user access token of `FACEBOOK_APP_ID`.
-#[request_handler(path = "loginWithFacebook/", name = "loginWithFacebook", methods = [POST], public, body_limit = small_body, tags = ["nets_core_auth"])]
-#[allow(clippy::too_many_arguments)]
-async fn login_with_facebook(
-    ctx: Ctx,
-    social: State<Social>,
-    #[param(secret, description = "A Facebook user access token (or, in the web-app flow, code and redirect_uri)")]
-    token: Option<String>,
-    client_id: String,
-    #[param(secret, description = "None for a public client")] client_secret: Option<String>,
-    #[param(description = "The device, as for /login/")] device: Option<Value>,
-    #[param(secret, description = "Web-app flow: the authorization code, exchanged by the server")] code: Option<
-        String,
-    >,
-    #[param(description = "Web-app flow: the redirect_uri the code was issued for")] redirect_uri: Option<String>,
-    #[param(secret, description = "Web-app flow: the PKCE code verifier")] code_verifier: Option<String>,
-) -> ApiResult<Value> {
-    let credential = Credential::read(&token, &code, &redirect_uri, &code_verifier)?;
-    login(&ctx, &social, Provider::Facebook, credential, plain(&client_id, &client_secret, &device)).await
+token_or_code_login! {
+    /// Logs in with a Facebook user access token of `FACEBOOK_APP_ID`.
+    "loginWithFacebook/",
+    "loginWithFacebook",
+    login_with_facebook,
+    Facebook,
+    "A Facebook user access token (or, in the web-app flow, code and redirect_uri)"
 }
 
-/// Logs in with a Microsoft identity platform ID token (`aud` one of
-/// `MICROSOFT_CLIENT_ID`). A Graph access token alone is refused: it cannot prove
-/// which app it was issued to.
-#[request_handler(path = "loginWithMicrosoft/", name = "loginWithMicrosoft", methods = [POST], public, body_limit = small_body, tags = ["nets_core_auth"])]
-#[allow(clippy::too_many_arguments)]
-async fn login_with_microsoft(
-    ctx: Ctx,
-    social: State<Social>,
-    #[param(secret, description = "A Microsoft ID token (or, in the web-app flow, code and redirect_uri)")]
-    token: Option<String>,
-    client_id: String,
-    #[param(secret, description = "None for a public client")] client_secret: Option<String>,
-    #[param(description = "The device, as for /login/")] device: Option<Value>,
-    #[param(secret, description = "Web-app flow: the authorization code, exchanged by the server")] code: Option<
-        String,
-    >,
-    #[param(description = "Web-app flow: the redirect_uri the code was issued for")] redirect_uri: Option<String>,
-    #[param(secret, description = "Web-app flow: the PKCE code verifier")] code_verifier: Option<String>,
-) -> ApiResult<Value> {
-    let credential = Credential::read(&token, &code, &redirect_uri, &code_verifier)?;
-    login(&ctx, &social, Provider::Microsoft, credential, plain(&client_id, &client_secret, &device)).await
+token_or_code_login! {
+    /// Logs in with a Microsoft identity platform ID token (`aud` one of
+    /// `MICROSOFT_CLIENT_ID`). A Graph access token alone is refused: it cannot prove
+    /// which app it was issued to.
+    "loginWithMicrosoft/",
+    "loginWithMicrosoft",
+    login_with_microsoft,
+    Microsoft,
+    "A Microsoft ID token (or, in the web-app flow, code and redirect_uri)"
 }
 
-/// Logs in with a GitHub token of the OAuth app `GITHUB_CLIENT_ID`.
-#[request_handler(path = "loginWithGithub/", name = "loginWithGithub", methods = [POST], public, body_limit = small_body, tags = ["nets_core_auth"])]
-#[allow(clippy::too_many_arguments)]
-async fn login_with_github(
-    ctx: Ctx,
-    social: State<Social>,
-    #[param(secret, description = "A GitHub OAuth token (or, in the web-app flow, code and redirect_uri)")]
-    token: Option<String>,
-    client_id: String,
-    #[param(secret, description = "None for a public client")] client_secret: Option<String>,
-    #[param(description = "The device, as for /login/")] device: Option<Value>,
-    #[param(secret, description = "Web-app flow: the authorization code, exchanged by the server")] code: Option<
-        String,
-    >,
-    #[param(description = "Web-app flow: the redirect_uri the code was issued for")] redirect_uri: Option<String>,
-    #[param(secret, description = "Web-app flow: the PKCE code verifier")] code_verifier: Option<String>,
-) -> ApiResult<Value> {
-    let credential = Credential::read(&token, &code, &redirect_uri, &code_verifier)?;
-    login(&ctx, &social, Provider::Github, credential, plain(&client_id, &client_secret, &device)).await
+token_or_code_login! {
+    /// Logs in with a GitHub token of the OAuth app `GITHUB_CLIENT_ID`.
+    "loginWithGithub/",
+    "loginWithGithub",
+    login_with_github,
+    Github,
+    "A GitHub OAuth token (or, in the web-app flow, code and redirect_uri)"
 }
 
-/// Logs in with a Google ID token (`aud` one of `GOOGLE_CLIENT_ID`).
-#[request_handler(path = "loginWithGoogleSocial/", name = "loginWithGoogleSocial", methods = [POST], public, body_limit = small_body, tags = ["nets_core_auth"])]
-#[allow(clippy::too_many_arguments)]
-async fn login_with_google_social(
-    ctx: Ctx,
-    social: State<Social>,
-    #[param(secret, description = "A Google ID token (or, in the web-app flow, code and redirect_uri)")] token: Option<
-        String,
-    >,
-    client_id: String,
-    #[param(secret, description = "None for a public client")] client_secret: Option<String>,
-    #[param(description = "The device, as for /login/")] device: Option<Value>,
-    #[param(secret, description = "Web-app flow: the authorization code, exchanged by the server")] code: Option<
-        String,
-    >,
-    #[param(description = "Web-app flow: the redirect_uri the code was issued for")] redirect_uri: Option<String>,
-    #[param(secret, description = "Web-app flow: the PKCE code verifier")] code_verifier: Option<String>,
-) -> ApiResult<Value> {
-    let credential = Credential::read(&token, &code, &redirect_uri, &code_verifier)?;
-    login(&ctx, &social, Provider::Google, credential, plain(&client_id, &client_secret, &device)).await
+token_or_code_login! {
+    /// Logs in with a Google ID token (`aud` one of `GOOGLE_CLIENT_ID`).
+    "loginWithGoogleSocial/",
+    "loginWithGoogleSocial",
+    login_with_google_social,
+    Google,
+    "A Google ID token (or, in the web-app flow, code and redirect_uri)"
 }
