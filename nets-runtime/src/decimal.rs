@@ -8,8 +8,10 @@
 //!   as text. `NaN`, infinities, thousands separators and values beyond 28 digits are
 //!   400s naming the parameter;
 //! * as a **model column**, [`Decimal`] reads and writes `NUMERIC` on PostgreSQL and
-//!   text on SQLite (exact there too: SQLite's own `NUMERIC`/`REAL` would round to a
-//!   double). Integer and real columns are read as well;
+//!   text on SQLite: declare the SQLite column `TEXT`, since a `NUMERIC`/`DECIMAL`/`REAL`
+//!   column would turn the text into a double (15 digits). SQLite then compares and
+//!   sorts the column as text (`'9' > '10'`): compare in Rust, or `CAST` in SQL when
+//!   rounding to a double is acceptable. Integer and real columns are read as well;
 //! * in **JSON** it is a number, as the original's `to_json` wrote decimals (as floats:
 //!   `12.3` for `12.30`); a value a double cannot hold exactly (more than 15 significant
 //!   digits) is sent as its text instead, never rounded. Put `#[serde(with = "nets_runtime::decimal::as_string")]` on
@@ -104,10 +106,13 @@ impl FromStr for Decimal {
 
 fn parse(text: &str) -> Result<rust_decimal::Decimal, rust_decimal::Error> {
     let text = text.trim();
-    if text.contains(['e', 'E']) {
-        rust_decimal::Decimal::from_scientific(text)
-    } else {
-        rust_decimal::Decimal::from_str_exact(text)
+    match text.split_once(['e', 'E']) {
+        Some((mantissa, _)) => {
+            // `from_scientific` rounds a long mantissa: refuse it instead, as plain text is.
+            rust_decimal::Decimal::from_str_exact(mantissa)?;
+            rust_decimal::Decimal::from_scientific(text)
+        }
+        None => rust_decimal::Decimal::from_str_exact(text),
     }
 }
 
@@ -363,6 +368,7 @@ mod tests {
         assert_eq!(text("12.30").as_deref(), Ok("12.30"));
         assert_eq!(text(" -0.5 ").as_deref(), Ok("-0.5"));
         assert_eq!(text("1e3").as_deref(), Ok("1000"));
+        assert!(text("0.1234567890123456789012345678901e0").is_err(), "a long mantissa is refused, not rounded");
         assert_eq!(text("12345678901234567890.12345678").as_deref(), Ok("12345678901234567890.12345678"));
     }
 

@@ -326,3 +326,20 @@ async fn unusable_sources_are_clear_errors_and_write_nothing() {
     assert!(import(&db, &oauth, &settings, &other).await.unwrap_err().to_string().contains("sqlite:"));
     assert_eq!(count(&db, "nets_user").await, 0);
 }
+
+#[tokio::test]
+async fn a_nets_user_made_before_the_import_is_never_overwritten_by_a_django_user_with_its_id() {
+    let (db, django) = (target().await, Django::new().await);
+    exec(&db, "INSERT INTO nets_user (id, email, is_superuser) VALUES (1, 'root@nets.example', TRUE)").await;
+    let report = run(&db, &django, |o| o.apply(true)).await;
+    assert_eq!(counts(&report, "users"), (3, 0, 0, 1), "{report:?}");
+    assert!(report.notes.iter().any(|n| n.contains("someone else")), "{report:?}");
+    let email: String =
+        on_pool!(&*db, |pool| sqlx::query_scalar("SELECT email FROM nets_user WHERE id = 1").fetch_one(pool).await)
+            .unwrap();
+    assert_eq!(email, "root@nets.example");
+    // What depended on the skipped user is skipped too, and a second run agrees.
+    assert!(counts(&report, "devices").3 >= 1, "{report:?}");
+    let again = run(&db, &django, |o| o.apply(true)).await;
+    assert_eq!(counts(&again, "users"), (0, 0, 3, 1));
+}

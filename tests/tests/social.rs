@@ -579,3 +579,34 @@ async fn a_hosted_domain_restriction_refuses_other_google_accounts() {
     let staff = with(google_claims("g-2", "ada@example.com"), "hd", json!("example.com"));
     assert_eq!(f.google(sign(&staff, TestKey::Primary)).await.data()["user"]["email"], json!("ada@example.com"));
 }
+
+#[tokio::test]
+async fn a_token_bound_to_a_nonce_needs_it_and_cached_keys_outlive_a_key_server_outage() {
+    let f = Fixture::with("NETS_CORE_SOCIAL_JWKS_MIN_REFRESH_SECONDS = 0").await;
+    let bound = with(google_claims("g-1", "ada@example.com"), "nonce", json!("n-123"));
+    refused(&f.google(sign(&bound, TestKey::Primary)).await, 400, "invalid_token");
+    let reply =
+        f.login("/loginWithGoogleSocial/", json!({"token": sign(&bound, TestKey::Primary), "nonce": "n-123"})).await;
+    reply.data();
+    // Google's key server goes down after the keys expire: the cached key still verifies.
+    f.google.set_max_age(0);
+    f.google.set_mode(Mode::Down);
+    f.google(sign(&google_claims("g-1", "ada@example.com"), TestKey::Primary)).await.data();
+}
+
+#[tokio::test]
+async fn an_unverified_social_identity_loses_the_account_once_its_owner_proves_the_address() {
+    let f = Fixture::with("NETS_CORE_SOCIAL_UNVERIFIED_EMAIL = 'create'\nDEBUG = true").await;
+    let claims = with(google_claims("squatter", "owner@example.com"), "email_verified", json!(false));
+    let squatted = f.google(sign(&claims, TestKey::Primary)).await.data()["user"]["id"].clone();
+    assert_eq!(f.links().await.len(), 1);
+    // The owner logs in with a code (DEBUG's fixed code), proving the address.
+    f.server.send(f.server.post_json("/login/", json!({"email": "owner@example.com"}))).await.data();
+    let body = json!({"email": "owner@example.com", "code": "123456", "client_id": f.client.client_id,
+                      "client_secret": f.client.client_secret});
+    let owner = f.server.send(f.server.post_json("/authenticate/", body)).await;
+    assert_eq!(owner.data()["user"]["id"], squatted);
+    assert!(f.links().await.is_empty(), "the unverified link is gone");
+    // The squatter's next login no longer reaches the account.
+    refused(&f.google(sign(&claims, TestKey::Primary)).await, 400, "email_not_verified");
+}

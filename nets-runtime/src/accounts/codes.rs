@@ -349,6 +349,14 @@ async fn record_login(db: &Db, user: i64, device: Option<i64>, now: DateTime<Utc
             .execute(&mut *tx)
             .await
             .map_err(ApiError::internal)?;
+        // The owner just proved the address: social identities that claimed it without
+        // their provider vouching for it (`NETS_CORE_SOCIAL_UNVERIFIED_EMAIL = "create"`)
+        // were not the owner's word, and lose the account.
+        sqlx::query("DELETE FROM nets_social_account WHERE user_id = $1 AND email_verified = FALSE")
+            .bind(user)
+            .execute(&mut *tx)
+            .await
+            .map_err(ApiError::internal)?;
         if let Some(device) = device {
             sqlx::query("UPDATE nets_user_device SET last_login = $1, updated = $1 WHERE id = $2")
                 .bind(now)

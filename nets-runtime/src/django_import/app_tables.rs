@@ -46,8 +46,8 @@ pub(crate) async fn read(source: &Source, settings: &Settings) -> Result<Vec<Tab
         if !columns.iter().any(|c| c == "id") {
             continue; // not in Django under this name: nothing to copy
         }
-        let select = columns.iter().map(|c| format!("CAST({c} AS TEXT)")).collect::<Vec<_>>().join(", ");
-        let sql = format!("SELECT {select} FROM {name} ORDER BY id");
+        let select = columns.iter().map(|c| format!("CAST(\"{c}\" AS TEXT)")).collect::<Vec<_>>().join(", ");
+        let sql = format!("SELECT {select} FROM \"{name}\" ORDER BY \"id\"");
         let rows = source.text_rows(&sql, columns.len()).await?;
         tables.push(Table { name: name.to_owned(), kind, columns, rows });
     }
@@ -73,7 +73,7 @@ async fn target_columns(tx: &mut Tx, table: &str) -> Result<Vec<Column>, sqlx::E
 }
 
 /// PostgreSQL types a text value is cast to; anything else is not copied.
-const CASTABLE: [&str; 16] = [
+const CASTABLE: [&str; 15] = [
     "bigint",
     "integer",
     "smallint",
@@ -88,8 +88,8 @@ const CASTABLE: [&str; 16] = [
     "double precision",
     "real",
     "uuid",
+    // Not `json`: it has no equality, so no `IS DISTINCT FROM`.
     "jsonb",
-    "json",
 ];
 
 /// A text value as the nets column wants it: SQLite keeps booleans as 0/1.
@@ -109,6 +109,7 @@ pub(crate) async fn write(
     tx: &mut Tx,
     tables: &[Table],
     users: &HashSet<i64>,
+    apply: bool,
     report: &mut Report,
 ) -> Result<(), ImportError> {
     let postgres = tx.is_postgres();
@@ -133,9 +134,9 @@ pub(crate) async fn write(
         let placeholder = |n: usize, column: &Column| {
             if postgres { format!("CAST(${n} AS {})", column.ty) } else { format!("${n}") }
         };
-        let names: Vec<&str> = shared.iter().map(|(_, c)| c.name.as_str()).collect();
+        let names: Vec<String> = shared.iter().map(|(_, c)| format!("\"{}\"", c.name)).collect();
         let values: Vec<String> = shared.iter().enumerate().map(|(i, (_, c))| placeholder(i + 1, c)).collect();
-        let insert = format!("INSERT INTO {} ({}) VALUES ({})", table.name, names.join(", "), values.join(", "));
+        let insert = format!("INSERT INTO \"{}\" ({}) VALUES ({})", table.name, names.join(", "), values.join(", "));
         let others: Vec<(usize, &Column)> =
             shared.iter().enumerate().filter(|(i, _)| *i != id_at).map(|(i, (_, c))| (i, *c)).collect();
         let update = if others.is_empty() {
@@ -153,7 +154,7 @@ pub(crate) async fn write(
                 differs.join(" OR ")
             ))
         };
-        let find = format!("SELECT 1 FROM {} WHERE id = {}", table.name, placeholder(1, shared[id_at].1));
+        let find = format!("SELECT 1 FROM \"{}\" WHERE \"id\" = {}", table.name, placeholder(1, shared[id_at].1));
         for row in &table.rows {
             let texts: Vec<Option<String>> = shared.iter().map(|(at, c)| value(&row[*at], c, postgres)).collect();
             let user = user_at.and_then(|at| texts[at].as_deref()).and_then(|u| u.parse::<i64>().ok());
@@ -182,9 +183,13 @@ pub(crate) async fn write(
             })?;
             report.count(table.kind, if exists.is_none() { Outcome::Created } else { Outcome::of_update(rows) });
         }
-        if postgres {
+        let integer_ids = ["bigint", "integer", "smallint"].contains(&shared[id_at].1.ty.as_str());
+        if postgres && apply && integer_ids {
+            // Rows came with their ids: the table's own sequence (if it has one) moves past
+            // them. Not in a dry run: sequences are not transactional.
             let sequence = format!(
-                "SELECT setval(pg_get_serial_sequence('{0}', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM {0}), false)",
+                "SELECT setval(s.seq, (SELECT COALESCE(MAX(\"id\"), 0) + 1 FROM \"{0}\"), false) \
+                 FROM (SELECT pg_get_serial_sequence('\"{0}\"', 'id') AS seq) s WHERE s.seq IS NOT NULL",
                 table.name
             );
             on_tx!(tx, |c| sqlx::query(sqlx::AssertSqlSafe(sequence)).execute(&mut **c).await.map(drop))?;

@@ -17,7 +17,9 @@
 //!
 //! Everything runs in one transaction on the nets database, committed only with
 //! [`Options::apply`]: a dry run (the default) reports exactly what an import would do
-//! and writes nothing. Rows are matched by their natural key (user id, device uuid,
+//! and writes nothing (on PostgreSQL it advances id sequences). Run it with the nets
+//! server stopped. Deletions are not mirrored: a row deleted in Django after an
+//! earlier run stays in nets (so import tokens only in the final run). Rows are matched by their natural key (user id, device uuid,
 //! client id, codename, role name and project, template name), so running it again
 //! changes nothing and reports every row unchanged. A row that cannot be imported
 //! (a user without e-mail, an e-mail another nets user has, a codename nets cannot

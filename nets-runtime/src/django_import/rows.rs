@@ -40,7 +40,7 @@ pub(crate) async fn users(source: &Source, table: &str) -> Result<Vec<User>, Imp
     let sql = format!(
         "SELECT CAST(id AS BIGINT) AS id, CAST(email AS TEXT) AS email, {} AS username, {} AS first_name, \
          {} AS last_name, {} AS is_active, {} AS is_staff, {} AS is_superuser, {} AS email_verified, \
-         {} AS last_login, {} AS date_joined FROM {table} ORDER BY id",
+         {} AS last_login, {} AS date_joined FROM \"{table}\" ORDER BY id",
         text("username"),
         text("first_name"),
         text("last_name"),

@@ -33,6 +33,7 @@ pub(crate) async fn all(
     settings: &Settings,
     report: &mut Report,
 ) -> Result<(), ImportError> {
+    let apply = report.applied;
     if tx.is_postgres() {
         // Django's SQLite timestamps are UTC without an offset.
         on_tx!(tx, |c| sqlx::query("SET LOCAL TimeZone = 'UTC'").execute(&mut **c).await.map(drop))?;
@@ -46,14 +47,15 @@ pub(crate) async fn all(
     let permissions = permissions(tx, &django.permissions, now, report).await?;
     let roles = roles(tx, &django.roles, scope, now, report).await?;
     role_permissions(tx, &django.role_permissions, &roles, &permissions, now, report).await?;
-    app_tables::write(tx, &django.app_tables, &users, report).await?;
+    app_tables::write(tx, &django.app_tables, &users, apply, report).await?;
     user_roles(tx, &django.user_roles, &users, &roles, scope, report).await?;
     templates(tx, &django.templates, &users, scope, now, report).await?;
     if !django.tokens.is_empty() {
         tokens(tx, &django.tokens, &users, oauth, settings, now, report).await?;
     }
-    if tx.is_postgres() {
-        // Ids were given explicitly: new users must not collide with them.
+    if tx.is_postgres() && apply {
+        // Ids were given explicitly: new users must not collide with them (not in a dry
+        // run: sequences are not transactional).
         const SEQUENCE: &str = "SELECT setval(pg_get_serial_sequence('nets_user', 'id'), \
                                 (SELECT COALESCE(MAX(id), 0) + 1 FROM nets_user), false)";
         on_tx!(tx, |c| sqlx::query(SEQUENCE).execute(&mut **c).await.map(drop))?;
@@ -94,19 +96,21 @@ async fn users(
     now: DateTime<Utc>,
     report: &mut Report,
 ) -> Result<HashSet<i64>, ImportError> {
-    const FIND: &str = "SELECT id FROM nets_user WHERE id = $1";
+    const ID_EMAIL: &str = "SELECT lower(email) FROM nets_user WHERE id = $1";
     const EMAIL_OWNER: &str = "SELECT id FROM nets_user WHERE lower(email) = lower($1)";
+    const USERNAME_OWNER: &str = "SELECT id FROM nets_user WHERE lower(username) = lower($1)";
     const INSERT: &str = "INSERT INTO nets_user (id, email, username, first_name, last_name, is_active, is_staff, \
                           is_superuser, email_verified, last_login, date_joined) \
-                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, COALESCE($11, $12))";
+    // A user model without `date_joined` leaves the stored one alone.
     const UPDATE: &str = "UPDATE nets_user SET email = $2, username = $3, first_name = $4, last_name = $5, \
                           is_active = $6, is_staff = $7, is_superuser = $8, email_verified = $9, last_login = $10, \
-                          date_joined = $11, updated = $12 \
+                          date_joined = COALESCE($11, date_joined), updated = $12 \
                           WHERE id = $1 AND (email IS DISTINCT FROM $2 OR username IS DISTINCT FROM $3 \
                           OR first_name IS DISTINCT FROM $4 OR last_name IS DISTINCT FROM $5 \
                           OR is_active IS DISTINCT FROM $6 OR is_staff IS DISTINCT FROM $7 \
                           OR is_superuser IS DISTINCT FROM $8 OR email_verified IS DISTINCT FROM $9 \
-                          OR last_login IS DISTINCT FROM $10 OR date_joined IS DISTINCT FROM $11)";
+                          OR last_login IS DISTINCT FROM $10 OR ($11 IS NOT NULL AND date_joined IS DISTINCT FROM $11))";
     let mut imported = HashSet::new();
     for user in users {
         let Some(email) = non_empty(&user.email).map(str::to_owned) else {
@@ -117,14 +121,30 @@ async fn users(
             report.skip("users", format!("user {}: {email} belongs to nets user {owner} already", user.id));
             continue;
         }
-        let username = non_empty(&user.username).map(str::to_owned);
+        // The id is kept, so a nets row with it must be this person (an earlier import),
+        // never someone made in nets meanwhile (`createsuperuser` before importing).
+        let stored: Option<String> =
+            on_tx!(tx, |c| sqlx::query_scalar(ID_EMAIL).bind(user.id).fetch_optional(&mut **c).await)?;
+        if let Some(other) = stored.as_deref().filter(|stored| *stored != email.to_lowercase()) {
+            report.skip("users", format!("user {} ({email}): nets user {} is {other}, someone else", user.id, user.id));
+            continue;
+        }
+        // Django compares usernames exactly, nets whatever their case: `Bob` after `bob`
+        // comes without one.
+        let mut username = non_empty(&user.username).map(str::to_owned);
+        if let Some(name) = username.clone()
+            && tx.find(USERNAME_OWNER, name.clone()).await?.is_some_and(|owner| owner != user.id)
+        {
+            report.notes.push(format!("users: user {} keeps no username: {name} is taken, whatever its case", user.id));
+            username = None;
+        }
         let first = user.first_name.clone().unwrap_or_default();
         let last = user.last_name.clone().unwrap_or_default();
         let (active, staff, superuser, verified) =
             (user.is_active != 0, user.is_staff != 0, user.is_superuser != 0, user.email_verified != 0);
         let last_login = timestamp(user.last_login.as_deref());
-        let joined = timestamp(user.date_joined.as_deref()).unwrap_or(now);
-        let sql = if tx.find(FIND, user.id).await?.is_some() { UPDATE } else { INSERT };
+        let joined = timestamp(user.date_joined.as_deref());
+        let sql = if stored.is_some() { UPDATE } else { INSERT };
         let rows = on_tx!(tx, |c| {
             sqlx::query(sql)
                 .bind(user.id)
@@ -324,7 +344,7 @@ async fn permissions(
     const INSERT: &str = "INSERT INTO nets_permission (codename, name, description) VALUES ($1, $2, $3) RETURNING id";
     const UPDATE: &str = "UPDATE nets_permission SET name = $2, description = $3, updated = $4 \
                           WHERE id = $1 AND (name IS DISTINCT FROM $2 OR description IS DISTINCT FROM $3)";
-    let mut ids = HashMap::new();
+    let (mut ids, mut seen) = (HashMap::new(), HashMap::new());
     for permission in permissions {
         let Ok(codename) = codename::permission(&permission.codename) else {
             report.skip(
@@ -333,6 +353,11 @@ async fn permissions(
             );
             continue;
         };
+        // `Foo` and `foo` are two Django rows and one nets permission: the first one's name.
+        if let Some(&id) = seen.get(&codename) {
+            ids.insert(permission.id, id);
+            continue;
+        }
         let name = non_empty(&permission.name).map_or_else(|| codename::default_name(&codename), str::to_owned);
         let description = non_empty(&permission.description).map(str::to_owned);
         let (id, outcome) = match tx.find(FIND, codename.clone()).await? {
@@ -359,6 +384,7 @@ async fn permissions(
         };
         report.count("permissions", outcome);
         ids.insert(permission.id, id);
+        seen.insert(codename, id);
     }
     Ok(ids)
 }

@@ -212,10 +212,15 @@ impl OAuth {
         secret: &str,
         presented: String,
     ) -> Result<bool, ClientAuthError> {
-        // At most two at a time: wrong secrets sent in a flood queue up here instead of
-        // taking every core (and the blocking pool).
+        // At most two at a time, and a short wait for a turn: a flood of wrong secrets
+        // (client ids ship inside apps) is refused at once instead of queueing without
+        // bound in front of the real client, or taking every core.
         static VERIFYING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
-        let Ok(_permit) = VERIFYING.acquire().await else { return Ok(false) };
+        let turn = tokio::time::timeout(std::time::Duration::from_secs(3), VERIFYING.acquire()).await;
+        let Ok(Ok(_permit)) = turn else {
+            tracing::warn!(client = %app.client_id, "too many imported-secret checks at once: refused");
+            return Ok(false);
+        };
         let owned = secret.to_owned();
         let hash = stored.clone();
         let ok = tokio::task::spawn_blocking(move || django_hasher::verify(&owned, &hash)).await.unwrap_or(false);

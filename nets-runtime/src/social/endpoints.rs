@@ -101,9 +101,9 @@ async fn verify(
     let inner = &social.0;
     let title = provider.title();
     match (provider, credential) {
-        (Provider::Google, Credential::Token(token)) => inner.google.verify(token, None).await,
+        (Provider::Google, Credential::Token(token)) => inner.google.verify(token, nonce).await,
         (Provider::Apple, Credential::Token(token)) => inner.apple.verify(token, nonce).await,
-        (Provider::Microsoft, Credential::Token(token)) => inner.microsoft.verify(token, None).await,
+        (Provider::Microsoft, Credential::Token(token)) => inner.microsoft.verify(token, nonce).await,
         // A JWT is a Limited Login ID token; anything else a Graph access token.
         (Provider::Facebook, Credential::Token(token)) if token.split('.').count() == 3 => {
             inner.facebook.check_configured()?;
@@ -114,12 +114,12 @@ async fn verify(
         (Provider::Google, Credential::Code(grant)) => {
             inner.google.check_configured()?;
             let id_token = inner.google_code.exchange(title, grant).await?.id_token;
-            inner.google.verify(&id_token.ok_or_else(no_id_token)?, None).await
+            inner.google.verify(&id_token.ok_or_else(no_id_token)?, nonce).await
         }
         (Provider::Microsoft, Credential::Code(grant)) => {
             inner.microsoft.check_configured()?;
             let id_token = inner.microsoft_code.exchange(title, grant).await?.id_token;
-            inner.microsoft.verify(&id_token.ok_or_else(no_id_token)?, None).await
+            inner.microsoft.verify(&id_token.ok_or_else(no_id_token)?, nonce).await
         }
         (Provider::Facebook, Credential::Code(grant)) => {
             inner.facebook.check_configured()?;
@@ -169,9 +169,11 @@ macro_rules! token_or_code_login {
             #[param(description = "Web-app flow: the redirect_uri the code was issued for")]
             redirect_uri: Option<String>,
             #[param(secret, description = "Web-app flow: the PKCE code verifier")] code_verifier: Option<String>,
+            #[param(secret, description = "The raw nonce an ID token is bound to")] nonce: Option<String>,
         ) -> ApiResult<Value> {
             let credential = Credential::read(&token, &code, &redirect_uri, &code_verifier)?;
-            login(&ctx, &social, Provider::$provider, credential, plain(&client_id, &client_secret, &device)).await
+            let with_nonce = Login { nonce: nonce.as_deref(), ..plain(&client_id, &client_secret, &device) };
+            login(&ctx, &social, Provider::$provider, credential, with_nonce).await
         }
     };
 }

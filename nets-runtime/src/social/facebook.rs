@@ -74,7 +74,7 @@ impl Facebook {
             .await?
             .ok_or_else(|| SocialError::Invalid("Facebook refused the profile request".into()))?;
         let id = profile.get("id").and_then(Value::as_str).unwrap_or_default();
-        if id.is_empty() || data.user_id.as_deref().is_some_and(|user| user != id) {
+        if id.is_empty() || data.user_id.as_deref() != Some(id) {
             return Err(SocialError::Invalid("the profile is not the token's user".into()));
         }
         let text = |key: &str| profile.get(key).and_then(Value::as_str).map(str::trim).filter(|t| !t.is_empty());
@@ -101,6 +101,10 @@ impl Facebook {
         let url = format!("{}/{path}", self.graph);
         let response = self.http.get(url).query(query).send().await.map_err(SocialError::unreachable)?;
         let status = response.status();
+        // Throttled is Facebook being unavailable, not the user's token being wrong.
+        if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+            return Err(SocialError::Unavailable("it is rate-limiting this app".into()));
+        }
         if status.is_client_error() {
             return Ok(None);
         }

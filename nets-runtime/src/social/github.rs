@@ -103,6 +103,12 @@ impl Github {
 async fn read<T: serde::de::DeserializeOwned>(request: reqwest::RequestBuilder) -> Result<Option<T>, SocialError> {
     let response = request.send().await.map_err(SocialError::unreachable)?;
     let status = response.status();
+    // GitHub's rate limit answers 403 (or 429) with no requests left: unavailable, not a
+    // refusal of the token.
+    let limited = response.headers().get("x-ratelimit-remaining").is_some_and(|left| left == "0");
+    if status.as_u16() == 429 || (status.as_u16() == 403 && limited) {
+        return Err(SocialError::Unavailable("it is rate-limiting this app".into()));
+    }
     if matches!(status.as_u16(), 401 | 403 | 404 | 422) {
         return Ok(None);
     }

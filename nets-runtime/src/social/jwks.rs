@@ -46,12 +46,23 @@ impl Jwks {
         if !stale && let Some(key) = state.keys.get(kid) {
             return Ok(key.clone());
         }
-        let may_fetch = stale || state.fetched_at.is_none_or(|at| now.duration_since(at) >= self.min_refresh);
+        // Stale keys are refreshed at most once per `min_refresh` as well.
+        let may_fetch = state.fetched_at.is_none_or(|at| now.duration_since(at) >= self.min_refresh);
         if may_fetch {
-            let (keys, max_age) = self.fetch().await?;
-            state.keys = keys;
+            // Counted whatever the outcome: a failing key server is not asked again for
+            // every made-up key id either.
             state.fetched_at = Some(now);
-            state.fresh_until = Some(now + max_age.max(self.min_refresh));
+            match self.fetch().await {
+                Ok((keys, max_age)) => {
+                    state.keys = keys;
+                    state.fresh_until = Some(now + max_age.max(self.min_refresh));
+                }
+                // The keys last fetched still verify tokens while the provider is out.
+                Err(e) if !state.keys.contains_key(kid) => return Err(e),
+                Err(e) => {
+                    tracing::warn!(error = %e, url = %self.url, "provider keys could not be refreshed; using the cached ones")
+                }
+            }
         }
         state.keys.get(kid).cloned().ok_or(SocialError::UnknownKey)
     }

@@ -18,7 +18,7 @@ use crate::{ApiError, Email};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum UnverifiedEmail {
-    /// Refused: the user logs in with an e-mail code first, then links (the default).
+    /// Refused: the user logs in with an e-mail code instead (the default).
     Refuse,
     /// A new, unverified account when nobody has the address; never a link.
     Create,
@@ -34,6 +34,14 @@ impl FromStr for UnverifiedEmail {
             other => Err(format!("NETS_CORE_SOCIAL_UNVERIFIED_EMAIL is '{other}': use 'refuse' or 'create'")),
         }
     }
+}
+
+/// An address the provider does not vouch for: no account is linked on its word.
+fn not_vouched(title: &str, address: &Email) -> ApiError {
+    refused(
+        "email_not_verified",
+        format!("{title} does not confirm that {} is yours: log in with your e-mail code instead", address.as_str()),
+    )
 }
 
 fn refused(code: &'static str, message: String) -> ApiError {
@@ -86,13 +94,7 @@ async fn first_login(
     if !identity.email_verified {
         let may_create = unverified == UnverifiedEmail::Create && owner.is_none();
         if !may_create {
-            return Err(refused(
-                "email_not_verified",
-                format!(
-                    "{title} does not confirm that {} is yours: log in with your e-mail code first, then {title} login links to that account",
-                    address.as_str()
-                ),
-            ));
+            return Err(not_vouched(title, &address));
         }
     }
     if let Some(owner) = owner {
@@ -100,17 +102,25 @@ async fn first_login(
     }
     let mut new = NewUser::new(address.clone());
     new.email_verified = identity.email_verified;
-    new.first_name = identity.first_name.clone().unwrap_or_default();
-    new.last_name = identity.last_name.clone().unwrap_or_default();
+    new.first_name = name(&identity.first_name);
+    new.last_name = name(&identity.last_name);
     match create_user(db, new).await {
         Ok(id) => Ok(id),
-        // Created meanwhile by a concurrent login: that account.
-        Err(CreateUserError::Exists) => {
+        // Created meanwhile by a concurrent login or sign-up: that account, but only for
+        // an address the provider vouches for (never a link on an unverified one).
+        Err(CreateUserError::Exists) if identity.email_verified => {
             on_pool!(db, |pool| sqlx::query_scalar(OWNER).bind(address.as_str()).fetch_one(pool).await)
                 .map_err(ApiError::internal)
         }
+        Err(CreateUserError::Exists) => Err(not_vouched(title, &address)),
         Err(e) => Err(ApiError::internal(e)),
     }
+}
+
+/// A name as the user columns take it: at most 150 characters (`VARCHAR(150)`), so a
+/// long name from a provider or a client is cut rather than refused by PostgreSQL.
+fn name(value: &Option<String>) -> String {
+    value.as_deref().unwrap_or_default().trim().chars().take(150).collect()
 }
 
 /// Stores the link (or refreshes it): the address and profile as the provider sent them
@@ -147,8 +157,7 @@ async fn fill_names(db: &Db, user: i64, identity: &Identity) -> Result<(), ApiEr
                         first_name = CASE WHEN first_name = '' AND $2 <> '' THEN $2 ELSE first_name END, \
                         last_name = CASE WHEN last_name = '' AND $3 <> '' THEN $3 ELSE last_name END \
                         WHERE id = $1 AND ((first_name = '' AND $2 <> '') OR (last_name = '' AND $3 <> ''))";
-    let first = identity.first_name.clone().unwrap_or_default();
-    let last = identity.last_name.clone().unwrap_or_default();
+    let (first, last) = (name(&identity.first_name), name(&identity.last_name));
     on_pool!(db, |pool| sqlx::query(FILL).bind(user).bind(&first).bind(&last).execute(pool).await.map(drop))
         .map_err(ApiError::internal)
 }

@@ -26,9 +26,11 @@
 //! 4. the account: the one already linked to (provider, subject); else, when the
 //!    provider vouches for the address, the account with that address, or a new one;
 //!    else (`NETS_CORE_SOCIAL_UNVERIFIED_EMAIL`) a refusal telling the user to log in
-//!    with an e-mail code first (`refuse`, the default), or a new unverified account
-//!    when nobody has the address (`create`). An unverified address never links to an
-//!    existing account. Names fill `first_name`/`last_name` only while they are empty;
+//!    with an e-mail code instead (`refuse`, the default), or a new unverified account
+//!    when nobody has the address (`create`; a code login of the address's owner later
+//!    removes such identities). An unverified address never links to an existing
+//!    account. Names (at most 150 characters) fill `first_name`/`last_name` only while
+//!    they are empty. A token bound to a nonce needs the client's nonce;
 //! 5. an inactive account is refused; then device, tokens and the new-login e-mail as
 //!    `/authenticate/`.
 //!

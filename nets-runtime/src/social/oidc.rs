@@ -133,8 +133,8 @@ impl Oidc {
         }
     }
 
-    /// Verifies `token`; `nonce` is the raw nonce the client sent (Apple: the token
-    /// carries its SHA-256 in hex, or the nonce itself).
+    /// Verifies `token`; `nonce` is the raw nonce the client sent (the token carries its
+    /// SHA-256 in hex, as Apple and Facebook Limited Login embed it, or the nonce itself).
     pub(crate) async fn verify(&self, token: &str, nonce: Option<&str>) -> Result<Identity, SocialError> {
         self.check_configured()?;
         let header = jsonwebtoken::decode_header(token).map_err(|_| SocialError::Invalid("not a JWT".into()))?;
@@ -167,11 +167,13 @@ impl Oidc {
         {
             return Err(SocialError::Invalid(format!("the account is not of the domain {domain}")));
         }
-        if let Some(nonce) = nonce.filter(|n| !n.is_empty()) {
-            let hashed = hex(&Sha256::digest(nonce.as_bytes()));
-            if claims.nonce.as_deref() != Some(hashed.as_str()) && claims.nonce.as_deref() != Some(nonce) {
-                return Err(SocialError::Invalid("the nonce does not match".into()));
-            }
+        // A token bound to a nonce is accepted only with it (a captured token cannot be
+        // replayed without), and a client that sends one gets only a token bound to it.
+        match (nonce.filter(|n| !n.is_empty()), claims.nonce.as_deref()) {
+            (None, None) => {}
+            (Some(nonce), Some(bound)) if bound == hex(&Sha256::digest(nonce.as_bytes())) || bound == nonce => {}
+            (None, Some(_)) => return Err(SocialError::Invalid("the token is bound to a nonce: send it".into())),
+            (Some(_), _) => return Err(SocialError::Invalid("the nonce does not match".into())),
         }
         Ok(self.identity(claims))
     }
