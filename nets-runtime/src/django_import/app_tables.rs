@@ -16,6 +16,7 @@ use super::source::Source;
 use super::tx::{Outcome, Tx, on_tx};
 use super::{ImportError, Report};
 use crate::Settings;
+use crate::settings::is_identifier;
 
 /// A Django table read for copying.
 pub(crate) struct Table {
@@ -23,13 +24,6 @@ pub(crate) struct Table {
     kind: &'static str,
     columns: Vec<String>,
     rows: Vec<Vec<Option<String>>>,
-}
-
-fn identifier(name: &str) -> bool {
-    let mut bytes = name.bytes();
-    bytes.next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
-        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
-        && name.len() <= 63
 }
 
 /// The configured project tables that exist in Django, read whole (as text).
@@ -41,8 +35,8 @@ pub(crate) async fn read(source: &Source, settings: &Settings) -> Result<Vec<Tab
     ];
     let mut tables = Vec::new();
     for (name, kind) in configured {
-        let Some(name) = name.filter(|n| identifier(n)) else { continue };
-        let columns: Vec<String> = source.columns(name).await?.into_iter().filter(|c| identifier(c)).collect();
+        let Some(name) = name.filter(|n| is_identifier(n)) else { continue };
+        let columns: Vec<String> = source.columns(name).await?.into_iter().filter(|c| is_identifier(c)).collect();
         if !columns.iter().any(|c| c == "id") {
             continue; // not in Django under this name: nothing to copy
         }

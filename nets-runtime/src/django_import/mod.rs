@@ -180,13 +180,7 @@ pub enum ImportError {
 /// # Ok(()) }
 /// ```
 pub async fn import(db: &Db, oauth: &OAuth, settings: &Settings, options: &Options) -> Result<Report, ImportError> {
-    let identifier = |s: &str| {
-        let mut bytes = s.bytes();
-        bytes.next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
-            && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
-            && s.len() <= 63
-    };
-    if !identifier(&options.user_table) {
+    if !crate::settings::is_identifier(&options.user_table) {
         return Err(ImportError::Invalid(format!(
             "--user-table '{}' is not a table name: use letters, digits and '_'",
             options.user_table

@@ -403,7 +403,7 @@ async fn roles(
         "INSERT INTO nets_role (name, description, enabled, project_id) VALUES ($1, $2, $3, $4) RETURNING id";
     const UPDATE: &str = "UPDATE nets_role SET description = $2, enabled = $3, updated = $4 \
                           WHERE id = $1 AND (description IS DISTINCT FROM $2 OR enabled IS DISTINCT FROM $3)";
-    let mut ids: HashMap<i64, i64> = HashMap::new();
+    let (mut ids, mut made): (HashMap<i64, i64>, HashSet<i64>) = (HashMap::new(), HashSet::new());
     for role in roles {
         let Some(name) = role_name(role) else {
             report.skip("roles", format!("role {} has neither codename nor name", role.id));
@@ -419,7 +419,7 @@ async fn roles(
         let key = project.unwrap_or(0);
         let found =
             on_tx!(tx, |c| sqlx::query_scalar::<_, i64>(FIND).bind(&name).bind(key).fetch_optional(&mut **c).await)?;
-        if let Some(id) = found.filter(|id| ids.values().any(|seen| seen == id)) {
+        if let Some(id) = found.filter(|id| made.contains(id)) {
             report.notes.push(format!("roles: Django role {} shares the name {name} with another: merged", role.id));
             ids.insert(role.id, id);
             continue;
@@ -451,6 +451,7 @@ async fn roles(
         };
         report.count("roles", outcome);
         ids.insert(role.id, id);
+        made.insert(id);
     }
     Ok(ids)
 }

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use sha2::Sha256;
 
-use super::{Identity, SocialError};
+use super::{Identity, SocialError, provider_json};
 use crate::Settings;
 use crate::keys::hex;
 
@@ -91,30 +91,13 @@ impl Facebook {
         })
     }
 
-    /// `GET {graph}/{path}`: `Ok(None)` for Facebook's own refusals (4xx with an
-    /// `error`), `Unavailable` for anything that is not Facebook answering.
+    /// `GET {graph}/{path}`: Facebook refuses a credential with a 4xx and an `error`.
     async fn get<T: serde::de::DeserializeOwned>(
         &self,
         path: &str,
         query: &[(&str, &str)],
     ) -> Result<Option<T>, SocialError> {
-        let url = format!("{}/{path}", self.graph);
-        let response = self.http.get(url).query(query).send().await.map_err(SocialError::unreachable)?;
-        let status = response.status();
-        // Throttled is Facebook being unavailable, not the user's token being wrong.
-        if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
-            return Err(SocialError::Unavailable("it is rate-limiting this app".into()));
-        }
-        if status.is_client_error() {
-            return Ok(None);
-        }
-        if !status.is_success() {
-            return Err(SocialError::Unavailable(format!("it answered {status}")));
-        }
-        response
-            .json()
-            .await
-            .map(Some)
-            .map_err(|_| SocialError::Unavailable("it answered something that is not its JSON".into()))
+        let request = self.http.get(format!("{}/{path}", self.graph)).query(query);
+        provider_json(request, |status| status.is_client_error()).await
     }
 }

@@ -6,7 +6,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Identity, SocialError};
+use super::{Identity, SocialError, provider_json};
 use crate::Settings;
 
 pub(crate) struct Github {
@@ -98,26 +98,7 @@ impl Github {
     }
 }
 
-/// Sends `request`: `Ok(None)` for GitHub's refusals (401, 403, 404, 422), the body for
-/// a success, `Unavailable` for anything else.
+/// GitHub refuses a credential with 401, 403, 404 or 422.
 async fn read<T: serde::de::DeserializeOwned>(request: reqwest::RequestBuilder) -> Result<Option<T>, SocialError> {
-    let response = request.send().await.map_err(SocialError::unreachable)?;
-    let status = response.status();
-    // GitHub's rate limit answers 403 (or 429) with no requests left: unavailable, not a
-    // refusal of the token.
-    let limited = response.headers().get("x-ratelimit-remaining").is_some_and(|left| left == "0");
-    if status.as_u16() == 429 || (status.as_u16() == 403 && limited) {
-        return Err(SocialError::Unavailable("it is rate-limiting this app".into()));
-    }
-    if matches!(status.as_u16(), 401 | 403 | 404 | 422) {
-        return Ok(None);
-    }
-    if !status.is_success() {
-        return Err(SocialError::Unavailable(format!("it answered {status}")));
-    }
-    response
-        .json()
-        .await
-        .map(Some)
-        .map_err(|_| SocialError::Unavailable("it answered something that is not its JSON".into()))
+    provider_json(request, |status| matches!(status.as_u16(), 401 | 403 | 404 | 422)).await
 }

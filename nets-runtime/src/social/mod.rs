@@ -137,6 +137,32 @@ pub(crate) enum SocialError {
     Unavailable(String),
 }
 
+/// Sends a call to a provider's API: the JSON body of a success, `Ok(None)` for the
+/// provider's refusal of the user's credential (`refusal(status)`), `Unavailable` when it
+/// is throttling this app (429, or 403 with no requests left) or answers anything else.
+async fn provider_json<T: serde::de::DeserializeOwned>(
+    request: reqwest::RequestBuilder,
+    refusal: fn(StatusCode) -> bool,
+) -> Result<Option<T>, SocialError> {
+    let response = request.send().await.map_err(SocialError::unreachable)?;
+    let status = response.status();
+    let exhausted = response.headers().get("x-ratelimit-remaining").is_some_and(|left| left == "0");
+    if status == StatusCode::TOO_MANY_REQUESTS || (status == StatusCode::FORBIDDEN && exhausted) {
+        return Err(SocialError::Unavailable("it is rate-limiting this app".into()));
+    }
+    if refusal(status) {
+        return Ok(None);
+    }
+    if !status.is_success() {
+        return Err(SocialError::Unavailable(format!("it answered {status}")));
+    }
+    response
+        .json()
+        .await
+        .map(Some)
+        .map_err(|_| SocialError::Unavailable("it answered something that is not its JSON".into()))
+}
+
 impl SocialError {
     fn unreachable(e: reqwest::Error) -> SocialError {
         let why =
