@@ -5,11 +5,13 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use axum::http::request::Parts;
+use axum::response::Html;
 use chrono::{DateTime, NaiveDate, Utc};
 use nets_runtime::State;
 use nets_runtime::auth::{AuthUser, Authenticator, MaybeAsync, StaticBearer, bearer_token};
 use nets_runtime::oauth::{BearerAuth, OAuth};
 use nets_runtime::prelude::*;
+use nets_runtime::realtime::{Frame, Response, WebSocketUpgrade};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -135,6 +137,46 @@ pub async fn upload_avatar(
     })
 }
 
+/// A frame `/ws/echo/` forwards instead of echoing.
+#[derive(Debug, Deserialize)]
+struct Forward {
+    to_user: i64,
+    text: String,
+}
+
+/// A WebSocket (private): echoes each text frame back; a frame `{"to_user": ID, "text":
+/// ".."}` goes to every socket of that user instead, on whichever instance holds it, as
+/// `{"from": ID, "text": ".."}`.
+#[request_handler(path = "ws/echo/", method = GET, tags = ["realtime"])]
+pub async fn ws_echo(ws: WebSocketUpgrade) -> Response {
+    ws.on_upgrade(|mut socket| async move {
+        while let Some(frame) = socket.recv().await {
+            let Frame::Text(text) = frame else { continue };
+            let sent = match serde_json::from_str::<Forward>(&text) {
+                Ok(forward) => {
+                    let from = socket.user().map(|u| u.id);
+                    let message = json!({"from": from, "text": forward.text});
+                    match socket.channels().send_to_user(forward.to_user, message).await {
+                        Ok(()) => Ok(()),
+                        // The layer is down: say so, and keep the socket.
+                        Err(e) => socket.send_json(&json!({"error": e.to_string()})).await,
+                    }
+                }
+                Err(_) => socket.send(text).await,
+            };
+            if sent.is_err() {
+                break;
+            }
+        }
+    })
+}
+
+/// A page to try `/ws/echo/` in a browser (with a ticket from `/ws/ticket/`).
+#[request_handler(path = "ws/", method = GET, public, tags = ["realtime"])]
+pub async fn ws_page() -> Html<&'static str> {
+    Html(include_str!("ws_echo.html"))
+}
+
 /// The example's demo user token (printed at startup), accepted in DEBUG only.
 pub const DEMO_TOKEN: &str = "quickstart-demo-token";
 
@@ -239,6 +281,30 @@ mod tests {
         settings.email_file_path = std::env::temp_dir().join("nets-quickstart-mail").display().to_string();
         let stack = nets_runtime::stack::Stack::from_settings(settings).await.unwrap();
         customise(stack.app()).await.unwrap().build().unwrap().router()
+    }
+
+    #[tokio::test]
+    async fn the_echo_socket_echoes_and_forwards_to_users() {
+        use nets_tests::ws;
+        let server = nets_tests::TestServer::start(quickstart_router(true).await).await;
+        let wait = std::time::Duration::from_secs(5);
+        let mut socket = ws::open(server.addr, "/ws/echo/", Some(DEMO_TOKEN)).await;
+        ws::send(&mut socket, "hello").await;
+        assert_eq!(ws::text(&mut socket, wait).await, "hello");
+        // Forwarded through `send_to_user`: here to the demo user's own sockets.
+        let profile = server.send(server.get("/getProfile/").bearer_auth(DEMO_TOKEN)).await;
+        let me = profile.data()["id"].as_i64().expect("id");
+        let mut other = ws::open(server.addr, "/ws/echo/", Some(DEMO_TOKEN)).await;
+        ws::send(&mut socket, &json!({"to_user": me, "text": "hi"}).to_string()).await;
+        for s in [&mut socket, &mut other] {
+            let got: Value = serde_json::from_str(&ws::text(s, wait).await).expect("JSON");
+            assert_eq!(got, json!({"from": me, "text": "hi"}));
+        }
+        // Private: no credentials, no socket.
+        assert_eq!(ws::connect(server.addr, "/ws/echo/", None).await.expect_err("anonymous").status, 401);
+        let page = server.send(server.get("/ws/")).await;
+        assert_eq!(page.status, 200);
+        assert!(page.text().contains("/ws/ticket/"), "the page asks for a ticket");
     }
 
     #[tokio::test]

@@ -81,6 +81,15 @@ impl Ctx {
         self.app.state::<T>()
     }
 
+    /// The channel layer (feature `realtime`): `send_to_user`, `group_send`, ... A 500
+    /// when the realtime module is not installed; take `State<Channels>` instead to have
+    /// `build()` check it.
+    #[cfg(feature = "realtime")]
+    pub fn channels(&self) -> Result<&crate::realtime::Channels, ApiError> {
+        self.state::<crate::realtime::Channels>()
+            .ok_or_else(|| ApiError::internal("the realtime module is not installed (realtime::Realtime)"))
+    }
+
     /// The database, or a 500 when the app was built without one
     /// ([`AppBuilder::database`](crate::AppBuilder::database)).
     #[cfg(feature = "db")]

@@ -87,6 +87,8 @@ pub mod params;
 pub mod perms;
 #[cfg(feature = "push")]
 pub mod push;
+#[cfg(feature = "realtime")]
+pub mod realtime;
 pub mod request;
 pub mod response;
 pub mod routing;

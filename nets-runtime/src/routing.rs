@@ -118,6 +118,9 @@ pub enum ArgKind {
     /// A [`Page`](crate::params::Page): the `page` and `page_size` (`paginated_by`)
     /// parameters together.
     Page,
+    /// A WebSocket upgrade (`realtime::WebSocketUpgrade`): the endpoint is a WebSocket
+    /// endpoint (GET only, authenticated for sockets).
+    WebSocket,
 }
 
 /// Builds an OpenAPI schema, registering named components in the sink.

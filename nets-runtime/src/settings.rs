@@ -619,6 +619,46 @@ pub struct Settings {
     /// account when no account has the address; never a link to an existing one).
     #[serde(rename = "NETS_CORE_SOCIAL_UNVERIFIED_EMAIL")]
     pub social_unverified_email: String,
+
+    // Real-time (WebSockets, feature `realtime`)
+    /// `NETS_CORE_WS_PING_SECONDS`: seconds between the pings a live socket is sent
+    /// (default 20), so proxies keep it open and dead peers are found.
+    #[serde(rename = "NETS_CORE_WS_PING_SECONDS")]
+    pub ws_ping_seconds: u64,
+    /// `NETS_CORE_WS_IDLE_SECONDS`: a socket whose peer sends nothing (not even a pong)
+    /// for this long is closed (default 60; close code 1001).
+    #[serde(rename = "NETS_CORE_WS_IDLE_SECONDS")]
+    pub ws_idle_seconds: u64,
+    /// `NETS_CORE_WS_MAX_MESSAGE_BYTES`: largest message a client may send (default
+    /// 65 536); a larger one closes the socket with 1009.
+    #[serde(rename = "NETS_CORE_WS_MAX_MESSAGE_BYTES")]
+    pub ws_max_message_bytes: usize,
+    /// `NETS_CORE_WS_SEND_QUEUE`: messages waiting to be written to one socket (default
+    /// 64). A client that reads so slowly that its queue fills is closed (1008), so it
+    /// cannot grow the server's memory nor delay other sockets.
+    #[serde(rename = "NETS_CORE_WS_SEND_QUEUE")]
+    pub ws_send_queue: usize,
+    /// `NETS_CORE_WS_WRITE_TIMEOUT_SECONDS`: a write to a socket that takes longer (the
+    /// peer stopped reading) drops the connection (default 10).
+    #[serde(rename = "NETS_CORE_WS_WRITE_TIMEOUT_SECONDS")]
+    pub ws_write_timeout_seconds: u64,
+    /// `NETS_CORE_WS_TICKET_SECONDS`: lifetime of a single-use socket ticket from
+    /// `POST /ws/ticket/` (default 30).
+    #[serde(rename = "NETS_CORE_WS_TICKET_SECONDS")]
+    pub ws_ticket_seconds: u64,
+    /// `NETS_CORE_WS_REVOCATION_CHECK_MS`: how often an instance with live sockets reads
+    /// the token generation to close the sockets of revoked tokens (default 500).
+    #[serde(rename = "NETS_CORE_WS_REVOCATION_CHECK_MS")]
+    pub ws_revocation_check_ms: u64,
+    /// `NETS_CORE_WS_CHANNEL_LAYER`: `auto` (default: `redis` when `REDIS_URL` is set,
+    /// else `memory`), `memory` (one process) or `redis` (Redis pub/sub: every instance
+    /// delivers to its own sockets).
+    #[serde(rename = "NETS_CORE_WS_CHANNEL_LAYER")]
+    pub ws_channel_layer: String,
+    /// `NETS_CORE_WS_REDIS_CHANNEL`: the Redis pub/sub channel of the channel layer
+    /// (default `nets:realtime`); instances of one app share it.
+    #[serde(rename = "NETS_CORE_WS_REDIS_CHANNEL")]
+    pub ws_redis_channel: String,
 }
 
 /// `Debug` shows every setting but never a secret: `SECRET_KEY` and the passwords are
@@ -762,6 +802,15 @@ impl std::fmt::Debug for Settings {
             social_timeout_seconds,
             social_jwks_min_refresh_seconds,
             social_unverified_email,
+            ws_ping_seconds,
+            ws_idle_seconds,
+            ws_max_message_bytes,
+            ws_send_queue,
+            ws_write_timeout_seconds,
+            ws_ticket_seconds,
+            ws_revocation_check_ms,
+            ws_channel_layer,
+            ws_redis_channel,
             facebook_jwks_url,
             social_avatar_field,
             google_client_secret,
@@ -895,6 +944,15 @@ impl std::fmt::Debug for Settings {
             .field("social_timeout_seconds", social_timeout_seconds)
             .field("social_jwks_min_refresh_seconds", social_jwks_min_refresh_seconds)
             .field("social_unverified_email", social_unverified_email)
+            .field("ws_ping_seconds", ws_ping_seconds)
+            .field("ws_idle_seconds", ws_idle_seconds)
+            .field("ws_max_message_bytes", ws_max_message_bytes)
+            .field("ws_send_queue", ws_send_queue)
+            .field("ws_write_timeout_seconds", ws_write_timeout_seconds)
+            .field("ws_ticket_seconds", ws_ticket_seconds)
+            .field("ws_revocation_check_ms", ws_revocation_check_ms)
+            .field("ws_channel_layer", ws_channel_layer)
+            .field("ws_redis_channel", ws_redis_channel)
             .field("facebook_jwks_url", facebook_jwks_url)
             .field("social_avatar_field", social_avatar_field)
             .field("google_client_secret", google_client_secret)
@@ -1121,6 +1179,15 @@ impl Default for Settings {
             social_timeout_seconds: 10,
             social_jwks_min_refresh_seconds: 60,
             social_unverified_email: "refuse".into(),
+            ws_ping_seconds: 20,
+            ws_idle_seconds: 60,
+            ws_max_message_bytes: 65_536,
+            ws_send_queue: 64,
+            ws_write_timeout_seconds: 10,
+            ws_ticket_seconds: 30,
+            ws_revocation_check_ms: 500,
+            ws_channel_layer: "auto".into(),
+            ws_redis_channel: "nets:realtime".into(),
             facebook_jwks_url: "https://limited.facebook.com/.well-known/oauth/openid/jwks/".into(),
             social_avatar_field: "avatar".into(),
             google_client_secret: Secret::default(),
@@ -1332,6 +1399,15 @@ pub(crate) const ENV_KEYS: &[&str] = &[
     "NETS_CORE_SOCIAL_TIMEOUT_SECONDS",
     "NETS_CORE_SOCIAL_JWKS_MIN_REFRESH_SECONDS",
     "NETS_CORE_SOCIAL_UNVERIFIED_EMAIL",
+    "NETS_CORE_WS_PING_SECONDS",
+    "NETS_CORE_WS_IDLE_SECONDS",
+    "NETS_CORE_WS_MAX_MESSAGE_BYTES",
+    "NETS_CORE_WS_SEND_QUEUE",
+    "NETS_CORE_WS_WRITE_TIMEOUT_SECONDS",
+    "NETS_CORE_WS_TICKET_SECONDS",
+    "NETS_CORE_WS_REVOCATION_CHECK_MS",
+    "NETS_CORE_WS_CHANNEL_LAYER",
+    "NETS_CORE_WS_REDIS_CHANNEL",
     "NETS_CORE_GOOGLE_TOKEN_URL",
     "NETS_CORE_MICROSOFT_TOKEN_URL",
     "NETS_CORE_GITHUB_TOKEN_URL",

@@ -69,6 +69,10 @@ pub struct Stack {
     /// providers without settings answer 400 `provider_not_configured`.
     #[cfg(feature = "social")]
     pub social: Option<crate::social::Social>,
+    /// WebSocket endpoints' runtime, `POST /ws/ticket/` and the channel layer (Redis
+    /// pub/sub with `REDIS_URL`), with the push fallback when push is on.
+    #[cfg(feature = "realtime")]
+    pub realtime: Option<crate::realtime::Realtime>,
 }
 
 /// [`Stack::from_settings`] could not connect or configure a part; the message names it.
@@ -107,6 +111,10 @@ pub enum StackError {
     #[cfg(feature = "social")]
     #[error(transparent)]
     Social(#[from] crate::social::SetupError),
+    /// The real-time module could not start (its Redis channel layer).
+    #[cfg(feature = "realtime")]
+    #[error("realtime: {0}")]
+    Realtime(#[from] crate::realtime::SetupError),
 }
 
 impl std::fmt::Debug for Stack {
@@ -151,6 +159,10 @@ impl Stack {
         let push = crate::push::Push::builder(&settings).database(db.clone()).jobs(jobs.clone()).build()?;
         #[cfg(feature = "social")]
         let social = crate::social::Social::from_settings(&settings, accounts.clone())?.jobs(jobs.clone());
+        #[cfg(feature = "realtime")]
+        let realtime = crate::realtime::Realtime::from_settings(&settings, cache.clone()).await?;
+        #[cfg(all(feature = "realtime", feature = "push"))]
+        let realtime = realtime.with_push(push.clone());
         Ok(Stack {
             settings,
             db,
@@ -164,6 +176,8 @@ impl Stack {
             push: Some(push),
             #[cfg(feature = "social")]
             social: Some(social),
+            #[cfg(feature = "realtime")]
+            realtime: Some(realtime),
         })
     }
 
@@ -197,6 +211,10 @@ impl Stack {
         #[cfg(feature = "social")]
         if let Some(social) = self.social {
             app = app.install(social);
+        }
+        #[cfg(feature = "realtime")]
+        if let Some(realtime) = self.realtime {
+            app = app.install(realtime);
         }
         app
     }

@@ -61,6 +61,9 @@ pub(crate) fn problems(app: &App, authenticator: bool) -> Vec<Problem> {
         if let Some(needs) = headers_taken_twice(e) {
             out.push(Problem::endpoint(e, needs));
         }
+        if let Some(needs) = websocket_shape(e) {
+            out.push(Problem::endpoint(e, needs));
+        }
     }
     out
 }
@@ -87,4 +90,17 @@ fn headers_taken_twice(e: &Endpoint) -> Option<String> {
 fn taken_twice(e: &Endpoint, kind: ArgKind, what: &str, why: &str) -> Option<String> {
     let names: Vec<&str> = e.params.iter().filter(|p| p.kind == kind).map(|p| p.name).collect();
     (names.len() > 1).then(|| format!("one {what} argument, not {} (`{}`): {why}", names.len(), names.join("`, `")))
+}
+
+/// A WebSocket endpoint answers the upgrade, a GET, and nothing else; and a request
+/// has one upgrade. (The macro refuses other methods when the argument is spelled
+/// `WebSocketUpgrade`; a type alias hides it from the macro, not from this check.)
+fn websocket_shape(e: &Endpoint) -> Option<String> {
+    if !e.params.iter().any(|p| p.kind == ArgKind::WebSocket) {
+        return None;
+    }
+    if e.methods() != [crate::routing::Method::Get] {
+        return Some("`method = GET` only: it is a WebSocket endpoint (a `WebSocketUpgrade` argument)".to_owned());
+    }
+    taken_twice(e, ArgKind::WebSocket, "`WebSocketUpgrade`", "a request upgrades once")
 }

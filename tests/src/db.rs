@@ -94,6 +94,16 @@ pub async fn exec(db: &Db, sql: &str) {
     }
 }
 
+/// Inserts a user with `email` (nothing else set); its id.
+pub async fn create_user(db: &Db, email: &str) -> i64 {
+    let sql = "INSERT INTO nets_user (email) VALUES ($1) RETURNING id";
+    let id = match db {
+        Db::Sqlite(pool) => sqlx::query_scalar(sql).bind(email).fetch_one(pool).await,
+        Db::Postgres(pool) => sqlx::query_scalar(sql).bind(email).fetch_one(pool).await,
+    };
+    id.unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
 /// An app builder with default settings and `db` as its database.
 pub fn app_builder_with(db: &TestDb) -> AppBuilder {
     App::builder(Settings::default()).database(db.db.clone())

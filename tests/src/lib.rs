@@ -33,6 +33,7 @@ pub mod fcm;
 pub mod jobs;
 pub mod smtp;
 pub mod social;
+pub mod ws;
 
 use std::net::SocketAddr;
 

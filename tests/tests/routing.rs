@@ -426,7 +426,7 @@ async fn the_route_registry_lists_every_endpoint_in_source_order() {
     let names: Vec<&str> = routes.iter().map(|r| r.name).collect();
     let position = |name: &str| names.iter().position(|n| *n == name).unwrap_or_else(|| panic!("{name} listed"));
     assert!(position("both") < position("only_post") && position("only_post") < position("extra"));
-    // This binary's 21 endpoints, and the account, OAuth, push and social modules', which nets declares with
+    // This binary's 21 endpoints, and the account, OAuth, push, realtime and social modules', which nets declares with
     // `#[request_handler]` like any app (served once the module is installed).
     let own: Vec<&str> = routes.iter().filter(|r| !r.module.starts_with("nets_runtime::")).map(|r| r.name).collect();
     assert_eq!(own.len(), 21, "{own:?}");
@@ -447,6 +447,7 @@ async fn the_route_registry_lists_every_endpoint_in_source_order() {
             ("/push/token/", "push_register_token"),
             ("/push/notifications/", "push_notifications"),
             ("/push/notifications/read/", "push_mark_read"),
+            ("/ws/ticket/", "ws_ticket"),
             ("/loginWithGoogle/", "loginWithGoogle"),
             ("/loginWithApple/", "loginWithApple"),
             ("/loginWithFacebook/", "loginWithFacebook"),

@@ -19,7 +19,7 @@ use nets_runtime::oauth::{ClientType, NewApplication, OAuth, Tokens};
 use nets_runtime::perms::Perms;
 use nets_runtime::prelude::*;
 use nets_runtime::users::UserTable;
-use nets_tests::db::{TestDb, test_db};
+use nets_tests::db::{TestDb, create_user, test_db};
 use nets_tests::{Reply, TestServer};
 use serde_json::{Value, json};
 
@@ -133,15 +133,6 @@ impl Instance {
         assert_eq!(reply.status, 200, "{}", reply.text());
         reply.data()["access_token"].as_str().expect("access_token").to_owned()
     }
-}
-
-async fn create_user(db: &Db, email: &str) -> i64 {
-    let sql = "INSERT INTO nets_user (email) VALUES ($1) RETURNING id";
-    let id = match db {
-        Db::Sqlite(pool) => sqlx::query_scalar(sql).bind(email).fetch_one(pool).await,
-        Db::Postgres(pool) => sqlx::query_scalar(sql).bind(email).fetch_one(pool).await,
-    };
-    id.unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
 /// Deletes a token's row in plain SQL, behind nets' back.
@@ -444,9 +435,14 @@ async fn a_redis_sync_that_cannot_be_used_stops_startup() {
     let unreachable = settings(&format!("{CACHED}\nREDIS_URL = 'redis://127.0.0.1:1/'"));
     let err = OAuth::from_settings(&unreachable, &db.db).await.expect_err("unreachable");
     assert!(err.to_string().contains("cannot connect to Redis"), "{err}");
-    // With the cache off nothing needs Redis.
+    // With the cache off the generation is still kept (live WebSockets end on the
+    // revocations it records), so the same mistake stops start-up too.
     let off = settings("NETS_CORE_PERMISSIONS_SYNC = 'redis'");
-    assert!(OAuth::from_settings(&off, &db.db).await.is_ok());
+    let err = OAuth::from_settings(&off, &db.db).await.expect_err("cache off, no REDIS_URL");
+    assert!(err.to_string().contains("REDIS_URL is not set"), "{err}");
+    // Without a sync that needs it, nothing needs Redis.
+    let local = settings("NETS_CORE_PERMISSIONS_SYNC = 'local'");
+    assert!(OAuth::from_settings(&local, &db.db).await.is_ok());
 }
 
 /// Counts this thread's heap allocations while `COUNTING` is set.

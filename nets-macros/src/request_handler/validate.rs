@@ -243,6 +243,7 @@ pub(crate) fn handler(
     let tags = args.tags.iter().flat_map(|l| &l.words).map(|w| w.text.clone()).collect();
     let path_params: Vec<String> = template.iter().map(|p| p.name.clone()).collect();
     let (handler_args, params) = arguments(sig, param_attrs, &path_params, errors);
+    websocket_methods(&args, &methods, &params, errors);
     let unbound_path_params = unbound_path_params(&args, path_lit, &template, &params, errors);
 
     Some(Handler {
@@ -270,6 +271,27 @@ pub(crate) fn handler(
         ret: signature::return_kind(&sig.output),
         fn_span: sig.ident.span(),
     })
+}
+
+/// A handler taking a `WebSocketUpgrade` is a WebSocket endpoint: the upgrade is a GET,
+/// so `method = GET` and nothing else. (The runtime checks it again at start-up, since
+/// a type alias hides the name from the macro.)
+fn websocket_methods(args: &HandlerArgs, methods: &[String], params: &[Param], errors: &mut Errors) {
+    let Some(upgrade) = params.iter().find(|p| signature::is_named(&p.ty, "WebSocketUpgrade")) else { return };
+    if methods == ["GET"] {
+        return;
+    }
+    let help = "  help: declare `method = GET` (the upgrade request); other methods belong to another endpoint";
+    match args.methods.as_ref().or(args.method.as_ref()) {
+        Some(list) => errors.at(
+            list.span.unwrap_or_else(Span::call_site),
+            format!("a WebSocket endpoint answers GET only, not {}\n{help}", methods.join(", ")),
+        ),
+        None => errors.at(
+            upgrade.ty.span(),
+            format!("a WebSocket endpoint (this `WebSocketUpgrade` argument) must declare `method = GET`\n{help}"),
+        ),
+    }
 }
 
 /// An `async fn` without generics (the route must know its types).

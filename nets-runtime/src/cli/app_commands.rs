@@ -27,6 +27,13 @@ pub(super) async fn serve(app: App, jobs: Jobs, addr: SocketAddr) -> Result<Exit
     let listener = tokio::net::TcpListener::bind(addr).await?;
     println!("serving on http://{} (docs: /docs/, OpenAPI: /openapi.json)", listener.local_addr()?);
     crate::serve_with(listener, app.router(), options, shutdown_signal()).await?;
+    // Live WebSockets are not requests the server waits for: close them cleanly.
+    #[cfg(feature = "realtime")]
+    if let Some(channels) = app.state::<crate::realtime::Channels>()
+        && !channels.close_all(Duration::from_secs(5)).await
+    {
+        tracing::warn!("WebSockets still open 5 s after their close frames: stopping anyway");
+    }
     // Requests are answered; now what they started (a login's e-mail), then jobs.
     if !app.drain(DRAIN_TIMEOUT).await {
         tracing::warn!("background work still running after {DRAIN_TIMEOUT:?}: stopping anyway");

@@ -18,6 +18,7 @@
 //! your own SQL) are seen after the entry's time runs out, or at once after
 //! [`OAuth::invalidate_tokens`].
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -45,7 +46,7 @@ use crate::perms::sync::{self, ChangeSync, Generation};
 /// ```
 pub struct TokenCache {
     users: GenerationCache<[u8; 32], AuthUser>,
-    sync: Box<dyn ChangeSync>,
+    pub(super) sync: Arc<dyn ChangeSync>,
     max_age: Duration,
 }
 
@@ -61,7 +62,7 @@ impl TokenCache {
     /// share the generation: [`DatabaseSync::tokens`](crate::perms::DatabaseSync::tokens)
     /// or a `RedisSync` of its own key, not the permissions' one.
     pub fn new(sync: impl ChangeSync, max_age: Duration, max_entries: usize) -> TokenCache {
-        TokenCache { users: GenerationCache::new(max_entries), sync: Box::new(sync), max_age }
+        TokenCache { users: GenerationCache::new(max_entries), sync: Arc::new(sync), max_age }
     }
 
     /// `NETS_CORE_TOKEN_CACHE_SECONDS` and `NETS_CORE_TOKEN_CACHE_ENTRIES` (`None` when
@@ -72,11 +73,20 @@ impl TokenCache {
         if settings.token_cache_seconds == 0 || settings.token_cache_entries == 0 {
             return Ok(None);
         }
-        Ok(Some(TokenCache {
+        let sync = sync::from_settings(settings, db, Generation::Tokens).await?;
+        Ok(TokenCache::over(Arc::from(sync), settings))
+    }
+
+    /// The cache the settings ask for, over an existing generation (`None` when off).
+    pub(super) fn over(sync: Arc<dyn ChangeSync>, settings: &Settings) -> Option<TokenCache> {
+        if settings.token_cache_seconds == 0 || settings.token_cache_entries == 0 {
+            return None;
+        }
+        Some(TokenCache {
             users: GenerationCache::new(settings.token_cache_entries),
-            sync: sync::from_settings(settings, db, Generation::Tokens).await?,
+            sync,
             max_age: Duration::from_secs(settings.token_cache_seconds),
-        }))
+        })
     }
 
     /// Keeps `user`, loaded after `generation` was read, until the cache's age limit or
@@ -90,7 +100,7 @@ impl TokenCache {
 /// Our access tokens are 64 hex digits; those imported from django-nets-core
 /// (`import-django --with-tokens`) are oauthlib's 30 letters and digits. Anything else
 /// cannot match, so it is refused before any lookup, cached or not.
-fn well_formed(token: &str) -> bool {
+pub(super) fn well_formed(token: &str) -> bool {
     match token.len() {
         64 => token.bytes().all(|b| b.is_ascii_hexdigit()),
         30 => token.bytes().all(|b| b.is_ascii_alphanumeric()),
@@ -158,10 +168,11 @@ impl OAuth {
     }
 
     /// Records that access tokens were revoked: every instance sharing the generation
-    /// drops its cached tokens before its next lookup. Nothing to do without a cache.
+    /// drops its cached tokens before its next lookup, and live WebSockets
+    /// of revoked tokens close (`realtime`). Nothing to do for an OAuth built without one.
     pub(super) async fn tokens_revoked(&self) -> Result<(), DbError> {
-        match self.0.token_cache.as_deref() {
-            Some(cache) => cache.sync.changed().await.map_err(sync_error),
+        match &self.0.revocations {
+            Some(sync) => sync.0.changed().await.map_err(sync_error),
             None => Ok(()),
         }
     }

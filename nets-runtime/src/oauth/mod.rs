@@ -80,6 +80,7 @@ use crate::Settings;
 use crate::db::Db;
 use crate::keys::{MissingSecretKey, SecretKey};
 use crate::perms::PermsError;
+use crate::perms::sync::{self, ChangeSync, Generation};
 
 // Statements are written once, with `$1`-style placeholders (both backends accept them).
 pub(crate) use crate::db::on_pool;
@@ -98,6 +99,19 @@ struct Inner {
     family_max_age: Duration,
     /// `None`: every bearer lookup reads the database.
     token_cache: Option<Arc<TokenCache>>,
+    /// The shared token generation every revocation replaces: the token cache's, or
+    /// (cache off) the one live WebSockets watch. `None` only for an OAuth built by hand.
+    revocations: Option<Revocations>,
+}
+
+/// The shared token generation, shown by `Debug` as present or not.
+#[derive(Clone)]
+struct Revocations(Arc<dyn ChangeSync>);
+
+impl std::fmt::Debug for Revocations {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Revocations(..)")
+    }
 }
 
 /// [`OAuth::from_settings`] could not start.
@@ -106,8 +120,9 @@ pub enum SetupError {
     /// No `SECRET_KEY` outside `DEBUG`.
     #[error(transparent)]
     MissingSecretKey(#[from] MissingSecretKey),
-    /// The token cache's generation store (`REDIS_URL`) cannot be used.
-    #[error("token cache: {0}")]
+    /// The shared token generation's store (`NETS_CORE_PERMISSIONS_SYNC`, `REDIS_URL`)
+    /// cannot be used: the token cache and live WebSockets depend on it.
+    #[error("token revocations: {0}")]
     TokenCache(#[from] PermsError),
 }
 
@@ -134,11 +149,14 @@ impl OAuth {
     /// # let _ = app; Ok(()) }
     /// ```
     pub async fn from_settings(settings: &Settings, db: &Db) -> Result<OAuth, SetupError> {
-        let oauth = OAuth::without_cache(db.clone(), settings)?;
-        Ok(match TokenCache::from_settings(settings, oauth.db()).await? {
-            Some(cache) => oauth.with_token_cache(cache),
-            None => oauth,
-        })
+        let mut oauth = OAuth::without_cache(db.clone(), settings)?;
+        // One generation for the cache and for the live sockets that end on revocation.
+        let revocations: Arc<dyn ChangeSync> = Arc::from(sync::from_settings(settings, db, Generation::Tokens).await?);
+        let mut inner = Arc::unwrap_or_clone(oauth.0);
+        inner.token_cache = TokenCache::over(revocations.clone(), settings).map(Arc::new);
+        inner.revocations = Some(Revocations(revocations));
+        oauth.0 = Arc::new(inner);
+        Ok(oauth)
     }
 
     /// Keys and lifetimes, no token cache yet.
@@ -153,6 +171,7 @@ impl OAuth {
             refresh_ttl: seconds(settings.refresh_token_expire_seconds),
             family_max_age: seconds(settings.refresh_token_max_age_seconds),
             token_cache: None,
+            revocations: None,
         })))
     }
 
@@ -171,6 +190,7 @@ impl OAuth {
     /// ```
     pub fn with_token_cache(self, cache: TokenCache) -> OAuth {
         let mut inner = Arc::unwrap_or_clone(self.0);
+        inner.revocations = Some(Revocations(cache.sync.clone()));
         inner.token_cache = Some(Arc::new(cache));
         OAuth(Arc::new(inner))
     }

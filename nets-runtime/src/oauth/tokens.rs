@@ -376,3 +376,65 @@ fn family_start(family: Uuid) -> Option<DateTime<Utc>> {
     let (secs, nanos) = family.get_timestamp()?.to_unix();
     DateTime::from_timestamp(i64::try_from(secs).ok()?, nanos)
 }
+
+/// What live WebSockets need of the token that opened them (feature `realtime`).
+#[cfg(feature = "realtime")]
+impl OAuth {
+    /// The user of an access token, with the token's digest (hex, as stored) and expiry.
+    pub(crate) async fn session(&self, token: &str) -> Result<Option<(AuthUser, String, DateTime<Utc>)>, DbError> {
+        if !super::cache::well_formed(token) {
+            return Ok(None);
+        }
+        let digest = self.0.token_key.digest(token.as_bytes());
+        Ok(self.lookup(&digest).await?.map(|(user, expires)| (user, hex(&digest), expires)))
+    }
+
+    /// [`session`](Self::session) by the stored digest (a socket ticket holds it).
+    pub(crate) async fn session_of_digest(
+        &self,
+        digest_hex: &str,
+    ) -> Result<Option<(AuthUser, DateTime<Utc>)>, DbError> {
+        let mut digest = [0_u8; 32];
+        let bytes = digest_hex.as_bytes();
+        if bytes.len() != 64 {
+            return Ok(None);
+        }
+        for (i, pair) in bytes.chunks(2).enumerate() {
+            let text = std::str::from_utf8(pair).ok();
+            match text.and_then(|t| u8::from_str_radix(t, 16).ok()) {
+                Some(b) => digest[i] = b,
+                None => return Ok(None),
+            }
+        }
+        self.lookup(&digest).await
+    }
+
+    /// Of `digests` (hex), those of tokens still valid: not revoked, not expired, user
+    /// active. One query, whatever the number.
+    pub(crate) async fn still_valid(&self, digests: &[String]) -> Result<std::collections::HashSet<String>, DbError> {
+        const SQLITE: &str = "SELECT t.token_digest, t.expires FROM nets_access_token t \
+                              JOIN nets_user u ON u.id = t.user_id \
+                              WHERE t.token_digest IN (SELECT value FROM json_each($1)) \
+                              AND t.revoked_at IS NULL AND u.is_active";
+        const POSTGRES: &str = "SELECT t.token_digest, t.expires FROM nets_access_token t \
+                                JOIN nets_user u ON u.id = t.user_id \
+                                WHERE t.token_digest = ANY($1) AND t.revoked_at IS NULL AND u.is_active";
+        if digests.is_empty() {
+            return Ok(Default::default());
+        }
+        let rows: Vec<(String, DateTime<Utc>)> = match &self.0.db {
+            crate::db::Db::Sqlite(pool) => {
+                let list = serde_json::to_string(digests).map_err(|e| DbError::Sync(e.to_string()))?;
+                sqlx::query_as(SQLITE).bind(list).fetch_all(pool).await?
+            }
+            crate::db::Db::Postgres(pool) => sqlx::query_as(POSTGRES).bind(digests).fetch_all(pool).await?,
+        };
+        let now = Utc::now();
+        Ok(rows.into_iter().filter(|(_, expires)| *expires > now).map(|(digest, _)| digest).collect())
+    }
+
+    /// The shared token generation revocations replace.
+    pub(crate) fn revocations(&self) -> Option<&std::sync::Arc<dyn crate::perms::sync::ChangeSync>> {
+        self.0.revocations.as_ref().map(|r| &r.0)
+    }
+}

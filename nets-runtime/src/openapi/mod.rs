@@ -235,6 +235,10 @@ fn operation(
     if let Some(project) = e.project {
         extensions = extensions.add("x-nets-project", project);
     }
+    let websocket = e.params.iter().any(|p| p.kind == ArgKind::WebSocket);
+    if websocket {
+        extensions = extensions.add("x-nets-websocket", websocket_extension(e.public));
+    }
 
     let mut op = OperationBuilder::new()
         .operation_id(Some(format!("{}_{}", e.name.replace('-', "_"), method.as_str().to_ascii_lowercase())))
@@ -425,13 +429,29 @@ fn operation(
         }
     }
 
-    let data = e.data_schema.and_then(|f| f(sink));
-    op = op.response(
-        "200",
-        ResponseBuilder::new()
-            .description("Success: `{\"res\": 1, \"data\": ..}`")
-            .content("application/json", ContentBuilder::new().schema(Some(success_schema(data))).build()),
-    );
+    if websocket {
+        op = op.parameter(
+            ParameterBuilder::new()
+                .name("ticket")
+                .parameter_in(ParameterIn::Query)
+                .required(Required::False)
+                .description(Some(
+                    "A single-use ticket from `POST /ws/ticket/`, for browsers (which cannot send `Authorization`).",
+                ))
+                .schema(Some(RefOr::T(Schema::Object(
+                    ObjectBuilder::new().schema_type(SchemaType::Type(Type::String)).build(),
+                )))),
+        );
+        op = op.response("101", ResponseBuilder::new().description("Switching Protocols: the WebSocket is open"));
+    } else {
+        let data = e.data_schema.and_then(|f| f(sink));
+        op = op.response(
+            "200",
+            ResponseBuilder::new()
+                .description("Success: `{\"res\": 1, \"data\": ..}`")
+                .content("application/json", ContentBuilder::new().schema(Some(success_schema(data))).build()),
+        );
+    }
     op = op.response("400", error_response("Bad request: missing or invalid parameters (`errors` names each field)"));
     if !e.public {
         op = op.response("401", error_response("Authentication required (`WWW-Authenticate: Bearer`)"));
@@ -449,6 +469,26 @@ fn operation(
         op = op.response("415", error_response("Unsupported body content type"));
     }
     op.build()
+}
+
+/// `x-nets-websocket`: how a client opens the socket and what its close codes mean.
+/// OpenAPI 3.1 has no WebSocket operations; the upgrade is a GET, documented as one.
+fn websocket_extension(public: bool) -> Value {
+    json!({
+        "protocol": "websocket",
+        "credentials": {
+            "required": !public,
+            "header": "Authorization: Bearer <access token> (native clients)",
+            "query": "ticket=<single-use ticket from POST /ws/ticket/> (browsers); access tokens are never accepted in the URL",
+        },
+        "close_codes": {
+            "1000": "the server's handler finished",
+            "1001": "idle timeout (no frame nor pong from the client), or the server is shutting down",
+            "1008": "the client reads too slowly (its send queue is full)",
+            "1009": "a message over the size limit",
+            "4401": "the access token was revoked or expired",
+        },
+    })
 }
 
 fn openapi_self_item() -> PathItem {

@@ -105,6 +105,30 @@ pub struct Input {
     invalid_order: Vec<String>,
     endpoint: &'static Endpoint,
     coerce: CoerceCx,
+    /// A WebSocket endpoint's upgrade, for its `WebSocketUpgrade` argument.
+    #[cfg(feature = "realtime")]
+    handshake: Option<crate::realtime::Handshake>,
+}
+
+/// Authenticates a WebSocket endpoint's request (header or ticket) and takes its
+/// upgrade; without the `realtime` feature no argument makes an endpoint one.
+async fn websocket_handshake(
+    parts: &mut axum::http::request::Parts,
+    app: &App,
+    public: bool,
+    #[cfg(feature = "realtime")] slot: &mut Option<crate::realtime::Handshake>,
+) -> Result<Option<crate::AuthUser>, ApiError> {
+    #[cfg(feature = "realtime")]
+    {
+        let (user, handshake) = crate::realtime::handshake(parts, app, public).await?;
+        *slot = Some(handshake);
+        Ok(user)
+    }
+    #[cfg(not(feature = "realtime"))]
+    {
+        let _ = (parts, app, public);
+        Err(ApiError::internal("a WebSocket endpoint in a build without the `realtime` feature"))
+    }
 }
 
 impl Input {
@@ -114,7 +138,24 @@ impl Input {
         let mut ctx = Ctx::new(app);
         ctx.client_ip = ctx.app.client_ip(&parts);
         ctx.request_id = parts.headers.get(&crate::app::REQUEST_ID).cloned();
-        match ctx.app.authenticator().authenticate(&parts, &ctx.app).await {
+        let shape = Shape::of(endpoint);
+        #[cfg(feature = "realtime")]
+        let mut handshake = None;
+        let found = if shape.websocket {
+            let found = websocket_handshake(
+                &mut parts,
+                &ctx.app,
+                endpoint.public,
+                #[cfg(feature = "realtime")]
+                &mut handshake,
+            )
+            .await;
+            // Its refusals (401 included) are answered on public endpoints too.
+            Ok(found.map_err(|e| endpoint.reject(e))?)
+        } else {
+            ctx.app.authenticator().authenticate(&parts, &ctx.app).await
+        };
+        match found {
             Ok(Some(user)) => ctx.user = Some(std::sync::Arc::new(user)),
             _ if endpoint.public => {}
             Ok(None) => return Err(endpoint.reject(ApiError::Unauthorized { challenge: None })),
@@ -143,7 +184,6 @@ impl Input {
         // The query string is the lowest-priority source. One pass keeps the pairs whose
         // key is a declared parameter; the rest are only counted (see `collect_query`).
         let uri = parts.uri;
-        let shape = Shape::of(endpoint);
         let project = endpoint.project.filter(|_| ctx.app.permissions().resolves_projects());
         if let Some(query) = uri.query() {
             let settings = ctx.app.settings();
@@ -182,6 +222,8 @@ impl Input {
             invalid_order: Vec::new(),
             endpoint,
             coerce,
+            #[cfg(feature = "realtime")]
+            handshake,
         })
     }
 
@@ -555,6 +597,12 @@ impl Input {
         &self.ctx
     }
 
+    /// Hands the WebSocket handshake over (once).
+    #[cfg(feature = "realtime")]
+    pub(crate) fn take_handshake(&mut self) -> Option<crate::realtime::Handshake> {
+        self.handshake.take()
+    }
+
     /// Hands the request's headers over (once; later calls get none).
     pub(crate) fn take_headers(&mut self) -> axum::http::HeaderMap {
         std::mem::take(&mut self.headers)
@@ -569,15 +617,18 @@ struct Shape {
     rest: bool,
     /// A `HeaderMap` argument: keep the headers.
     headers: bool,
+    /// A `WebSocketUpgrade` argument: a socket's handshake.
+    websocket: bool,
 }
 
 impl Shape {
     fn of(endpoint: &Endpoint) -> Shape {
-        let mut shape = Shape { secrets: false, rest: false, headers: false };
+        let mut shape = Shape { secrets: false, rest: false, headers: false, websocket: false };
         for p in endpoint.params {
             shape.secrets |= p.secret;
             shape.rest |= p.location == crate::routing::Location::Rest;
             shape.headers |= p.kind == crate::routing::ArgKind::Headers;
+            shape.websocket |= p.kind == crate::routing::ArgKind::WebSocket;
         }
         shape
     }
