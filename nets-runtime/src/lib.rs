@@ -90,6 +90,7 @@ pub mod push;
 #[cfg(feature = "realtime")]
 pub mod realtime;
 pub mod request;
+mod request_id;
 pub mod response;
 pub mod routing;
 mod security_headers;

@@ -288,10 +288,12 @@ pub struct Settings {
     #[serde(rename = "REFRESH_TOKEN_MAX_AGE_SECONDS")]
     pub refresh_token_max_age_seconds: u64,
     /// `NETS_CORE_TOKEN_CACHE_SECONDS`: longest time an instance answers a bearer token
-    /// from memory instead of the database (default 0: off, every request reads the
-    /// database, so direct edits of the tables apply at once). Revocations made through
-    /// nets reach every instance on its next request (the generation chosen by
-    /// `NETS_CORE_PERMISSIONS_SYNC`); this bounds edits made behind its back. Used by
+    /// from memory instead of the database (default 10; 0 turns the cache off, so every
+    /// request reads the database and direct edits of the tables apply at once).
+    /// Revocations made through nets reach every instance sharing the generation
+    /// (`NETS_CORE_PERMISSIONS_SYNC`) on its next request; this bounds what it cannot
+    /// see: edits made behind nets' back, and revocations by another process under the
+    /// `local` sync (the CLI against an SQLite app without Redis). Used by
     /// [`OAuth::from_settings`](crate::oauth::OAuth::from_settings); set it alike on every
     /// instance.
     #[serde(rename = "NETS_CORE_TOKEN_CACHE_SECONDS")]
@@ -1104,7 +1106,7 @@ impl Default for Settings {
             access_token_expire_seconds: 3600,
             refresh_token_expire_seconds: 30 * 24 * 3600,
             refresh_token_max_age_seconds: 90 * 24 * 3600,
-            token_cache_seconds: 0,
+            token_cache_seconds: 10,
             token_cache_entries: 10_000,
             token_cache_redis_key: "nets:tokens:generation".into(),
             trusted_proxies: Vec::new(),
@@ -1577,7 +1579,7 @@ mod tests {
     #[test]
     fn the_token_cache_is_off_by_default() {
         let s = Settings::default();
-        assert_eq!((s.token_cache_seconds, s.token_cache_entries), (0, 10_000));
+        assert_eq!((s.token_cache_seconds, s.token_cache_entries), (10, 10_000));
         assert_eq!(s.token_cache_redis_key, "nets:tokens:generation");
         let s = Settings::from_toml("NETS_CORE_TOKEN_CACHE_SECONDS = 30\nNETS_CORE_TOKEN_CACHE_ENTRIES = 5").unwrap();
         assert_eq!((s.token_cache_seconds, s.token_cache_entries), (30, 5));

@@ -246,16 +246,20 @@ async fn bearer_failures_answer_401_invalid_token() {
     assert_invalid_token(&f.me(&tokens.access_token).await);
     assert!(!f.oauth.revoke_token("unknown").await.unwrap());
 
-    // Inactive user: at once, and back when reactivated.
+    // Inactive user: at once once the edit is announced (SQL behind nets' back is seen
+    // by the token cache, on by default, after `invalidate_tokens`), and back when
+    // reactivated.
     let live = f.login().await;
     f.me(&live.access_token).await.data();
     execute(&f.db, "UPDATE nets_user SET is_active = FALSE WHERE id = $1", f.user).await;
+    f.oauth.invalidate_tokens().await.unwrap();
     assert_invalid_token(&f.me(&live.access_token).await);
     execute(&f.db, "UPDATE nets_user SET is_active = TRUE WHERE id = $1", f.user).await;
     f.me(&live.access_token).await.data();
 
     // Deleted user.
     execute(&f.db, "DELETE FROM nets_user WHERE id = $1", f.user).await;
+    f.oauth.invalidate_tokens().await.unwrap();
     assert_invalid_token(&f.me(&live.access_token).await);
 }
 

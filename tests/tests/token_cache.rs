@@ -1,7 +1,7 @@
 //! The bearer-token cache (`NETS_CORE_TOKEN_CACHE_SECONDS`): a cached token costs no
 //! query, every revocation made through nets reaches every instance on its next request
 //! (two servers over one database, synced through the database or Redis), expiry and the
-//! cache time bound an entry, and the default (off) reads the database every time.
+//! cache time bound an entry, and with the cache off (`0`) every request reads the database.
 //! SQLite by default, PostgreSQL with `NETS_TEST_DATABASE_URL`, the Redis tier with
 //! `NETS_TEST_REDIS_URL`.
 
@@ -34,6 +34,8 @@ const BASE: &str = "SECRET_KEY = 'token cache test secret-xxxxxxxx'\nDEBUG = tru
 const CODE: &str = "123456";
 /// Cache on, long enough that only a revocation, expiry or the test ends an entry.
 const CACHED: &str = "NETS_CORE_TOKEN_CACHE_SECONDS = 60";
+/// Cache off.
+const OFF: &str = "NETS_CORE_TOKEN_CACHE_SECONDS = 0";
 
 fn settings(extra: &str) -> Settings {
     nets_tests::settings(&format!("{BASE}\n{extra}"))
@@ -207,20 +209,20 @@ async fn a_cached_token_outlives_its_row_until_invalidate_tokens_redis() {
     }
 }
 
-/// The default: no cache, a row deleted is seen by the next request; a user deactivated
-/// too. Without `NETS_CORE_TOKEN_CACHE_SECONDS` nothing is cached.
+/// `NETS_CORE_TOKEN_CACHE_SECONDS = 0`: no cache, a row deleted is seen by the next
+/// request; a user deactivated too. (The default is 10 seconds.)
 #[tokio::test]
 async fn without_the_cache_every_request_reads_the_database() {
-    assert_eq!(Settings::default().token_cache_seconds, 0, "off by default");
-    let s = single("").await;
+    assert_eq!(Settings::default().token_cache_seconds, 10, "on by default, briefly");
+    let s = single(OFF).await;
     let token = s.tokens().await.access_token;
     assert_eq!(s.node.me(&token).await, 200);
     delete_behind_nets_back(&s.db, &s.node.oauth, &token).await;
     assert_eq!(s.node.me(&token).await, 401);
     s.node.oauth.invalidate_tokens().await.expect("nothing to invalidate");
 
-    // The same secret, no NETS_CORE_TOKEN_CACHE_SECONDS: no cache.
-    let plain = OAuth::from_settings(&settings(""), &s.db.db).await.expect("SECRET_KEY");
+    // The same secret, the cache off: nothing cached.
+    let plain = OAuth::from_settings(&settings(OFF), &s.db.db).await.expect("SECRET_KEY");
     let token = plain.generate_tokens(s.user, s.client.id, None).await.expect("tokens").access_token;
     let bearer = plain.bearer();
     let app = App::builder(settings(CACHED)).build().expect("app");
@@ -228,7 +230,7 @@ async fn without_the_cache_every_request_reads_the_database() {
         Request::get("/").header("authorization", format!("Bearer {token}")).body(()).unwrap().into_parts();
     assert!(matches!(bearer.authenticate(&parts, &app), MaybeAsync::Async(_)));
     assert_eq!(bearer.authenticate(&parts, &app).await.expect("valid").map(|u| u.id), Some(s.user));
-    assert!(matches!(bearer.authenticate(&parts, &app), MaybeAsync::Async(_)), "no cache without the setting");
+    assert!(matches!(bearer.authenticate(&parts, &app), MaybeAsync::Async(_)), "no cache when it is off");
 }
 
 /// Expiry ends an entry even when the cache time has not run out.

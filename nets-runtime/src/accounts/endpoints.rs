@@ -104,11 +104,25 @@ async fn get_profile(
     accounts: State<Accounts>,
     #[param(describe = profile_fields, description = "Field names: a list, a JSON-encoded list or comma-separated")]
     fields: Option<Value>,
-) -> ApiResult<Map<String, Value>> {
+) -> ApiResult<Profile> {
     let user = ctx.require_user()?.id;
     let wanted = input::requested_fields(fields.as_ref())?;
+    if wanted.is_empty() {
+        // Every field: the database writes the JSON, sent as it comes.
+        let users = &accounts.0.0.users;
+        let raw = users.profile_json(accounts.0.0.oauth.db(), user).await?.ok_or(ApiError::NotFound)?;
+        return Ok(Profile::Raw(raw));
+    }
     let names: Vec<&str> = wanted.iter().map(String::as_str).collect();
-    accounts.user_json(user, (!names.is_empty()).then_some(&names[..])).await
+    Ok(Profile::Fields(accounts.user_json(user, Some(&names[..])).await?))
+}
+
+/// `/getProfile/`'s data: the user's JSON-visible fields (or the ones asked for).
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum Profile {
+    Raw(Box<serde_json::value::RawValue>),
+    Fields(Map<String, Value>),
 }
 
 /// The login identifier in this app: an e-mail address, or a username (as

@@ -39,7 +39,7 @@
 //!
 //! # The token cache
 //!
-//! With `NETS_CORE_TOKEN_CACHE_SECONDS` above 0 (default 0, off), [`OAuth::from_settings`]
+//! With `NETS_CORE_TOKEN_CACHE_SECONDS` above 0 (default 10; 0 is off), [`OAuth::from_settings`]
 //! adds a [`TokenCache`]: an instance answers a token it has seen from memory, for at most
 //! that many seconds and never past the token's expiry, so repeated requests cost no
 //! query. Every revocation nets makes (logout, `/o/revoke_token/`, refresh reuse, the
@@ -128,7 +128,7 @@ pub enum SetupError {
 
 impl OAuth {
     /// OAuth over `db`, with keys from `SECRET_KEY` and lifetimes from `settings`, and
-    /// the token cache they ask for (`NETS_CORE_TOKEN_CACHE_SECONDS`, off by default; see
+    /// the token cache they ask for (`NETS_CORE_TOKEN_CACHE_SECONDS`, 10 s by default; see
     /// [`TokenCache::from_settings`] for how instances share revocations). Fails when
     /// `SECRET_KEY` is missing outside `DEBUG` (start-up must stop), or when the cache's
     /// sync needs Redis that cannot be reached. Every process built this way caches and

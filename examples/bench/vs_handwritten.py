@@ -1,0 +1,185 @@
+#!/usr/bin/env python3
+"""HTTP benchmark: nets against the hand-written axum + sqlx server.
+
+Builds and starts both servers (nets: `examples/src/bin/bench_http.rs`; hand-written:
+`../shared/bench-limit/handwritten`, built into its own target directory outside the
+project), checks that both answer each endpoint alike, then alternates `wrk` runs
+between them (nets, hand-written, hand-written, nets, ...) and prints, per endpoint,
+the per-round ratios, the medians of req/s, p50 and p99, and each server's peak RSS.
+
+    python3 examples/bench/vs_handwritten.py                       # 5 rounds of 10 s, release profile
+    python3 examples/bench/vs_handwritten.py --profile bench-lto   # both with thin LTO, 1 codegen unit
+    python3 examples/bench/vs_handwritten.py --rounds 3 --duration 5 --only profile
+
+It is a benchmark, not a test: CI does not run it. Only same-run ratios mean anything;
+absolute numbers depend on the machine. Needs `wrk` (apt-get install wrk).
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+HANDWRITTEN = ROOT.parent / "shared" / "bench-limit" / "handwritten"
+HW_TARGET = Path(os.environ.get("NETS_BENCH_HW_TARGET", Path.home() / ".cache" / "nets-bench-limit"))
+
+
+def build(profile):
+    """Both servers, with `profile` for nets (the hand-written one always builds its
+    release profile: thin LTO, one codegen unit)."""
+    subprocess.run(["cargo", "build", "--profile", profile, "-p", "nets-examples", "--bin", "bench_http"],
+                   cwd=ROOT, check=True)
+    env = dict(os.environ, CARGO_TARGET_DIR=str(HW_TARGET))
+    subprocess.run(["cargo", "build", "--release", "--manifest-path", str(HANDWRITTEN / "Cargo.toml")],
+                   env=env, check=True)
+    profile_dir = "debug" if profile == "dev" else profile
+    return ROOT / "target" / profile_dir / "bench_http", HW_TARGET / "release" / "handwritten"
+
+
+class Server:
+    def __init__(self, name, command, env, base, client_json):
+        self.name, self.base, self.client_json = name, base, client_json
+        self.log = open(client_json.with_suffix(".log"), "w")
+        self.process = subprocess.Popen(command, env=dict(os.environ, **env), stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 60
+        while True:
+            if self.process.poll() is not None:
+                sys.exit(f"{name} exited at start-up: see {self.log.name}")
+            try:
+                urllib.request.urlopen(base + "/openapi.json", timeout=1).read()
+                break
+            except OSError:
+                if time.time() > deadline:
+                    sys.exit(f"{name} did not answer within 60 s")
+                time.sleep(0.2)
+        self.client = json.loads(client_json.read_text())
+
+    def peak_rss_mib(self):
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def endpoints(server):
+    token = server.client["tokens"]["alice"]
+    invoice = server.client["ids"]["invoice"]["alice1"]
+    auth = {"Authorization": f"Bearer {token}"}
+    return {
+        "openapi": ("/openapi.json", {}),
+        "openapi-gzip": ("/openapi.json", {"Accept-Encoding": "gzip"}),
+        "profile": ("/getProfile/", auth),
+        "invoice": (f"/demo/invoice/?id={invoice}&fields=id,number,total&nested=false", auth),
+    }
+
+
+def fetch(server, path, headers):
+    request = urllib.request.Request(server.base + path, headers=headers)
+    with urllib.request.urlopen(request, timeout=5) as answer:
+        return answer.status, answer.read(), dict(answer.headers)
+
+
+def check_alike(nets, hand):
+    """Both answer 200; the JSON answers carry the same data (ids differ between runs)."""
+    for name in ("profile", "invoice"):
+        (path_n, h_n), (path_h, h_h) = endpoints(nets)[name], endpoints(hand)[name]
+        status_n, body_n, _ = fetch(nets, path_n, h_n)
+        status_h, body_h, _ = fetch(hand, path_h, h_h)
+        data_n, data_h = json.loads(body_n)["data"], json.loads(body_h)["data"]
+        if status_n != 200 or status_h != 200 or set(data_n) != set(data_h):
+            sys.exit(f"{name}: nets {status_n} {body_n[:300]!r}\n  hand-written {status_h} {body_h[:300]!r}")
+        print(f"  {name}: both 200, same keys {sorted(data_n)}")
+    for name in ("openapi", "openapi-gzip"):
+        for server in (nets, hand):
+            path, headers = endpoints(server)[name]
+            _, body, answer_headers = fetch(server, path, headers)
+            encoding = {k.lower(): v for k, v in answer_headers.items()}.get("content-encoding", "identity")
+            print(f"  {name} {server.name}: {len(body)} bytes, {encoding}")
+
+
+UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+
+
+def wrk(server, path, headers, args):
+    command = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s", "--latency"]
+    for key, value in headers.items():
+        command += ["-H", f"{key}: {value}"]
+    output = subprocess.run(command + [server.base + path], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    latency = {p: float(v) * UNITS[u] for p, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", output, re.M)}
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    if errors:
+        sys.exit(f"{server.name} {path}: {errors.group(1)} non-2xx answers\n{output}")
+    return rps, latency["50"], latency["99"]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--profile", default="release", help="nets' cargo profile (release, bench-lto)")
+    parser.add_argument("--only", action="append", help="endpoints to run (default: all)")
+    parser.add_argument("--no-build", action="store_true")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed (apt-get install wrk)")
+    nets_bin, hand_bin = (
+        (ROOT / "target" / args.profile / "bench_http", HW_TARGET / "release" / "handwritten")
+        if args.no_build else build(args.profile)
+    )
+    work = Path(tempfile.mkdtemp(prefix="nets-bench-http-"))
+    nets = Server("nets", [str(nets_bin)], {
+        "NETS_BENCH_ADDR": "127.0.0.1:8701",
+        "NETS_BENCH_CLIENT_JSON": str(work / "nets.json"),
+        "DATABASE_URL": f"sqlite://{work}/nets.sqlite3?mode=rwc",
+    }, "http://127.0.0.1:8701", work / "nets.json")
+    hand = Server("hand-written", [str(hand_bin)], {
+        "HANDWRITTEN_ADDR": "127.0.0.1:8703",
+        "HANDWRITTEN_DB": str(work / "hw.sqlite3"),
+        "HANDWRITTEN_CLIENT_JSON": str(work / "hw.json"),
+    }, "http://127.0.0.1:8703", work / "hw.json")
+    try:
+        print(f"nets profile {args.profile}; wrk -t{args.threads} -c{args.connections} -d{args.duration}s, "
+              f"{args.rounds} rounds, alternating")
+        check_alike(nets, hand)
+        names = args.only or list(endpoints(nets))
+        results = {}
+        for name in names:
+            rounds = []
+            for i in range(args.rounds):
+                # Alternate who goes first, so drift in the machine's load hits both alike.
+                order = [nets, hand] if i % 2 == 0 else [hand, nets]
+                measured = {s.name: wrk(s, *endpoints(s)[name], args) for s in order}
+                n, h = measured["nets"], measured["hand-written"]
+                rounds.append((n, h))
+                print(f"  {name} round {i + 1}: nets {n[0]:>9.0f} req/s, hand-written {h[0]:>9.0f} req/s, "
+                      f"ratio {n[0] / h[0]:.2f}")
+            results[name] = rounds
+        print("\nendpoint        nets req/s  hand req/s  ratio   p50 nets  p50 hand   p99 nets  p99 hand")
+        for name, rounds in results.items():
+            med = lambda values: statistics.median(values)
+            ratio = med([n[0] / h[0] for n, h in rounds])
+            print(f"{name:<14} {med([n[0] for n, _ in rounds]):>11.0f} {med([h[0] for _, h in rounds]):>11.0f} "
+                  f"{ratio:>6.2f} {med([n[1] for n, _ in rounds]):>8.2f}ms {med([h[1] for _, h in rounds]):>7.2f}ms "
+                  f"{med([n[2] for n, _ in rounds]):>8.2f}ms {med([h[2] for _, h in rounds]):>7.2f}ms")
+        print(f"\npeak RSS: nets {nets.peak_rss_mib():.1f} MiB, hand-written {hand.peak_rss_mib():.1f} MiB")
+    finally:
+        nets.stop()
+        hand.stop()
+
+
+if __name__ == "__main__":
+    main()
