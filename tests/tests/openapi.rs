@@ -695,8 +695,8 @@ async fn without_documents_only_registered_endpoints_are_listed() {
     assert!(doc["paths"]["/login/"].is_null() && doc["paths"]["/o/token/"].is_null());
 }
 
-/// Issue 18: the document is revalidated with its ETag (304, no body) and sent gzipped
-/// to clients that accept it; both forms are the same document.
+/// Issue 18: the document is revalidated with its ETag (304, no body) and sent brotli-
+/// or gzip-compressed to clients that accept it; every form is the same document.
 #[tokio::test]
 async fn the_document_is_revalidated_by_etag_and_sent_gzipped() {
     use std::io::Read;
@@ -714,7 +714,14 @@ async fn the_document_is_revalidated_by_etag_and_sent_gzipped() {
     let stale = s.send(s.get("/openapi.json").header("if-none-match", "\"other\"")).await;
     assert_eq!(stale.status, 200);
 
-    let zipped = s.send(s.get("/openapi.json").header("accept-encoding", "gzip, br")).await;
+    // Brotli when accepted (the smaller: 4.3 vs 5.9 KB for the benchmark's document).
+    let brotli = s.send(s.get("/openapi.json").header("accept-encoding", "gzip, br")).await;
+    assert_eq!(brotli.header("content-encoding"), Some("br"));
+    assert_eq!(brotli.header("vary"), Some("accept-encoding"));
+    let mut text = Vec::new();
+    brotli::Decompressor::new(&brotli.bytes[..], 4096).read_to_end(&mut text).expect("brotli");
+    assert_eq!(text, plain.bytes);
+    let zipped = s.send(s.get("/openapi.json").header("accept-encoding", "gzip, deflate")).await;
     assert_eq!(zipped.header("content-encoding"), Some("gzip"));
     assert!(zipped.bytes.len() * 4 < plain.bytes.len(), "{} vs {} bytes", zipped.bytes.len(), plain.bytes.len());
     let mut text = Vec::new();

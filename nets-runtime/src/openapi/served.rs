@@ -1,6 +1,7 @@
 //! `GET /openapi.json` as sent: built once, with a strong `ETag` (a client that has the
-//! document gets `304 Not Modified`) and a gzip copy for clients that accept it (the
-//! document of a real app is tens of kilobytes of repetitive JSON).
+//! document gets `304 Not Modified`) and brotli and gzip copies for clients that accept
+//! them (the document of a real app is tens of kilobytes of repetitive JSON), chosen by
+//! `Accept-Encoding` and its q-values.
 
 use std::io::Write;
 
@@ -10,12 +11,21 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
-/// The document's bytes, their gzip form and their entity tag.
+/// The document's bytes, their brotli and gzip forms and their entity tag.
 pub(super) struct Served {
     json: Bytes,
-    /// `None` if compressing failed (then the plain bytes go out).
+    /// `None` if compressing failed (then another form goes out).
+    br: Option<Bytes>,
     gzip: Option<Bytes>,
     etag: HeaderValue,
+}
+
+/// A content coding of the answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Coding {
+    Br,
+    Gzip,
+    Identity,
 }
 
 impl Served {
@@ -25,7 +35,10 @@ impl Served {
         let etag = HeaderValue::from_str(&format!("\"{tag}\"")).unwrap_or(HeaderValue::from_static("\"openapi\""));
         let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
         let gzip = encoder.write_all(json.as_bytes()).and_then(|()| encoder.finish()).ok().map(Bytes::from);
-        Served { json: Bytes::from(json), gzip, etag }
+        // Quality 11, 4 MiB window: the slowest setting, paid once at start-up.
+        let mut writer = brotli::CompressorWriter::new(Vec::new(), 4096, 11, 22);
+        let br = writer.write_all(json.as_bytes()).and_then(|()| writer.flush()).ok().map(|()| writer.into_inner());
+        Served { json: Bytes::from(json), br: br.map(Bytes::from), gzip, etag }
     }
 
     /// The answer to a request with `headers`.
@@ -40,14 +53,48 @@ impl Served {
             return (StatusCode::NOT_MODIFIED, common).into_response();
         }
         let json = HeaderValue::from_static("application/json");
-        match &self.gzip {
-            Some(gzip) if accepts_gzip(headers) => {
-                let gzip_encoding = (header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-                (common, [(header::CONTENT_TYPE, json), gzip_encoding], gzip.clone()).into_response()
-            }
-            _ => (common, [(header::CONTENT_TYPE, json)], self.json.clone()).into_response(),
+        let (coding, body) = match (choose(headers), &self.br, &self.gzip) {
+            (Coding::Br, Some(br), _) => ("br", br),
+            (Coding::Br | Coding::Gzip, _, Some(gzip)) if accepts(headers, "gzip") => ("gzip", gzip),
+            _ => return (common, [(header::CONTENT_TYPE, json)], self.json.clone()).into_response(),
+        };
+        let encoding = (header::CONTENT_ENCODING, HeaderValue::from_static(coding));
+        (common, [(header::CONTENT_TYPE, json), encoding], body.clone()).into_response()
+    }
+}
+
+/// The coding to send: the accepted one with the highest q-value, brotli on a tie (it
+/// is the smaller), identity when neither is accepted.
+fn choose(headers: &HeaderMap) -> Coding {
+    let (br, gzip) = (quality(headers, "br"), quality(headers, "gzip"));
+    match (br, gzip) {
+        (b, g) if b > 0.0 && b >= g => Coding::Br,
+        (_, g) if g > 0.0 => Coding::Gzip,
+        _ => Coding::Identity,
+    }
+}
+
+/// Whether `coding` is accepted (q above 0).
+fn accepts(headers: &HeaderMap, coding: &str) -> bool {
+    quality(headers, coding) > 0.0
+}
+
+/// The q-value `Accept-Encoding` gives `coding` (or `*`): 0 when not listed.
+fn quality(headers: &HeaderMap, coding: &str) -> f32 {
+    let codings = headers.get_all(header::ACCEPT_ENCODING).iter().filter_map(|v| v.to_str().ok());
+    let mut named: Option<f32> = None;
+    let mut star: Option<f32> = None;
+    for item in codings.flat_map(|v| v.split(',')) {
+        let mut parts = item.split(';').map(str::trim);
+        let name = parts.next().unwrap_or_default();
+        let q = parts.find_map(|p| p.strip_prefix("q=")).map_or(1.0, |q| q.parse::<f32>().unwrap_or(0.0));
+        if name.eq_ignore_ascii_case(coding) {
+            named = Some(named.map_or(q, |n| n.max(q)));
+        } else if name == "*" {
+            star = Some(q);
         }
     }
+    named.or(star).unwrap_or(0.0)
 }
 
 /// `If-None-Match` names `etag` (or is `*`); weak tags compare by their value.
@@ -61,17 +108,6 @@ fn matches_etag(headers: &HeaderMap, etag: &HeaderValue) -> bool {
     )
 }
 
-/// `Accept-Encoding` lists `gzip` (or `*`) without `q=0`.
-fn accepts_gzip(headers: &HeaderMap) -> bool {
-    let codings = headers.get_all(header::ACCEPT_ENCODING).iter().filter_map(|v| v.to_str().ok());
-    codings.flat_map(|v| v.split(',')).any(|coding| {
-        let mut parts = coding.split(';').map(str::trim);
-        let name = parts.next().unwrap_or_default();
-        let refused = parts.any(|p| p.strip_prefix("q=").is_some_and(|q| q.parse::<f32>().is_ok_and(|q| q <= 0.0)));
-        (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,11 +118,17 @@ mod tests {
 
     #[test]
     fn content_negotiation_follows_rfc_9110() {
-        assert!(accepts_gzip(&headers(&[("accept-encoding", "br, gzip;q=0.8")])));
-        assert!(accepts_gzip(&headers(&[("accept-encoding", "*")])));
-        assert!(!accepts_gzip(&headers(&[("accept-encoding", "gzip;q=0")])));
-        assert!(!accepts_gzip(&headers(&[("accept-encoding", "identity")])));
-        assert!(!accepts_gzip(&HeaderMap::new()));
+        let coding = |value: &'static str| choose(&headers(&[("accept-encoding", value)]));
+        assert_eq!(coding("br, gzip;q=0.8"), Coding::Br);
+        assert_eq!(coding("gzip, br"), Coding::Br, "a tie goes to the smaller");
+        assert_eq!(coding("gzip, br;q=0.5"), Coding::Gzip);
+        assert_eq!(coding("gzip, deflate"), Coding::Gzip);
+        assert_eq!(coding("*"), Coding::Br);
+        assert_eq!(coding("*;q=0.5, br;q=0"), Coding::Gzip, "br refused, gzip by the wildcard");
+        assert_eq!(coding("gzip;q=0"), Coding::Identity);
+        assert_eq!(coding("identity"), Coding::Identity);
+        assert_eq!(choose(&HeaderMap::new()), Coding::Identity);
+        assert!(accepts(&headers(&[("accept-encoding", "GZIP")]), "gzip"));
         let etag = HeaderValue::from_static("\"abc\"");
         assert!(matches_etag(&headers(&[("if-none-match", "\"x\", W/\"abc\"")]), &etag));
         assert!(matches_etag(&headers(&[("if-none-match", "*")]), &etag));
