@@ -13,6 +13,8 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use tower::util::MapResponseLayer;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{Predicate, SizeAbove};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -389,6 +391,9 @@ impl App {
         if let Some(cors) = cors_layer(settings) {
             router = router.layer(cors);
         }
+        if let Some(layer) = compression_layer(settings) {
+            router = router.layer(layer);
+        }
         // Checked when settings are loaded; only settings built in code can fail here.
         match SecurityHeaders::from_settings(settings) {
             Ok(headers) => router = router.layer(MapResponseLayer::new(move |res| headers.stamp(res))),
@@ -407,6 +412,16 @@ impl App {
             }))
             .layer(SetRequestIdLayer::new(REQUEST_ID, crate::request_id::Sequential::new()))
     }
+}
+
+/// `NETS_CORE_COMPRESS_JSON_ABOVE_BYTES`: JSON answers above the size, gzip or brotli
+/// as the client accepts (answers that already have an encoding are left alone).
+fn compression_layer(settings: &Settings) -> Option<CompressionLayer<impl Predicate + use<>>> {
+    let above = u64::try_from(settings.compress_json_above_bytes).unwrap_or(u64::MAX);
+    let json = |_: StatusCode, _: axum::http::Version, headers: &axum::http::HeaderMap, _: &axum::http::Extensions| {
+        headers.get(header::CONTENT_TYPE).is_some_and(|t| t.as_bytes().starts_with(b"application/json"))
+    };
+    (above > 0).then(|| CompressionLayer::new().compress_when(SizeAbove::new(above).and(json)))
 }
 
 fn panic_response(_: Box<dyn Any + Send + 'static>) -> Response {

@@ -107,6 +107,13 @@ pub struct Settings {
     /// `NETS_CORE_MAX_BODY_SIZE`: largest accepted request body in bytes (default 10 MiB).
     #[serde(rename = "NETS_CORE_MAX_BODY_SIZE")]
     pub max_body_size: usize,
+    /// `NETS_CORE_COMPRESS_JSON_ABOVE_BYTES`: JSON answers larger than this are sent
+    /// gzip- or brotli-compressed to clients that accept it (default 0: off). Off by
+    /// default: compressing answers that mix secrets with text an
+    /// attacker can inject leaks the secrets through their size (BREACH), and most API
+    /// answers are small. `/openapi.json` is compressed whatever this says.
+    #[serde(rename = "NETS_CORE_COMPRESS_JSON_ABOVE_BYTES")]
+    pub compress_json_above_bytes: usize,
     /// `NETS_CORE_MAX_FIELDS`: most parameters one request may carry (path, query and
     /// body together; default 1000). More is a 400.
     #[serde(rename = "NETS_CORE_MAX_FIELDS")]
@@ -687,6 +694,7 @@ impl std::fmt::Debug for Settings {
             migrate_on_startup,
             media_root,
             max_body_size,
+            compress_json_above_bytes,
             max_fields,
             page_size,
             page_size_max,
@@ -829,6 +837,7 @@ impl std::fmt::Debug for Settings {
             .field("migrate_on_startup", migrate_on_startup)
             .field("media_root", media_root)
             .field("max_body_size", max_body_size)
+            .field("compress_json_above_bytes", compress_json_above_bytes)
             .field("max_fields", max_fields)
             .field("page_size", page_size)
             .field("page_size_max", page_size_max)
@@ -1041,6 +1050,7 @@ impl Default for Settings {
             migrate_on_startup: true,
             media_root: "media".into(),
             max_body_size: 10 * 1024 * 1024,
+            compress_json_above_bytes: 0,
             max_fields: 1000,
             page_size: 25,
             page_size_max: 100,
@@ -1286,6 +1296,7 @@ pub(crate) const ENV_KEYS: &[&str] = &[
     "NETS_CORE_MIGRATE_ON_STARTUP",
     "MEDIA_ROOT",
     "NETS_CORE_MAX_BODY_SIZE",
+    "NETS_CORE_COMPRESS_JSON_ABOVE_BYTES",
     "NETS_CORE_MAX_FIELDS",
     "NETS_CORE_PAGE_SIZE",
     "NETS_CORE_PAGE_SIZE_MAX",
