@@ -256,7 +256,7 @@ impl UserTable {
         let files = table.file_rules()?;
         let columns = table.columns.iter().map(|c| c.name.clone()).collect();
         let protected = settings.protected_fields.clone();
-        let profile_sql = profile_statements(&json_fields);
+        let profile_sql = json_statements(json_fields.iter());
         Ok(UserTable {
             identifier: settings.user_identifier,
             json_fields,
@@ -370,16 +370,7 @@ impl UserTable {
     /// user): [`to_json`](Self::to_json) with every field, in one prepared statement
     /// whose answer goes to the client as it is.
     pub async fn profile_json(&self, db: &Db, user_id: i64) -> Result<Option<Box<RawValue>>, ApiError> {
-        let [sqlite, postgres] = &self.profile_sql;
-        let text: Option<String> = match db {
-            Db::Sqlite(pool) => {
-                sqlx::query_scalar(sqlx::AssertSqlSafe(sqlite.as_str())).bind(user_id).fetch_optional(pool).await
-            }
-            Db::Postgres(pool) => {
-                sqlx::query_scalar(sqlx::AssertSqlSafe(postgres.as_str())).bind(user_id).fetch_optional(pool).await
-            }
-        }
-        .map_err(ApiError::internal)?;
+        let text = json_text(db, &self.profile_sql, user_id).await?;
         text.map(|t| RawValue::from_string(t).map_err(ApiError::internal)).transpose()
     }
 
@@ -634,41 +625,31 @@ fn same_value(column: &Column, sent: &Value, held: &Value, coerce: &CoerceCx) ->
     column.kind == Kind::Timestamp && instant(&sent).is_some() && instant(&sent) == instant(held)
 }
 
-/// One row's columns as a JSON object, built by the database (`json_object` /
-/// `json_build_object`) from the checked column names.
+/// One row's columns as a JSON object, built by the database.
 async fn read_json(db: &Db, user_id: i64, columns: &[&Column]) -> Result<Option<Map<String, Value>>, ApiError> {
-    let pairs = columns.iter().map(|c| format!("'{0}', \"{0}\"", c.name)).collect::<Vec<_>>().join(", ");
-    let object: Option<sqlx::types::Json<Map<String, Value>>> = match db {
-        Db::Sqlite(pool) => {
-            let sql = format!("SELECT json_object({pairs}) FROM \"nets_user\" WHERE \"id\" = ?");
-            sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(user_id).fetch_optional(pool).await
-        }
-        Db::Postgres(pool) => {
-            let sql = format!("SELECT json_build_object({pairs}) FROM \"nets_user\" WHERE \"id\" = $1");
-            sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(user_id).fetch_optional(pool).await
-        }
-    }
-    .map_err(ApiError::internal)?;
-    let Some(sqlx::types::Json(mut map)) = object else { return Ok(None) };
-    // SQLite has no booleans and keeps JSON as text: give them their JSON types back.
-    if matches!(db, Db::Sqlite(_)) {
-        for column in columns {
-            if let Some(value) = map.get_mut(&column.name) {
-                match (column.kind, &*value) {
-                    (Kind::Bool, Value::Number(n)) => *value = Value::Bool(n.as_i64() != Some(0)),
-                    (Kind::Json, Value::String(s)) => *value = serde_json::from_str(s).unwrap_or(Value::Null),
-                    _ => {}
-                }
-            }
-        }
-    }
-    Ok(Some(map))
+    let text = json_text(db, &json_statements(columns.iter().copied()), user_id).await?;
+    text.map(|t| serde_json::from_str(&t).map_err(ApiError::internal)).transpose()
 }
 
-/// [`UserTable::profile_json`]'s statements: the object built in SQL with its JSON types
-/// (SQLite has no booleans and keeps JSON as text, so those are converted there; a JSON
-/// column holding invalid text is `null`, as [`read_json`] makes it).
-fn profile_statements(columns: &[Column]) -> [String; 2] {
+/// Runs one of [`json_statements`] (the one for `db`'s backend) for `user_id`.
+async fn json_text(db: &Db, statements: &[String; 2], user_id: i64) -> Result<Option<String>, ApiError> {
+    let [sqlite, postgres] = statements;
+    match db {
+        Db::Sqlite(pool) => {
+            sqlx::query_scalar(sqlx::AssertSqlSafe(sqlite.as_str())).bind(user_id).fetch_optional(pool).await
+        }
+        Db::Postgres(pool) => {
+            sqlx::query_scalar(sqlx::AssertSqlSafe(postgres.as_str())).bind(user_id).fetch_optional(pool).await
+        }
+    }
+    .map_err(ApiError::internal)
+}
+
+/// The statements (SQLite, PostgreSQL) answering one user's `columns` as a JSON object
+/// in text, built by the database (`json_object` / `json_build_object`) from the checked
+/// column names, with its JSON types: SQLite has no booleans and keeps JSON as text, so
+/// those are converted there (a JSON column holding invalid text is `null`).
+fn json_statements<'a>(columns: impl Iterator<Item = &'a Column> + Clone) -> [String; 2] {
     let sqlite_value = |c: &Column| match c.kind {
         Kind::Bool => {
             format!("CASE WHEN \"{0}\" IS NULL THEN NULL WHEN \"{0}\" THEN json('true') ELSE json('false') END", c.name)
@@ -676,8 +657,8 @@ fn profile_statements(columns: &[Column]) -> [String; 2] {
         Kind::Json => format!("CASE WHEN json_valid(\"{0}\") THEN json(\"{0}\") END", c.name),
         _ => format!("\"{}\"", c.name),
     };
-    let sqlite: Vec<String> = columns.iter().map(|c| format!("'{}', {}", c.name, sqlite_value(c))).collect();
-    let postgres: Vec<String> = columns.iter().map(|c| format!("'{0}', \"{0}\"", c.name)).collect();
+    let sqlite: Vec<String> = columns.clone().map(|c| format!("'{}', {}", c.name, sqlite_value(c))).collect();
+    let postgres: Vec<String> = columns.map(|c| format!("'{0}', \"{0}\"", c.name)).collect();
     [
         format!("SELECT json_object({}) FROM \"nets_user\" WHERE \"id\" = ?", sqlite.join(", ")),
         format!("SELECT json_build_object({})::text FROM \"nets_user\" WHERE \"id\" = $1", postgres.join(", ")),

@@ -89,19 +89,7 @@ impl Fixture {
             facebook_jwks.jwks_url(),
         );
         let db = test_db().await;
-        let settings = nets_tests::settings(&toml);
-        let oauth = OAuth::from_settings(&settings, &db.db).await.expect("oauth");
-        let users = UserTable::load(&db.db, &settings).await.expect("user table");
-        let accounts = Accounts::new(oauth.clone(), users, Cache::memory(10_000), &settings).expect("accounts");
-        let social = Social::from_settings(&settings, accounts.clone()).expect("social");
-        let app = App::builder(settings)
-            .database(db.db.clone())
-            .install(oauth.clone())
-            .install(accounts)
-            .install(social)
-            .build()
-            .expect("app");
-        let server = TestServer::start(app.router()).await;
+        let (oauth, _, server) = serve_social(&db, nets_tests::settings(&toml), None).await;
         let client = oauth.create_application("mobile", ClientType::Confidential).await.unwrap();
         Fixture { server, db, client, google, _apple: apple, _microsoft: microsoft, facebook, facebook_jwks, github }
     }
@@ -129,6 +117,25 @@ impl Fixture {
         .await)
         .unwrap()
     }
+}
+
+/// OAuth, the account endpoints and the social logins over `db` (with `jobs` for the
+/// avatar job), served; OAuth for clients and tokens, `Social` for a job worker.
+async fn serve_social(
+    db: &TestDb,
+    settings: Settings,
+    jobs: Option<&nets_runtime::jobs::Jobs>,
+) -> (OAuth, Social, TestServer) {
+    let oauth = OAuth::from_settings(&settings, &db.db).await.expect("oauth");
+    let users = UserTable::load(&db.db, &settings).await.expect("user table");
+    let accounts = Accounts::new(oauth.clone(), users, Cache::memory(10_000), &settings).expect("accounts");
+    let mut social = Social::from_settings(&settings, accounts.clone()).expect("social");
+    if let Some(jobs) = jobs {
+        social = social.jobs(jobs.clone());
+    }
+    let app = App::builder(settings).database(db.db.clone()).install(oauth.clone()).install(accounts);
+    let app = app.install(social.clone()).build().expect("app");
+    (oauth, social, TestServer::start(app.router()).await)
 }
 
 fn now() -> i64 {
@@ -426,18 +433,7 @@ async fn a_provider_without_settings_says_so() {
     let f = Fixture::new().await;
     let settings = nets_tests::settings("SECRET_KEY = 'social test secret-xxxxxxxxxxxxxxxxx'");
     let db = test_db().await;
-    let oauth = OAuth::from_settings(&settings, &db.db).await.unwrap();
-    let users = UserTable::load(&db.db, &settings).await.unwrap();
-    let accounts = Accounts::new(oauth.clone(), users, Cache::memory(100), &settings).unwrap();
-    let social = Social::from_settings(&settings, accounts.clone()).unwrap();
-    let app = App::builder(settings)
-        .database(db.db.clone())
-        .install(oauth.clone())
-        .install(accounts)
-        .install(social)
-        .build()
-        .unwrap();
-    let server = TestServer::start(app.router()).await;
+    let (oauth, _, server) = serve_social(&db, settings, None).await;
     let client = oauth.create_application("m", ClientType::Public).await.unwrap();
     for path in [
         "/loginWithGoogleSocial/",
@@ -514,14 +510,9 @@ async fn the_profile_picture_is_downloaded_by_a_job_into_an_empty_avatar_field()
     let db = test_db().await;
     exec(&db, "ALTER TABLE nets_user ADD COLUMN avatar VARCHAR(255)").await;
     let settings = nets_tests::settings(&toml);
-    let oauth = OAuth::from_settings(&settings, &db.db).await.unwrap();
-    let users = UserTable::load(&db.db, &settings).await.unwrap();
-    let accounts = Accounts::new(oauth.clone(), users, Cache::memory(100), &settings).unwrap();
     let jobs = Jobs::connect(&settings, &db.db).await.expect("job queue");
-    let social = Social::from_settings(&settings, accounts.clone()).unwrap().jobs(jobs.clone());
-    let worker = jobs.worker().register::<SocialAvatar>(social.clone()).spawn().expect("worker");
-    let app = App::builder(settings).database(db.db.clone()).install(oauth.clone()).install(accounts).install(social);
-    let server = TestServer::start(app.build().unwrap().router()).await;
+    let (oauth, social, server) = serve_social(&db, settings, Some(&jobs)).await;
+    let worker = jobs.worker().register::<SocialAvatar>(social).spawn().expect("worker");
     let client = oauth.create_application("web", ClientType::Public).await.unwrap();
     let login = async |sub: &str, email: &str, picture: &str| -> i64 {
         let claims = with(google_claims(sub, email), "picture", json!(format!("http://{pictures_at}/{picture}")));
