@@ -2,26 +2,17 @@
 //! router with nets' middleware (request ids, tracing, CORS, JSON 404/500, panics
 //! answered as JSON) and the built-in `/docs` page.
 
-use std::any::Any;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Body;
-use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
-use tower::util::MapResponseLayer;
-use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{Predicate, SizeAbove};
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
 
 use crate::auth::{Authenticator, NoAuthentication, PermissionChecker, SuperusersOnly};
 use crate::client_ip::TrustedProxies;
-use crate::error::{ErrorBody, InternalErrorMarker};
+use crate::middleware::NetsLayer;
 use crate::params::CoerceCx;
 use crate::routing::Routes;
 use crate::security_headers::SecurityHeaders;
@@ -376,41 +367,23 @@ impl App {
             .route("/openapi.json", crate::openapi::route())
             .fallback(|| async { ApiError::NotFound });
         #[cfg(feature = "docs-ui")]
-        let router = if settings.docs_enabled {
-            let ui =
-                utoipa_swagger_ui::SwaggerUi::new("/docs").config(utoipa_swagger_ui::Config::from("/openapi.json"));
-            router.merge(Router::<App>::from(ui))
-        } else {
-            router
-        };
+        let router = if settings.docs_enabled { router.merge(crate::docs_ui::routes()) } else { router };
 
-        let mut router = router
-            .with_state(self.clone())
-            .layer(CatchPanicLayer::custom(panic_response))
-            .layer(middleware::from_fn(stamp_request_id));
+        // Checked when settings are loaded; only settings built in code can fail here.
+        let headers = SecurityHeaders::from_settings(settings)
+            .inspect_err(|e| tracing::error!(error = %e, "security headers are off"))
+            .ok();
+        // One `layer` call per layer: axum wraps every route in each. CORS and compression
+        // go outside nets' own layer, so its 500s (panics included) get their CORS
+        // headers, and its stamped bodies are compressed like any other.
+        let mut router = router.with_state(self.clone()).layer(NetsLayer::new(headers));
         if let Some(cors) = cors_layer(settings) {
             router = router.layer(cors);
         }
         if let Some(layer) = compression_layer(settings) {
             router = router.layer(layer);
         }
-        // Checked when settings are loaded; only settings built in code can fail here.
-        match SecurityHeaders::from_settings(settings) {
-            Ok(headers) => router = router.layer(MapResponseLayer::new(move |res| headers.stamp(res))),
-            Err(e) => tracing::error!(error = %e, "security headers are off"),
-        }
         router
-            .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-            .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
-                let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
-                // The path only: query strings carry secrets often enough (codes, tokens
-                // sent by careless clients) that logs must never hold them. DEBUG: at the
-                // usual INFO level the span would cost ~10 µs per request (measured) for
-                // nothing, since nets logs no event on a request that goes well; a 500
-                // logs its request id itself (`stamp_request_id`).
-                tracing::debug_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
-            }))
-            .layer(SetRequestIdLayer::new(REQUEST_ID, crate::request_id::Sequential::new()))
     }
 }
 
@@ -422,37 +395,6 @@ fn compression_layer(settings: &Settings) -> Option<CompressionLayer<impl Predic
         headers.get(header::CONTENT_TYPE).is_some_and(|t| t.as_bytes().starts_with(b"application/json"))
     };
     (above > 0).then(|| CompressionLayer::new().compress_when(SizeAbove::new(above).and(json)))
-}
-
-fn panic_response(_: Box<dyn Any + Send + 'static>) -> Response {
-    tracing::error!("handler panicked");
-    let mut response =
-        ApiError::Status { status: StatusCode::INTERNAL_SERVER_ERROR, message: "internal server error".into() }
-            .into_response();
-    response.extensions_mut().insert(InternalErrorMarker);
-    response
-}
-
-/// Writes the request id into 500 bodies so a client can quote it to the operator, and
-/// logs it with the method and path (the cause was logged where it happened).
-async fn stamp_request_id(req: Request, next: Next) -> Response {
-    // A cheap copy (a reference count), kept only to answer a 500.
-    let id = req.headers().get(REQUEST_ID).cloned();
-    let (method, uri) = (req.method().clone(), req.uri().clone());
-    let response = next.run(req).await;
-    if response.extensions().get::<InternalErrorMarker>().is_none() {
-        return response;
-    }
-    let id = id.as_ref().and_then(|v| v.to_str().ok());
-    tracing::error!(request_id = id.unwrap_or(""), %method, path = uri.path(), "answered 500 internal server error");
-    let (parts, _) = response.into_parts();
-    let body =
-        ErrorBody { res: 0, message: "internal server error", data: (), errors: None, code: None, request_id: id };
-    let json = serde_json::to_vec(&body).unwrap_or_default();
-    let mut response = Response::from_parts(parts, Body::from(json));
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    response.headers_mut().remove(header::CONTENT_LENGTH);
-    response
 }
 
 fn cors_layer(settings: &Settings) -> Option<CorsLayer> {

@@ -71,12 +71,15 @@ pub mod db;
 pub mod decimal;
 #[cfg(feature = "db")]
 pub mod django_import;
+#[cfg(feature = "docs-ui")]
+mod docs_ui;
 mod error;
 #[cfg(feature = "jobs")]
 pub mod jobs;
 pub mod keys;
 #[cfg(feature = "mail")]
 pub mod mail;
+mod middleware;
 pub mod model;
 pub mod module;
 #[cfg(feature = "db")]
@@ -85,6 +88,7 @@ pub mod openapi;
 pub mod params;
 #[cfg(feature = "db")]
 pub mod perms;
+mod precompressed;
 #[cfg(feature = "push")]
 pub mod push;
 #[cfg(feature = "realtime")]

@@ -9,8 +9,8 @@
 
 use std::sync::Arc;
 
+use axum::http::HeaderMap;
 use axum::http::header::{self, HeaderName, HeaderValue};
-use axum::response::Response;
 
 use crate::Settings;
 use crate::settings::SettingsError;
@@ -43,9 +43,9 @@ impl SecurityHeaders {
         Ok(SecurityHeaders(headers.into()))
     }
 
-    /// Adds what `response` does not set itself, and `Authorization` to its `Vary`.
-    pub(crate) fn stamp(&self, mut response: Response) -> Response {
-        let headers = response.headers_mut();
+    /// Adds to an answer's `headers` what it does not set itself, and `Authorization`
+    /// to its `Vary`.
+    pub(crate) fn stamp(&self, headers: &mut HeaderMap) {
         for (name, value) in self.0.iter() {
             if !headers.contains_key(name) {
                 headers.insert(name.clone(), value.clone());
@@ -58,6 +58,5 @@ impl SecurityHeaders {
         if !varies {
             headers.append(header::VARY, HeaderValue::from_static("authorization"));
         }
-        response
     }
 }

@@ -31,7 +31,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
-use tower::ServiceExt;
+use tower::{Layer, ServiceExt};
 use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use crate::Settings;
@@ -118,7 +118,9 @@ pub async fn serve_with(
         );
     }
     tracing::info!(%addr, "nets listening");
-    let router = router.layer(RequestBodyTimeoutLayer::new(options.body_read_timeout));
+    // Around the router, not in it: `Router::layer` would wrap every route (a box per
+    // request).
+    let body_timeout = RequestBodyTimeoutLayer::new(options.body_read_timeout);
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder.http1().timer(TokioTimer::new()).header_read_timeout(options.header_read_timeout);
     builder
@@ -151,10 +153,11 @@ pub async fn serve_with(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let service = router.clone().map_request(move |mut request: Request<hyper::body::Incoming>| {
-            request.extensions_mut().insert(ConnectInfo(peer));
-            request
-        });
+        let service =
+            body_timeout.layer(router.clone()).map_request(move |mut request: Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                request
+            });
         let (builder, watcher, header_timeout) = (builder.clone(), graceful.watcher(), options.header_read_timeout);
         tokio::spawn(async move {
             // hyper's protocol detection waits for the first bytes without a timer of its

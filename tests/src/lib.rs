@@ -74,6 +74,20 @@ pub fn app(settings: Settings) -> AppBuilder {
     App::builder(settings).authenticator(bearer())
 }
 
+/// `value`, or what its `$ref` points at in the OpenAPI document `doc` (nets shares
+/// request bodies, the success envelope and the error responses as components).
+pub fn resolved<'a>(doc: &'a Value, value: &'a Value) -> &'a Value {
+    match value["$ref"].as_str().and_then(|r| r.strip_prefix('#')) {
+        Some(pointer) => doc.pointer(pointer).unwrap_or_else(|| panic!("dangling $ref {pointer}")),
+        None => value,
+    }
+}
+
+/// The JSON request-body schema of `method path` in the OpenAPI document `doc`.
+pub fn body_schema<'a>(doc: &'a Value, path: &str, method: &str) -> &'a Value {
+    resolved(doc, &doc["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"])
+}
+
 /// A nets server listening on `127.0.0.1:<random port>` for the duration of a test.
 pub struct TestServer {
     /// `http://127.0.0.1:<port>`

@@ -785,7 +785,7 @@ async fn any_token_the_apps_authenticator_accepts_works_on_the_account_routes() 
 async fn openapi_describes_the_login_address_as_an_email() {
     let f = Fixture::new().await;
     let doc = f.server.send(f.server.get("/openapi.json")).await.json;
-    let body = &doc["paths"]["/login/"]["post"]["requestBody"]["content"]["application/json"]["schema"];
+    let body = nets_tests::body_schema(&doc, "/login/", "post");
     assert_eq!(body["properties"]["email"]["format"], "email", "{body}");
     assert_eq!(body["required"], json!(["email"]));
 }

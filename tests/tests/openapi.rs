@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 
 use nets_runtime::{Settings, build_openapi, build_urlpatterns};
-use nets_tests::{TestServer, app, settings};
+use nets_tests::{TestServer, app, body_schema, resolved, settings};
 use serde_json::{Value, json};
 
 mod api {
@@ -336,8 +336,11 @@ fn bodies_are_documented_as_json_form_and_multipart() {
     let content = body["content"].as_object().expect("content");
     let types: Vec<&str> = content.keys().map(String::as_str).collect();
     assert_eq!(types, ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"]);
-    let schema = &content["application/json"]["schema"];
-    assert!(content.values().all(|media| media["schema"] == *schema), "one schema for every media type");
+    let shared = &content["application/json"]["schema"];
+    assert!(content.values().all(|media| media["schema"] == *shared), "one schema for every media type");
+    // Shared as a component named after the operation, not repeated three times.
+    assert_eq!(*shared, json!({"$ref": "#/components/schemas/create_invoice_post_body"}));
+    let schema = resolved(&doc, shared);
     assert_eq!(schema["type"], "object");
     assert_eq!(schema["required"], json!(["title", "amount"]));
     assert_eq!(schema["properties"]["title"], json!({"type": "string", "minLength": 1, "maxLength": 80}));
@@ -374,7 +377,7 @@ fn structured_bodies_and_data_reference_component_schemas() {
     assert_eq!(data["required"], json!(["res", "data"]));
     let schemas = doc["components"]["schemas"].as_object().expect("schemas");
     let names: Vec<&str> = schemas.keys().map(String::as_str).collect();
-    assert_eq!(names, ["Invoice", "NetsError", "NewNote", "Note"]);
+    assert_eq!(names, ["Invoice", "NetsError", "NetsSuccess", "NewNote", "Note", "create_invoice_post_body"]);
     assert_eq!(schemas["NewNote"]["required"], json!(["text"]));
     assert_eq!(
         operation(&doc, "/invoices/{id}/", "get")["responses"]["200"]["content"]["application/json"]["schema"]["properties"]
@@ -404,8 +407,17 @@ fn responses_and_security_follow_what_the_endpoint_can_answer() {
     assert!(note.get("security").is_none());
     let error = json!({"$ref": "#/components/schemas/NetsError"});
     for code in ["400", "401", "403", "405", "413", "415"] {
-        assert_eq!(create["responses"][code]["content"]["application/json"]["schema"], error, "{code}");
+        // One shared response per status, referred to by every operation.
+        let response = &create["responses"][code];
+        assert!(response["$ref"].as_str().is_some_and(|r| r.starts_with("#/components/responses/Nets")), "{response}");
+        assert_eq!(resolved(&doc, response)["content"]["application/json"]["schema"], error, "{code}");
+        assert!(resolved(&doc, response)["description"].as_str().is_some_and(|d| !d.is_empty()), "{code}");
     }
+    assert_eq!(
+        resolved(&doc, &show["responses"]["404"])["description"],
+        "Not found (or not yours)",
+        "the shared 404 says what it means"
+    );
     assert_eq!(doc["components"]["schemas"]["NetsError"]["required"], json!(["res", "message", "data"]));
 }
 
@@ -485,7 +497,8 @@ fn schema_objects(doc: &Value) -> Vec<(String, &Value)> {
 fn every_schema_object_is_valid_json_schema_2020_12() {
     let doc = document();
     let schemas = schema_objects(&doc);
-    assert!(schemas.len() > 50, "found only {} schema objects", schemas.len());
+    // Request bodies and envelopes are components, each counted once.
+    assert!(schemas.len() > 30, "found only {} schema objects", schemas.len());
     for (at, schema) in schemas {
         if let Err(e) = jsonschema::draft202012::meta::validate(schema) {
             panic!("{at} is not a valid JSON Schema 2020-12: {e}\n{schema}");
@@ -523,6 +536,8 @@ async fn the_document_is_served_at_openapi_json() {
     assert_eq!(reply.status, 200);
     assert_eq!(reply.header("content-type"), Some("application/json"));
     assert_eq!(reply.json, document());
+    // Compact: indentation would be a third of the bytes, for no reader.
+    assert!(!reply.text().contains('\n') && !reply.text().contains("  "), "served indented");
     // Served, though not documented.
     s.send(s.get("/internal/health/")).await.assert_data(json!("ok"));
     let head = s.send(s.request(reqwest::Method::HEAD, "/openapi.json")).await;
@@ -557,6 +572,51 @@ async fn the_api_page_is_served_at_docs() {
     let bare = s.send(s.get("/docs")).await;
     assert!((300..400).contains(&bare.status), "GET /docs answered {}", bare.status);
     assert!(bare.header("location").is_some_and(|l| l.ends_with("/docs/")), "{:?}", bare.header("location"));
+}
+
+/// Swagger UI's assets are compressed once and revalidated by `ETag`, like the document.
+#[tokio::test]
+async fn the_api_page_assets_are_sent_precompressed() {
+    use std::io::Read;
+    let s = server(doc_settings()).await;
+    let path = "/docs/swagger-ui-bundle.js";
+    let plain = s.send(s.get(path)).await;
+    assert_eq!((plain.status, plain.header("content-encoding")), (200, None));
+    assert!(
+        plain.header("content-type").is_some_and(|t| t.contains("javascript")),
+        "{:?}",
+        plain.header("content-type")
+    );
+    assert!(plain.bytes.len() > 500_000, "{} bytes", plain.bytes.len());
+
+    let br = s.send(s.get(path).header("accept-encoding", "gzip, br")).await;
+    assert_eq!((br.status, br.header("content-encoding")), (200, Some("br")));
+    assert!(br.bytes.len() * 3 < plain.bytes.len(), "{} vs {} bytes", br.bytes.len(), plain.bytes.len());
+    let mut text = Vec::new();
+    brotli::Decompressor::new(&br.bytes[..], 4096).read_to_end(&mut text).expect("brotli");
+    assert!(text == plain.bytes, "the brotli copy is the same script");
+    let gzip = s.send(s.get(path).header("accept-encoding", "gzip")).await;
+    assert_eq!(gzip.header("content-encoding"), Some("gzip"));
+    let mut text = Vec::new();
+    flate2::read::GzDecoder::new(&gzip.bytes[..]).read_to_end(&mut text).expect("gzip");
+    assert!(text == plain.bytes, "the gzip copy is the same script");
+
+    let etag = br.header("etag").expect("an ETag").to_owned();
+    assert_eq!(plain.header("etag"), Some(etag.as_str()), "one tag for every coding of the same bytes");
+    let again = s.send(s.get(path).header("if-none-match", etag.as_str())).await;
+    assert_eq!((again.status, again.bytes.len()), (304, 0));
+    // The configured page: this API's document.
+    let init = s.send(s.get("/docs/swagger-initializer.js").header("accept-encoding", "gzip")).await;
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&init.bytes[..]).read_to_string(&mut text).expect("gzip");
+    assert!(text.contains("/openapi.json"), "{text}");
+    // Images are compressed already: sent as they are.
+    let icon = s.send(s.get("/docs/favicon-32x32.png").header("accept-encoding", "gzip, br")).await;
+    assert_eq!((icon.status, icon.header("content-encoding")), (200, None));
+    assert_eq!(icon.header("content-type"), Some("image/png"));
+    // What is not an asset is the JSON 404, and is not kept.
+    s.send(s.get("/docs/no-such-file.js")).await.assert_error(404, "not found");
+    s.send(s.get("/docs/%2e%2e/Cargo.toml")).await.assert_error(404, "not found");
 }
 
 #[tokio::test]
@@ -638,7 +698,7 @@ async fn the_built_in_routers_are_documented_when_added() {
     // Secrets travel in the body only, and a wrong method is documented as the JSON 405.
     assert!(operation(&doc, "/authenticate/", "post")["responses"]["405"].is_object());
     // This app's identifier and updatable fields.
-    let login = &operation(&doc, "/login/", "post")["requestBody"]["content"]["application/json"]["schema"];
+    let login = body_schema(&doc, "/login/", "post");
     assert_eq!(login["required"], json!(["username"]));
     // Required strings reject "" (issue 17, item 12), and say so; the identifier is
     // described as this app takes it, and /getProfile/ lists the fields it shows.
@@ -654,7 +714,7 @@ async fn the_built_in_routers_are_documented_when_added() {
         "{fields}"
     );
     assert!(login["properties"]["email"].is_object(), "username logins take an address: {login}");
-    let update = &operation(&doc, "/update/", "post")["requestBody"]["content"]["application/json"]["schema"];
+    let update = body_schema(&doc, "/update/", "post");
     let names: Vec<&String> = update["properties"].as_object().expect("properties").keys().collect();
     assert_eq!(names, ["first_name", "nickname"]);
     // Other keys are ignored, not refused (a client may post its whole profile back).
@@ -676,10 +736,13 @@ async fn the_built_in_routers_are_documented_when_added() {
     let answer = &token["responses"]["200"]["content"]["application/json"]["schema"];
     assert!(answer["properties"]["access_token"].is_object() && answer["properties"]["res"].is_null(), "{answer}");
     let revoke = operation(&doc, "/o/revoke_token/", "post");
-    assert_eq!(
-        revoke["responses"]["400"]["content"]["application/json"]["schema"]["required"],
-        json!(["error", "error_description"])
-    );
+    let error = &revoke["responses"]["400"]["content"]["application/json"]["schema"];
+    assert_eq!(*error, json!({"$ref": "#/components/schemas/OAuthError"}), "one schema for RFC 6749 errors");
+    assert_eq!(resolved(&doc, error)["required"], json!(["error", "error_description"]));
+    // The generated bodies `openapi = ..` replaced leave no component behind.
+    let schemas = doc["components"]["schemas"].as_object().expect("schemas");
+    assert!(!schemas.contains_key("oauth_token_post_body"), "{:?}", schemas.keys().collect::<Vec<_>>());
+    assert!(schemas.contains_key("login_post_body"), "{:?}", schemas.keys().collect::<Vec<_>>());
     // Every schema in the added operations is valid JSON Schema 2020-12.
     for (at, schema) in schema_objects(&doc) {
         if let Err(e) = jsonschema::draft202012::meta::validate(schema) {

@@ -65,7 +65,7 @@ pub(super) fn routes(app: &App, json: bool, public: bool) -> Result<ExitCode, Bo
 
 /// `openapi [--out FILE]`.
 pub(super) fn openapi(app: &App, out: Option<PathBuf>) -> Result<ExitCode, BoxError> {
-    let text = crate::openapi::to_json(&app.openapi());
+    let text = crate::openapi::to_json(&app.openapi(), true);
     match out {
         Some(path) => {
             std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;

@@ -63,28 +63,41 @@ fn form_schema(mut properties: Value, required: &[&str]) -> Value {
     json!({"type": "object", "properties": properties, "required": required})
 }
 
+/// The RFC 6749 §5.2 error schema, in `components/schemas`.
+const OAUTH_ERROR: &str = "OAuthError";
+
 /// An RFC 6749 §5.2 error answer.
 fn oauth_error(description: &str) -> Value {
-    json!({"description": description, "content": {"application/json": {"schema": {
+    let schema = format!("#/components/schemas/{OAUTH_ERROR}");
+    json!({"description": description, "content": {"application/json": {"schema": {"$ref": schema}}}})
+}
+
+fn oauth_error_schema() -> Value {
+    json!({
         "type": "object",
         "properties": {"error": {"type": "string", "enum": [
             "invalid_request", "invalid_client", "invalid_grant", "unsupported_grant_type",
             "invalid_scope", "server_error"]},
             "error_description": {"type": "string"}},
         "required": ["error", "error_description"],
-    }}}})
+    })
 }
 
 fn apply(op: &mut Operation, components: &mut Components, form: Value, responses: Value) {
     let body = json!({"required": true, "content": {"application/x-www-form-urlencoded": {"schema": form}}});
     // Both values are literals above, so they always read; a failure would leave the
     // generated operation, never break the document.
-    match (serde_json::from_value(body), serde_json::from_value(responses)) {
-        (Ok(body), Ok(responses)) => {
+    match (
+        serde_json::from_value(body),
+        serde_json::from_value(responses),
+        serde_json::from_value(oauth_error_schema()),
+    ) {
+        (Ok(body), Ok(responses), Ok(error)) => {
             op.request_body = Some(body);
             op.responses = responses;
+            components.schemas.insert(OAUTH_ERROR.to_owned(), error);
         }
-        (Err(e), _) | (_, Err(e)) => tracing::error!(error = %e, "OAuth operation schema"),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => tracing::error!(error = %e, "OAuth operation schema"),
     }
     // HTTP Basic, or the credentials in the body (no scheme to name).
     let basic = utoipa::openapi::security::SecurityRequirement::new::<_, _, &str>(CLIENT_BASIC, []);

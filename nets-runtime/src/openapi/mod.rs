@@ -7,8 +7,6 @@
 //! security requirement on private operations, 403 with `can_do`, 404 with `model`,
 //! 405, 413, 415); tags; and the `x-nets-route-name` / `x-nets-view` extensions.
 
-mod served;
-
 use serde_json::{Value, json};
 use utoipa::openapi::content::ContentBuilder;
 use utoipa::openapi::extensions::ExtensionsBuilder;
@@ -27,19 +25,20 @@ use crate::{ApiError, App, Settings};
 use std::sync::{Arc, OnceLock};
 
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use axum::routing::{MethodRouter, get};
 
 use crate::params::{ParamSchema, Rule, SchemaKind};
+use crate::precompressed::Precompressed;
 use crate::routing::{ArgKind, Endpoint, Location, Method, ModuleFilter, select, selected_by};
-use served::Served;
 
 pub use crate::params::SchemaSink;
 /// What an endpoint's `openapi = f` adjusts (`fn(&mut Operation, &mut Components)`).
 pub use utoipa::openapi::{Components, path::Operation};
 
 pub(crate) const BEARER: &str = "bearerAuth";
+
+const JSON: axum::http::HeaderValue = axum::http::HeaderValue::from_static("application/json");
 
 /// Merges a rest parameter's described keys (`properties`, `required`,
 /// `additionalProperties`) into the body object; a description that does not parse as
@@ -102,9 +101,11 @@ fn documented(settings: &Settings, endpoints: Vec<&'static Endpoint>) -> Vec<&'s
 /// `NETS_CORE_OPENAPI_MODULES`), plus the documents of its hand-written routes. It is
 /// built on first request and then served from memory.
 pub(crate) fn route() -> MethodRouter<App> {
-    let cache: Arc<OnceLock<Served>> = Arc::new(OnceLock::new());
-    get(move |State(app): State<App>, headers: HeaderMap| {
-        let answer = cache.get_or_init(|| Served::new(to_json(&app.openapi()))).answer(&headers);
+    let cache: Arc<OnceLock<Precompressed>> = Arc::new(OnceLock::new());
+    // The whole request, not a `HeaderMap` argument: that would copy every header.
+    get(move |State(app): State<App>, request: axum::extract::Request| {
+        let json = || Precompressed::new(to_json(&app.openapi(), false), JSON.clone(), true);
+        let answer = cache.get_or_init(json).answer(request.headers());
         async move { answer }
     })
     .fallback(|| async { ApiError::MethodNotAllowed { allow: "GET, HEAD".into() }.into_response() })
@@ -144,11 +145,17 @@ pub(crate) fn build_openapi_for(settings: &Settings, app: Option<&App>, endpoint
         paths = paths.path(path, item);
     }
 
+    let any = RefOr::T(Schema::Object(ObjectBuilder::new().schema_type(SchemaType::AnyValue).build()));
     let mut components = ComponentsBuilder::new()
         .schema(ERROR_SCHEMA, error_schema())
+        .schema(SUCCESS_SCHEMA, envelope(any))
         .security_scheme(BEARER, SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+    let bodies = sink.bodies;
     for (name, schema) in sink.schemas {
         components = components.schema(name, schema);
+    }
+    for (name, description) in SHARED_RESPONSES {
+        components = components.response(name, error_response(description));
     }
 
     let mut doc = OpenApiBuilder::new()
@@ -163,7 +170,32 @@ pub(crate) fn build_openapi_for(settings: &Settings, app: Option<&App>, endpoint
         .tags(Some(tags.into_iter().map(|t| TagBuilder::new().name(t).build())))
         .build();
     adjust_operations(&mut doc, endpoints);
+    drop_unused_bodies(&mut doc, &bodies);
     doc
+}
+
+/// Removes the request-body components (`bodies`) that no request body refers to any
+/// more (an endpoint's `openapi = f` replaced its body).
+fn drop_unused_bodies(doc: &mut OpenApi, bodies: &[String]) {
+    let Some(components) = doc.components.as_mut() else { return };
+    let used: std::collections::HashSet<String> = doc
+        .paths
+        .paths
+        .values()
+        .flat_map(|item| [&item.get, &item.put, &item.post, &item.delete, &item.options, &item.head, &item.patch])
+        .flatten()
+        .filter_map(|op| op.request_body.as_ref())
+        .flat_map(|body| body.content.values())
+        .filter_map(|content| match &content.schema {
+            Some(RefOr::Ref(r)) => Some(r.ref_location.clone()),
+            _ => None,
+        })
+        .collect();
+    for name in bodies {
+        if !used.contains(&Ref::from_schema_name(name.as_str()).ref_location) {
+            components.schemas.remove(name);
+        }
+    }
 }
 
 /// Runs each endpoint's `openapi = f` over its generated operations.
@@ -240,8 +272,9 @@ fn operation(
         extensions = extensions.add("x-nets-websocket", websocket_extension(e.public));
     }
 
+    let operation_id = format!("{}_{}", e.name.replace('-', "_"), method.as_str().to_ascii_lowercase());
     let mut op = OperationBuilder::new()
-        .operation_id(Some(format!("{}_{}", e.name.replace('-', "_"), method.as_str().to_ascii_lowercase())))
+        .operation_id(Some(operation_id.clone()))
         .tags(Some(op_tags))
         .summary(e.summary)
         .description((!description.is_empty()).then_some(description))
@@ -422,6 +455,17 @@ fn operation(
             } else {
                 &["application/json", "application/x-www-form-urlencoded", "multipart/form-data"]
             };
+            // One schema for the three media types: a component named after the
+            // operation, referenced three times, rather than three copies.
+            let schema = match schema {
+                RefOr::T(inline) if types.len() > 1 => {
+                    let name = format!("{operation_id}{BODY_SUFFIX}");
+                    sink.schemas.push((name.clone(), RefOr::T(inline)));
+                    sink.bodies.push(name.clone());
+                    RefOr::Ref(Ref::from_schema_name(name))
+                }
+                schema => schema,
+            };
             for t in types {
                 rb = rb.content(*t, ContentBuilder::new().schema(Some(schema.clone())).build());
             }
@@ -452,21 +496,21 @@ fn operation(
                 .content("application/json", ContentBuilder::new().schema(Some(success_schema(data))).build()),
         );
     }
-    op = op.response("400", error_response("Bad request: missing or invalid parameters (`errors` names each field)"));
+    op = op.response("400", shared_response(BAD_REQUEST));
     if !e.public {
-        op = op.response("401", error_response("Authentication required (`WWW-Authenticate: Bearer`)"));
+        op = op.response("401", shared_response(UNAUTHORIZED));
         op = op.security(SecurityRequirement::new(BEARER, Vec::<String>::new()));
     }
     if !e.can_do.is_empty() || e.perm_required || e.project.is_some() {
-        op = op.response("403", error_response("Permission denied"));
+        op = op.response("403", shared_response(FORBIDDEN));
     }
     if e.model.is_some() {
-        op = op.response("404", error_response("Not found (or not yours)"));
+        op = op.response("404", shared_response(NOT_FOUND));
     }
-    op = op.response("405", error_response("Method not allowed (`Allow` lists the methods)"));
+    op = op.response("405", shared_response(METHOD_NOT_ALLOWED));
     if !method.uses_query() {
-        op = op.response("413", error_response("Request body too large"));
-        op = op.response("415", error_response("Unsupported body content type"));
+        op = op.response("413", shared_response(TOO_LARGE));
+        op = op.response("415", shared_response(UNSUPPORTED_TYPE));
     }
     op.build()
 }
@@ -512,9 +556,32 @@ fn openapi_self_item() -> PathItem {
                     .build(),
             ),
         )
-        .response("405", error_response("Method not allowed"))
+        .response("405", shared_response(METHOD_NOT_ALLOWED))
         .build();
     PathItem::new(HttpMethod::Get, op)
+}
+
+/// The error responses every operation shares, in `components/responses` (name,
+/// description): each operation refers to them instead of repeating them.
+const BAD_REQUEST: (&str, &str) =
+    ("NetsBadRequest", "Bad request: missing or invalid parameters (`errors` names each field)");
+const UNAUTHORIZED: (&str, &str) = ("NetsUnauthorized", "Authentication required (`WWW-Authenticate: Bearer`)");
+const FORBIDDEN: (&str, &str) = ("NetsForbidden", "Permission denied");
+const NOT_FOUND: (&str, &str) = ("NetsNotFound", "Not found (or not yours)");
+const METHOD_NOT_ALLOWED: (&str, &str) = ("NetsMethodNotAllowed", "Method not allowed (`Allow` lists the methods)");
+const TOO_LARGE: (&str, &str) = ("NetsPayloadTooLarge", "Request body too large");
+const UNSUPPORTED_TYPE: (&str, &str) = ("NetsUnsupportedMediaType", "Unsupported body content type");
+const SHARED_RESPONSES: [(&str, &str); 7] =
+    [BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, METHOD_NOT_ALLOWED, TOO_LARGE, UNSUPPORTED_TYPE];
+
+/// The suffix of the request-body schemas in `components/schemas`.
+const BODY_SUFFIX: &str = "_body";
+
+/// The success envelope with any `data`, in `components/schemas`.
+const SUCCESS_SCHEMA: &str = "NetsSuccess";
+
+fn shared_response((name, _): (&str, &str)) -> RefOr<utoipa::openapi::Response> {
+    RefOr::Ref(Ref::new(format!("#/components/responses/{name}")))
 }
 
 fn error_response(description: &str) -> utoipa::openapi::Response {
@@ -558,10 +625,16 @@ fn error_schema() -> Schema {
     )
 }
 
+/// The 200 envelope: the shared [`SUCCESS_SCHEMA`] when `data` has no schema of its own.
 fn success_schema(data: Option<RefOr<Schema>>) -> RefOr<Schema> {
-    let data = data
-        .unwrap_or_else(|| RefOr::T(Schema::Object(ObjectBuilder::new().schema_type(SchemaType::AnyValue).build())));
-    RefOr::T(Schema::Object(
+    match data {
+        Some(data) => RefOr::T(envelope(data)),
+        None => RefOr::Ref(Ref::from_schema_name(SUCCESS_SCHEMA)),
+    }
+}
+
+fn envelope(data: RefOr<Schema>) -> Schema {
+    Schema::Object(
         ObjectBuilder::new()
             .schema_type(SchemaType::Type(Type::Object))
             .property("res", ObjectBuilder::new().schema_type(SchemaType::Type(Type::Integer)).enum_values(Some([1])))
@@ -570,7 +643,7 @@ fn success_schema(data: Option<RefOr<Schema>>) -> RefOr<Schema> {
             .required("data")
             .property("extra", ObjectBuilder::new().schema_type(SchemaType::AnyValue))
             .build(),
-    ))
+    )
 }
 
 /// Adds validation rules to a parameter schema (array length rules apply to the items count).
@@ -657,16 +730,15 @@ fn render(s: &ParamSchema, default: Option<Value>) -> RefOr<Schema> {
     RefOr::T(Schema::Object(object.build()))
 }
 
-/// The JSON text of the document, as served at `/openapi.json`.
-/// The document as pretty JSON with every object's keys sorted: utoipa keeps extensions
-/// (`x-nets-*`) in hash maps, whose order changes from one process to the next, and
-/// client generators and CI diffs need the same bytes every time.
-pub(crate) fn to_json(doc: &OpenApi) -> String {
+/// The JSON text of the document with every object's keys sorted: utoipa keeps
+/// extensions (`x-nets-*`) in hash maps, whose order changes from one process to the
+/// next, and client generators, caches (the `ETag`) and CI diffs need the same bytes
+/// every time. Compact as served at `/openapi.json` (a third smaller than indented);
+/// `pretty` for people and diffs (`openapi --out`).
+pub(crate) fn to_json(doc: &OpenApi, pretty: bool) -> String {
     let text = serde_json::to_value(doc).and_then(|mut value| {
-        // utoipa keeps extensions in hash maps, and JSON objects keep insertion order:
-        // sorted keys make the bytes the same from every app and every run.
         sort_keys(&mut value);
-        serde_json::to_string_pretty(&value)
+        if pretty { serde_json::to_string_pretty(&value) } else { serde_json::to_string(&value) }
     });
     text.unwrap_or_else(|e| {
         tracing::error!(error = %e, "could not serialise the OpenAPI document");

@@ -101,6 +101,8 @@ impl ParamSchema {
 #[derive(Default)]
 pub struct SchemaSink {
     pub(crate) schemas: Vec<(String, RefOr<Schema>)>,
+    /// Which of `schemas` are request bodies (dropped when no operation uses them).
+    pub(crate) bodies: Vec<String>,
 }
 
 impl SchemaSink {

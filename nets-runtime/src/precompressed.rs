@@ -1,0 +1,164 @@
+//! Static answers sent as built once: `GET /openapi.json` and the `/docs` assets. Each
+//! has a strong `ETag` (a client that has it gets `304 Not Modified`) and, when it is
+//! text, brotli and gzip copies made once for the clients that accept them (a real
+//! app's document and Swagger UI's script are tens to hundreds of kilobytes of
+//! repetitive text), chosen by `Accept-Encoding` and its q-values.
+
+use std::io::Write;
+
+use axum::http::StatusCode;
+use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use sha2::{Digest, Sha256};
+
+/// The bytes, their brotli and gzip forms, their type and their entity tag.
+pub(crate) struct Precompressed {
+    identity: Bytes,
+    /// `None` if compressing failed or was not worth it (then another form goes out).
+    br: Option<Bytes>,
+    gzip: Option<Bytes>,
+    content_type: HeaderValue,
+    etag: HeaderValue,
+}
+
+/// A content coding of the answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Coding {
+    Br,
+    Gzip,
+    Identity,
+}
+
+/// Brotli's slowest, smallest setting up to this size; above it, quality 9 (Swagger UI's
+/// 1.4 MB script would take seconds at 11, for a few percent).
+const BEST_BROTLI_UP_TO: usize = 256 * 1024;
+
+impl Precompressed {
+    /// `bytes` of `content_type`, compressed when `compress` (text; images and archives
+    /// are compressed already). Costs a few milliseconds per 100 KB: build it once.
+    pub(crate) fn new(bytes: impl Into<Bytes>, content_type: HeaderValue, compress: bool) -> Precompressed {
+        let identity: Bytes = bytes.into();
+        let digest = Sha256::digest(&identity);
+        let tag: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        let etag = HeaderValue::from_str(&format!("\"{tag}\"")).unwrap_or(HeaderValue::from_static("\"nets\""));
+        let (br, gzip) = if compress { (brotli(&identity), gzip(&identity)) } else { (None, None) };
+        // A copy no smaller than the original is not worth a `Content-Encoding`.
+        let smaller = |copy: Option<Bytes>| copy.filter(|c| c.len() < identity.len());
+        Precompressed { br: smaller(br), gzip: smaller(gzip), identity, content_type, etag }
+    }
+
+    /// The answer to a request with `headers`.
+    pub(crate) fn answer(&self, headers: &HeaderMap) -> Response {
+        let common = [
+            (header::ETAG, self.etag.clone()),
+            // Caches keep it, and ask again (a cheap 304) before using it.
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+            (header::VARY, HeaderValue::from_static("accept-encoding")),
+        ];
+        if matches_etag(headers, &self.etag) {
+            return (StatusCode::NOT_MODIFIED, common).into_response();
+        }
+        let content_type = (header::CONTENT_TYPE, self.content_type.clone());
+        let (br, gzip) = qualities(headers);
+        let (coding, body) = match (choose_of(br, gzip), &self.br, &self.gzip) {
+            (Coding::Br, Some(br), _) => ("br", br),
+            (Coding::Br | Coding::Gzip, _, Some(copy)) if gzip > 0.0 => ("gzip", copy),
+            _ => return (common, [content_type], self.identity.clone()).into_response(),
+        };
+        let encoding = (header::CONTENT_ENCODING, HeaderValue::from_static(coding));
+        (common, [content_type, encoding], body.clone()).into_response()
+    }
+}
+
+fn gzip(bytes: &[u8]) -> Option<Bytes> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(bytes).and_then(|()| encoder.finish()).ok().map(Bytes::from)
+}
+
+fn brotli(bytes: &[u8]) -> Option<Bytes> {
+    let quality = if bytes.len() <= BEST_BROTLI_UP_TO { 11 } else { 9 };
+    // A window just large enough for the bytes: brotli's memory grows with it, and a
+    // peak at start-up stays in the process's peak RSS.
+    let window = (usize::BITS - bytes.len().leading_zeros()).clamp(16, 22);
+    let mut writer = brotli::CompressorWriter::new(Vec::new(), 4096, quality, window);
+    writer.write_all(bytes).and_then(|()| writer.flush()).ok().map(|()| Bytes::from(writer.into_inner()))
+}
+
+#[cfg(test)]
+fn choose(headers: &HeaderMap) -> Coding {
+    let (br, gzip) = qualities(headers);
+    choose_of(br, gzip)
+}
+
+/// The coding to send: the accepted one with the highest q-value, brotli on a tie (it
+/// is the smaller), identity when neither is accepted.
+fn choose_of(br: f32, gzip: f32) -> Coding {
+    match (br, gzip) {
+        (b, g) if b > 0.0 && b >= g => Coding::Br,
+        (_, g) if g > 0.0 => Coding::Gzip,
+        _ => Coding::Identity,
+    }
+}
+
+/// The q-values `Accept-Encoding` gives brotli and gzip (or `*`), in one pass: 0 when
+/// not listed.
+fn qualities(headers: &HeaderMap) -> (f32, f32) {
+    let codings = headers.get_all(header::ACCEPT_ENCODING).iter().filter_map(|v| v.to_str().ok());
+    let (mut br, mut gzip, mut star): (Option<f32>, Option<f32>, Option<f32>) = (None, None, None);
+    for item in codings.flat_map(|v| v.split(',')) {
+        let mut parts = item.split(';').map(str::trim);
+        let name = parts.next().unwrap_or_default();
+        let slot = if name.eq_ignore_ascii_case("br") {
+            &mut br
+        } else if name.eq_ignore_ascii_case("gzip") {
+            &mut gzip
+        } else if name == "*" {
+            &mut star
+        } else {
+            continue;
+        };
+        let q = parts.find_map(|p| p.strip_prefix("q=")).map_or(1.0, |q| q.parse::<f32>().unwrap_or(0.0));
+        *slot = Some(slot.map_or(q, |n: f32| n.max(q)));
+    }
+    (br.or(star).unwrap_or(0.0), gzip.or(star).unwrap_or(0.0))
+}
+
+/// `If-None-Match` names `etag` (or is `*`); weak tags compare by their value.
+fn matches_etag(headers: &HeaderMap, etag: &HeaderValue) -> bool {
+    let ours = etag.to_str().unwrap_or_default();
+    headers.get_all(header::IF_NONE_MATCH).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(
+        |tag| {
+            let tag = tag.trim();
+            tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == ours
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        pairs.iter().map(|(k, v)| (header::HeaderName::from_static(k), HeaderValue::from_static(v))).collect()
+    }
+
+    #[test]
+    fn content_negotiation_follows_rfc_9110() {
+        let coding = |value: &'static str| choose(&headers(&[("accept-encoding", value)]));
+        assert_eq!(coding("br, gzip;q=0.8"), Coding::Br);
+        assert_eq!(coding("gzip, br"), Coding::Br, "a tie goes to the smaller");
+        assert_eq!(coding("gzip, br;q=0.5"), Coding::Gzip);
+        assert_eq!(coding("gzip, deflate"), Coding::Gzip);
+        assert_eq!(coding("*"), Coding::Br);
+        assert_eq!(coding("*;q=0.5, br;q=0"), Coding::Gzip, "br refused, gzip by the wildcard");
+        assert_eq!(coding("gzip;q=0"), Coding::Identity);
+        assert_eq!(coding("identity"), Coding::Identity);
+        assert_eq!(choose(&HeaderMap::new()), Coding::Identity);
+        assert!(qualities(&headers(&[("accept-encoding", "GZIP")])).1 > 0.0);
+        let etag = HeaderValue::from_static("\"abc\"");
+        assert!(matches_etag(&headers(&[("if-none-match", "\"x\", W/\"abc\"")]), &etag));
+        assert!(matches_etag(&headers(&[("if-none-match", "*")]), &etag));
+        assert!(!matches_etag(&headers(&[("if-none-match", "\"abcd\"")]), &etag));
+    }
+}
