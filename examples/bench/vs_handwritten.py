@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """HTTP benchmark: nets against the hand-written axum + sqlx server.
 
-Builds and starts both servers (nets: `examples/src/bin/bench_http.rs`; hand-written:
+Builds and starts both servers (nets: `examples/bench-http`, with the nets features that
+app uses, or every feature with `--full`; hand-written:
 `../shared/bench-limit/handwritten`, built into its own target directory outside the
 project), checks that both answer each endpoint alike, then alternates `wrk` runs
 between them (nets, hand-written, hand-written, nets, ...) and prints, per endpoint,
@@ -10,6 +11,7 @@ the per-round ratios, the medians of req/s, p50 and p99, and each server's peak 
     python3 examples/bench/vs_handwritten.py                       # 5 rounds of 10 s, release profile
     python3 examples/bench/vs_handwritten.py --profile bench-lto   # both with thin LTO, 1 codegen unit
     python3 examples/bench/vs_handwritten.py --rounds 3 --duration 5 --only profile
+    python3 examples/bench/vs_handwritten.py --full          # nets with all its features
 
 It is a benchmark, not a test: CI does not run it. Only same-run ratios mean anything;
 absolute numbers depend on the machine. Needs `wrk` (apt-get install wrk).
@@ -33,10 +35,12 @@ HANDWRITTEN = ROOT.parent / "shared" / "bench-limit" / "handwritten"
 HW_TARGET = Path(os.environ.get("NETS_BENCH_HW_TARGET", Path.home() / ".cache" / "nets-bench-limit"))
 
 
-def build(profile):
+def build(profile, full):
     """Both servers, with `profile` for nets (the hand-written one always builds its
-    release profile: thin LTO, one codegen unit)."""
-    subprocess.run(["cargo", "build", "--profile", profile, "-p", "nets-examples", "--bin", "bench_http"],
+    release profile: thin LTO, one codegen unit). Built on its own, the nets app has only
+    the features it uses (`accounts`, `cli`); `full` adds the others."""
+    features = ["--features", "full"] if full else []
+    subprocess.run(["cargo", "build", "--profile", profile, "-p", "nets-bench-http", *features],
                    cwd=ROOT, check=True)
     env = dict(os.environ, CARGO_TARGET_DIR=str(HW_TARGET))
     subprocess.run(["cargo", "build", "--release", "--manifest-path", str(HANDWRITTEN / "Cargo.toml")],
@@ -132,13 +136,14 @@ def main():
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--profile", default="release", help="nets' cargo profile (release, bench-lto)")
     parser.add_argument("--only", action="append", help="endpoints to run (default: all)")
+    parser.add_argument("--full", action="store_true", help="nets with every feature (push, social, /docs, ...)")
     parser.add_argument("--no-build", action="store_true")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (apt-get install wrk)")
     nets_bin, hand_bin = (
         (ROOT / "target" / args.profile / "bench_http", HW_TARGET / "release" / "handwritten")
-        if args.no_build else build(args.profile)
+        if args.no_build else build(args.profile, args.full)
     )
     work = Path(tempfile.mkdtemp(prefix="nets-bench-http-"))
     nets = Server("nets", [str(nets_bin)], {
@@ -152,7 +157,8 @@ def main():
         "HANDWRITTEN_CLIENT_JSON": str(work / "hw.json"),
     }, "http://127.0.0.1:8703", work / "hw.json")
     try:
-        print(f"nets profile {args.profile}; wrk -t{args.threads} -c{args.connections} -d{args.duration}s, "
+        features = "every feature" if args.full else "the features it uses"
+        print(f"nets profile {args.profile}, {features}; wrk -t{args.threads} -c{args.connections} -d{args.duration}s, "
               f"{args.rounds} rounds, alternating")
         check_alike(nets, hand)
         names = args.only or list(endpoints(nets))

@@ -6,9 +6,10 @@
 
 use std::io::Write;
 
+use axum::body::Body;
 use axum::http::StatusCode;
 use axum::http::header::{self, HeaderMap, HeaderValue};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
@@ -50,24 +51,36 @@ impl Precompressed {
 
     /// The answer to a request with `headers`.
     pub(crate) fn answer(&self, headers: &HeaderMap) -> Response {
-        let common = [
-            (header::ETAG, self.etag.clone()),
-            // Caches keep it, and ask again (a cheap 304) before using it.
-            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
-            (header::VARY, HeaderValue::from_static("accept-encoding")),
-        ];
-        if matches_etag(headers, &self.etag) {
-            return (StatusCode::NOT_MODIFIED, common).into_response();
-        }
-        let content_type = (header::CONTENT_TYPE, self.content_type.clone());
-        let (br, gzip) = qualities(headers);
-        let (coding, body) = match (choose_of(br, gzip), &self.br, &self.gzip) {
-            (Coding::Br, Some(br), _) => ("br", br),
-            (Coding::Br | Coding::Gzip, _, Some(copy)) if gzip > 0.0 => ("gzip", copy),
-            _ => return (common, [content_type], self.identity.clone()).into_response(),
+        let (status, body, coding) = if matches_etag(headers, &self.etag) {
+            (StatusCode::NOT_MODIFIED, Bytes::new(), None)
+        } else {
+            let (br, gzip) = qualities(headers);
+            match (choose_of(br, gzip), &self.br, &self.gzip) {
+                (Coding::Br, Some(br), _) => (StatusCode::OK, br.clone(), Some("br")),
+                (Coding::Br | Coding::Gzip, _, Some(copy)) if gzip > 0.0 => {
+                    (StatusCode::OK, copy.clone(), Some("gzip"))
+                }
+                _ => (StatusCode::OK, self.identity.clone(), None),
+            }
         };
-        let encoding = (header::CONTENT_ENCODING, HeaderValue::from_static(coding));
-        (common, [content_type, encoding], body.clone()).into_response()
+        let mut response = Response::new(Body::from(body));
+        *response.status_mut() = status;
+        let out = response.headers_mut();
+        // Room for these and the middleware's (security headers, request id) at once.
+        out.reserve(16);
+        out.insert(header::ETAG, self.etag.clone());
+        // Caches keep it, and ask again (a cheap 304) before using it.
+        out.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        // `Authorization` too, as on every nets answer: written here in one line, the
+        // middleware finds it and appends no second `Vary`.
+        out.insert(header::VARY, HeaderValue::from_static("accept-encoding, authorization"));
+        if status == StatusCode::OK {
+            out.insert(header::CONTENT_TYPE, self.content_type.clone());
+        }
+        if let Some(coding) = coding {
+            out.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
+        }
+        response
     }
 }
 

@@ -510,7 +510,7 @@ impl Routes {
         Ok(Routes { endpoints, routers: Vec::new() })
     }
 
-    #[cfg(feature = "accounts")]
+    #[cfg(feature = "db")]
     pub(crate) fn of(endpoints: Vec<&'static Endpoint>) -> Routes {
         Routes { endpoints, routers: Vec::new() }
     }

@@ -47,9 +47,7 @@ impl SecurityHeaders {
     /// to its `Vary`.
     pub(crate) fn stamp(&self, headers: &mut HeaderMap) {
         for (name, value) in self.0.iter() {
-            if !headers.contains_key(name) {
-                headers.insert(name.clone(), value.clone());
-            }
+            headers.entry(name).or_insert_with(|| value.clone());
         }
         let varies = headers.get_all(header::VARY).iter().any(|v| {
             v.to_str()

@@ -1284,6 +1284,7 @@ pub(crate) const VERBATIM_ENV_KEYS: [&str; 8] = [
 ];
 
 /// Whether the environment variable named `key` sets the setting `key`.
+#[cfg(any(feature = "cli", test))]
 pub(crate) fn read_from_environment(key: &str) -> bool {
     ENV_KEYS.contains(&key) || VERBATIM_ENV_KEYS.contains(&key)
 }

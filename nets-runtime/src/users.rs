@@ -20,6 +20,9 @@
 //! # Ok(()) }
 //! ```
 
+// The field lists `/update/` and the file fields use are read by the account endpoints.
+#![cfg_attr(not(feature = "accounts"), allow(dead_code))]
+
 mod create;
 
 use serde_json::value::RawValue;
@@ -313,12 +316,14 @@ impl UserTable {
     }
 
     /// The largest file a file field takes (`NETS_CORE_USER_FILE_MAX_BYTES`).
+    #[cfg(feature = "social")]
     pub(crate) fn max_file_bytes(&self) -> usize {
         self.files.max_bytes
     }
 
     /// The stored path in file field `field` of user `user_id` (`None`: no such field or
     /// user, or the field is empty), whether or not the field is JSON-visible.
+    #[cfg(feature = "social")]
     pub(crate) async fn stored_file(&self, db: &Db, user_id: i64, field: &str) -> Result<Option<String>, ApiError> {
         let Some(column) = self.files.fields.iter().find(|c| c.name == field) else { return Ok(None) };
         let json = read_json(db, user_id, &[column]).await?;
@@ -326,6 +331,7 @@ impl UserTable {
     }
 
     /// No changes yet, for a writer that sets files only.
+    #[cfg(feature = "social")]
     pub(crate) fn no_changes(&self) -> UserChanges<'_> {
         UserChanges { values: Vec::new() }
     }

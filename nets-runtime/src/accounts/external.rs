@@ -3,11 +3,18 @@
 
 use serde_json::{Map, Value, json};
 
+#[cfg(feature = "social")]
 use super::devices::{self, DeviceInput};
+#[cfg(feature = "social")]
 use super::{Accounts, input};
-use crate::oauth::{Application, ClientAuthError, Tokens};
+use crate::oauth::Tokens;
+#[cfg(feature = "social")]
+use crate::oauth::{Application, ClientAuthError};
+#[cfg(feature = "social")]
 use crate::{ApiError, Ctx};
 
+// The steps are for the social logins; without them, only the answer is shared.
+#[cfg(feature = "social")]
 impl Accounts {
     /// Counts a login attempt against the client address's budget (`/login/`'s limit).
     pub(crate) async fn limit_login_per_ip(&self, ctx: &Ctx) -> Result<(), ApiError> {

@@ -108,6 +108,7 @@ pub use crate::on_pool;
 /// A push token names one app install, so one device row holds it: this clears token
 /// `$1` from every row but device `$2` (`$3`: the time). `/login/` (a device's token) and
 /// `POST /push/token/` run it when a device takes a token.
+#[cfg(any(feature = "accounts", feature = "push"))]
 pub(crate) const RELEASE_PUSH_TOKEN: &str =
     "UPDATE nets_user_device SET firebase_token = NULL, updated = $3 WHERE firebase_token = $1 AND id <> $2";
 

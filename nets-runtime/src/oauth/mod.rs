@@ -69,6 +69,7 @@ use std::sync::Arc;
 
 use chrono::Duration;
 
+#[cfg(feature = "accounts")]
 pub(crate) use applications::ClientAuthError;
 pub use applications::{Application, ClientType, ImportError, NewApplication};
 pub use bearer::BearerAuth;
