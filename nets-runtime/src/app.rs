@@ -364,7 +364,7 @@ impl App {
             .0
             .routes
             .router()
-            .route("/openapi.json", crate::openapi::route())
+            .route("/openapi.json", crate::openapi::route(self))
             .fallback(|| async { ApiError::NotFound });
         #[cfg(feature = "docs-ui")]
         let router = if settings.docs_enabled { router.merge(crate::docs_ui::routes()) } else { router };

@@ -22,7 +22,7 @@ use std::task::{Context, Poll, ready};
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::FutureExt;
 use futures_util::future::CatchUnwind;
@@ -94,9 +94,10 @@ where
             path = %req.uri().path(),
             request_id = ?id,
         );
-        // Cheap copies (a standard method is a tag, a URI a reference count), kept only
-        // to log a 500.
-        let asked = (req.method().clone(), req.uri().clone());
+        // Kept only to log a 500: a standard method is a tag, and the path is copied
+        // into a fixed buffer (cloning the URI would allocate: hyper's bytes are
+        // promoted to shared ones on their first clone).
+        let asked = (req.method().clone(), LoggedPath::new(req.uri().path()));
         let inner = {
             let _entered = span.enter();
             std::panic::catch_unwind(AssertUnwindSafe(|| self.inner.call(req)))
@@ -115,7 +116,7 @@ pin_project_lite::pin_project! {
         #[pin]
         state: State<F>,
         id: Option<HeaderValue>,
-        asked: Option<(Method, Uri)>,
+        asked: Option<(Method, LoggedPath)>,
         span: tracing::Span,
         shared: Arc<Shared>,
     }
@@ -152,8 +153,8 @@ where
         };
         let id = this.id.take();
         if response.extensions().get::<InternalErrorMarker>().is_some() {
-            let (method, uri) = this.asked.take().unwrap_or_default();
-            response = stamp_500(response, id.as_ref(), &method, &uri);
+            let (method, path) = this.asked.take().unwrap_or_default();
+            response = stamp_500(response, id.as_ref(), &method, path.as_str());
         }
         if let Some(headers) = &this.shared.headers {
             headers.stamp(response.headers_mut());
@@ -175,9 +176,9 @@ fn panic_response() -> Response {
 }
 
 /// Writes the request id into a 500's body and logs it with the method and path.
-fn stamp_500(response: Response, id: Option<&HeaderValue>, method: &Method, uri: &Uri) -> Response {
+fn stamp_500(response: Response, id: Option<&HeaderValue>, method: &Method, path: &str) -> Response {
     let id = id.and_then(|v| v.to_str().ok());
-    tracing::error!(request_id = id.unwrap_or(""), %method, path = uri.path(), "answered 500 internal server error");
+    tracing::error!(request_id = id.unwrap_or(""), %method, path, "answered 500 internal server error");
     let (mut parts, _) = response.into_parts();
     let body =
         ErrorBody { res: 0, message: "internal server error", data: (), errors: None, code: None, request_id: id };
@@ -186,4 +187,50 @@ fn stamp_500(response: Response, id: Option<&HeaderValue>, method: &Method, uri:
     parts.headers.remove(header::CONTENT_LENGTH);
     parts.headers.remove(header::CONTENT_ENCODING);
     Response::from_parts(parts, Body::from(json))
+}
+
+/// A request's path for the 500 log, without an allocation: the first
+/// [`LoggedPath::CAPACITY`] bytes (longer paths are cut at a character boundary).
+struct LoggedPath {
+    len: usize,
+    bytes: [u8; LoggedPath::CAPACITY],
+}
+
+impl Default for LoggedPath {
+    fn default() -> LoggedPath {
+        LoggedPath::new("")
+    }
+}
+
+impl LoggedPath {
+    const CAPACITY: usize = 128;
+
+    fn new(path: &str) -> LoggedPath {
+        let mut len = path.len().min(Self::CAPACITY);
+        while !path.is_char_boundary(len) {
+            len -= 1;
+        }
+        let mut bytes = [0; Self::CAPACITY];
+        bytes[..len].copy_from_slice(&path.as_bytes()[..len]);
+        LoggedPath { len, bytes }
+    }
+
+    fn as_str(&self) -> &str {
+        // The bytes were a `&str` cut at a character boundary.
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LoggedPath;
+
+    #[test]
+    fn logged_paths_are_cut_at_a_character_boundary() {
+        assert_eq!(LoggedPath::new("/invoices/7/").as_str(), "/invoices/7/");
+        let long = format!("/{}", "é".repeat(100));
+        let cut = LoggedPath::new(&long);
+        assert!(long.starts_with(cut.as_str()) && cut.as_str().len() >= LoggedPath::CAPACITY - 1);
+        assert_eq!(LoggedPath::default().as_str(), "");
+    }
 }

@@ -24,7 +24,6 @@ use utoipa::openapi::{Deprecated, InfoBuilder, OpenApi, OpenApiBuilder, PathsBui
 use crate::{ApiError, App, Settings};
 use std::sync::{Arc, OnceLock};
 
-use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::routing::{MethodRouter, get};
 
@@ -100,10 +99,11 @@ fn documented(settings: &Settings, endpoints: Vec<&'static Endpoint>) -> Vec<&'s
 /// `GET /openapi.json`: the document describes exactly what the app serves (narrowed by
 /// `NETS_CORE_OPENAPI_MODULES`), plus the documents of its hand-written routes. It is
 /// built on first request and then served from memory.
-pub(crate) fn route() -> MethodRouter<App> {
+pub(crate) fn route(app: &App) -> MethodRouter<App> {
     let cache: Arc<OnceLock<Precompressed>> = Arc::new(OnceLock::new());
+    let app = app.clone();
     // The whole request, not a `HeaderMap` argument: that would copy every header.
-    get(move |State(app): State<App>, request: axum::extract::Request| {
+    get(move |request: axum::extract::Request| {
         let json = || Precompressed::new(to_json(&app.openapi(), false), JSON.clone(), true);
         let answer = cache.get_or_init(json).answer(request.headers());
         async move { answer }
