@@ -1,7 +1,7 @@
 //! `/docs`: Swagger UI reading `/openapi.json`. Its assets (utoipa-swagger-ui's, embedded
 //! in the binary) are sent as [`Precompressed`] answers: each is compressed once, on its
-//! first request (off the async workers), then served from memory with an `ETag`, and
-//! brotli or gzip as the client accepts. Swagger UI's script is 1.4 MB raw.
+//! first request (both codings, off the async workers), then served from memory with an
+//! `ETag`, and brotli or gzip as the client accepts. Swagger UI's script is 1.4 MB raw.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -90,7 +90,8 @@ async fn build(name: String, config: Arc<Config<'static>>) -> Result<Precompress
             std::borrow::Cow::Borrowed(embedded) => bytes::Bytes::from_static(embedded),
             std::borrow::Cow::Owned(made) => bytes::Bytes::from(made),
         };
-        Ok(Precompressed::new(bytes, content_type, text))
+        // Both codings now, on this blocking thread, rather than on a request's.
+        Ok(Precompressed::new(bytes, content_type, text).compressed())
     });
     task.await.map_err(|e| ApiError::internal(format!("compressing a Swagger UI asset: {e}")))?
 }

@@ -1,10 +1,11 @@
 //! Static answers sent as built once: `GET /openapi.json` and the `/docs` assets. Each
 //! has a strong `ETag` (a client that has it gets `304 Not Modified`) and, when it is
-//! text, brotli and gzip copies made once for the clients that accept them (a real
+//! text, brotli and gzip copies, each made once, when a client first accepts it (a real
 //! app's document and Swagger UI's script are tens to hundreds of kilobytes of
 //! repetitive text), chosen by `Accept-Encoding` and its q-values.
 
 use std::io::Write;
+use std::sync::OnceLock;
 
 use axum::body::Body;
 use axum::http::StatusCode;
@@ -16,9 +17,13 @@ use sha2::{Digest, Sha256};
 /// The bytes, their brotli and gzip forms, their type and their entity tag.
 pub(crate) struct Precompressed {
     identity: Bytes,
-    /// `None` if compressing failed or was not worth it (then another form goes out).
-    br: Option<Bytes>,
-    gzip: Option<Bytes>,
+    /// Whether the bytes are worth compressing (text).
+    compress: bool,
+    /// Each made on first demand, once (a coding no client asks for costs neither time
+    /// nor memory); `None` if compressing failed or was not worth it (then another form
+    /// goes out).
+    br: OnceLock<Option<Bytes>>,
+    gzip: OnceLock<Option<Bytes>>,
     content_type: HeaderValue,
     etag: HeaderValue,
 }
@@ -37,16 +42,38 @@ const BEST_BROTLI_UP_TO: usize = 256 * 1024;
 
 impl Precompressed {
     /// `bytes` of `content_type`, compressed when `compress` (text; images and archives
-    /// are compressed already). Costs a few milliseconds per 100 KB: build it once.
+    /// are compressed already), each coding on the first request that accepts it: a few
+    /// milliseconds per 100 KB. [`compressed`](Self::compressed) makes both at once.
     pub(crate) fn new(bytes: impl Into<Bytes>, content_type: HeaderValue, compress: bool) -> Precompressed {
         let identity: Bytes = bytes.into();
         let digest = Sha256::digest(&identity);
         let tag: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
         let etag = HeaderValue::from_str(&format!("\"{tag}\"")).unwrap_or(HeaderValue::from_static("\"nets\""));
-        let (br, gzip) = if compress { (brotli(&identity), gzip(&identity)) } else { (None, None) };
-        // A copy no smaller than the original is not worth a `Content-Encoding`.
-        let smaller = |copy: Option<Bytes>| copy.filter(|c| c.len() < identity.len());
-        Precompressed { br: smaller(br), gzip: smaller(gzip), identity, content_type, etag }
+        Precompressed { identity, compress, br: OnceLock::new(), gzip: OnceLock::new(), content_type, etag }
+    }
+
+    /// With both codings made now (on a blocking thread, for large assets).
+    #[cfg(any(feature = "docs-ui", test))]
+    pub(crate) fn compressed(self) -> Precompressed {
+        let _ = (self.br(), self.gzip());
+        self
+    }
+
+    fn br(&self) -> Option<&Bytes> {
+        self.br.get_or_init(|| self.worth(brotli)).as_ref()
+    }
+
+    fn gzip(&self) -> Option<&Bytes> {
+        self.gzip.get_or_init(|| self.worth(gzip)).as_ref()
+    }
+
+    /// The copy `compress` makes, if it is worth a `Content-Encoding`: of compressible
+    /// bytes, and smaller.
+    fn worth(&self, compress: fn(&[u8]) -> Option<Bytes>) -> Option<Bytes> {
+        if !self.compress {
+            return None;
+        }
+        compress(&self.identity).filter(|c| c.len() < self.identity.len())
     }
 
     /// The answer to a request with `headers`.
@@ -55,11 +82,13 @@ impl Precompressed {
             (StatusCode::NOT_MODIFIED, Bytes::new(), None)
         } else {
             let (br, gzip) = qualities(headers);
-            match (choose_of(br, gzip), &self.br, &self.gzip) {
-                (Coding::Br, Some(br), _) => (StatusCode::OK, br.clone(), Some("br")),
-                (Coding::Br | Coding::Gzip, _, Some(copy)) if gzip > 0.0 => {
-                    (StatusCode::OK, copy.clone(), Some("gzip"))
-                }
+            let coding = choose_of(br, gzip);
+            let br = if coding == Coding::Br { self.br() } else { None };
+            // Gzip when preferred, or accepted and brotli failed.
+            let gzip = if coding != Coding::Identity && br.is_none() && gzip > 0.0 { self.gzip() } else { None };
+            match (br, gzip) {
+                (Some(br), _) => (StatusCode::OK, br.clone(), Some("br")),
+                (None, Some(copy)) => (StatusCode::OK, copy.clone(), Some("gzip")),
                 _ => (StatusCode::OK, self.identity.clone(), None),
             }
         };
@@ -154,6 +183,27 @@ mod tests {
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
         pairs.iter().map(|(k, v)| (header::HeaderName::from_static(k), HeaderValue::from_static(v))).collect()
+    }
+
+    #[test]
+    fn each_coding_is_made_once_and_only_when_asked_for() {
+        let text = "{\"openapi\": \"3.1.0\"} ".repeat(200);
+        let json = HeaderValue::from_static("application/json");
+        let doc = Precompressed::new(text.clone(), json.clone(), true);
+        let answer = doc.answer(&headers(&[("accept-encoding", "gzip")]));
+        assert_eq!(answer.headers().get(header::CONTENT_ENCODING), Some(&HeaderValue::from_static("gzip")));
+        assert!(doc.gzip.get().is_some_and(Option::is_some) && doc.br.get().is_none(), "brotli never asked for");
+        let made = doc.gzip().map(|b| b.as_ptr());
+        doc.answer(&headers(&[("accept-encoding", "gzip")]));
+        assert_eq!(doc.gzip().map(|b| b.as_ptr()), made, "the same copy, not a new one");
+        doc.answer(&headers(&[("accept-encoding", "br")]));
+        assert!(doc.br.get().is_some_and(Option::is_some));
+        // Not text: never compressed, whatever the client accepts.
+        let image = Precompressed::new(text, HeaderValue::from_static("image/png"), false);
+        let answer = image.answer(&headers(&[("accept-encoding", "br, gzip")]));
+        assert_eq!(answer.headers().get(header::CONTENT_ENCODING), None);
+        let both = Precompressed::new("x".repeat(4096), json, true).compressed();
+        assert!(both.br.get().is_some() && both.gzip.get().is_some());
     }
 
     #[test]
