@@ -92,7 +92,7 @@ where
             // The path only: query strings carry secrets often enough (codes, tokens sent
             // by careless clients) that logs must never hold them.
             path = %req.uri().path(),
-            request_id = ?id,
+            request_id = id.to_str().unwrap_or_default(),
         );
         // Kept only to log a 500: a standard method is a tag, and the path is copied
         // into a fixed buffer (cloning the URI would allocate: hyper's bytes are
