@@ -20,8 +20,8 @@ use crate::{ApiError, App};
 /// Where the page lives.
 const PREFIX: &str = "/docs/";
 
-/// The page's configuration and the assets answered so far (only files that exist are
-/// kept, so the map is bounded by the embedded files).
+/// The page's configuration and the assets answered so far (a name that is no asset is
+/// dropped again, so the map is bounded by the embedded files).
 struct Assets {
     config: Arc<Config<'static>>,
     built: Mutex<HashMap<String, Arc<OnceCell<Precompressed>>>>,
@@ -53,27 +53,25 @@ impl Assets {
             };
             match built.get(name) {
                 Some(cell) => cell.clone(),
-                None => {
-                    if !exists(name, &self.config) {
-                        return ApiError::NotFound.into_response();
-                    }
-                    built.entry(name.to_owned()).or_default().clone()
-                }
+                None => built.entry(name.to_owned()).or_default().clone(),
             }
         };
         match cell.get_or_try_init(|| build(name.to_owned(), self.config.clone())).await {
             Ok(asset) => asset.answer(request.headers()),
-            Err(e) => e.into_response(),
+            Err(e) => {
+                // Not an asset (or it could not be read): its name is not kept, so the map
+                // holds only embedded files (and names being looked up right now).
+                if let Ok(mut built) = self.built.lock() {
+                    built.remove(name);
+                }
+                e.into_response()
+            }
         }
     }
 }
 
-fn exists(name: &str, config: &Arc<Config<'static>>) -> bool {
-    matches!(utoipa_swagger_ui::serve(name, config.clone()), Ok(Some(_)))
-}
-
-/// Reads and compresses one asset, on a blocking thread (a large script takes a
-/// noticeable fraction of a second to compress).
+/// Reads (`NotFound`: no such asset) and compresses one asset, on a blocking thread (a
+/// large script takes a noticeable fraction of a second to compress).
 async fn build(name: String, config: Arc<Config<'static>>) -> Result<Precompressed, ApiError> {
     let task = tokio::task::spawn_blocking(move || {
         let file = match utoipa_swagger_ui::serve(&name, config) {

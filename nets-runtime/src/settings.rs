@@ -1589,7 +1589,7 @@ mod tests {
     }
 
     #[test]
-    fn the_token_cache_is_off_by_default() {
+    fn the_token_cache_holds_tokens_ten_seconds_by_default() {
         let s = Settings::default();
         assert_eq!((s.token_cache_seconds, s.token_cache_entries), (10, 10_000));
         assert_eq!(s.token_cache_redis_key, "nets:tokens:generation");
