@@ -218,7 +218,7 @@ impl AppBuilder {
     pub fn build(self) -> Result<App, BuildError> {
         let time_zone = self.settings.time_zone().unwrap_or_else(|e| {
             tracing::error!(error = %e, "falling back to UTC");
-            chrono_tz::UTC
+            crate::time_zone::TimeZone::UTC
         });
         // Validated when the settings were loaded; set by hand, a bad entry trusts no one.
         let trusted_proxies = TrustedProxies::parse(&self.settings.trusted_proxies).unwrap_or_else(|e| {
@@ -315,8 +315,8 @@ impl App {
         self.0.permissions.as_ref()
     }
 
-    pub(crate) fn coerce_cx(&self) -> CoerceCx {
-        self.0.coerce
+    pub(crate) fn coerce_cx(&self) -> &CoerceCx {
+        &self.0.coerce
     }
 
     /// A worker on `jobs`' storage running every job type the app and its modules
@@ -387,7 +387,7 @@ impl App {
     }
 }
 
-/// `NETS_CORE_COMPRESS_JSON_ABOVE_BYTES`: JSON answers above the size, gzip or brotli
+/// `NETS_CORE_COMPRESS_JSON_ABOVE_BYTES`: JSON answers above the size, gzip or (feature `brotli`) brotli
 /// as the client accepts (answers that already have an encoding are left alone).
 fn compression_layer(settings: &Settings) -> Option<CompressionLayer<impl Predicate + use<>>> {
     let above = u64::try_from(settings.compress_json_above_bytes).unwrap_or(u64::MAX);

@@ -294,7 +294,6 @@ mod column {
 
     use sqlx::encode::IsNull;
     use sqlx::error::BoxDynError;
-    use sqlx::postgres::{PgArgumentBuffer, PgTypeInfo, PgValueRef, Postgres};
     use sqlx::sqlite::{Sqlite, SqliteArgumentsBuffer, SqliteTypeInfo, SqliteValueRef};
     use sqlx::{Decode, Encode, Type};
 
@@ -326,25 +325,35 @@ mod column {
         }
     }
 
-    impl Type<Postgres> for Decimal {
-        fn type_info() -> PgTypeInfo {
-            <rust_decimal::Decimal as Type<Postgres>>::type_info()
+    #[cfg(feature = "postgres")]
+    mod postgres {
+        use sqlx::encode::IsNull;
+        use sqlx::error::BoxDynError;
+        use sqlx::postgres::{PgArgumentBuffer, PgTypeInfo, PgValueRef, Postgres};
+        use sqlx::{Decode, Encode, Type};
+
+        use super::Decimal;
+
+        impl Type<Postgres> for Decimal {
+            fn type_info() -> PgTypeInfo {
+                <rust_decimal::Decimal as Type<Postgres>>::type_info()
+            }
+
+            fn compatible(ty: &PgTypeInfo) -> bool {
+                <rust_decimal::Decimal as Type<Postgres>>::compatible(ty)
+            }
         }
 
-        fn compatible(ty: &PgTypeInfo) -> bool {
-            <rust_decimal::Decimal as Type<Postgres>>::compatible(ty)
+        impl Encode<'_, Postgres> for Decimal {
+            fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
+                <rust_decimal::Decimal as Encode<Postgres>>::encode_by_ref(&self.0, buf)
+            }
         }
-    }
 
-    impl Encode<'_, Postgres> for Decimal {
-        fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
-            <rust_decimal::Decimal as Encode<Postgres>>::encode_by_ref(&self.0, buf)
-        }
-    }
-
-    impl<'r> Decode<'r, Postgres> for Decimal {
-        fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
-            <rust_decimal::Decimal as Decode<Postgres>>::decode(value).map(Decimal)
+        impl<'r> Decode<'r, Postgres> for Decimal {
+            fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
+                <rust_decimal::Decimal as Decode<Postgres>>::decode(value).map(Decimal)
+            }
         }
     }
 }

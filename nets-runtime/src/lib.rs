@@ -104,6 +104,7 @@ pub mod settings;
 pub mod social;
 #[cfg(feature = "accounts")]
 pub mod stack;
+pub mod time_zone;
 mod tls;
 pub mod uploads;
 #[cfg(feature = "db")]

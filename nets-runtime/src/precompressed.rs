@@ -1,6 +1,6 @@
 //! Static answers sent as built once: `GET /openapi.json` and the `/docs` assets. Each
 //! has a strong `ETag` (a client that has it gets `304 Not Modified`) and, when it is
-//! text, brotli and gzip copies, each made once, when a client first accepts it (a real
+//! text, brotli (feature `brotli`) and gzip copies, each made once, when a client first accepts it (a real
 //! app's document and Swagger UI's script are tens to hundreds of kilobytes of
 //! repetitive text), chosen by `Accept-Encoding` and its q-values.
 
@@ -38,6 +38,7 @@ enum Coding {
 
 /// Brotli's slowest, smallest setting up to this size; above it, quality 9 (Swagger UI's
 /// 1.4 MB script would take seconds at 11, for a few percent).
+#[cfg(feature = "brotli")]
 const BEST_BROTLI_UP_TO: usize = 256 * 1024;
 
 impl Precompressed {
@@ -118,6 +119,7 @@ fn gzip(bytes: &[u8]) -> Option<Bytes> {
     encoder.write_all(bytes).and_then(|()| encoder.finish()).ok().map(Bytes::from)
 }
 
+#[cfg(feature = "brotli")]
 fn brotli(bytes: &[u8]) -> Option<Bytes> {
     let quality = if bytes.len() <= BEST_BROTLI_UP_TO { 11 } else { 9 };
     // A window just large enough for the bytes: brotli's memory grows with it, and a
@@ -125,6 +127,13 @@ fn brotli(bytes: &[u8]) -> Option<Bytes> {
     let window = (usize::BITS - bytes.len().leading_zeros()).clamp(16, 22);
     let mut writer = brotli::CompressorWriter::new(Vec::new(), 4096, quality, window);
     writer.write_all(bytes).and_then(|()| writer.flush()).ok().map(|()| Bytes::from(writer.into_inner()))
+}
+
+/// Built without the `brotli` feature: no brotli copy, so a client that also accepts
+/// gzip gets gzip.
+#[cfg(not(feature = "brotli"))]
+fn brotli(_: &[u8]) -> Option<Bytes> {
+    None
 }
 
 #[cfg(test)]

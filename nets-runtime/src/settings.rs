@@ -108,7 +108,7 @@ pub struct Settings {
     #[serde(rename = "NETS_CORE_MAX_BODY_SIZE")]
     pub max_body_size: usize,
     /// `NETS_CORE_COMPRESS_JSON_ABOVE_BYTES`: JSON answers larger than this are sent
-    /// gzip- or brotli-compressed to clients that accept it (default 0: off). Off by
+    /// gzip- or (feature `brotli`) brotli-compressed to clients that accept it (default 0: off). Off by
     /// default: compressing answers that mix secrets with text an
     /// attacker can inject leaks the secrets through their size (BREACH), and most API
     /// answers are small. `/openapi.json` is compressed whatever this says.
@@ -1524,8 +1524,8 @@ impl Settings {
     }
 
     /// The parsed `TIME_ZONE`.
-    pub fn time_zone(&self) -> Result<chrono_tz::Tz, SettingsError> {
-        self.time_zone.parse().map_err(|_| SettingsError::TimeZone(self.time_zone.clone()))
+    pub fn time_zone(&self) -> Result<crate::time_zone::TimeZone, SettingsError> {
+        crate::time_zone::TimeZone::get(&self.time_zone).ok_or_else(|| SettingsError::TimeZone(self.time_zone.clone()))
     }
 }
 

@@ -513,6 +513,7 @@ impl UserTable {
                 write_user_update(&mut Binder::Sqlite(&mut q), Dialect::Sqlite, user_id, &values, &names, &history);
                 q.build().execute(pool).await.map(|done| done.rows_affected())
             }
+            #[cfg(feature = "postgres")]
             Db::Postgres(pool) => {
                 let mut q = sqlx::QueryBuilder::new("");
                 write_user_update(&mut Binder::Postgres(&mut q), Dialect::Postgres, user_id, &values, &names, &history);
@@ -638,12 +639,14 @@ async fn read_json(db: &Db, user_id: i64, columns: &[&Column]) -> Result<Option<
 }
 
 /// Runs one of [`json_statements`] (the one for `db`'s backend) for `user_id`.
+#[cfg_attr(not(feature = "postgres"), allow(unused_variables))]
 async fn json_text(db: &Db, statements: &[String; 2], user_id: i64) -> Result<Option<String>, ApiError> {
     let [sqlite, postgres] = statements;
     match db {
         Db::Sqlite(pool) => {
             sqlx::query_scalar(sqlx::AssertSqlSafe(sqlite.as_str())).bind(user_id).fetch_optional(pool).await
         }
+        #[cfg(feature = "postgres")]
         Db::Postgres(pool) => {
             sqlx::query_scalar(sqlx::AssertSqlSafe(postgres.as_str())).bind(user_id).fetch_optional(pool).await
         }
@@ -687,6 +690,7 @@ async fn table_columns(db: &Db) -> Result<Vec<Column>, sqlx::Error> {
                 })
                 .collect()
         }
+        #[cfg(feature = "postgres")]
         Db::Postgres(pool) => {
             sqlx::query_as(
                 "SELECT column_name::text, data_type::text, is_nullable = 'YES', character_maximum_length::int4 \

@@ -66,6 +66,7 @@ fn random_digits(length: usize) -> String {
 macro_rules! retire_then_insert {
     ($db:expr, $retire:expr, $insert_pg:expr, $insert:expr, [$($value:expr),+ $(,)?]) => {
         match $db {
+            #[cfg(feature = "postgres")]
             Db::Postgres(pool) => {
                 sqlx::query(sqlx::AssertSqlSafe(format!("WITH retired AS ({}) {}", $retire, $insert_pg)))
                     $(.bind($value))+
@@ -117,6 +118,7 @@ impl Accounts {
         const INSERT: &str = "INSERT INTO nets_verification_code \
                               (identifier, address, device, code_digest, ip, expires, created, updated) \
                               VALUES ($1, $2, $3, $4, $5, $6, $7, $7)";
+        #[cfg(feature = "postgres")]
         const INSERT_PG: &str = "INSERT INTO nets_verification_code \
                                  (identifier, address, device, code_digest, ip, expires, created, updated) \
                                  VALUES ($1, $2, CAST($3 AS JSONB), $4, $5, $6, $7, $7)";

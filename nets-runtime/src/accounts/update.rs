@@ -68,10 +68,10 @@ impl Accounts {
         let body = UpdateBody::read(rest)?;
         let users = &self.0.users;
         let coerce = ctx.app().coerce_cx();
-        let ignored = users.ignorable(self.0.oauth.db(), user, &body.fields, &coerce).await?;
+        let ignored = users.ignorable(self.0.oauth.db(), user, &body.fields, coerce).await?;
         self.refuse_prohibited(body.names().filter(|name| !ignored.contains(name)))?;
         let mut errors = FieldErrors::new();
-        let mut changes = users.check_values(&body.fields, &ignored, &coerce, &mut errors);
+        let mut changes = users.check_values(&body.fields, &ignored, coerce, &mut errors);
         let files = check_files(users, &body.files, &mut errors);
         if !errors.is_empty() {
             return Err(invalid_fields(errors));

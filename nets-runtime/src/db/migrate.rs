@@ -22,6 +22,7 @@ pub fn sqlite_migrator() -> Migrator {
 }
 
 /// The built-in migrations for PostgreSQL (`nets-runtime/migrations/postgres/`).
+#[cfg(feature = "postgres")]
 pub fn postgres_migrator() -> Migrator {
     builtin(sqlx::migrate!("./migrations/postgres"))
 }
@@ -39,6 +40,7 @@ impl Db {
     pub async fn migrate(&self) -> Result<(), DbError> {
         match self {
             Db::Sqlite(pool) => sqlite_migrator().run(pool).await?,
+            #[cfg(feature = "postgres")]
             Db::Postgres(pool) => postgres_migrator().run(pool).await?,
         }
         Ok(())
@@ -61,6 +63,7 @@ impl Db {
     pub async fn migrate_app(&self, migrator: &Migrator) -> Result<(), DbError> {
         match self {
             Db::Sqlite(pool) => migrator.run(pool).await?,
+            #[cfg(feature = "postgres")]
             Db::Postgres(pool) => migrator.run(pool).await?,
         }
         Ok(())
@@ -85,6 +88,7 @@ impl Db {
     pub async fn pending_migrations(&self, app: Option<&Migrator>) -> Result<Vec<PendingMigration>, DbError> {
         let builtin = match self {
             Db::Sqlite(_) => sqlite_migrator(),
+            #[cfg(feature = "postgres")]
             Db::Postgres(_) => postgres_migrator(),
         };
         let mut pending = self.pending_in("nets", &builtin).await?;
@@ -111,6 +115,7 @@ impl Db {
             return Err(DbError::Query(sqlx::Error::Protocol(format!("unexpected migrations table name '{table}'"))));
         }
         let exists = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1";
+        #[cfg(feature = "postgres")]
         let exists_pg =
             "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1";
         let found: i64 = crate::db::on_pool!(self, |pool| sqlite: sqlx::query_scalar(exists).bind(table).fetch_one(pool).await?,

@@ -1,6 +1,7 @@
 //! Storage: one handle, [`Db`], over SQLite (the embedded default: a file created on
-//! first run) or PostgreSQL (production), chosen by `DATABASE_URL`. The same binary
-//! works with both.
+//! first run) or PostgreSQL (production, feature `postgres`), chosen by `DATABASE_URL`.
+//! A binary built with both works with both; one built without `postgres` leaves the
+//! PostgreSQL driver out and refuses a `postgres://` URL at start-up, naming the feature.
 //!
 //! nets never builds SQL from client-supplied names: statements are static text, values
 //! are bound parameters, and a field name from a request is accepted only when it is a
@@ -53,14 +54,18 @@
 
 mod migrate;
 
-pub use migrate::{NETS_MIGRATIONS_TABLE, postgres_migrator, sqlite_migrator};
+#[cfg(feature = "postgres")]
+pub use migrate::postgres_migrator;
+pub use migrate::{NETS_MIGRATIONS_TABLE, sqlite_migrator};
 
 use std::str::FromStr;
 
+#[cfg(feature = "postgres")]
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 
-/// Which database a [`Db`] talks to.
+/// Which database a [`Db`] talks to. (`Postgres` exists in every build, so code that
+/// picks SQL by backend reads the same with or without the `postgres` feature.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     /// SQLite (embedded).
@@ -88,6 +93,7 @@ pub enum Backend {
 ///     Ok(count)
 /// }
 /// ```
+#[cfg(feature = "postgres")]
 #[macro_export]
 macro_rules! on_pool {
     ($db:expr, |$pool:ident| sqlite: $sqlite:expr, postgres: $pg:expr) => {
@@ -103,7 +109,48 @@ macro_rules! on_pool {
         }
     };
 }
+/// Without the `postgres` feature there is one pool, and the PostgreSQL code of the
+/// two-armed form is left out (never type-checked).
+#[cfg(not(feature = "postgres"))]
+#[macro_export]
+macro_rules! on_pool {
+    ($db:expr, |$pool:ident| sqlite: $sqlite:expr, postgres: $pg:expr) => {
+        match $db {
+            $crate::db::Db::Sqlite($pool) => $sqlite,
+        }
+    };
+    ($db:expr, |$pool:ident| $body:expr) => {
+        match $db {
+            $crate::db::Db::Sqlite($pool) => $body,
+        }
+    };
+}
 pub use crate::on_pool;
+
+/// A query parameter PostgreSQL takes (sqlx's `Encode<Postgres> + Type<Postgres>`); with
+/// the `postgres` feature off, every type, so bounds that also name SQLite's read alike in
+/// both builds.
+#[cfg(feature = "postgres")]
+pub trait PgParam: for<'q> sqlx::Encode<'q, sqlx::Postgres> + sqlx::Type<sqlx::Postgres> {}
+#[cfg(feature = "postgres")]
+impl<T: for<'q> sqlx::Encode<'q, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>> PgParam for T {}
+/// A query parameter PostgreSQL takes: any type, in a build without the `postgres` feature.
+#[cfg(not(feature = "postgres"))]
+pub trait PgParam {}
+#[cfg(not(feature = "postgres"))]
+impl<T: ?Sized> PgParam for T {}
+
+/// A type read from a PostgreSQL row (sqlx's `FromRow<PgRow>`); with the `postgres`
+/// feature off, every type.
+#[cfg(feature = "postgres")]
+pub trait PgRecord: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> {}
+#[cfg(feature = "postgres")]
+impl<T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>> PgRecord for T {}
+/// A type read from a PostgreSQL row: any type, in a build without the `postgres` feature.
+#[cfg(not(feature = "postgres"))]
+pub trait PgRecord {}
+#[cfg(not(feature = "postgres"))]
+impl<T: ?Sized> PgRecord for T {}
 
 /// A push token names one app install, so one device row holds it: this clears token
 /// `$1` from every row but device `$2` (`$3`: the time). `/login/` (a device's token) and
@@ -118,6 +165,9 @@ pub enum DbError {
     /// `DATABASE_URL` names a database nets does not support.
     #[error("unsupported DATABASE_URL scheme in '{0}': use sqlite:… or postgres://…")]
     UnsupportedUrl(String),
+    /// `DATABASE_URL` names PostgreSQL, and this binary was built without it.
+    #[error("DATABASE_URL '{0}' is PostgreSQL: build nets-runtime with its `postgres` feature")]
+    PostgresNotBuilt(String),
     /// The database could not be reached or opened.
     #[error("could not connect to the database: {0}")]
     Connect(#[source] sqlx::Error),
@@ -152,7 +202,8 @@ impl From<DbError> for crate::ApiError {
 pub enum Db {
     /// SQLite.
     Sqlite(SqlitePool),
-    /// PostgreSQL.
+    /// PostgreSQL (feature `postgres`).
+    #[cfg(feature = "postgres")]
     Postgres(PgPool),
 }
 
@@ -176,18 +227,28 @@ impl Db {
                 .await
                 .map_err(DbError::Connect)?;
             Ok(Db::Sqlite(pool))
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let options = PgConnectOptions::from_str(url).map_err(DbError::Connect)?;
-            let pool = PgPoolOptions::new()
-                .max_connections(max_connections)
-                .test_before_acquire(false)
-                .connect_with(options)
-                .await
-                .map_err(DbError::Connect)?;
-            Ok(Db::Postgres(pool))
+        } else if is_postgres(url) {
+            Db::connect_postgres(url, max_connections).await
         } else {
             Err(DbError::UnsupportedUrl(redact(url)))
         }
+    }
+
+    #[cfg(feature = "postgres")]
+    async fn connect_postgres(url: &str, max_connections: u32) -> Result<Db, DbError> {
+        let options = PgConnectOptions::from_str(url).map_err(DbError::Connect)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .test_before_acquire(false)
+            .connect_with(options)
+            .await
+            .map_err(DbError::Connect)?;
+        Ok(Db::Postgres(pool))
+    }
+
+    #[cfg(not(feature = "postgres"))]
+    async fn connect_postgres(url: &str, _: u32) -> Result<Db, DbError> {
+        Err(DbError::PostgresNotBuilt(redact(url)))
     }
 
     /// Connects to `settings.database_url` with `settings.database_max_connections`
@@ -205,6 +266,7 @@ impl Db {
     pub fn backend(&self) -> Backend {
         match self {
             Db::Sqlite(_) => Backend::Sqlite,
+            #[cfg(feature = "postgres")]
             Db::Postgres(_) => Backend::Postgres,
         }
     }
@@ -213,9 +275,15 @@ impl Db {
     pub async fn close(&self) {
         match self {
             Db::Sqlite(pool) => pool.close().await,
+            #[cfg(feature = "postgres")]
             Db::Postgres(pool) => pool.close().await,
         }
     }
+}
+
+/// Whether `url` names a PostgreSQL database.
+pub(crate) fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
 /// The URL without its password, for messages.

@@ -57,10 +57,12 @@ struct Column {
 
 async fn target_columns(tx: &mut Tx, table: &str) -> Result<Vec<Column>, sqlx::Error> {
     const SQLITE: &str = "SELECT name, type FROM pragma_table_info($1)";
+    #[cfg(feature = "postgres")]
     const POSTGRES: &str = "SELECT column_name::text, data_type::text FROM information_schema.columns \
                             WHERE table_name = $1 AND table_schema = current_schema()";
     let pairs: Vec<(String, String)> = match tx {
         Tx::Sqlite(c) => sqlx::query_as(SQLITE).bind(table).fetch_all(&mut **c).await?,
+        #[cfg(feature = "postgres")]
         Tx::Postgres(c) => sqlx::query_as(POSTGRES).bind(table).fetch_all(&mut **c).await?,
     };
     Ok(pairs.into_iter().map(|(name, ty)| Column { name, ty: ty.to_ascii_lowercase() }).collect())
@@ -205,6 +207,7 @@ impl Source {
                     .map(|r| (0..columns).map(|i| r.try_get(i)).collect::<Result<_, _>>().map_err(read))
                     .collect()
             }
+            #[cfg(feature = "postgres")]
             Source::Postgres(pool) => {
                 let rows = sqlx::query(text).fetch_all(pool).await.map_err(read)?;
                 rows.iter()

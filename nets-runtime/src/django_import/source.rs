@@ -9,6 +9,7 @@
 use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
+#[cfg(feature = "postgres")]
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 
@@ -17,6 +18,7 @@ use super::ImportError;
 /// The Django database.
 pub(crate) enum Source {
     Sqlite(SqlitePool),
+    #[cfg(feature = "postgres")]
     Postgres(PgPool),
 }
 
@@ -25,6 +27,7 @@ macro_rules! on_source {
     ($source:expr, |$pool:ident| $body:expr) => {
         match $source {
             Source::Sqlite($pool) => $body,
+            #[cfg(feature = "postgres")]
             Source::Postgres($pool) => $body,
         }
     };
@@ -38,12 +41,19 @@ impl Source {
             // A missing file is an error (read-only never creates one).
             let pool = SqlitePoolOptions::new().max_connections(1).connect_with(options).await.map_err(connect)?;
             Ok(Source::Sqlite(pool))
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let options = PgConnectOptions::from_str(url)
-                .map_err(connect)?
-                .options([("default_transaction_read_only", "on"), ("TimeZone", "UTC")]);
-            let pool = PgPoolOptions::new().max_connections(1).connect_with(options).await.map_err(connect)?;
-            Ok(Source::Postgres(pool))
+        } else if crate::db::is_postgres(url) {
+            #[cfg(feature = "postgres")]
+            {
+                let options = PgConnectOptions::from_str(url)
+                    .map_err(connect)?
+                    .options([("default_transaction_read_only", "on"), ("TimeZone", "UTC")]);
+                let pool = PgPoolOptions::new().max_connections(1).connect_with(options).await.map_err(connect)?;
+                Ok(Source::Postgres(pool))
+            }
+            #[cfg(not(feature = "postgres"))]
+            Err(ImportError::Source(
+                "--from is a PostgreSQL URL: build nets-runtime with its `postgres` feature".into(),
+            ))
         } else {
             Err(ImportError::Source("--from takes a sqlite:… or postgres://… URL".into()))
         }
@@ -52,10 +62,12 @@ impl Source {
     /// The column names of `table` (empty when it does not exist).
     pub(crate) async fn columns(&self, table: &str) -> Result<Vec<String>, ImportError> {
         const SQLITE: &str = "SELECT name FROM pragma_table_info($1)";
+        #[cfg(feature = "postgres")]
         const POSTGRES: &str = "SELECT column_name::text FROM information_schema.columns \
                                 WHERE table_name = $1 AND table_schema = current_schema() ORDER BY ordinal_position";
         let columns = match self {
             Source::Sqlite(pool) => sqlx::query_scalar(SQLITE).bind(table).fetch_all(pool).await,
+            #[cfg(feature = "postgres")]
             Source::Postgres(pool) => sqlx::query_scalar(POSTGRES).bind(table).fetch_all(pool).await,
         };
         columns.map_err(|e| ImportError::Source(format!("reading the columns of {table}: {e}")))
@@ -65,10 +77,7 @@ impl Source {
     /// identifiers) as `T`.
     pub(crate) async fn rows<T>(&self, sql: &str) -> Result<Vec<T>, ImportError>
     where
-        T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
-            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
-            + Send
-            + Unpin,
+        T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + crate::db::PgRecord + Send + Unpin,
     {
         on_source!(self, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.to_owned())).fetch_all(pool).await)
             .map_err(|e| ImportError::Source(format!("{e} (in: {})", sql.chars().take(90).collect::<String>())))

@@ -6,6 +6,7 @@ use crate::db::Db;
 /// A transaction on either backend.
 pub(crate) enum Tx {
     Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    #[cfg(feature = "postgres")]
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
 }
 
@@ -15,6 +16,7 @@ macro_rules! on_tx {
     ($tx:expr, |$conn:ident| $body:expr) => {
         match $tx {
             $crate::django_import::tx::Tx::Sqlite($conn) => $body,
+            #[cfg(feature = "postgres")]
             $crate::django_import::tx::Tx::Postgres($conn) => $body,
         }
     };
@@ -25,19 +27,25 @@ impl Tx {
     pub(crate) async fn begin(db: &Db) -> Result<Tx, sqlx::Error> {
         Ok(match db {
             Db::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            #[cfg(feature = "postgres")]
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
     }
 
     pub(crate) fn is_postgres(&self) -> bool {
-        matches!(self, Tx::Postgres(_))
+        #[cfg(feature = "postgres")]
+        return matches!(self, Tx::Postgres(_));
+        #[cfg(not(feature = "postgres"))]
+        false
     }
 
     pub(crate) async fn finish(self, apply: bool) -> Result<(), sqlx::Error> {
         match (self, apply) {
             (Tx::Sqlite(tx), true) => tx.commit().await,
             (Tx::Sqlite(tx), false) => tx.rollback().await,
+            #[cfg(feature = "postgres")]
             (Tx::Postgres(tx), true) => tx.commit().await,
+            #[cfg(feature = "postgres")]
             (Tx::Postgres(tx), false) => tx.rollback().await,
         }
     }
@@ -45,11 +53,7 @@ impl Tx {
     /// The id of the row `sql` (one bound value) finds.
     pub(crate) async fn find<V>(&mut self, sql: &'static str, key: V) -> Result<Option<i64>, sqlx::Error>
     where
-        V: for<'q> sqlx::Encode<'q, sqlx::Sqlite>
-            + sqlx::Type<sqlx::Sqlite>
-            + for<'q> sqlx::Encode<'q, sqlx::Postgres>
-            + sqlx::Type<sqlx::Postgres>
-            + Send,
+        V: for<'q> sqlx::Encode<'q, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite> + crate::db::PgParam + Send,
     {
         on_tx!(self, |c| sqlx::query_scalar(sql).bind(key).fetch_optional(&mut **c).await)
     }

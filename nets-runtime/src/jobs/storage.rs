@@ -1,13 +1,16 @@
-//! Where jobs live: SQLite, PostgreSQL or Redis, through apalis' per-database backends.
+//! Where jobs live: SQLite, PostgreSQL (feature `postgres`) or Redis, through apalis'
+//! per-database backends.
 
 use std::borrow::Cow;
 
 use apalis::prelude::{FetchById, Status, TaskBuilder, TaskId, TaskSink};
+#[cfg(feature = "postgres")]
 use apalis_postgres::PostgresStorage;
 use apalis_redis::{ConnectionManager, RedisStorage};
 use apalis_sqlite::SqliteStorage;
 use std::str::FromStr;
 
+#[cfg(feature = "postgres")]
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::SqlitePool;
 
@@ -30,6 +33,8 @@ pub enum JobStorage {
     /// PostgreSQL (schema `apalis`). Its connections search `apalis, public`: apalis
     /// names its tables with their schema but its `hstore` type without one, and the
     /// `hstore` extension must never land in (and be dropped with) an application schema.
+    /// (Feature `postgres`.)
+    #[cfg(feature = "postgres")]
     Postgres(PgPool),
     /// Redis.
     Redis(ConnectionManager),
@@ -39,6 +44,7 @@ impl std::fmt::Debug for JobStorage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             JobStorage::Sqlite(_) => "JobStorage::Sqlite",
+            #[cfg(feature = "postgres")]
             JobStorage::Postgres(_) => "JobStorage::Postgres",
             JobStorage::Redis(_) => "JobStorage::Redis",
         })
@@ -59,6 +65,7 @@ impl JobStorage {
         }
         let storage = match db {
             Db::Sqlite(pool) => JobStorage::Sqlite(pool.clone()),
+            #[cfg(feature = "postgres")]
             Db::Postgres(pool) => JobStorage::Postgres(jobs_pool((*pool.connect_options()).clone()).await?),
         };
         storage.setup().await?;
@@ -70,11 +77,19 @@ impl JobStorage {
         let storage = if url.starts_with("sqlite:") {
             match Db::connect(url, 4).await.map_err(storage_error)? {
                 Db::Sqlite(pool) => JobStorage::Sqlite(pool),
+                #[cfg(feature = "postgres")]
                 Db::Postgres(pool) => JobStorage::Postgres(pool),
             }
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let options = PgConnectOptions::from_str(url).map_err(storage_error)?;
-            JobStorage::Postgres(jobs_pool(options).await?)
+        } else if crate::db::is_postgres(url) {
+            #[cfg(feature = "postgres")]
+            {
+                let options = PgConnectOptions::from_str(url).map_err(storage_error)?;
+                JobStorage::Postgres(jobs_pool(options).await?)
+            }
+            #[cfg(not(feature = "postgres"))]
+            return Err(JobsError::Storage(
+                "NETS_CORE_JOBS_URL is PostgreSQL: build nets-runtime with its `postgres` feature".into(),
+            ));
         } else if url.starts_with("redis://") || url.starts_with("rediss://") {
             JobStorage::Redis(apalis_redis::connect(url).await.map_err(storage_error)?)
         } else {
@@ -94,6 +109,7 @@ impl JobStorage {
                 migrator.dangerous_set_table_name(Cow::Borrowed(JOBS_MIGRATIONS_TABLE));
                 migrator.run(pool).await.map_err(storage_error)?;
             }
+            #[cfg(feature = "postgres")]
             JobStorage::Postgres(pool) => {
                 // apalis keeps its tables in the `apalis` schema, whatever the connection's
                 // search_path; its `hstore` extension goes there too unless the database
@@ -130,6 +146,7 @@ impl JobStorage {
                 let mut s = SqliteStorage::<J>::new(pool).with_config(sqlite_config(config, &queue));
                 s.push_task(task).await.map_err(storage_error)?;
             }
+            #[cfg(feature = "postgres")]
             JobStorage::Postgres(pool) => {
                 let mut s = PostgresStorage::<J>::new(pool).with_config(postgres_config(config, &queue));
                 s.push_task(task).await.map_err(storage_error)?;
@@ -153,6 +170,7 @@ impl JobStorage {
                 let mut s = SqliteStorage::<()>::new(pool).with_config(sqlite_config(config, &queue));
                 s.fetch_by_id(&task_id).await.map_err(storage_error)?
             }
+            #[cfg(feature = "postgres")]
             JobStorage::Postgres(pool) => {
                 let mut s = PostgresStorage::<()>::new(pool).with_config(postgres_config(config, &queue));
                 s.fetch_by_id(&task_id).await.map_err(storage_error)?
@@ -181,6 +199,7 @@ impl JobStorage {
     }
 }
 
+#[cfg(feature = "postgres")]
 /// Runs `create`; when it fails, succeeds anyway if `exists` says another process
 /// created the object meanwhile (two `IF NOT EXISTS` at once: one loses the race).
 async fn ensure(pool: &PgPool, create: &'static str, exists: &'static str) -> Result<(), JobsError> {
@@ -189,6 +208,7 @@ async fn ensure(pool: &PgPool, create: &'static str, exists: &'static str) -> Re
     if found { Ok(()) } else { Err(storage_error(e)) }
 }
 
+#[cfg(feature = "postgres")]
 /// Connections for apalis: the application's options with apalis' search path.
 async fn jobs_pool(options: PgConnectOptions) -> Result<PgPool, JobsError> {
     PgPoolOptions::new()
@@ -202,6 +222,7 @@ pub(super) fn sqlite_config(c: &JobConfig, queue: &str) -> apalis_sqlite::Config
     apalis_sqlite::Config::default().queue(queue).heartbeat_interval(c.heartbeat).missed_heartbeats(2)
 }
 
+#[cfg(feature = "postgres")]
 pub(super) fn postgres_config(c: &JobConfig, queue: &str) -> apalis_postgres::Config {
     apalis_postgres::Config::default().queue(queue).heartbeat_interval(c.heartbeat).missed_heartbeats(2)
 }

@@ -10,6 +10,7 @@ use apalis::layers::retry::backoff::{ExponentialBackoffMaker, MakeBackoff};
 use apalis::prelude::{
     AbortError, Attempt, BackendExt, BoxDynError, Data, RetryPolicy, TaskId, WorkerBuilder, WorkerBuilderExt,
 };
+#[cfg(feature = "postgres")]
 use apalis_postgres::PostgresStorage;
 use apalis_redis::RedisStorage;
 use apalis_sqlite::SqliteStorage;
@@ -17,7 +18,9 @@ use tokio::sync::{oneshot, watch};
 use tokio::task::JoinSet;
 
 use super::job::ValidName;
-use super::storage::{JobStorage, postgres_config, redis_config, sqlite_config};
+#[cfg(feature = "postgres")]
+use super::storage::postgres_config;
+use super::storage::{JobStorage, redis_config, sqlite_config};
 use super::{Job, Jobs, JobsError};
 
 /// A worker being put together: the job types it runs, each with its
@@ -254,6 +257,7 @@ async fn run_type<J: Job>(jobs: Jobs, context: J::Context, name: String, stop: S
         JobStorage::Sqlite(pool) => {
             run!(SqliteStorage::<J>::new(pool).with_config(sqlite_config(config, &queue)))
         }
+        #[cfg(feature = "postgres")]
         JobStorage::Postgres(pool) => {
             run!(PostgresStorage::<J>::new(pool).with_config(postgres_config(config, &queue)))
         }

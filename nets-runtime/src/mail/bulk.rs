@@ -53,6 +53,7 @@ impl Mailer {
                     .fetch_optional(pool)
                     .await?
             }
+            #[cfg(feature = "postgres")]
             Db::Postgres(pool) => {
                 sqlx::query_as(
                     "SELECT subject, recipients::text, html_body, txt_body FROM nets_custom_email WHERE id = $1",
@@ -101,10 +102,12 @@ impl Mailer {
         let db = self.db()?;
         let sql_sqlite = "SELECT count(*) AS total, count(*) FILTER (WHERE status = 'sent') AS sent, \
             count(*) FILTER (WHERE status = 'failed') AS failed FROM nets_email_notification WHERE custom_email_id = ?1";
+        #[cfg(feature = "postgres")]
         let sql_pg = "SELECT count(*) AS total, count(*) FILTER (WHERE status = 'sent') AS sent, \
             count(*) FILTER (WHERE status = 'failed') AS failed FROM nets_email_notification WHERE custom_email_id = $1";
         Ok(match db {
             Db::Sqlite(pool) => sqlx::query_as(sql_sqlite).bind(id).fetch_one(pool).await?,
+            #[cfg(feature = "postgres")]
             Db::Postgres(pool) => sqlx::query_as(sql_pg).bind(id).fetch_one(pool).await?,
         })
     }
@@ -126,6 +129,7 @@ pub(crate) async fn refresh_counts(db: &Db, id: i64) -> Result<(), DbError> {
             .execute(pool)
             .await?;
         }
+        #[cfg(feature = "postgres")]
         Db::Postgres(pool) => {
             sqlx::query(
                 "UPDATE nets_custom_email SET \

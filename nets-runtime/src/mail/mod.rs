@@ -425,6 +425,7 @@ impl Mailer {
                     .fetch_optional(pool)
                     .await
             }
+            #[cfg(feature = "postgres")]
             Db::Postgres(pool) => {
                 sqlx::query_as("SELECT html_body, text_body FROM nets_email_template WHERE name = $1 AND enabled")
                     .bind(name)

@@ -51,8 +51,7 @@ pub trait IndexValue:
     + 'static
     + for<'q> sqlx::Encode<'q, sqlx::Sqlite>
     + sqlx::Type<sqlx::Sqlite>
-    + for<'q> sqlx::Encode<'q, sqlx::Postgres>
-    + sqlx::Type<sqlx::Postgres>
+    + crate::db::PgParam
 {
 }
 #[cfg(feature = "db")]
@@ -62,8 +61,7 @@ impl<V> IndexValue for V where
         + 'static
         + for<'q> sqlx::Encode<'q, sqlx::Sqlite>
         + sqlx::Type<sqlx::Sqlite>
-        + for<'q> sqlx::Encode<'q, sqlx::Postgres>
-        + sqlx::Type<sqlx::Postgres>
+        + crate::db::PgParam
 {
 }
 
@@ -99,18 +97,9 @@ impl<V: IndexValue> IndexColumn for V {
     label = "`#[derive(NetsModel)]` loads the model with sqlx",
     note = "derive `sqlx::FromRow` too: `#[derive(sqlx::FromRow, NetsModel)]`"
 )]
-pub trait ModelRow:
-    for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin
-{
-}
+pub trait ModelRow: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + crate::db::PgRecord + Send + Unpin {}
 #[cfg(feature = "db")]
-impl<T> ModelRow for T where
-    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
-        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
-        + Send
-        + Unpin
-{
-}
+impl<T> ModelRow for T where T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + crate::db::PgRecord + Send + Unpin {}
 
 /// A model read from a database row (lean build: no requirement).
 #[cfg(not(feature = "db"))]
@@ -121,6 +110,7 @@ impl<T: Send + Unpin> ModelRow for T {}
 /// The row of `T` whose column equals `value` parsed as `V`, with `sqlite_sql` or
 /// `pg_sql` (static text from the macro, one `?`/`$1` placeholder).
 #[cfg(feature = "db")]
+#[cfg_attr(not(feature = "postgres"), allow(unused_variables))]
 pub async fn find_one<T: ModelRow, V: IndexValue>(
     ctx: &Ctx,
     sqlite_sql: &'static str,
@@ -134,6 +124,7 @@ pub async fn find_one<T: ModelRow, V: IndexValue>(
     };
     let found = match ctx.db()? {
         Db::Sqlite(pool) => sqlx::query_as::<_, T>(sqlite_sql).bind(value).fetch_optional(pool).await,
+        #[cfg(feature = "postgres")]
         Db::Postgres(pool) => sqlx::query_as::<_, T>(pg_sql).bind(value).fetch_optional(pool).await,
     };
     found.map_err(ApiError::internal)

@@ -176,7 +176,7 @@ pub enum Binder<'a> {
     #[cfg(feature = "db")]
     Sqlite(&'a mut sqlx::QueryBuilder<sqlx::Sqlite>),
     /// A statement for PostgreSQL.
-    #[cfg(feature = "db")]
+    #[cfg(feature = "postgres")]
     Postgres(&'a mut sqlx::QueryBuilder<sqlx::Postgres>),
     #[doc(hidden)]
     #[cfg(not(feature = "db"))]
@@ -188,6 +188,7 @@ impl Binder<'_> {
     pub(crate) fn push(&mut self, sql: &str) {
         match self {
             Binder::Sqlite(q) => drop(q.push(sql)),
+            #[cfg(feature = "postgres")]
             Binder::Postgres(q) => drop(q.push(sql)),
         }
     }
@@ -196,6 +197,7 @@ impl Binder<'_> {
     pub fn bind<V: BindValue>(&mut self, value: &V) {
         match self {
             Binder::Sqlite(q) => drop(q.push_bind(value)),
+            #[cfg(feature = "postgres")]
             Binder::Postgres(q) => drop(q.push_bind(value)),
         }
     }
@@ -203,21 +205,9 @@ impl Binder<'_> {
 
 /// A column type [`Update`] can write on SQLite and PostgreSQL.
 #[cfg(feature = "db")]
-pub trait BindValue:
-    for<'q> sqlx::Encode<'q, sqlx::Sqlite>
-    + sqlx::Type<sqlx::Sqlite>
-    + for<'q> sqlx::Encode<'q, sqlx::Postgres>
-    + sqlx::Type<sqlx::Postgres>
-{
-}
+pub trait BindValue: for<'q> sqlx::Encode<'q, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite> + crate::db::PgParam {}
 #[cfg(feature = "db")]
-impl<V> BindValue for V where
-    V: for<'q> sqlx::Encode<'q, sqlx::Sqlite>
-        + sqlx::Type<sqlx::Sqlite>
-        + for<'q> sqlx::Encode<'q, sqlx::Postgres>
-        + sqlx::Type<sqlx::Postgres>
-{
-}
+impl<V> BindValue for V where V: for<'q> sqlx::Encode<'q, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite> + crate::db::PgParam {}
 /// A column type [`Update`] can write (lean build: any).
 #[cfg(not(feature = "db"))]
 pub trait BindValue {}
@@ -285,6 +275,7 @@ async fn save<M: ModelColumns + Sync>(
             write_update(model, changed, history, &mut Binder::Sqlite(&mut query), Dialect::Sqlite)?;
             query.build_query_as::<M>().fetch_optional(pool).await.map_err(ApiError::internal)
         }
+        #[cfg(feature = "postgres")]
         Db::Postgres(pool) => {
             let mut query = sqlx::QueryBuilder::new("");
             write_update(model, changed, history, &mut Binder::Postgres(&mut query), Dialect::Postgres)?;
@@ -295,6 +286,7 @@ async fn save<M: ModelColumns + Sync>(
 
 #[derive(Clone, Copy, PartialEq)]
 #[cfg(feature = "db")]
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
 pub(crate) enum Dialect {
     Sqlite,
     Postgres,

@@ -416,6 +416,7 @@ impl OAuth {
                               JOIN nets_user u ON u.id = t.user_id \
                               WHERE t.token_digest IN (SELECT value FROM json_each($1)) \
                               AND t.revoked_at IS NULL AND u.is_active";
+        #[cfg(feature = "postgres")]
         const POSTGRES: &str = "SELECT t.token_digest, t.expires FROM nets_access_token t \
                                 JOIN nets_user u ON u.id = t.user_id \
                                 WHERE t.token_digest = ANY($1) AND t.revoked_at IS NULL AND u.is_active";
@@ -427,6 +428,7 @@ impl OAuth {
                 let list = serde_json::to_string(digests).map_err(|e| DbError::Sync(e.to_string()))?;
                 sqlx::query_as(SQLITE).bind(list).fetch_all(pool).await?
             }
+            #[cfg(feature = "postgres")]
             crate::db::Db::Postgres(pool) => sqlx::query_as(POSTGRES).bind(digests).fetch_all(pool).await?,
         };
         let now = Utc::now();

@@ -141,16 +141,10 @@ fn truncate(mut text: String, max: usize) -> String {
 }
 
 /// Per-request settings coercion needs.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Default)]
 pub struct CoerceCx {
     /// The configured `TIME_ZONE`, used to read naive datetimes.
-    pub time_zone: chrono_tz::Tz,
-}
-
-impl Default for CoerceCx {
-    fn default() -> Self {
-        CoerceCx { time_zone: chrono_tz::UTC }
-    }
+    pub time_zone: crate::time_zone::TimeZone,
 }
 
 /// Why a raw value could not become the parameter's type.

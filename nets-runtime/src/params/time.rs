@@ -2,7 +2,7 @@
 //! a local time that does not exist (DST gap) or is ambiguous (DST fold) is an error,
 //! not a silent guess.
 
-use chrono::{DateTime, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, Utc};
 
 use super::{CoerceCx, CoerceError, FromParam, ParamSchema, Raw};
 
@@ -22,8 +22,11 @@ fn parse_datetime(raw: &Raw, cx: &CoerceCx, expected: &'static str) -> Result<Da
         return Ok(aware);
     }
     let naive = parse_naive(text).ok_or_else(|| CoerceError::expected(expected, raw))?;
+    if !(-9999..=9999).contains(&naive.year()) {
+        return Err(CoerceError::Invalid(format!("{text} is out of range (years -9999 to 9999)")));
+    }
     match cx.time_zone.from_local_datetime(&naive) {
-        LocalResult::Single(local) => Ok(local.fixed_offset()),
+        LocalResult::Single(local) => Ok(local),
         LocalResult::Ambiguous(..) => Err(CoerceError::Invalid(format!(
             "{text} is ambiguous in time zone {} (DST change); send an explicit UTC offset",
             cx.time_zone
@@ -83,7 +86,7 @@ mod tests {
     use super::*;
 
     fn cx(tz: &str) -> CoerceCx {
-        CoerceCx { time_zone: tz.parse().unwrap() }
+        CoerceCx { time_zone: crate::time_zone::TimeZone::get(tz).unwrap() }
     }
 
     #[test]

@@ -194,10 +194,12 @@ fn lookup_sql(project: &str, member: &str, superuser: bool, enabled: bool, role:
 /// Column names of `table` (empty when there is no such table).
 async fn columns(db: &Db, table: &str) -> Result<Vec<String>, PermsError> {
     const SQLITE: &str = "SELECT name FROM pragma_table_info($1)";
+    #[cfg(feature = "postgres")]
     const PG: &str = "SELECT CAST(column_name AS TEXT) FROM information_schema.columns \
          WHERE table_name = $1 AND table_schema = current_schema()";
     Ok(match db {
         Db::Sqlite(pool) => sqlx::query_scalar(SQLITE).bind(table).fetch_all(pool).await?,
+        #[cfg(feature = "postgres")]
         Db::Postgres(pool) => sqlx::query_scalar(PG).bind(table).fetch_all(pool).await?,
     })
 }

@@ -93,9 +93,11 @@ pub(crate) async fn find_role(db: &Db, name: &str, project: Option<i64>) -> Resu
 pub(crate) async fn set_role_enabled(db: &Db, role: i64, enabled: bool) -> Result<bool, sqlx::Error> {
     const SQLITE: &str =
         "UPDATE nets_role SET enabled = $2, updated = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = $1";
+    #[cfg(feature = "postgres")]
     const PG: &str = "UPDATE nets_role SET enabled = $2, updated = now() WHERE id = $1";
     let done = match db {
         Db::Sqlite(pool) => sqlx::query(SQLITE).bind(role).bind(enabled).execute(pool).await?.rows_affected(),
+        #[cfg(feature = "postgres")]
         Db::Postgres(pool) => sqlx::query(PG).bind(role).bind(enabled).execute(pool).await?.rows_affected(),
     };
     Ok(done > 0)

@@ -90,6 +90,7 @@ impl ChangeSync for DatabaseSync {
             let row = self.generation.row();
             let token: Option<i64> = match &self.db {
                 Db::Sqlite(pool) => sqlx::query_scalar(READ_TOKEN).bind(row).fetch_optional(pool).await?,
+                #[cfg(feature = "postgres")]
                 Db::Postgres(pool) => sqlx::query_scalar(READ_TOKEN).bind(row).fetch_optional(pool).await?,
             };
             Ok(token.unwrap_or(0) as u64)
@@ -100,6 +101,7 @@ impl ChangeSync for DatabaseSync {
             let (row, token) = (self.generation.row(), fresh_token() as i64);
             match &self.db {
                 Db::Sqlite(pool) => sqlx::query(WRITE_TOKEN).bind(row).bind(token).execute(pool).await?.rows_affected(),
+                #[cfg(feature = "postgres")]
                 Db::Postgres(pool) => {
                     sqlx::query(WRITE_TOKEN).bind(row).bind(token).execute(pool).await?.rows_affected()
                 }

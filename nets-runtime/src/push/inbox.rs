@@ -83,6 +83,7 @@ pub(crate) async fn mark_read(db: &Db, user: i64, ids: Option<&[i64]>) -> Result
         .execute(pool)
         .await?
         .rows_affected(),
+        #[cfg(feature = "postgres")]
         (Db::Postgres(pool), Some(ids)) => sqlx::query(
             "UPDATE nets_push_notification SET read_at = $2 WHERE user_id = $1 AND read_at IS NULL \
              AND id = ANY($3)",

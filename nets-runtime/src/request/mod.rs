@@ -41,7 +41,7 @@ use serde_json::{Map, Value};
 use validator::Validate;
 
 use crate::error::FieldErrors;
-use crate::params::{CoerceCx, FromParam, NUL_PROBLEM, Raw, RuleError};
+use crate::params::{FromParam, NUL_PROBLEM, Raw, RuleError};
 use crate::routing::Endpoint;
 use crate::{ApiError, App, Ctx, NetsModel, Settings};
 use query::{collect_query, decode_segment, query_segments};
@@ -104,7 +104,6 @@ pub struct Input {
     /// Names in `invalid`, in declaration order (the map itself is sorted).
     invalid_order: Vec<String>,
     endpoint: &'static Endpoint,
-    coerce: CoerceCx,
     /// A WebSocket endpoint's upgrade, for its `WebSocketUpgrade` argument.
     #[cfg(feature = "realtime")]
     handshake: Option<crate::realtime::Handshake>,
@@ -209,7 +208,6 @@ impl Input {
             .as_ref()
             .and_then(|m| entries.iter().find(|(k, _)| k == m.index_field))
             .map(|(_, v)| v.clone());
-        let coerce = ctx.app.coerce_cx();
         Ok(Input {
             // Only endpoints that take the headers keep them (one map less to move around).
             headers: if shape.headers { parts.headers } else { axum::http::HeaderMap::new() },
@@ -221,7 +219,6 @@ impl Input {
             invalid: FieldErrors::new(),
             invalid_order: Vec::new(),
             endpoint,
-            coerce,
             #[cfg(feature = "realtime")]
             handshake,
         })
@@ -270,7 +267,7 @@ impl Input {
             self.record(field, NUL_PROBLEM.to_owned());
             return None;
         }
-        let result = T::from_param(raw, &self.coerce)
+        let result = T::from_param(raw, self.ctx.app.coerce_cx())
             .map_err(|e| e.to_string())
             .and_then(|v| check(&v, &self.ctx).map(|()| v).map_err(|e| e.0));
         match result {
@@ -358,7 +355,7 @@ impl Input {
     /// why it is not one.
     fn positive(&mut self, key: &'static str) -> Option<Option<u64>> {
         let Some(raw) = self.take::<u64>(Some(key)) else { return Some(None) };
-        match u64::from_param(raw, &self.coerce) {
+        match u64::from_param(raw, self.ctx.app.coerce_cx()) {
             Ok(n) if n >= 1 => Some(Some(n)),
             Ok(_) => {
                 self.record(key.to_owned(), "must be at least 1".to_owned());
@@ -376,7 +373,7 @@ impl Input {
     pub fn body<T: DeserializeOwned + Validate>(&mut self, idx: usize) -> Option<T> {
         let name = self.shown_name(idx);
         let (value, prefix) = match self.take::<Map<String, Value>>(Some(name)) {
-            Some(raw) => match Map::<String, Value>::from_param(raw, &self.coerce) {
+            Some(raw) => match Map::<String, Value>::from_param(raw, self.ctx.app.coerce_cx()) {
                 Ok(map) => (Value::Object(map), format!("{name}.")),
                 Err(e) => {
                     self.record(name.to_owned(), e.to_string());
@@ -665,7 +662,7 @@ async fn resolve_project(ctx: &mut Ctx, name: &'static str, raw: Raw) -> Result<
     if matches!(&raw, Raw::Json(Value::Null)) || raw.as_str().is_some_and(|s| s.trim().is_empty()) {
         return Ok(());
     }
-    let id = match i64::from_param(raw, &ctx.app.coerce_cx()) {
+    let id = match i64::from_param(raw, ctx.app.coerce_cx()) {
         Ok(id) if id > 0 => id,
         Ok(_) => return Err(invalid_project_id(name, "must be a positive integer".into())),
         Err(e) => return Err(invalid_project_id(name, e.to_string())),
