@@ -39,7 +39,7 @@ impl Db {
     /// Fails when a migration that already ran was changed since, as sqlx does.
     pub async fn migrate(&self) -> Result<(), DbError> {
         match self {
-            Db::Sqlite(pool) => sqlite_migrator().run(pool).await?,
+            Db::Sqlite(pool) => run_alone(&sqlite_migrator(), pool).await?,
             #[cfg(feature = "postgres")]
             Db::Postgres(pool) => postgres_migrator().run(pool).await?,
         }
@@ -62,12 +62,27 @@ impl Db {
     /// ```
     pub async fn migrate_app(&self, migrator: &Migrator) -> Result<(), DbError> {
         match self {
-            Db::Sqlite(pool) => migrator.run(pool).await?,
+            Db::Sqlite(pool) => run_alone(migrator, pool).await?,
             #[cfg(feature = "postgres")]
             Db::Postgres(pool) => migrator.run(pool).await?,
         }
         Ok(())
     }
+}
+
+/// Runs `migrator` on a SQLite connection of its own, closed afterwards: creating tables
+/// fills a connection's page cache (about 1 MiB for nets' set), which a pooled one would
+/// keep for the life of the server (`PRAGMA shrink_memory` hands it to the allocator,
+/// not back to the system: measured). A pooled connection is held meanwhile, so an
+/// in-memory database outlives the migrating one.
+pub(crate) async fn run_alone(migrator: &Migrator, pool: &sqlx::SqlitePool) -> Result<(), DbError> {
+    use sqlx::Connection;
+
+    let _held = pool.acquire().await?;
+    let mut connection = sqlx::SqliteConnection::connect_with(&pool.connect_options()).await?;
+    migrator.run(&mut connection).await?;
+    connection.close().await?;
+    Ok(())
 }
 
 /// A migration that has not run yet ([`Db::pending_migrations`]).

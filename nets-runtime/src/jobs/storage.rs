@@ -107,7 +107,7 @@ impl JobStorage {
                 // for speed; only its migrations are run here.
                 let mut migrator = SqliteStorage::migrations();
                 migrator.dangerous_set_table_name(Cow::Borrowed(JOBS_MIGRATIONS_TABLE));
-                migrator.run(pool).await.map_err(storage_error)?;
+                crate::db::run_alone(&migrator, pool).await.map_err(storage_error)?;
             }
             #[cfg(feature = "postgres")]
             JobStorage::Postgres(pool) => {

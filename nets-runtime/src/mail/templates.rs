@@ -12,6 +12,8 @@
 //!
 //! HTML templates (`.html`, `.htm`) escape every value; text templates do not.
 
+use std::sync::OnceLock;
+
 use minijinja::{Environment, ErrorKind, Value};
 
 use super::outcome::Reason;
@@ -42,36 +44,44 @@ impl RenderError {
     }
 }
 
-/// The template environment of a [`Mailer`](super::Mailer). Built once.
+/// The template environment of a [`Mailer`](super::Mailer): built once, on the first
+/// e-mail (a server that sends none never runs the template engine's set-up).
 pub(crate) struct Templates {
-    env: Environment<'static>,
+    dir: Option<String>,
+    env: OnceLock<Environment<'static>>,
 }
 
 impl Templates {
     /// Templates from `dir` (when given) in front of the built-in ones.
     pub(crate) fn new(dir: Option<&str>) -> Templates {
-        let mut env = Environment::new();
-        let from_dir = dir.map(minijinja::path_loader);
-        env.set_loader(move |name| {
-            if let Some(load) = &from_dir
-                && let Some(source) = load(name)?
-            {
-                return Ok(Some(source));
-            }
-            Ok(BUILT_IN.iter().find(|(n, _)| *n == name).map(|(_, source)| (*source).to_owned().into()))
-        });
-        Templates { env }
+        Templates { dir: dir.map(str::to_owned), env: OnceLock::new() }
+    }
+
+    fn env(&self) -> &Environment<'static> {
+        self.env.get_or_init(|| {
+            let mut env = Environment::new();
+            let from_dir = self.dir.as_deref().map(minijinja::path_loader);
+            env.set_loader(move |name| {
+                if let Some(load) = &from_dir
+                    && let Some(source) = load(name)?
+                {
+                    return Ok(Some(source));
+                }
+                Ok(BUILT_IN.iter().find(|(n, _)| *n == name).map(|(_, source)| (*source).to_owned().into()))
+            });
+            env
+        })
     }
 
     /// Renders the template called `name`.
     pub(crate) fn render(&self, name: &str, ctx: &Value) -> Result<String, RenderError> {
-        self.env.get_template(name).and_then(|t| t.render(ctx)).map_err(|e| RenderError::new(name, &e))
+        self.env().get_template(name).and_then(|t| t.render(ctx)).map_err(|e| RenderError::new(name, &e))
     }
 
     /// Renders template text given inline (`html` mode, database templates). `name`
     /// decides escaping (`.html` escapes) and names the template in errors.
     pub(crate) fn render_source(&self, name: &str, source: &str, ctx: &Value) -> Result<String, RenderError> {
-        self.env.render_named_str(name, source, ctx).map_err(|e| RenderError::new(name, &e))
+        self.env().render_named_str(name, source, ctx).map_err(|e| RenderError::new(name, &e))
     }
 }
 
