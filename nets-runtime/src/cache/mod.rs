@@ -31,6 +31,7 @@
 
 mod memory;
 mod rate_limit;
+#[cfg(feature = "redis")]
 mod redis;
 mod secure;
 
@@ -39,6 +40,7 @@ use std::time::Duration;
 
 pub use memory::MemoryCache;
 pub use rate_limit::RateLimit;
+#[cfg(feature = "redis")]
 pub use redis::RedisCache;
 pub use secure::SecureCache;
 
@@ -50,8 +52,13 @@ use crate::auth::BoxFuture;
 #[non_exhaustive]
 pub enum CacheError {
     /// Redis could not be reached or answered an error.
+    #[cfg(feature = "redis")]
     #[error("redis: {0}")]
     Redis(#[from] ::redis::RedisError),
+    /// `REDIS_URL` is set, and this build has no Redis client (feature `redis`): a cache
+    /// in memory would split codes, counters and rate limits between instances.
+    #[error("REDIS_URL is set: build nets-runtime with its `redis` feature (or unset REDIS_URL)")]
+    RedisNotBuilt,
     /// [`incr`](CacheBackend::incr) on a key holding something else than a counter.
     #[error("cache key '{0}' does not hold a counter")]
     NotACounter(String),
@@ -131,6 +138,7 @@ impl Cache {
 
     /// A Redis cache at `url` whose keys all start with `prefix`. Connects now, so an
     /// unreachable server is reported at startup.
+    #[cfg(feature = "redis")]
     pub async fn redis(url: &str, prefix: &str) -> Result<Cache, CacheError> {
         Ok(Cache::new(RedisCache::connect(url, prefix).await?))
     }
@@ -138,7 +146,10 @@ impl Cache {
     /// Redis when `REDIS_URL` is set (and not empty), otherwise in memory.
     pub async fn from_settings(settings: &Settings) -> Result<Cache, CacheError> {
         match settings.redis_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+            #[cfg(feature = "redis")]
             Some(url) => Cache::redis(url, &settings.cache_key_prefix).await,
+            #[cfg(not(feature = "redis"))]
+            Some(_) => Err(CacheError::RedisNotBuilt),
             None => Ok(Cache::memory(settings.cache_max_entries)),
         }
     }

@@ -232,6 +232,18 @@ fn social(settings: &Settings, report: &mut Report) {
     }
 }
 
+#[cfg(not(feature = "redis"))]
+async fn redis(settings: &Settings, report: &mut Report) {
+    if settings.redis_url.as_deref().is_some_and(|u| !u.trim().is_empty()) {
+        report.error(
+            "REDIS_URL",
+            "REDIS_URL is set, and this build of nets-runtime has no Redis client",
+            "build nets-runtime with its `redis` feature, or unset REDIS_URL",
+        );
+    }
+}
+
+#[cfg(feature = "redis")]
 async fn redis(settings: &Settings, report: &mut Report) {
     let Some(url) = settings.redis_url.as_deref().filter(|u| !u.trim().is_empty()) else {
         return;

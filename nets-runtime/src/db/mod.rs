@@ -56,6 +56,7 @@ mod migrate;
 
 #[cfg(feature = "postgres")]
 pub use migrate::postgres_migrator;
+#[cfg(feature = "jobs")]
 pub(crate) use migrate::run_alone;
 pub use migrate::{NETS_MIGRATIONS_TABLE, sqlite_migrator};
 

@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use apalis::prelude::{FetchById, Status, TaskBuilder, TaskId, TaskSink};
 #[cfg(feature = "postgres")]
 use apalis_postgres::PostgresStorage;
+#[cfg(feature = "redis")]
 use apalis_redis::{ConnectionManager, RedisStorage};
 use apalis_sqlite::SqliteStorage;
 use std::str::FromStr;
@@ -36,7 +37,8 @@ pub enum JobStorage {
     /// (Feature `postgres`.)
     #[cfg(feature = "postgres")]
     Postgres(PgPool),
-    /// Redis.
+    /// Redis (feature `redis`).
+    #[cfg(feature = "redis")]
     Redis(ConnectionManager),
 }
 
@@ -46,6 +48,7 @@ impl std::fmt::Debug for JobStorage {
             JobStorage::Sqlite(_) => "JobStorage::Sqlite",
             #[cfg(feature = "postgres")]
             JobStorage::Postgres(_) => "JobStorage::Postgres",
+            #[cfg(feature = "redis")]
             JobStorage::Redis(_) => "JobStorage::Redis",
         })
     }
@@ -91,12 +94,26 @@ impl JobStorage {
                 "NETS_CORE_JOBS_URL is PostgreSQL: build nets-runtime with its `postgres` feature".into(),
             ));
         } else if url.starts_with("redis://") || url.starts_with("rediss://") {
-            JobStorage::Redis(apalis_redis::connect(url).await.map_err(storage_error)?)
+            #[cfg(feature = "redis")]
+            {
+                JobStorage::Redis(apalis_redis::connect(url).await.map_err(storage_error)?)
+            }
+            #[cfg(not(feature = "redis"))]
+            return Err(JobsError::Storage(
+                "NETS_CORE_JOBS_URL is Redis: build nets-runtime with its `redis` feature".into(),
+            ));
         } else {
             return Err(JobsError::UnsupportedUrl(url.split('@').next_back().unwrap_or_default().to_owned()));
         };
         storage.setup().await?;
         Ok(storage)
+    }
+
+    fn is_redis(&self) -> bool {
+        #[cfg(feature = "redis")]
+        return matches!(self, JobStorage::Redis(_));
+        #[cfg(not(feature = "redis"))]
+        false
     }
 
     /// Creates apalis' tables (SQL storages) when missing. Idempotent.
@@ -130,6 +147,7 @@ impl JobStorage {
                 migrator.dangerous_set_table_name(Cow::Owned(format!("apalis.{JOBS_MIGRATIONS_TABLE}")));
                 migrator.run(pool).await.map_err(storage_error)?;
             }
+            #[cfg(feature = "redis")]
             JobStorage::Redis(_) => {}
         }
         Ok(())
@@ -151,6 +169,7 @@ impl JobStorage {
                 let mut s = PostgresStorage::<J>::new(pool).with_config(postgres_config(config, &queue));
                 s.push_task(task).await.map_err(storage_error)?;
             }
+            #[cfg(feature = "redis")]
             JobStorage::Redis(conn) => {
                 let mut s = RedisStorage::<J>::new(conn.clone()).with_config(redis_config(config, &queue));
                 s.push_task(task).await.map_err(storage_error)?;
@@ -175,6 +194,7 @@ impl JobStorage {
                 let mut s = PostgresStorage::<()>::new(pool).with_config(postgres_config(config, &queue));
                 s.fetch_by_id(&task_id).await.map_err(storage_error)?
             }
+            #[cfg(feature = "redis")]
             JobStorage::Redis(conn) => {
                 let mut s = RedisStorage::<()>::new(conn.clone()).with_config(redis_config(config, &queue));
                 s.fetch_by_id(&task_id).await.map_err(storage_error)?
@@ -190,7 +210,7 @@ impl JobStorage {
             Status::Killed => JobState::Dead,
             // A last attempt's failure recorded as such (before nets recorded those as
             // killed): SQL storages never fetch it again, Redis schedules it again.
-            Status::Failed if attempts >= max_attempts && !matches!(self, JobStorage::Redis(_)) => JobState::Dead,
+            Status::Failed if attempts >= max_attempts && !self.is_redis() => JobState::Dead,
             Status::Failed => JobState::Failed,
             // Queued (taken, not started), Running, and any state a later apalis adds.
             _ => JobState::Running,
@@ -227,6 +247,7 @@ pub(super) fn postgres_config(c: &JobConfig, queue: &str) -> apalis_postgres::Co
     apalis_postgres::Config::default().queue(queue).heartbeat_interval(c.heartbeat).missed_heartbeats(2)
 }
 
+#[cfg(feature = "redis")]
 pub(super) fn redis_config(c: &JobConfig, queue: &str) -> apalis_redis::Config {
     apalis_redis::Config::default().queue(queue).heartbeat_interval(c.heartbeat).missed_heartbeats(2)
 }

@@ -12,6 +12,7 @@ use apalis::prelude::{
 };
 #[cfg(feature = "postgres")]
 use apalis_postgres::PostgresStorage;
+#[cfg(feature = "redis")]
 use apalis_redis::RedisStorage;
 use apalis_sqlite::SqliteStorage;
 use tokio::sync::{oneshot, watch};
@@ -20,7 +21,9 @@ use tokio::task::JoinSet;
 use super::job::ValidName;
 #[cfg(feature = "postgres")]
 use super::storage::postgres_config;
-use super::storage::{JobStorage, redis_config, sqlite_config};
+#[cfg(feature = "redis")]
+use super::storage::redis_config;
+use super::storage::{JobStorage, sqlite_config};
 use super::{Job, Jobs, JobsError};
 
 /// A worker being put together: the job types it runs, each with its
@@ -261,6 +264,7 @@ async fn run_type<J: Job>(jobs: Jobs, context: J::Context, name: String, stop: S
         JobStorage::Postgres(pool) => {
             run!(PostgresStorage::<J>::new(pool).with_config(postgres_config(config, &queue)))
         }
+        #[cfg(feature = "redis")]
         JobStorage::Redis(conn) => {
             run!(RedisStorage::<J>::new(conn.clone()).with_config(redis_config(config, &queue)))
         }
