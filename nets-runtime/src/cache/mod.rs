@@ -159,3 +159,28 @@ impl Cache {
 pub(crate) fn ttl_millis(ttl: Duration) -> u64 {
     u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Without the `redis` feature (CI's lean test step), a set `REDIS_URL` stops
+    /// start-up: an in-memory cache would split codes, counters and rate limits between
+    /// instances that are meant to share them.
+    #[cfg(not(feature = "redis"))]
+    #[tokio::test]
+    async fn a_redis_url_in_a_build_without_redis_is_refused() {
+        let settings = Settings { redis_url: Some("redis://127.0.0.1:6379".into()), ..Settings::default() };
+        let err = Cache::from_settings(&settings).await.err().expect("REDIS_URL without the feature");
+        assert!(matches!(err, CacheError::RedisNotBuilt), "{err}");
+        assert!(err.to_string().contains("`redis` feature"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn no_redis_url_is_a_cache_in_memory() {
+        let settings = Settings { redis_url: Some("  ".into()), ..Settings::default() };
+        let cache = Cache::from_settings(&settings).await.unwrap();
+        cache.set("k", b"v", Duration::from_secs(5)).await.unwrap();
+        assert_eq!(cache.take("k").await.unwrap().as_deref(), Some(&b"v"[..]));
+    }
+}

@@ -313,4 +313,17 @@ mod tests {
         let err = DbError::UnsupportedUrl(redact("mysql://root:pw@h/db"));
         assert!(!err.to_string().contains("pw"));
     }
+
+    /// A SQLite-only build (CI's lean test step) names the feature a PostgreSQL URL
+    /// needs, without the URL's password, and never falls back to anything.
+    #[cfg(not(feature = "postgres"))]
+    #[tokio::test]
+    async fn a_postgres_url_in_a_sqlite_only_build_names_the_feature() {
+        for url in ["postgres://app:s3cret@db:5432/x", "postgresql://app:s3cret@db/x"] {
+            let err = Db::connect(url, 1).await.unwrap_err();
+            assert!(matches!(err, DbError::PostgresNotBuilt(_)), "{err}");
+            let text = err.to_string();
+            assert!(text.contains("`postgres` feature") && !text.contains("s3cret"), "{text}");
+        }
+    }
 }

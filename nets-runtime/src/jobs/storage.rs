@@ -251,3 +251,20 @@ pub(super) fn postgres_config(c: &JobConfig, queue: &str) -> apalis_postgres::Co
 pub(super) fn redis_config(c: &JobConfig, queue: &str) -> apalis_redis::Config {
     apalis_redis::Config::default().queue(queue).heartbeat_interval(c.heartbeat).missed_heartbeats(2)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Job storage URLs of backends this build lacks (CI's lean test step) name the
+    /// feature; an unknown scheme is refused as before.
+    #[tokio::test]
+    async fn storage_urls_of_missing_backends_name_the_feature() {
+        let refused = |url: &'static str| async move { JobStorage::connect_url(url).await.unwrap_err().to_string() };
+        #[cfg(not(feature = "postgres"))]
+        assert!(refused("postgres://app@db/x").await.contains("`postgres` feature"));
+        #[cfg(not(feature = "redis"))]
+        assert!(refused("redis://127.0.0.1:6379").await.contains("`redis` feature"));
+        assert!(refused("mysql://app@db/x").await.contains("unsupported job storage URL"));
+    }
+}
