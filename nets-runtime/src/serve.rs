@@ -1,4 +1,5 @@
-//! Serving a router over HTTP/1 and HTTP/2, with the limits `axum::serve` lacks.
+//! Serving a router over HTTP/1.1 (and HTTP/2, cleartext, with the `http2` feature:
+//! behind a proxy that speaks it upstream), with the limits `axum::serve` lacks.
 //!
 //! `axum::serve` has no timeouts: a client that sends half its headers, half its body, or
 //! nothing at all keeps its connection (and a file descriptor) forever, and a few hundred
@@ -25,12 +26,14 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{ConnectInfo, Request};
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
+#[cfg(feature = "http2")]
+use hyper_util::rt::TokioExecutor;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use tower::{Layer, ServiceExt};
 use tower_http::timeout::RequestBodyTimeoutLayer;
 
@@ -121,15 +124,11 @@ pub async fn serve_with(
     // Around the router, not in it: `Router::layer` would wrap every route (a box per
     // request).
     let body_timeout = RequestBodyTimeoutLayer::new(options.body_read_timeout);
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder.http1().timer(TokioTimer::new()).header_read_timeout(options.header_read_timeout);
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .keep_alive_interval(Some(options.header_read_timeout))
-        .keep_alive_timeout(options.header_read_timeout);
+    let builder = protocols(&options);
     let permits = Arc::new(Semaphore::new(options.max_connections));
-    let graceful = GracefulShutdown::new();
+    // Shutdown: `stopping` asks every connection to finish its request in flight and
+    // close; `connections` waits for them.
+    let (stopping, connections) = (CancellationToken::new(), TaskTracker::new());
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let permit = tokio::select! {
@@ -158,25 +157,180 @@ pub async fn serve_with(
                 request.extensions_mut().insert(ConnectInfo(peer));
                 request
             });
-        let (builder, watcher, header_timeout) = (builder.clone(), graceful.watcher(), options.header_read_timeout);
-        tokio::spawn(async move {
-            // hyper's protocol detection waits for the first bytes without a timer of its
-            // own: a client that sends nothing is dropped here.
-            // (`peek`, not `readable`: a fresh socket may report readiness with no data.)
-            let mut first = [0u8; 1];
-            match tokio::time::timeout(header_timeout, stream.peek(&mut first)).await {
-                Ok(Ok(n)) if n > 0 => {}
-                _ => return,
+        let (builder, stopping) = (builder.clone(), stopping.clone());
+        #[cfg(feature = "http2")]
+        let header_timeout = options.header_read_timeout;
+        connections.spawn(async move {
+            #[cfg(feature = "http2")]
+            {
+                // hyper's protocol detection waits for the first bytes without a timer of
+                // its own: a client that sends nothing is dropped here. (`peek`, not
+                // `readable`: a fresh socket may report readiness with no data.)
+                let mut first = [0u8; 1];
+                match tokio::time::timeout(header_timeout, stream.peek(&mut first)).await {
+                    Ok(Ok(n)) if n > 0 => {}
+                    _ => return,
+                }
             }
-            let connection =
-                builder.serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service));
-            if let Err(e) = watcher.watch(connection.into_owned()).await {
+            let (io, service) = (TokioIo::new(stream), TowerToHyperService::new(service));
+            #[cfg(feature = "http2")]
+            let connection = builder.serve_connection_with_upgrades(io, service);
+            #[cfg(not(feature = "http2"))]
+            let connection = builder.serve_connection(io, service).with_upgrades();
+            let mut connection = std::pin::pin!(connection);
+            let result = tokio::select! {
+                result = connection.as_mut() => result,
+                () = stopping.cancelled() => {
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+            };
+            if let Err(e) = result {
                 tracing::debug!(error = %e, %peer, "connection closed with an error");
             }
             drop(permit);
         });
     }
     drop(listener);
-    graceful.shutdown().await;
+    stopping.cancel();
+    connections.close();
+    connections.wait().await;
     Ok(())
+}
+
+/// HTTP/1.1, whose header-read timer (from the connection's start and after each
+/// response) closes silent and slow clients; with the `http2` feature, HTTP/2 as well,
+/// told apart by the connection's first bytes and kept alive by pings.
+#[cfg(feature = "http2")]
+fn protocols(options: &ServeOptions) -> hyper_util::server::conn::auto::Builder<TokioExecutor> {
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(options.header_read_timeout);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(options.header_read_timeout))
+        .keep_alive_timeout(options.header_read_timeout);
+    builder
+}
+
+/// HTTP/1.1, whose header-read timer (from the connection's start and after each
+/// response) closes silent and slow clients.
+#[cfg(not(feature = "http2"))]
+fn protocols(options: &ServeOptions) -> hyper::server::conn::http1::Builder {
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder.timer(TokioTimer::new()).header_read_timeout(options.header_read_timeout);
+    builder
+}
+
+/// The accept loop in this build's protocols: `cargo test` runs these with HTTP/2
+/// (`full`), CI's lean step with HTTP/1.1 alone. (tests/tests/serve.rs covers the
+/// timeouts and limits end to end.)
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use axum::body::Body;
+    use axum::http::{StatusCode, header};
+    use axum::response::Response;
+    use axum::routing::get;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    use super::*;
+
+    /// A server on a free port; dropping the sender shuts it down. The route `/slow/`
+    /// answers after 300 ms; `/echo/` upgrades the connection and echoes what it gets.
+    async fn start(
+        header_read_timeout: Duration,
+    ) -> (SocketAddr, tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+        let router = Router::new()
+            .route(
+                "/slow/",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                    "done"
+                }),
+            )
+            .route(
+                "/echo/",
+                get(|mut request: Request| async move {
+                    let upgrade = hyper::upgrade::on(&mut request);
+                    tokio::spawn(async move {
+                        let Ok(upgraded) = upgrade.await else { return };
+                        let mut io = TokioIo::new(upgraded);
+                        let mut buf = [0u8; 4];
+                        if io.read_exact(&mut buf).await.is_ok() {
+                            let _ = io.write_all(&buf).await;
+                        }
+                    });
+                    Response::builder()
+                        .status(StatusCode::SWITCHING_PROTOCOLS)
+                        .header(header::CONNECTION, "upgrade")
+                        .header(header::UPGRADE, "echo")
+                        .body(Body::empty())
+                        .unwrap()
+                }),
+            );
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let options = ServeOptions { header_read_timeout, ..ServeOptions::default() };
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            serve_with(listener, router, options, async move {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+        });
+        (addr, stop, server)
+    }
+
+    async fn read_all(stream: &mut TcpStream) -> String {
+        let mut out = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(3), stream.read_to_end(&mut out)).await;
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    #[tokio::test]
+    async fn shutdown_lets_the_request_in_flight_finish() {
+        let (addr, stop, server) = start(Duration::from_secs(5)).await;
+        let mut client = TcpStream::connect(addr).await.unwrap();
+        client.write_all(b"GET /slow/ HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        drop(stop);
+        let answer = read_all(&mut client).await;
+        assert!(answer.starts_with("HTTP/1.1 200") && answer.ends_with("done"), "{answer}");
+        tokio::time::timeout(Duration::from_secs(3), server).await.expect("serve_with returned").unwrap();
+        assert!(TcpStream::connect(addr).await.is_err(), "still accepting after shutdown");
+    }
+
+    #[tokio::test]
+    async fn a_silent_client_is_disconnected_after_the_header_timeout() {
+        let (addr, _stop, _server) = start(Duration::from_millis(300)).await;
+        let mut client = TcpStream::connect(addr).await.unwrap();
+        let started = std::time::Instant::now();
+        let answer = read_all(&mut client).await;
+        assert!(started.elapsed() < Duration::from_secs(2), "closed after {:?}: {answer}", started.elapsed());
+    }
+
+    #[tokio::test]
+    async fn connections_upgrade() {
+        let (addr, _stop, _server) = start(Duration::from_secs(5)).await;
+        let mut client = TcpStream::connect(addr).await.unwrap();
+        client
+            .write_all(b"GET /echo/ HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: echo\r\n\r\n")
+            .await
+            .unwrap();
+        let mut head = Vec::new();
+        while !head.ends_with(b"\r\n\r\n") {
+            let mut byte = [0u8; 1];
+            assert_eq!(client.read(&mut byte).await.unwrap(), 1, "closed before the 101's end");
+            head.push(byte[0]);
+        }
+        assert!(head.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&head));
+        client.write_all(b"ping").await.unwrap();
+        let mut echoed = [0u8; 4];
+        tokio::time::timeout(Duration::from_secs(3), client.read_exact(&mut echoed)).await.unwrap().unwrap();
+        assert_eq!(&echoed, b"ping");
+    }
 }
