@@ -171,7 +171,7 @@ mod tests {
     #[tokio::test]
     async fn a_redis_url_in_a_build_without_redis_is_refused() {
         let settings = Settings { redis_url: Some("redis://127.0.0.1:6379".into()), ..Settings::default() };
-        let err = Cache::from_settings(&settings).await.err().expect("REDIS_URL without the feature");
+        let Err(err) = Cache::from_settings(&settings).await else { panic!("REDIS_URL without the feature: accepted") };
         assert!(matches!(err, CacheError::RedisNotBuilt), "{err}");
         assert!(err.to_string().contains("`redis` feature"), "{err}");
     }
