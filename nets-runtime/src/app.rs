@@ -387,8 +387,9 @@ impl App {
     }
 }
 
-/// `NETS_CORE_COMPRESS_JSON_ABOVE_BYTES`: JSON answers above the size, gzip or (feature `brotli`) brotli
-/// as the client accepts (answers that already have an encoding are left alone).
+/// `NETS_CORE_COMPRESS_JSON_ABOVE_BYTES`: JSON answers above the size, gzip or (feature
+/// `brotli`) brotli as the client accepts (answers that already have an encoding are
+/// left alone).
 fn compression_layer(settings: &Settings) -> Option<CompressionLayer<impl Predicate + use<>>> {
     let above = u64::try_from(settings.compress_json_above_bytes).unwrap_or(u64::MAX);
     let json = |_: StatusCode, _: axum::http::Version, headers: &axum::http::HeaderMap, _: &axum::http::Extensions| {

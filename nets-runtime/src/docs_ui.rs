@@ -1,7 +1,8 @@
 //! `/docs`: Swagger UI reading `/openapi.json`. Its assets (utoipa-swagger-ui's, embedded
 //! in the binary) are sent as [`Precompressed`] answers: each is compressed once, on its
 //! first request (both codings, off the async workers), then served from memory with an
-//! `ETag`, and brotli (feature `brotli`) or gzip as the client accepts. Swagger UI's script is 1.4 MB raw.
+//! `ETag`, and brotli (feature `brotli`) or gzip as the client accepts. Swagger UI's
+//! script is 1.4 MB raw.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -1,8 +1,8 @@
 //! Static answers sent as built once: `GET /openapi.json` and the `/docs` assets. Each
 //! has a strong `ETag` (a client that has it gets `304 Not Modified`) and, when it is
-//! text, brotli (feature `brotli`) and gzip copies, each made once, when a client first accepts it (a real
-//! app's document and Swagger UI's script are tens to hundreds of kilobytes of
-//! repetitive text), chosen by `Accept-Encoding` and its q-values.
+//! text, brotli (feature `brotli`) and gzip copies, each made once, when a client first
+//! accepts it (a real app's document and Swagger UI's script are tens to hundreds of
+//! kilobytes of repetitive text), chosen by `Accept-Encoding` and its q-values.
 
 use std::io::Write;
 use std::sync::OnceLock;

@@ -108,8 +108,8 @@ pub struct Settings {
     #[serde(rename = "NETS_CORE_MAX_BODY_SIZE")]
     pub max_body_size: usize,
     /// `NETS_CORE_COMPRESS_JSON_ABOVE_BYTES`: JSON answers larger than this are sent
-    /// gzip- or (feature `brotli`) brotli-compressed to clients that accept it (default 0: off). Off by
-    /// default: compressing answers that mix secrets with text an
+    /// gzip- or (feature `brotli`) brotli-compressed to clients that accept it (default
+    /// 0: off). Off by default: compressing answers that mix secrets with text an
     /// attacker can inject leaks the secrets through their size (BREACH), and most API
     /// answers are small. `/openapi.json` is compressed whatever this says.
     #[serde(rename = "NETS_CORE_COMPRESS_JSON_ABOVE_BYTES")]
