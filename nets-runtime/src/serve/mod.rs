@@ -19,22 +19,25 @@
 //! Handlers see the peer address ([`Ctx::client_ip`](crate::Ctx::client_ip)) as with
 //! `into_make_service_with_connect_info`.
 
+mod idle;
+
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, Request};
 #[cfg(feature = "http2")]
 use hyper_util::rt::TokioExecutor;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
+#[cfg(feature = "http2")]
+use hyper_util::rt::TokioTimer;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tower::{Layer, ServiceExt};
+use tower::Layer;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use crate::Settings;
@@ -152,26 +155,11 @@ pub async fn serve_with(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let service =
-            body_timeout.layer(router.clone()).map_request(move |mut request: Request<hyper::body::Incoming>| {
-                request.extensions_mut().insert(ConnectInfo(peer));
-                request
-            });
+        let idle = idle::Idle::new();
+        let service = idle::Watched::new(body_timeout.layer(router.clone()), peer, idle.clone());
         let (builder, stopping) = (builder.clone(), stopping.clone());
-        #[cfg(feature = "http2")]
         let header_timeout = options.header_read_timeout;
         connections.spawn(async move {
-            #[cfg(feature = "http2")]
-            {
-                // hyper's protocol detection waits for the first bytes without a timer of
-                // its own: a client that sends nothing is dropped here. (`peek`, not
-                // `readable`: a fresh socket may report readiness with no data.)
-                let mut first = [0u8; 1];
-                match tokio::time::timeout(header_timeout, stream.peek(&mut first)).await {
-                    Ok(Ok(n)) if n > 0 => {}
-                    _ => return,
-                }
-            }
             let (io, service) = (TokioIo::new(stream), TowerToHyperService::new(service));
             #[cfg(feature = "http2")]
             let connection = builder.serve_connection_with_upgrades(io, service);
@@ -184,6 +172,8 @@ pub async fn serve_with(
                     connection.as_mut().graceful_shutdown();
                     connection.await
                 }
+                // No request headers in time: dropping the connection closes it.
+                () = idle.expired(header_timeout) => Ok(()),
             };
             if let Err(e) = result {
                 tracing::debug!(error = %e, %peer, "connection closed with an error");
@@ -198,13 +188,13 @@ pub async fn serve_with(
     Ok(())
 }
 
-/// HTTP/1.1, whose header-read timer (from the connection's start and after each
-/// response) closes silent and slow clients; with the `http2` feature, HTTP/2 as well,
-/// told apart by the connection's first bytes and kept alive by pings.
+/// HTTP/1.1 (its header-read timeout is [`idle`]'s, not hyper's); with the `http2`
+/// feature, HTTP/2 as well, told apart by the connection's first bytes and watched by
+/// pings.
 #[cfg(feature = "http2")]
 fn protocols(options: &ServeOptions) -> hyper_util::server::conn::auto::Builder<TokioExecutor> {
     let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-    builder.http1().timer(TokioTimer::new()).header_read_timeout(options.header_read_timeout);
+    builder.http1().header_read_timeout(None);
     builder
         .http2()
         .timer(TokioTimer::new())
@@ -213,12 +203,11 @@ fn protocols(options: &ServeOptions) -> hyper_util::server::conn::auto::Builder<
     builder
 }
 
-/// HTTP/1.1, whose header-read timer (from the connection's start and after each
-/// response) closes silent and slow clients.
+/// HTTP/1.1 (its header-read timeout is [`idle`]'s, not hyper's).
 #[cfg(not(feature = "http2"))]
-fn protocols(options: &ServeOptions) -> hyper::server::conn::http1::Builder {
+fn protocols(_: &ServeOptions) -> hyper::server::conn::http1::Builder {
     let mut builder = hyper::server::conn::http1::Builder::new();
-    builder.timer(TokioTimer::new()).header_read_timeout(options.header_read_timeout);
+    builder.header_read_timeout(None);
     builder
 }
 
@@ -230,6 +219,7 @@ mod tests {
     use std::time::Duration;
 
     use axum::body::Body;
+    use axum::extract::Request;
     use axum::http::{StatusCode, header};
     use axum::response::Response;
     use axum::routing::get;
@@ -239,7 +229,8 @@ mod tests {
     use super::*;
 
     /// A server on a free port; dropping the sender shuts it down. The route `/slow/`
-    /// answers after 300 ms; `/echo/` upgrades the connection and echoes what it gets.
+    /// answers after 300 ms; `/stream/` sends three chunks 250 ms apart; `/echo/`
+    /// upgrades the connection and echoes what it gets.
     async fn start(
         header_read_timeout: Duration,
     ) -> (SocketAddr, tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
@@ -249,6 +240,16 @@ mod tests {
                 get(|| async {
                     tokio::time::sleep(Duration::from_millis(300)).await;
                     "done"
+                }),
+            )
+            .route(
+                "/stream/",
+                get(|| async {
+                    let chunks = futures_util::stream::unfold(0, |n| async move {
+                        tokio::time::sleep(Duration::from_millis(250)).await;
+                        (n < 3).then(|| (Ok::<_, std::io::Error>(format!("chunk{n};")), n + 1))
+                    });
+                    Body::from_stream(chunks)
                 }),
             )
             .route(
@@ -289,6 +290,55 @@ mod tests {
         let mut out = Vec::new();
         let _ = tokio::time::timeout(Duration::from_secs(3), stream.read_to_end(&mut out)).await;
         String::from_utf8_lossy(&out).into_owned()
+    }
+
+    /// Reads until `end` has come, or panics after 3 s.
+    async fn read_until(stream: &mut TcpStream, end: &str) -> String {
+        let mut out = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(3), async {
+            while !String::from_utf8_lossy(&out).contains(end) {
+                let mut buf = [0u8; 1024];
+                match stream.read(&mut buf).await.unwrap() {
+                    0 => break,
+                    n => out.extend_from_slice(&buf[..n]),
+                }
+            }
+        });
+        read.await.unwrap();
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    #[tokio::test]
+    async fn the_header_timeout_spares_slow_answers_and_restarts_after_each() {
+        let (addr, _stop, _server) = start(Duration::from_millis(200)).await;
+        let mut client = TcpStream::connect(addr).await.unwrap();
+        // A handler slower than the timeout, then a body streamed for longer than it.
+        client.write_all(b"GET /slow/ HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+        assert!(read_until(&mut client, "done").await.starts_with("HTTP/1.1 200"));
+        client.write_all(b"GET /stream/ HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+        let streamed = read_until(&mut client, "0\r\n\r\n").await;
+        assert!(streamed.contains("chunk0;") && streamed.contains("chunk2;"), "{streamed}");
+        // Then silence: closed about the timeout after the answer's end.
+        let ended = std::time::Instant::now();
+        assert_eq!(read_all(&mut client).await, "");
+        let waited = ended.elapsed();
+        assert!(waited >= Duration::from_millis(150) && waited < Duration::from_secs(2), "closed after {waited:?}");
+    }
+
+    #[tokio::test]
+    async fn headers_trickled_in_are_cut_off_at_the_timeout() {
+        let (addr, _stop, _server) = start(Duration::from_millis(300)).await;
+        let mut client = TcpStream::connect(addr).await.unwrap();
+        let started = std::time::Instant::now();
+        for byte in b"GET /slow/ HTTP/1.1\r\nHost: x\r\nX-Slow: 0123456789\r\n\r\n" {
+            if client.write_all(&[*byte]).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let answer = read_all(&mut client).await;
+        assert!(!answer.contains("200"), "{answer}");
+        assert!(started.elapsed() < Duration::from_secs(2), "closed after {:?}", started.elapsed());
     }
 
     #[tokio::test]
