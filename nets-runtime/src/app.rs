@@ -360,23 +360,23 @@ impl App {
     /// and middleware.
     pub fn router(&self) -> Router {
         let settings = self.settings();
-        let router = self
-            .0
-            .routes
-            .router()
-            .route("/openapi.json", crate::openapi::route(self))
-            .fallback(|| async { ApiError::NotFound });
-        #[cfg(feature = "docs-ui")]
-        let router = if settings.docs_enabled { router.merge(crate::docs_ui::routes()) } else { router };
-
         // Checked when settings are loaded; only settings built in code can fail here.
-        let headers = SecurityHeaders::from_settings(settings)
+        let security = SecurityHeaders::from_settings(settings)
             .inspect_err(|e| tracing::error!(error = %e, "security headers are off"))
             .ok();
-        // One `layer` call per layer: axum wraps every route in each. CORS and compression
-        // go outside nets' own layer, so its 500s (panics included) get their CORS
-        // headers, and its stamped bodies are compressed like any other.
-        let mut router = router.with_state(self.clone()).layer(NetsLayer::new(headers));
+        let router = self.0.routes.router().fallback(|| async { ApiError::NotFound });
+        #[cfg(feature = "docs-ui")]
+        let router =
+            if settings.docs_enabled { router.merge(crate::docs_ui::routes(security.clone())) } else { router };
+        // One `layer` call per layer: axum wraps every route in each. `/openapi.json` is
+        // added after nets' own: its answers are complete when built, and the middleware
+        // would only find its headers there. CORS and compression go outside nets' own
+        // layer, so its 500s (panics included) get their CORS headers, and its stamped
+        // bodies are compressed like any other.
+        let mut router = router
+            .with_state(self.clone())
+            .layer(NetsLayer::new(security.clone()))
+            .route("/openapi.json", crate::openapi::route(self, security));
         if let Some(cors) = cors_layer(settings) {
             router = router.layer(cors);
         }

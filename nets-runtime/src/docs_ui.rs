@@ -16,6 +16,7 @@ use tokio::sync::OnceCell;
 use utoipa_swagger_ui::Config;
 
 use crate::precompressed::Precompressed;
+use crate::security_headers::SecurityHeaders;
 use crate::{ApiError, App};
 
 /// Where the page lives.
@@ -25,12 +26,15 @@ const PREFIX: &str = "/docs/";
 /// dropped again, so the map is bounded by the embedded files).
 struct Assets {
     config: Arc<Config<'static>>,
+    security: Option<SecurityHeaders>,
     built: Mutex<HashMap<String, Arc<OnceCell<Precompressed>>>>,
 }
 
 /// `/docs` (a redirect to `/docs/`), `/docs/` and its assets.
-pub(crate) fn routes() -> Router<App> {
-    let assets = Arc::new(Assets { config: Arc::new(Config::from("/openapi.json")), built: Mutex::default() });
+/// Answers carry `security`, the app's security headers.
+pub(crate) fn routes(security: Option<SecurityHeaders>) -> Router<App> {
+    let config = Arc::new(Config::from("/openapi.json"));
+    let assets = Arc::new(Assets { config, security, built: Mutex::default() });
     let page = {
         let assets = assets.clone();
         get(move |request: Request| {
@@ -57,7 +61,7 @@ impl Assets {
                 None => built.entry(name.to_owned()).or_default().clone(),
             }
         };
-        match cell.get_or_try_init(|| build(name.to_owned(), self.config.clone())).await {
+        match cell.get_or_try_init(|| build(name.to_owned(), self.config.clone(), self.security.clone())).await {
             Ok(asset) => asset.answer(request.headers()),
             Err(e) => {
                 // Not an asset (or it could not be read): its name is not kept, so the map
@@ -73,7 +77,11 @@ impl Assets {
 
 /// Reads (`NotFound`: no such asset) and compresses one asset, on a blocking thread (a
 /// large script takes a noticeable fraction of a second to compress).
-async fn build(name: String, config: Arc<Config<'static>>) -> Result<Precompressed, ApiError> {
+async fn build(
+    name: String,
+    config: Arc<Config<'static>>,
+    security: Option<SecurityHeaders>,
+) -> Result<Precompressed, ApiError> {
     let task = tokio::task::spawn_blocking(move || {
         let file = match utoipa_swagger_ui::serve(&name, config) {
             Ok(Some(file)) => file,
@@ -90,7 +98,7 @@ async fn build(name: String, config: Arc<Config<'static>>) -> Result<Precompress
             std::borrow::Cow::Owned(made) => bytes::Bytes::from(made),
         };
         // Both codings now, on this blocking thread, rather than on a request's.
-        Ok(Precompressed::new(bytes, content_type, text).compressed())
+        Ok(Precompressed::new(bytes, content_type, text, security).compressed())
     });
     task.await.map_err(|e| ApiError::internal(format!("compressing a Swagger UI asset: {e}")))?
 }

@@ -201,7 +201,8 @@ impl IntoResponse for ApiError {
             _ => None,
         };
         let body = ErrorBody { res: 0, message: &message, data: (), errors, code, request_id: None };
-        let mut response = (status, axum::Json(body)).into_response();
+        // Strings, numbers and string maps: writing them cannot fail.
+        let mut response = crate::response::json(status, &body).unwrap_or_else(|_| status.into_response());
         let headers = response.headers_mut();
         match &self {
             ApiError::Unauthorized { challenge } => {

@@ -22,7 +22,7 @@ use std::task::{Context, Poll, ready};
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::FutureExt;
 use futures_util::future::CatchUnwind;
@@ -31,7 +31,6 @@ use tower::{Layer, Service};
 use crate::ApiError;
 use crate::app::REQUEST_ID;
 use crate::error::{ErrorBody, InternalErrorMarker};
-use crate::request_id::Sequential;
 use crate::security_headers::SecurityHeaders;
 
 /// The layer; built once per router.
@@ -39,14 +38,13 @@ use crate::security_headers::SecurityHeaders;
 pub(crate) struct NetsLayer(Arc<Shared>);
 
 struct Shared {
-    ids: Sequential,
     headers: Option<SecurityHeaders>,
 }
 
 impl NetsLayer {
     /// `headers`: `None` when the settings' security headers are off (or invalid).
     pub(crate) fn new(headers: Option<SecurityHeaders>) -> NetsLayer {
-        NetsLayer(Arc::new(Shared { ids: Sequential::new(), headers }))
+        NetsLayer(Arc::new(Shared { headers }))
     }
 }
 
@@ -81,7 +79,7 @@ where
         let id = match req.headers().get(REQUEST_ID) {
             Some(id) => id.clone(),
             None => {
-                let id = self.shared.ids.next();
+                let id = crate::request_id::next();
                 req.headers_mut().insert(REQUEST_ID, id.clone());
                 id
             }
@@ -156,13 +154,20 @@ where
             let (method, path) = this.asked.take().unwrap_or_default();
             response = stamp_500(response, id.as_ref(), &method, path.as_str());
         }
-        if let Some(headers) = &this.shared.headers {
-            headers.stamp(response.headers_mut());
-        }
-        if let Some(id) = id {
-            response.headers_mut().entry(REQUEST_ID).or_insert(id);
-        }
+        finish(response.headers_mut(), this.shared.headers.as_ref(), id);
         Poll::Ready(Ok(response))
+    }
+}
+
+/// What every answer carries: the security headers (those the answer does not set
+/// itself) and its request id. Static answers get them once, when they are built
+/// ([`Precompressed`](crate::precompressed::Precompressed)).
+pub(crate) fn finish(headers: &mut HeaderMap, security: Option<&SecurityHeaders>, id: Option<HeaderValue>) {
+    if let Some(security) = security {
+        security.stamp(headers);
+    }
+    if let Some(id) = id {
+        headers.entry(REQUEST_ID).or_insert(id);
     }
 }
 

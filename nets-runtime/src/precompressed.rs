@@ -3,6 +3,11 @@
 //! text, brotli (feature `brotli`) and gzip copies, each made once, when a client first
 //! accepts it (a real app's document and Swagger UI's script are tens to hundreds of
 //! kilobytes of repetitive text), chosen by `Accept-Encoding` and its q-values.
+//!
+//! Every form's headers are complete when it is made, the security headers included, so
+//! an answer is a copy of them plus the request id: such an answer needs nothing from
+//! nets' middleware (`/openapi.json` is served outside it), and passes through it
+//! unchanged (`/docs`).
 
 use std::io::Write;
 use std::sync::OnceLock;
@@ -14,18 +19,30 @@ use axum::response::Response;
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
+use crate::app::REQUEST_ID;
+use crate::security_headers::SecurityHeaders;
+
 /// The bytes, their brotli and gzip forms, their type and their entity tag.
 pub(crate) struct Precompressed {
-    identity: Bytes,
+    identity: Form,
     /// Whether the bytes are worth compressing (text).
     compress: bool,
     /// Each made on first demand, once (a coding no client asks for costs neither time
     /// nor memory); `None` if compressing failed or was not worth it (then another form
     /// goes out).
-    br: OnceLock<Option<Bytes>>,
-    gzip: OnceLock<Option<Bytes>>,
+    br: OnceLock<Option<Form>>,
+    gzip: OnceLock<Option<Form>>,
+    /// The headers of `304 Not Modified`.
+    not_modified: HeaderMap,
     content_type: HeaderValue,
     etag: HeaderValue,
+    security: Option<SecurityHeaders>,
+}
+
+/// One coding of the bytes, and the complete headers of a `200` carrying it.
+struct Form {
+    body: Bytes,
+    headers: HeaderMap,
 }
 
 /// A content coding of the answer.
@@ -34,6 +51,16 @@ enum Coding {
     Br,
     Gzip,
     Identity,
+}
+
+impl Coding {
+    fn name(self) -> Option<&'static str> {
+        match self {
+            Coding::Br => Some("br"),
+            Coding::Gzip => Some("gzip"),
+            Coding::Identity => None,
+        }
+    }
 }
 
 /// Brotli's slowest, smallest setting up to this size; above it, quality 9 (Swagger UI's
@@ -45,12 +72,30 @@ impl Precompressed {
     /// `bytes` of `content_type`, compressed when `compress` (text; images and archives
     /// are compressed already), each coding on the first request that accepts it: a few
     /// milliseconds per 100 KB. [`compressed`](Self::compressed) makes both at once.
-    pub(crate) fn new(bytes: impl Into<Bytes>, content_type: HeaderValue, compress: bool) -> Precompressed {
+    /// Answers carry `security` (the app's security headers).
+    pub(crate) fn new(
+        bytes: impl Into<Bytes>,
+        content_type: HeaderValue,
+        compress: bool,
+        security: Option<SecurityHeaders>,
+    ) -> Precompressed {
         let identity: Bytes = bytes.into();
         let digest = Sha256::digest(&identity);
         let tag: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
         let etag = HeaderValue::from_str(&format!("\"{tag}\"")).unwrap_or(HeaderValue::from_static("\"nets\""));
-        Precompressed { identity, compress, br: OnceLock::new(), gzip: OnceLock::new(), content_type, etag }
+        let mut made = Precompressed {
+            identity: Form { body: Bytes::new(), headers: HeaderMap::new() },
+            compress,
+            br: OnceLock::new(),
+            gzip: OnceLock::new(),
+            not_modified: HeaderMap::new(),
+            content_type,
+            etag,
+            security,
+        };
+        made.not_modified = made.headers(None);
+        made.identity = made.form(identity, Coding::Identity);
+        made
     }
 
     /// With both codings made now (on a blocking thread, for large assets).
@@ -60,56 +105,69 @@ impl Precompressed {
         self
     }
 
-    fn br(&self) -> Option<&Bytes> {
-        self.br.get_or_init(|| self.worth(brotli)).as_ref()
+    fn br(&self) -> Option<&Form> {
+        self.br.get_or_init(|| self.worth(brotli, Coding::Br)).as_ref()
     }
 
-    fn gzip(&self) -> Option<&Bytes> {
-        self.gzip.get_or_init(|| self.worth(gzip)).as_ref()
+    fn gzip(&self) -> Option<&Form> {
+        self.gzip.get_or_init(|| self.worth(gzip, Coding::Gzip)).as_ref()
     }
 
     /// The copy `compress` makes, if it is worth a `Content-Encoding`: of compressible
     /// bytes, and smaller.
-    fn worth(&self, compress: fn(&[u8]) -> Option<Bytes>) -> Option<Bytes> {
+    fn worth(&self, compress: fn(&[u8]) -> Option<Bytes>, coding: Coding) -> Option<Form> {
         if !self.compress {
             return None;
         }
-        compress(&self.identity).filter(|c| c.len() < self.identity.len())
+        let body = compress(&self.identity.body).filter(|c| c.len() < self.identity.body.len())?;
+        Some(self.form(body, coding))
+    }
+
+    fn form(&self, body: Bytes, coding: Coding) -> Form {
+        let mut headers = self.headers(Some(coding));
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+        Form { body, headers }
+    }
+
+    /// The complete headers of a `200` in `coding`, or of a `304` (`None`).
+    fn headers(&self, coding: Option<Coding>) -> HeaderMap {
+        let mut headers = HeaderMap::with_capacity(crate::response::HEADER_ROOM);
+        headers.insert(header::ETAG, self.etag.clone());
+        // Caches keep it, and ask again (a cheap 304) before using it.
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        // `Authorization` too, as on every nets answer: one line, so the security
+        // headers add no second `Vary`.
+        headers.insert(header::VARY, HeaderValue::from_static("accept-encoding, authorization"));
+        if let Some(coding) = coding {
+            headers.insert(header::CONTENT_TYPE, self.content_type.clone());
+            if let Some(name) = coding.name() {
+                headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(name));
+            }
+        }
+        crate::middleware::finish(&mut headers, self.security.as_ref(), None);
+        // Its slot, so that setting each answer's id does not grow the copy.
+        headers.insert(REQUEST_ID, HeaderValue::from_static("-"));
+        headers
     }
 
     /// The answer to a request with `headers`.
     pub(crate) fn answer(&self, headers: &HeaderMap) -> Response {
-        let (status, body, coding) = if matches_etag(headers, &self.etag) {
-            (StatusCode::NOT_MODIFIED, Bytes::new(), None)
+        let (status, body, out) = if matches_etag(headers, &self.etag) {
+            (StatusCode::NOT_MODIFIED, Bytes::new(), &self.not_modified)
         } else {
             let (br, gzip) = qualities(headers);
             let coding = choose_of(br, gzip);
             let br = if coding == Coding::Br { self.br() } else { None };
             // Gzip when preferred, or accepted and brotli failed.
             let gzip = if coding != Coding::Identity && br.is_none() && gzip > 0.0 { self.gzip() } else { None };
-            match (br, gzip) {
-                (Some(br), _) => (StatusCode::OK, br.clone(), Some("br")),
-                (None, Some(copy)) => (StatusCode::OK, copy.clone(), Some("gzip")),
-                _ => (StatusCode::OK, self.identity.clone(), None),
-            }
+            let form = br.or(gzip).unwrap_or(&self.identity);
+            (StatusCode::OK, form.body.clone(), &form.headers)
         };
         let mut response = Response::new(Body::from(body));
         *response.status_mut() = status;
-        let out = response.headers_mut();
-        // Room for these and the middleware's (security headers, request id) at once.
-        out.reserve(16);
-        out.insert(header::ETAG, self.etag.clone());
-        // Caches keep it, and ask again (a cheap 304) before using it.
-        out.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-        // `Authorization` too, as on every nets answer: written here in one line, the
-        // middleware finds it and appends no second `Vary`.
-        out.insert(header::VARY, HeaderValue::from_static("accept-encoding, authorization"));
-        if status == StatusCode::OK {
-            out.insert(header::CONTENT_TYPE, self.content_type.clone());
-        }
-        if let Some(coding) = coding {
-            out.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
-        }
+        // A copy of a finished map: no hashing, and room for the request id.
+        *response.headers_mut() = out.clone();
+        response.headers_mut().insert(REQUEST_ID, crate::request_id::of(headers));
         response
     }
 }
@@ -198,13 +256,13 @@ mod tests {
     fn each_coding_is_made_once_and_only_when_asked_for() {
         let text = "{\"openapi\": \"3.1.0\"} ".repeat(200);
         let json = HeaderValue::from_static("application/json");
-        let doc = Precompressed::new(text.clone(), json.clone(), true);
+        let doc = Precompressed::new(text.clone(), json.clone(), true, None);
         let answer = doc.answer(&headers(&[("accept-encoding", "gzip")]));
         assert_eq!(answer.headers().get(header::CONTENT_ENCODING), Some(&HeaderValue::from_static("gzip")));
         assert!(doc.gzip.get().is_some_and(Option::is_some) && doc.br.get().is_none(), "brotli never asked for");
-        let made = doc.gzip().map(|b| b.as_ptr());
+        let made = doc.gzip().map(|f| f.body.as_ptr());
         doc.answer(&headers(&[("accept-encoding", "gzip")]));
-        assert_eq!(doc.gzip().map(|b| b.as_ptr()), made, "the same copy, not a new one");
+        assert_eq!(doc.gzip().map(|f| f.body.as_ptr()), made, "the same copy, not a new one");
         let answer = doc.answer(&headers(&[("accept-encoding", "br, gzip;q=0.5")]));
         let encoding = answer.headers().get(header::CONTENT_ENCODING);
         #[cfg(feature = "brotli")]
@@ -213,11 +271,40 @@ mod tests {
         #[cfg(not(feature = "brotli"))]
         assert!(doc.br.get().is_some_and(Option::is_none) && encoding == Some(&HeaderValue::from_static("gzip")));
         // Not text: never compressed, whatever the client accepts.
-        let image = Precompressed::new(text, HeaderValue::from_static("image/png"), false);
+        let image = Precompressed::new(text, HeaderValue::from_static("image/png"), false, None);
         let answer = image.answer(&headers(&[("accept-encoding", "br, gzip")]));
         assert_eq!(answer.headers().get(header::CONTENT_ENCODING), None);
-        let both = Precompressed::new("x".repeat(4096), json, true).compressed();
+        let both = Precompressed::new("x".repeat(4096), json, true, None).compressed();
         assert!(both.br.get().is_some() && both.gzip.get().is_some_and(Option::is_some));
+    }
+
+    #[test]
+    fn answers_are_complete_when_built() {
+        let security = SecurityHeaders::from_settings(&crate::Settings::default()).ok();
+        let json = HeaderValue::from_static("application/json");
+        let doc = Precompressed::new("{\"a\": 1} ".repeat(100), json, true, security);
+        let answer = doc.answer(&headers(&[("accept-encoding", "gzip"), ("x-request-id", "abc")]));
+        let out = answer.headers();
+        assert_eq!(out.get(header::X_FRAME_OPTIONS), Some(&HeaderValue::from_static("DENY")));
+        assert_eq!(out.get(header::X_CONTENT_TYPE_OPTIONS), Some(&HeaderValue::from_static("nosniff")));
+        assert_eq!(out.get_all(header::VARY).iter().count(), 1, "one Vary line");
+        assert_eq!(out.get(REQUEST_ID), Some(&HeaderValue::from_static("abc")), "the client's id");
+        let length = doc.gzip().map(|f| f.body.len().to_string());
+        assert_eq!(out.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).map(str::to_owned), length);
+        // A request without an id gets a new one; each answer its own.
+        let ids: Vec<HeaderValue> =
+            (0..2).filter_map(|_| doc.answer(&HeaderMap::new()).headers().get(REQUEST_ID).cloned()).collect();
+        assert!(ids.len() == 2 && ids[0] != ids[1] && ids[0].len() == 32, "{ids:?}");
+        let etag = out.get(header::ETAG).cloned().unwrap();
+        let mut again = HeaderMap::new();
+        again.insert(header::IF_NONE_MATCH, etag);
+        let not_modified = doc.answer(&again);
+        assert_eq!(not_modified.status(), StatusCode::NOT_MODIFIED);
+        assert!(not_modified.headers().get(header::CONTENT_TYPE).is_none());
+        assert!(
+            not_modified.headers().get(header::X_FRAME_OPTIONS).is_some()
+                && not_modified.headers().get(REQUEST_ID).is_some()
+        );
     }
 
     #[test]

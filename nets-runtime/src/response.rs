@@ -1,9 +1,37 @@
 //! Successful responses: the `{"res": 1, "data": .., "extra": ..}` envelope.
 
+use axum::body::Body;
+use axum::http::StatusCode;
+use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
+use bytes::{BufMut, BytesMut};
 use serde::Serialize;
 
 use crate::ApiError;
+
+/// Room for the headers an answer gets on its way out besides its own (security
+/// headers, `Vary`, request id, `Content-Length`, CORS): a header map that has to grow
+/// reallocates and rehashes, on every request.
+pub(crate) const HEADER_ROOM: usize = 12;
+
+/// `body` as a JSON answer with `status`, its header map sized for the way out.
+pub(crate) fn json<T: Serialize + ?Sized>(status: StatusCode, body: &T) -> Result<Response, serde_json::Error> {
+    // As serde_json::to_vec starts.
+    let mut buf = BytesMut::with_capacity(128).writer();
+    serde_json::to_writer(&mut buf, body)?;
+    let mut response = Response::new(Body::from(buf.into_inner().freeze()));
+    *response.status_mut() = status;
+    let mut headers = HeaderMap::with_capacity(HEADER_ROOM);
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    *response.headers_mut() = headers;
+    Ok(response)
+}
+
+/// `data` that cannot be written as JSON (a map with non-string keys, a failing
+/// `Serialize`): a 500 that says so, logged, never a half-written body.
+fn unserializable(e: serde_json::Error) -> Response {
+    ApiError::internal(format!("the answer could not be written as JSON: {e}")).into_response()
+}
 
 /// What most handlers return: data that becomes `{"res": 1, "data": <T>}`, or an [`ApiError`].
 ///
@@ -61,7 +89,7 @@ impl<T: Serialize> Success<T> {
 
 impl<T: Serialize> IntoResponse for Success<T> {
     fn into_response(self) -> Response {
-        axum::Json(self).into_response()
+        json(StatusCode::OK, &self).unwrap_or_else(unserializable)
     }
 }
 
@@ -75,7 +103,7 @@ struct Envelope<'a, T> {
 /// Renders a handler's `Result<T, E>` as the envelope.
 pub(crate) fn envelope<T: Serialize, E: Into<ApiError>>(result: Result<T, E>) -> Response {
     match result {
-        Ok(data) => axum::Json(Envelope { res: 1, data: &data }).into_response(),
+        Ok(data) => json(StatusCode::OK, &Envelope { res: 1, data: &data }).unwrap_or_else(unserializable),
         Err(e) => e.into().into_response(),
     }
 }

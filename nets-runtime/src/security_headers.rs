@@ -49,12 +49,39 @@ impl SecurityHeaders {
         for (name, value) in self.0.iter() {
             headers.entry(name).or_insert_with(|| value.clone());
         }
-        let varies = headers.get_all(header::VARY).iter().any(|v| {
-            v.to_str()
-                .is_ok_and(|v| v.split(',').any(|h| h.trim().eq_ignore_ascii_case("authorization") || h.trim() == "*"))
-        });
-        if !varies {
+        if !headers.get_all(header::VARY).iter().any(|v| varies_by_authorization(v.as_bytes())) {
             headers.append(header::VARY, HeaderValue::from_static("authorization"));
         }
+    }
+}
+
+/// A `Vary` value that names `Authorization` (or is `*`). Bytes, not text: no UTF-8
+/// check on every answer.
+fn varies_by_authorization(value: &[u8]) -> bool {
+    value.split(|b| *b == b',').map(<[u8]>::trim_ascii).any(|h| h.eq_ignore_ascii_case(b"authorization") || h == b"*")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vary_gains_authorization_unless_it_names_it() {
+        let stamped = |vary: Option<&'static str>| {
+            let mut headers = HeaderMap::new();
+            if let Some(vary) = vary {
+                headers.insert(header::VARY, HeaderValue::from_static(vary));
+            }
+            SecurityHeaders::from_settings(&Settings::default()).unwrap().stamp(&mut headers);
+            let values: Vec<String> =
+                headers.get_all(header::VARY).iter().map(|v| v.to_str().unwrap().to_owned()).collect();
+            (values, headers.get(header::X_FRAME_OPTIONS).cloned())
+        };
+        assert_eq!(stamped(None).0, ["authorization"]);
+        assert_eq!(stamped(Some("Accept-Encoding , AUTHORIZATION")).0, ["Accept-Encoding , AUTHORIZATION"]);
+        assert_eq!(stamped(Some("*")).0, ["*"]);
+        assert_eq!(stamped(Some("origin")).0, ["origin", "authorization"]);
+        assert_eq!(stamped(Some("authorization-x")).0, ["authorization-x", "authorization"]);
+        assert_eq!(stamped(None).1, Some(HeaderValue::from_static("DENY")));
     }
 }

@@ -30,6 +30,7 @@ use axum::routing::{MethodRouter, get};
 use crate::params::{ParamSchema, Rule, SchemaKind};
 use crate::precompressed::Precompressed;
 use crate::routing::{ArgKind, Endpoint, Location, Method, ModuleFilter, select, selected_by};
+use crate::security_headers::SecurityHeaders;
 
 pub use crate::params::SchemaSink;
 /// What an endpoint's `openapi = f` adjusts (`fn(&mut Operation, &mut Components)`).
@@ -98,17 +99,24 @@ fn documented(settings: &Settings, endpoints: Vec<&'static Endpoint>) -> Vec<&'s
 
 /// `GET /openapi.json`: the document describes exactly what the app serves (narrowed by
 /// `NETS_CORE_OPENAPI_MODULES`), plus the documents of its hand-written routes. It is
-/// built on first request and then served from memory.
-pub(crate) fn route(app: &App) -> MethodRouter<App> {
+/// built on first request and then served from memory, its answers complete (`security`
+/// headers, request id) without nets' middleware.
+pub(crate) fn route(app: &App, security: Option<SecurityHeaders>) -> MethodRouter {
     let cache: Arc<OnceLock<Precompressed>> = Arc::new(OnceLock::new());
     let app = app.clone();
+    let refused = security.clone();
     // The whole request, not a `HeaderMap` argument: that would copy every header.
     get(move |request: axum::extract::Request| {
-        let json = || Precompressed::new(to_json(&app.openapi(), false), JSON.clone(), true);
+        let json = || Precompressed::new(to_json(&app.openapi(), false), JSON.clone(), true, security.clone());
         let answer = cache.get_or_init(json).answer(request.headers());
         async move { answer }
     })
-    .fallback(|| async { ApiError::MethodNotAllowed { allow: "GET, HEAD".into() }.into_response() })
+    .fallback(move |request: axum::extract::Request| {
+        let mut answer = ApiError::MethodNotAllowed { allow: "GET, HEAD".into() }.into_response();
+        let id = crate::request_id::of(request.headers());
+        crate::middleware::finish(answer.headers_mut(), refused.as_ref(), Some(id));
+        async move { answer }
+    })
 }
 
 /// The document `app` serves (see [`App::openapi`]).
