@@ -13,6 +13,12 @@ the per-round ratios, the medians of req/s, p50 and p99, and each server's peak 
     python3 examples/bench/vs_handwritten.py --rounds 3 --duration 5 --only profile
     python3 examples/bench/vs_handwritten.py --full          # nets with all its features
     python3 examples/bench/vs_handwritten.py --plain-relocs  # both linked without DT_RELR
+    python3 examples/bench/vs_handwritten.py --callgrind 2000  # instructions per request instead
+
+`--callgrind N` runs each server under valgrind's callgrind and counts the user-space
+instructions of N keep-alive requests per endpoint (after 200 uncounted ones): exact and
+repeatable where req/s vary by ±20 % per round on a shared machine, but blind to the
+kernel, to waiting and to cache misses. Needs valgrind.
 
 Both binaries are linked with packed relative relocations (`-z pack-relative-relocs`,
 DT_RELR: glibc 2.36+, binutils 2.38+ or lld), as a release build for Linux should be:
@@ -30,6 +36,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -63,11 +70,11 @@ def build(profile, full, packed):
 
 
 class Server:
-    def __init__(self, name, command, env, base, client_json):
+    def __init__(self, name, command, env, base, client_json, start_within=60):
         self.name, self.base, self.client_json = name, base, client_json
         self.log = open(client_json.with_suffix(".log"), "w")
         self.process = subprocess.Popen(command, env=dict(os.environ, **env), stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 60
+        deadline = time.time() + start_within
         while True:
             if self.process.poll() is not None:
                 sys.exit(f"{name} exited at start-up: see {self.log.name}")
@@ -76,7 +83,7 @@ class Server:
                 break
             except OSError:
                 if time.time() > deadline:
-                    sys.exit(f"{name} did not answer within 60 s")
+                    sys.exit(f"{name} did not answer within {start_within} s")
                 time.sleep(0.2)
         self.client = json.loads(client_json.read_text())
 
@@ -141,6 +148,50 @@ def wrk(server, path, headers, args):
     return rps, latency["50"], latency["99"]
 
 
+def keep_alive(server, path, headers, count):
+    """`count` GETs of `path` on one connection, each answer read to its end (answers
+    carry Content-Length)."""
+    host, port = server.base.removeprefix("http://").split(":")
+    lines = [f"GET {path} HTTP/1.1", f"Host: {host}"] + [f"{k}: {v}" for k, v in headers.items()]
+    request = ("\r\n".join(lines) + "\r\n\r\n").encode()
+    with socket.create_connection((host, int(port))) as connection:
+        pending = b""
+        for _ in range(count):
+            connection.sendall(request)
+            while True:
+                end = pending.find(b"\r\n\r\n")
+                if end >= 0:
+                    head = pending[:end].decode("latin-1").lower()
+                    length = re.search(r"content-length: *(\d+)", head)
+                    size = end + 4 + (int(length.group(1)) if length else 0)
+                    if len(pending) >= size:
+                        if not head.startswith("http/1.1 2"):
+                            sys.exit(f"{server.name} {path}: {head.splitlines()[0]}")
+                        pending = pending[size:]
+                        break
+                chunk = connection.recv(65536)
+                if not chunk:
+                    sys.exit(f"{server.name} closed the connection")
+                pending += chunk
+
+
+def callgrind(server, work, names, count):
+    """Instructions per request of each endpoint, counted by callgrind."""
+    pid = str(server.process.pid)
+    subprocess.run(["callgrind_control", "--instr=on", pid], check=True, capture_output=True)
+    per_request = {}
+    for name in names:
+        path, headers = endpoints(server)[name]
+        keep_alive(server, path, headers, 200)
+        subprocess.run(["callgrind_control", "--zero", pid], check=True, capture_output=True)
+        keep_alive(server, path, headers, count)
+        subprocess.run(["callgrind_control", "--dump", pid], check=True, capture_output=True)
+        dumps = sorted(work.glob(f"cg.{server.name}.*"), key=lambda f: f.stat().st_mtime)
+        totals = re.search(r"^totals: (\d+)", dumps[-1].read_text(errors="replace"), re.M)
+        per_request[name] = int(totals.group(1)) / count
+    return per_request
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=5)
@@ -153,24 +204,31 @@ def main():
     parser.add_argument("--plain-relocs", action="store_true",
                         help="link both without packed relative relocations (DT_RELR)")
     parser.add_argument("--no-build", action="store_true")
+    parser.add_argument("--callgrind", type=int, metavar="N",
+                        help="count instructions of N requests per endpoint under callgrind instead of running wrk")
     args = parser.parse_args()
-    if not shutil.which("wrk"):
+    if args.callgrind and not shutil.which("valgrind"):
+        sys.exit("valgrind is not installed (apt-get install valgrind)")
+    if not args.callgrind and not shutil.which("wrk"):
         sys.exit("wrk is not installed (apt-get install wrk)")
     nets_bin, hand_bin = (
         (ROOT / "target" / args.profile / "bench_http", HW_TARGET / "release" / "handwritten")
         if args.no_build else build(args.profile, args.full, not args.plain_relocs)
     )
     work = Path(tempfile.mkdtemp(prefix="nets-bench-http-"))
-    nets = Server("nets", [str(nets_bin)], {
+    under = lambda name: ["valgrind", "--tool=callgrind", "--instr-atstart=no",
+                          f"--callgrind-out-file={work}/cg.{name}.out"] if args.callgrind else []
+    start_within = 600 if args.callgrind else 60
+    nets = Server("nets", [*under("nets"), str(nets_bin)], {
         "NETS_BENCH_ADDR": "127.0.0.1:8701",
         "NETS_BENCH_CLIENT_JSON": str(work / "nets.json"),
         "DATABASE_URL": f"sqlite://{work}/nets.sqlite3?mode=rwc",
-    }, "http://127.0.0.1:8701", work / "nets.json")
-    hand = Server("hand-written", [str(hand_bin)], {
+    }, "http://127.0.0.1:8701", work / "nets.json", start_within)
+    hand = Server("hand-written", [*under("hand-written"), str(hand_bin)], {
         "HANDWRITTEN_ADDR": "127.0.0.1:8703",
         "HANDWRITTEN_DB": str(work / "hw.sqlite3"),
         "HANDWRITTEN_CLIENT_JSON": str(work / "hw.json"),
-    }, "http://127.0.0.1:8703", work / "hw.json")
+    }, "http://127.0.0.1:8703", work / "hw.json", start_within)
     try:
         features = "every feature" if args.full else "the features it uses"
         relocs = "plain relocations" if args.plain_relocs else "packed relocations (DT_RELR)"
@@ -178,6 +236,14 @@ def main():
               f"-c{args.connections} -d{args.duration}s, {args.rounds} rounds, alternating")
         check_alike(nets, hand)
         names = args.only or list(endpoints(nets))
+        if args.callgrind:
+            counted = {server.name: callgrind(server, work, names, args.callgrind) for server in (nets, hand)}
+            print(f"\ninstructions per request (callgrind, {args.callgrind} requests each, user space only)")
+            print("endpoint            nets   hand-written   nets / hand")
+            for name in names:
+                n, h = counted["nets"][name], counted["hand-written"][name]
+                print(f"{name:<14} {n:>9.0f} {h:>14.0f} {n / h:>13.2f}")
+            return
         results = {}
         for name in names:
             rounds = []

@@ -1,4 +1,5 @@
-//! The one middleware every request of an [`App`](crate::App)'s router passes through:
+//! The one middleware every request to an [`App`](crate::App)'s endpoints passes
+//! through (`/openapi.json`, a static answer complete when built, is served outside it):
 //!
 //! * an `x-request-id` (the client's, or a new one) on the request and its answer;
 //! * a panic in a handler answered as a JSON 500, never a dropped connection;
