@@ -107,3 +107,30 @@ pub(crate) fn envelope<T: Serialize, E: Into<ApiError>>(result: Result<T, E>) ->
         Err(e) => e.into().into_response(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::error::InternalErrorMarker;
+
+    #[test]
+    fn answers_have_room_for_the_headers_added_on_the_way_out() {
+        let answer = envelope(Ok::<_, ApiError>("pong"));
+        assert_eq!(answer.status(), StatusCode::OK);
+        assert!(answer.headers().capacity() >= HEADER_ROOM, "{}", answer.headers().capacity());
+        assert_eq!(answer.headers().get(header::CONTENT_TYPE), Some(&HeaderValue::from_static("application/json")));
+    }
+
+    #[test]
+    fn data_that_cannot_be_json_is_a_marked_json_500() {
+        // JSON object keys must be strings.
+        let data: HashMap<(u8, u8), u8> = HashMap::from([((1, 2), 3)]);
+        let answer = envelope(Ok::<_, ApiError>(data));
+        assert_eq!(answer.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(answer.headers().get(header::CONTENT_TYPE), Some(&HeaderValue::from_static("application/json")));
+        // The middleware stamps marked answers with their request id.
+        assert!(answer.extensions().get::<InternalErrorMarker>().is_some());
+    }
+}

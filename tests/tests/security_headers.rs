@@ -53,11 +53,22 @@ async fn every_answer_carries_the_security_headers() {
         ("405", s.send(s.request(Method::DELETE, "/open/")).await, 405),
         ("404", s.send(s.get("/nowhere/")).await, 404),
         ("openapi", s.send(s.get("/openapi.json")).await, 200),
+        ("openapi gzip", s.send(s.get("/openapi.json").header("accept-encoding", "gzip")).await, 200),
+        ("openapi 405", s.send(s.post("/openapi.json")).await, 405),
     ];
-    for (what, reply, status) in answers {
+    let etag = answers[5].1.header("etag").map(str::to_owned).expect("an ETag");
+    let not_modified = s.send(s.get("/openapi.json").header("if-none-match", etag)).await;
+    for (what, reply, status) in answers.into_iter().chain([("openapi 304", not_modified, 304)]) {
         assert_eq!(reply.status, status, "{what}: {}", reply.text());
         assert_defaults(&reply, what);
+        let id = reply.header("x-request-id").unwrap_or_default();
+        assert_eq!(id.len(), 32, "{what}: request id '{id}'");
     }
+    // `/openapi.json` is answered outside the middleware: a client's id still comes back.
+    let reply = s.send(s.get("/openapi.json").header("x-request-id", "client-7")).await;
+    assert_eq!(reply.header("x-request-id"), Some("client-7"));
+    let reply = s.send(s.post("/openapi.json").header("x-request-id", "client-8")).await;
+    assert_eq!(reply.header("x-request-id"), Some("client-8"));
 }
 
 #[tokio::test]
