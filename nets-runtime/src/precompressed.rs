@@ -1,5 +1,7 @@
 //! Static answers sent as built once: `GET /openapi.json` and the `/docs` assets. Each
-//! has a strong `ETag` (a client that has it gets `304 Not Modified`) and, when it is
+//! form has a strong `ETag` of its own (a client that has it gets `304 Not Modified`;
+//! `-gzip` and `-br` tell the codings apart, so a cache holding one coding is never
+//! told that another is the same; RFC 9110 §8.8.3) and, when it is
 //! text, brotli (feature `brotli`) and gzip copies, each made once, when a client first
 //! accepts it (a real app's document and Swagger UI's script are tens to hundreds of
 //! kilobytes of repetitive text), chosen by `Accept-Encoding` and its q-values.
@@ -32,17 +34,19 @@ pub(crate) struct Precompressed {
     /// goes out).
     br: OnceLock<Option<Form>>,
     gzip: OnceLock<Option<Form>>,
-    /// The headers of `304 Not Modified`.
-    not_modified: HeaderMap,
     content_type: HeaderValue,
-    etag: HeaderValue,
+    /// The identity form's entity tag, without its quotes.
+    tag: String,
     security: Option<SecurityHeaders>,
 }
 
-/// One coding of the bytes, and the complete headers of a `200` carrying it.
+/// One coding of the bytes, its entity tag, and the complete headers of a `200`
+/// carrying it and of a `304` naming it.
 struct Form {
     body: Bytes,
+    etag: HeaderValue,
     headers: HeaderMap,
+    not_modified: HeaderMap,
 }
 
 /// A content coding of the answer.
@@ -82,18 +86,22 @@ impl Precompressed {
         let identity: Bytes = bytes.into();
         let digest = Sha256::digest(&identity);
         let tag: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-        let etag = HeaderValue::from_str(&format!("\"{tag}\"")).unwrap_or(HeaderValue::from_static("\"nets\""));
+        // The identity form is made from the other fields, below.
+        let empty = || Form {
+            body: Bytes::new(),
+            etag: HeaderValue::from_static("\"\""),
+            headers: HeaderMap::new(),
+            not_modified: HeaderMap::new(),
+        };
         let mut made = Precompressed {
-            identity: Form { body: Bytes::new(), headers: HeaderMap::new() },
+            identity: empty(),
             compress,
             br: OnceLock::new(),
             gzip: OnceLock::new(),
-            not_modified: HeaderMap::new(),
             content_type,
-            etag,
+            tag,
             security,
         };
-        made.not_modified = made.headers(None);
         made.identity = made.form(identity, Coding::Identity);
         made
     }
@@ -124,15 +132,22 @@ impl Precompressed {
     }
 
     fn form(&self, body: Bytes, coding: Coding) -> Form {
-        let mut headers = self.headers(Some(coding));
+        let tag = match coding.name() {
+            Some(name) => format!("\"{}-{name}\"", self.tag),
+            None => format!("\"{}\"", self.tag),
+        };
+        // Hex digits and a coding name: always a valid header value.
+        let etag = HeaderValue::from_str(&tag).unwrap_or(HeaderValue::from_static("\"nets\""));
+        let mut headers = self.headers(&etag, Some(coding));
         headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
-        Form { body, headers }
+        let not_modified = self.headers(&etag, None);
+        Form { body, etag, headers, not_modified }
     }
 
     /// The complete headers of a `200` in `coding`, or of a `304` (`None`).
-    fn headers(&self, coding: Option<Coding>) -> HeaderMap {
+    fn headers(&self, etag: &HeaderValue, coding: Option<Coding>) -> HeaderMap {
         let mut headers = HeaderMap::with_capacity(crate::response::HEADER_ROOM);
-        headers.insert(header::ETAG, self.etag.clone());
+        headers.insert(header::ETAG, etag.clone());
         // Caches keep it, and ask again (a cheap 304) before using it.
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         // `Authorization` too, as on every nets answer: one line, so the security
@@ -150,17 +165,18 @@ impl Precompressed {
         headers
     }
 
-    /// The answer to a request with `headers`.
+    /// The answer to a request with `headers`: the form it accepts, or `304` when it
+    /// names that form's tag.
     pub(crate) fn answer(&self, headers: &HeaderMap) -> Response {
-        let (status, body, out) = if matches_etag(headers, &self.etag) {
-            (StatusCode::NOT_MODIFIED, Bytes::new(), &self.not_modified)
+        let (br, gzip) = qualities(headers);
+        let coding = choose_of(br, gzip);
+        let br = if coding == Coding::Br { self.br() } else { None };
+        // Gzip when preferred, or accepted and brotli failed.
+        let gzip = if coding != Coding::Identity && br.is_none() && gzip > 0.0 { self.gzip() } else { None };
+        let form = br.or(gzip).unwrap_or(&self.identity);
+        let (status, body, out) = if matches_etag(headers, &form.etag) {
+            (StatusCode::NOT_MODIFIED, Bytes::new(), &form.not_modified)
         } else {
-            let (br, gzip) = qualities(headers);
-            let coding = choose_of(br, gzip);
-            let br = if coding == Coding::Br { self.br() } else { None };
-            // Gzip when preferred, or accepted and brotli failed.
-            let gzip = if coding != Coding::Identity && br.is_none() && gzip > 0.0 { self.gzip() } else { None };
-            let form = br.or(gzip).unwrap_or(&self.identity);
             (StatusCode::OK, form.body.clone(), &form.headers)
         };
         let mut response = Response::new(Body::from(body));
@@ -296,10 +312,16 @@ mod tests {
             (0..2).filter_map(|_| doc.answer(&HeaderMap::new()).headers().get(REQUEST_ID).cloned()).collect();
         assert!(ids.len() == 2 && ids[0] != ids[1] && ids[0].len() == 32, "{ids:?}");
         let etag = out.get(header::ETAG).cloned().unwrap();
+        assert!(etag.to_str().unwrap().ends_with("-gzip\""), "{etag:?}");
         let mut again = HeaderMap::new();
-        again.insert(header::IF_NONE_MATCH, etag);
+        again.insert(header::IF_NONE_MATCH, etag.clone());
+        // The gzip form's tag does not validate the identity form...
+        assert_eq!(doc.answer(&again).status(), StatusCode::OK);
+        // ...only the gzip form.
+        again.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("gzip"));
         let not_modified = doc.answer(&again);
         assert_eq!(not_modified.status(), StatusCode::NOT_MODIFIED);
+        assert_eq!(not_modified.headers().get(header::ETAG), Some(&etag));
         assert!(not_modified.headers().get(header::CONTENT_TYPE).is_none());
         assert!(
             not_modified.headers().get(header::X_FRAME_OPTIONS).is_some()
