@@ -363,6 +363,27 @@ mod tests {
         assert!(started.elapsed() < Duration::from_secs(2), "closed after {:?}: {answer}", started.elapsed());
     }
 
+    /// HTTP/2 (prior knowledge): an idle connection between requests is kept by
+    /// hyper's pings, not closed by the header timeout that watches HTTP/1.
+    #[cfg(feature = "http2")]
+    #[tokio::test]
+    async fn http2_connections_outlive_the_header_timeout_between_requests() {
+        use http_body_util::{BodyExt, Empty};
+        let (addr, _stop, _server) = start(Duration::from_millis(200)).await;
+        let io = TokioIo::new(TcpStream::connect(addr).await.unwrap());
+        let (mut send, connection) =
+            hyper::client::conn::http2::handshake(TokioExecutor::new(), io).await.expect("an HTTP/2 handshake");
+        tokio::spawn(connection);
+        for pause in [Duration::ZERO, Duration::from_millis(700)] {
+            tokio::time::sleep(pause).await;
+            let request = axum::http::Request::get(format!("http://{addr}/slow/")).body(Empty::<bytes::Bytes>::new());
+            let answer = send.send_request(request.unwrap()).await.expect("answered on the same connection");
+            assert_eq!(answer.version(), axum::http::Version::HTTP_2);
+            let body = answer.into_body().collect().await.unwrap().to_bytes();
+            assert_eq!(&body[..], b"done");
+        }
+    }
+
     #[tokio::test]
     async fn connections_upgrade() {
         let (addr, _stop, _server) = start(Duration::from_secs(5)).await;
