@@ -128,6 +128,21 @@ mod undocumented {
     }
 }
 
+/// An `openapi = f` that panics while the document is built.
+mod panicking {
+    use nets_runtime::openapi::{Components, Operation};
+    use nets_runtime::prelude::*;
+
+    fn broken(_: &mut Operation, _: &mut Components) {
+        panic!("a broken openapi adjuster");
+    }
+
+    #[request_handler(path = "panicking/", method = GET, public, openapi = broken)]
+    pub async fn panicking() -> ApiResult<&'static str> {
+        Ok("served")
+    }
+}
+
 fn doc_settings() -> Settings {
     settings(
         "NETS_CORE_OPENAPI_MODULES = ['openapi::api']\n\
@@ -805,4 +820,20 @@ async fn the_document_is_revalidated_by_etag_and_sent_gzipped() {
     assert_eq!(plain_tag_for_gzip.status, 200, "the identity tag does not validate the gzip form");
     let refused = s.send(s.get("/openapi.json").header("accept-encoding", "gzip;q=0")).await;
     assert_eq!((refused.header("content-encoding"), refused.bytes.len()), (None, plain.bytes.len()));
+}
+
+/// `/openapi.json` is served outside nets' middleware: a panic while its document is
+/// built is still the JSON 500 with the security headers and a request id, never a
+/// dropped connection, and the server goes on serving.
+#[tokio::test]
+async fn a_panic_while_building_the_document_is_a_json_500() {
+    let routes = build_urlpatterns!(crate::panicking).expect("routes");
+    let s = TestServer::start(app(settings("")).routes(routes).build().expect("app").router()).await;
+    for _ in 0..2 {
+        let reply = s.send(s.get("/openapi.json")).await;
+        reply.assert_error(500, "internal server error");
+        assert_eq!(reply.header("x-frame-options"), Some("DENY"));
+        assert_eq!(reply.header("x-request-id").map(str::len), Some(32));
+    }
+    s.send(s.get("/panicking/")).await.assert_data(json!("served"));
 }

@@ -22,9 +22,11 @@ use utoipa::openapi::tag::TagBuilder;
 use utoipa::openapi::{Deprecated, InfoBuilder, OpenApi, OpenApiBuilder, PathsBuilder, Ref, RefOr, Required};
 
 use crate::{ApiError, App, Settings};
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, OnceLock};
 
-use axum::response::IntoResponse;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
 
 use crate::params::{ParamSchema, Rule, SchemaKind};
@@ -108,15 +110,27 @@ pub(crate) fn route(app: &App, security: Option<SecurityHeaders>) -> MethodRoute
     // The whole request, not a `HeaderMap` argument: that would copy every header.
     get(move |request: axum::extract::Request| {
         let json = || Precompressed::new(to_json(&app.openapi(), false), JSON.clone(), true, security.clone());
-        let answer = cache.get_or_init(json).answer(request.headers());
+        // Outside the middleware, which turns panics into a JSON 500: building the
+        // document is nets' code, but a bug there must not drop the connection either.
+        let answer = std::panic::catch_unwind(AssertUnwindSafe(|| cache.get_or_init(json).answer(request.headers())));
+        let answer = answer.unwrap_or_else(|_| {
+            let failed = ApiError::internal("building the OpenAPI document panicked");
+            completed(failed.into_response(), security.as_ref(), request.headers())
+        });
         async move { answer }
     })
     .fallback(move |request: axum::extract::Request| {
-        let mut answer = ApiError::MethodNotAllowed { allow: "GET, HEAD".into() }.into_response();
-        let id = crate::request_id::of(request.headers());
-        crate::middleware::finish(answer.headers_mut(), refused.as_ref(), Some(id));
+        let refusal = ApiError::MethodNotAllowed { allow: "GET, HEAD".into() }.into_response();
+        let answer = completed(refusal, refused.as_ref(), request.headers());
         async move { answer }
     })
+}
+
+/// `answer` with the headers nets' middleware would have added (security headers, the
+/// request id of a request with `headers`).
+fn completed(mut answer: Response, security: Option<&SecurityHeaders>, headers: &HeaderMap) -> Response {
+    crate::middleware::finish(answer.headers_mut(), security, Some(crate::request_id::of(headers)));
+    answer
 }
 
 /// The document `app` serves (see [`App::openapi`]).
