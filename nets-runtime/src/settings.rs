@@ -137,7 +137,8 @@ pub struct Settings {
     #[serde(rename = "NETS_CORE_BODY_READ_TIMEOUT_SECONDS")]
     pub body_read_timeout_seconds: u64,
     /// `NETS_CORE_MAX_CONNECTIONS`: open connections [`serve`](crate::serve) handles at
-    /// once (default 10 000); further clients wait in the listen backlog.
+    /// once (default 10 000), WebSockets included until they close; further clients wait
+    /// in the listen backlog.
     #[serde(rename = "NETS_CORE_MAX_CONNECTIONS")]
     pub max_connections: usize,
     /// `NETS_CORE_OPENAPI_TITLE`

@@ -10,8 +10,9 @@
 //!   the end of each response, so it is also the keep-alive idle timeout (HTTP/1; HTTP/2
 //!   connections are pinged and closed when the peer stops answering);
 //! * answers a body that stalls for [`ServeOptions::body_read_timeout`] with a 4xx;
-//! * serves at most [`ServeOptions::max_connections`] connections at once; further clients
-//!   wait in the listen backlog instead of exhausting file descriptors;
+//! * serves at most [`ServeOptions::max_connections`] connections at once, upgraded ones
+//!   (WebSockets) until they close; further clients wait in the listen backlog instead of
+//!   exhausting file descriptors;
 //! * keeps accepting when `accept` fails (file-descriptor pressure), after a short pause;
 //! * on Ctrl-C (or the future given to [`serve_with`]) stops accepting and lets requests in
 //!   flight finish.
@@ -19,6 +20,7 @@
 //! Handlers see the peer address ([`Ctx::client_ip`](crate::Ctx::client_ip)) as with
 //! `into_make_service_with_connect_info`.
 
+mod held;
 mod idle;
 
 use std::future::Future;
@@ -59,7 +61,8 @@ pub struct ServeOptions {
     pub header_read_timeout: Duration,
     /// Longest wait for the next piece of a request body (`NETS_CORE_BODY_READ_TIMEOUT_SECONDS`).
     pub body_read_timeout: Duration,
-    /// Most connections served at once (`NETS_CORE_MAX_CONNECTIONS`).
+    /// Most connections open at once, upgraded ones (WebSockets) included until they
+    /// close (`NETS_CORE_MAX_CONNECTIONS`).
     pub max_connections: usize,
     /// Refuse to listen on a non-loopback address: set when the fixed DEBUG verification
     /// code is live ([`Settings::fixed_debug_code_live`]), which lets anyone log in as anyone.
@@ -160,7 +163,9 @@ pub async fn serve_with(
         let (builder, stopping) = (builder.clone(), stopping.clone());
         let header_timeout = options.header_read_timeout;
         connections.spawn(async move {
-            let (io, service) = (TokioIo::new(stream), TowerToHyperService::new(service));
+            // The stream holds the connection's place: an upgrade takes both along.
+            let io = TokioIo::new(held::Held::new(stream, permit));
+            let service = TowerToHyperService::new(service);
             #[cfg(feature = "http2")]
             let connection = builder.serve_connection_with_upgrades(io, service);
             #[cfg(not(feature = "http2"))]
@@ -178,7 +183,6 @@ pub async fn serve_with(
             if let Err(e) = result {
                 tracing::debug!(error = %e, %peer, "connection closed with an error");
             }
-            drop(permit);
         });
     }
     drop(listener);
@@ -234,6 +238,14 @@ mod tests {
     async fn start(
         header_read_timeout: Duration,
     ) -> (SocketAddr, tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+        start_limited(header_read_timeout, ServeOptions::default().max_connections).await
+    }
+
+    /// [`start`], serving at most `max_connections` at once.
+    async fn start_limited(
+        header_read_timeout: Duration,
+        max_connections: usize,
+    ) -> (SocketAddr, tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
         let router = Router::new()
             .route(
                 "/slow/",
@@ -274,7 +286,7 @@ mod tests {
             );
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let options = ServeOptions { header_read_timeout, ..ServeOptions::default() };
+        let options = ServeOptions { header_read_timeout, max_connections, ..ServeOptions::default() };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(async move {
             serve_with(listener, router, options, async move {
@@ -384,9 +396,8 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn connections_upgrade() {
-        let (addr, _stop, _server) = start(Duration::from_secs(5)).await;
+    /// Upgrades a new connection to `/echo/`.
+    async fn upgraded(addr: SocketAddr) -> TcpStream {
         let mut client = TcpStream::connect(addr).await.unwrap();
         client
             .write_all(b"GET /echo/ HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: echo\r\n\r\n")
@@ -399,9 +410,38 @@ mod tests {
             head.push(byte[0]);
         }
         assert!(head.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&head));
+        client
+    }
+
+    /// Sends `ping` on an upgraded connection and reads the echo.
+    async fn echo(client: &mut TcpStream) {
         client.write_all(b"ping").await.unwrap();
         let mut echoed = [0u8; 4];
         tokio::time::timeout(Duration::from_secs(3), client.read_exact(&mut echoed)).await.unwrap().unwrap();
         assert_eq!(&echoed, b"ping");
+    }
+
+    #[tokio::test]
+    async fn connections_upgrade() {
+        let (addr, _stop, _server) = start(Duration::from_secs(5)).await;
+        echo(&mut upgraded(addr).await).await;
+    }
+
+    /// An upgraded connection keeps its place among `max_connections` until its handler
+    /// drops the stream: with one place, the next client waits for the socket to close.
+    #[tokio::test]
+    async fn an_upgraded_connection_keeps_its_place_until_it_closes() {
+        let (addr, _stop, _server) = start_limited(Duration::from_secs(5), 1).await;
+        let mut socket = upgraded(addr).await;
+        // Accepted by the kernel into the backlog; nets takes it once a place is free.
+        let mut next = TcpStream::connect(addr).await.unwrap();
+        next.write_all(b"GET /slow/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await.unwrap();
+        let mut byte = [0u8; 1];
+        let early = tokio::time::timeout(Duration::from_millis(800), next.read(&mut byte)).await;
+        assert!(early.is_err(), "served while the upgraded connection was open: {early:?}");
+        // The echo handler ends after one echo, and drops its stream.
+        echo(&mut socket).await;
+        let answer = read_all(&mut next).await;
+        assert!(answer.starts_with("HTTP/1.1 200") && answer.ends_with("done"), "{answer}");
     }
 }
