@@ -490,10 +490,14 @@ async fn the_profile_picture_is_downloaded_by_a_job_into_an_empty_avatar_field()
     use nets_runtime::jobs::Jobs;
     use nets_runtime::social::SocialAvatar;
 
-    // A picture server: a PNG, and an HTML page that claims to be one.
+    // A picture server: a PNG, an HTML page that claims to be one, a redirect to the PNG
+    // (as Facebook's picture URL answers) and a redirect loop.
+    let moved = |to: &'static str| axum::routing::get(move || async move { axum::response::Redirect::to(to) });
     let pictures = axum::Router::new()
         .route("/ada.png", axum::routing::get(|| async { ([("content-type", "image/png")], nets_tests::PNG_BYTES) }))
-        .route("/fake.png", axum::routing::get(|| async { ([("content-type", "image/png")], "<html>gotcha</html>") }));
+        .route("/fake.png", axum::routing::get(|| async { ([("content-type", "image/png")], "<html>gotcha</html>") }))
+        .route("/v1/bob/picture", moved("../../ada.png"))
+        .route("/loop.png", moved("/loop.png"));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let pictures_at = listener.local_addr().unwrap();
     let picture_server = tokio::spawn(async move { axum::serve(listener, pictures).await });
@@ -540,12 +544,26 @@ async fn the_profile_picture_is_downloaded_by_a_job_into_an_empty_avatar_field()
     assert!(stored.starts_with("user/"), "{stored}");
     assert_eq!(std::fs::read(media.join(&stored)).unwrap(), nets_tests::PNG_BYTES);
 
-    // Not an image whatever the server says: the login works, nothing is stored.
+    // Through a redirect (relative to the picture URL): the same picture.
+    let bob = login("g-bob", "bob@example.com", "v1/bob/picture").await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let redirected = loop {
+        if let Some(path) = avatar(bob).await {
+            break path;
+        }
+        assert!(Instant::now() < deadline, "the avatar behind a redirect was not stored");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(std::fs::read(media.join(&redirected)).unwrap(), nets_tests::PNG_BYTES);
+
+    // Not an image whatever the server says, or a redirect loop: the login works,
+    // nothing is stored.
     let eve = login("g-eve", "eve@example.com", "fake.png").await;
+    let zoe = login("g-zoe", "zoe@example.com", "loop.png").await;
     // A later login with another picture keeps the stored one.
     login("g-ada", "ada@example.com", "fake.png").await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert_eq!(avatar(eve).await, None);
+    assert_eq!((avatar(eve).await, avatar(zoe).await), (None, None));
     assert_eq!(avatar(ada).await, Some(stored));
     // Stopping an apalis PostgreSQL worker sometimes never returns under this crate's
     // own feature set (`cargo test -p nets-tests`): a jobs-module problem, not the
