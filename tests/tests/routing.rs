@@ -454,6 +454,8 @@ async fn the_route_registry_lists_every_endpoint_in_source_order() {
             ("/loginWithMicrosoft/", "loginWithMicrosoft"),
             ("/loginWithGithub/", "loginWithGithub"),
             ("/loginWithGoogleSocial/", "loginWithGoogleSocial"),
+            ("/linkSocial/", "linkSocial"),
+            ("/unlinkSocial/", "unlinkSocial"),
         ]
     );
 

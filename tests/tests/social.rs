@@ -507,7 +507,7 @@ async fn the_profile_picture_is_downloaded_by_a_job_into_an_empty_avatar_field()
     let toml = format!(
         "SECRET_KEY = 'social test secret-xxxxxxxxxxxxxxxxx'\nGOOGLE_CLIENT_ID = '{GOOGLE_ID}'\n\
          NETS_CORE_GOOGLE_JWKS_URL = '{}'\nNETS_CORE_USER_FILE_FIELDS = ['avatar']\nMEDIA_ROOT = '{}'\n\
-         NETS_CORE_JOBS_POLL_MS = 50",
+         NETS_CORE_JOBS_POLL_MS = 50\nNETS_CORE_JOBS_BACKOFF_MS = 100",
         google.jwks_url(),
         media.display()
     );
@@ -621,4 +621,99 @@ async fn an_unverified_social_identity_loses_the_account_once_its_owner_proves_t
     assert!(f.links().await.is_empty(), "the unverified link is gone");
     // The squatter's next login no longer reaches the account.
     refused(&f.google(sign(&claims, TestKey::Primary)).await, 400, "email_not_verified");
+}
+
+/// The way in for an identity refused with `email_not_verified`: its owner proves the
+/// account with a one-time code (and a bearer token, or the identifier) and links it.
+/// It then logs into that account, stays through the next code login, cannot be taken
+/// by another account, and is gone once unlinked. A bearer token alone links nothing.
+#[tokio::test]
+async fn an_owner_links_an_identity_with_a_one_time_code_and_unlinks_it() {
+    // Ada asks for five codes, the default per window.
+    let f = Fixture::with("DEBUG = true\nNETS_CORE_LOGIN_CODES_PER_IDENTIFIER = 10").await;
+    let unvouched =
+        sign(&with(google_claims("g-ada", "ada@example.com"), "email_verified", json!(false)), TestKey::Primary);
+    refused(&f.google(unvouched.clone()).await, 400, "email_not_verified");
+    // DEBUG's fixed code: `/login/` sends `123456` (a new one each time).
+    let send_code = async |email: &str| {
+        f.server.send(f.server.post_json("/login/", json!({"email": email}))).await.data();
+    };
+    let sign_in = async |email: &str| -> (Value, String) {
+        send_code(email).await;
+        let body = json!({"email": email, "code": "123456", "client_id": f.client.client_id,
+                          "client_secret": f.client.client_secret});
+        let reply = f.server.send(f.server.post_json("/authenticate/", body)).await;
+        (reply.data()["user"]["id"].clone(), reply.data()["access_token"].as_str().unwrap().to_owned())
+    };
+    let (ada, ada_token) = sign_in("ada@example.com").await;
+    let link = async |bearer: Option<&str>, fields: Value| -> Reply {
+        let request = f.server.post_json("/linkSocial/", fields);
+        f.server
+            .send(match bearer {
+                Some(b) => request.bearer_auth(b),
+                None => request,
+            })
+            .await
+    };
+    let google = |fields: Value| {
+        let mut body = json!({"provider": "google", "token": unvouched});
+        body.as_object_mut().unwrap().extend(fields.as_object().unwrap().clone());
+        body
+    };
+
+    // Refusals: the bearer token alone (its code was spent signing in), a wrong code, no
+    // account at all, an unknown provider, no credential, a forged token.
+    link(Some(&ada_token), google(json!({}))).await.assert_missing(&["verification_code"]);
+    let wrong = link(Some(&ada_token), google(json!({"verification_code": "123456"}))).await;
+    wrong.assert_error(400, "Invalid code for this user and device");
+    send_code("ada@example.com").await;
+    link(Some(&ada_token), google(json!({"verification_code": "654321"})))
+        .await
+        .assert_error(400, "Invalid code for this user and device");
+    link(None, google(json!({"verification_code": "123456"}))).await.assert_error(400, "Missing params: email");
+    let provider = json!({"provider": "myspace", "verification_code": "123456"});
+    link(Some(&ada_token), provider)
+        .await
+        .assert_invalid("provider", "one of google, apple, facebook, microsoft, github");
+    link(Some(&ada_token), json!({"provider": "google", "verification_code": "123456"})).await.assert_field_errors(
+        "Missing params: token",
+        json!({"token": ["this parameter is required (or code and redirect_uri)"]}),
+    );
+    // Signed by another key under the real key's id (the code is spent on it).
+    let forged = sign_with_kid(&google_claims("g-ada", "ada@example.com"), TestKey::Other, TestKey::Primary.kid());
+    let body = json!({"provider": "google", "token": forged, "verification_code": "123456"});
+    refused(&link(Some(&ada_token), body).await, 400, "invalid_token");
+    assert!(f.links().await.is_empty());
+
+    // Linked with the bearer token and a fresh code: the identity now logs into Ada's
+    // account, and a code login keeps it.
+    send_code("ada@example.com").await;
+    let linked = link(Some(&ada_token), google(json!({"verification_code": "123456"}))).await;
+    linked.assert_data(json!({"provider": "google", "email": "ada@example.com"}));
+    assert_eq!(f.google(unvouched.clone()).await.data()["user"]["id"], ada);
+    sign_in("ada@example.com").await;
+    assert_eq!(f.links().await.len(), 1, "the owner's link survives a code login");
+    // Again by the identifier and a code (no bearer token): refreshed. Bob cannot take it.
+    send_code("ada@example.com").await;
+    link(None, google(json!({"email": "ada@example.com", "verification_code": "123456"}))).await.data();
+    let (_, bob_token) = sign_in("bob@example.com").await;
+    send_code("bob@example.com").await;
+    let taken = link(Some(&bob_token), google(json!({"verification_code": "123456"}))).await;
+    refused(&taken, 400, "identity_in_use");
+    assert_eq!(f.links().await[0].2, ada.as_i64().unwrap());
+
+    // Unlinked (signed in): refused again, as before the link; twice removes nothing.
+    let unlink = async |bearer: Option<&str>| {
+        let request = f.server.post_json("/unlinkSocial/", json!({"provider": "google"}));
+        f.server
+            .send(match bearer {
+                Some(b) => request.bearer_auth(b),
+                None => request,
+            })
+            .await
+    };
+    assert_eq!(unlink(None).await.status, 401);
+    unlink(Some(&ada_token)).await.assert_data(json!({"provider": "google", "unlinked": 1}));
+    unlink(Some(&ada_token)).await.assert_data(json!({"provider": "google", "unlinked": 0}));
+    refused(&f.google(unvouched).await, 400, "email_not_verified");
 }

@@ -24,10 +24,10 @@ use uuid::Uuid;
 
 use super::Accounts;
 use super::devices::{self, DeviceInput, DeviceRow};
-use crate::ApiError;
 use crate::db::Db;
 use crate::oauth::on_pool;
 use crate::users::Identifier;
+use crate::{ApiError, Ctx};
 
 /// Wrong tries after which a code is dead, even for the right code.
 pub const MAX_ATTEMPTS: i32 = 5;
@@ -353,12 +353,14 @@ async fn record_login(db: &Db, user: i64, device: Option<i64>, now: DateTime<Utc
             .map_err(ApiError::internal)?;
         // The owner just proved the address: social identities that claimed it without
         // their provider vouching for it (`NETS_CORE_SOCIAL_UNVERIFIED_EMAIL = "create"`)
-        // were not the owner's word, and lose the account.
-        sqlx::query("DELETE FROM nets_social_account WHERE user_id = $1 AND email_verified = FALSE")
-            .bind(user)
-            .execute(&mut *tx)
-            .await
-            .map_err(ApiError::internal)?;
+        // were not the owner's word, and lose the account; those the owner linked stay.
+        sqlx::query(
+            "DELETE FROM nets_social_account WHERE user_id = $1 AND email_verified = FALSE AND NOT linked_by_owner",
+        )
+        .bind(user)
+        .execute(&mut *tx)
+        .await
+        .map_err(ApiError::internal)?;
         if let Some(device) = device {
             sqlx::query("UPDATE nets_user_device SET last_login = $1, updated = $1 WHERE id = $2")
                 .bind(now)
@@ -413,6 +415,40 @@ impl Accounts {
             });
         }
         invalid_code()
+    }
+}
+
+impl Accounts {
+    /// The account a one-time `code` proves (consumed): the signed-in user's (a bearer
+    /// token), or `identifier`'s without one. Wrong codes count as `/authenticate/`'s do.
+    /// `/delete/` and `/linkSocial/` take this proof.
+    pub(crate) async fn account_by_code(
+        &self,
+        ctx: &Ctx,
+        code: &str,
+        identifier: Option<&str>,
+        device_uuid: Option<Uuid>,
+    ) -> Result<i64, ApiError> {
+        match ctx.user() {
+            Some(user) => {
+                let user = user.id;
+                self.count_code_check(ctx, &format!("user:{user}"), device_uuid).await?;
+                if !well_formed(code) {
+                    return Err(invalid_code());
+                }
+                consume_for_user(self, user, &self.code_digest(user, code), device_uuid).await?;
+                Ok(user)
+            }
+            None => {
+                let column = self.0.users.identifier().column();
+                let raw = identifier.filter(|i| !i.trim().is_empty());
+                let raw = raw.ok_or_else(|| ApiError::bad_request(format!("Missing params: {column}")))?;
+                super::input::limit(column, raw, 254)?;
+                let identifier = self.normalize_identifier(raw)?;
+                self.count_code_check(ctx, &identifier, device_uuid).await?;
+                consume(self, &identifier, code, device_uuid, false).await
+            }
+        }
     }
 }
 

@@ -9,7 +9,6 @@
 
 use axum::response::{Html, IntoResponse, Response};
 
-use super::codes::{self, invalid_code};
 use super::{Accounts, page_policy};
 use crate::oauth::on_pool;
 use crate::{ApiError, Ctx};
@@ -47,26 +46,7 @@ impl Accounts {
         identifier: Option<&str>,
         device_uuid: Option<uuid::Uuid>,
     ) -> Result<(), ApiError> {
-        let user = match ctx.user() {
-            Some(user) => {
-                let user = user.id;
-                self.count_code_check(ctx, &format!("user:{user}"), device_uuid).await?;
-                if !codes::well_formed(code) {
-                    return Err(invalid_code());
-                }
-                codes::consume_for_user(self, user, &self.code_digest(user, code), device_uuid).await?;
-                user
-            }
-            None => {
-                let column = self.0.users.identifier().column();
-                let raw = identifier.filter(|i| !i.trim().is_empty());
-                let raw = raw.ok_or_else(|| ApiError::bad_request(format!("Missing params: {column}")))?;
-                super::input::limit(column, raw, 254)?;
-                let identifier = self.normalize_identifier(raw)?;
-                self.count_code_check(ctx, &identifier, device_uuid).await?;
-                codes::consume(self, &identifier, code, device_uuid, false).await?
-            }
-        };
+        let user = self.account_by_code(ctx, code, identifier, device_uuid).await?;
         self.0.oauth.revoke_user_tokens(user).await.map_err(ApiError::internal)?;
         // Rows the account owns go with it (ON DELETE CASCADE).
         on_pool!(self.0.oauth.db(), |pool| sqlx::query("DELETE FROM nets_user WHERE id = $1")

@@ -40,6 +40,11 @@ impl Accounts {
         })
     }
 
+    /// A `device_uuid` parameter, checked as the account endpoints check it.
+    pub(crate) fn device_uuid(value: Option<&str>) -> Result<Option<uuid::Uuid>, ApiError> {
+        input::uuid("device_uuid", value)
+    }
+
     /// The user table.
     pub(crate) fn users(&self) -> &crate::users::UserTable {
         &self.0.users

@@ -6,7 +6,8 @@ use serde_json::Value;
 
 use super::exchange::Grant;
 use super::{Provider, Social, SocialError, link};
-use crate::{ApiError, ApiResult, App, Ctx, FieldErrors, State, request_handler};
+use crate::accounts::Accounts;
+use crate::{ApiError, ApiResult, App, Ctx, FieldErrors, Settings, State, request_handler};
 
 /// The bodies are a handful of short fields and a token.
 fn small_body(_: &App) -> usize {
@@ -50,6 +51,18 @@ fn missing(field: &str, problem: &str) -> ApiError {
     ApiError::BadRequest { message: format!("Missing params: {field}"), errors }
 }
 
+impl Credential<'_> {
+    /// A token longer than any provider's is refused before anything else.
+    fn check_size(&self) -> Result<(), ApiError> {
+        match self {
+            Credential::Token(token) if token.len() > MAX_TOKEN_BYTES => {
+                Err(ApiError::field("token", format!("at most {MAX_TOKEN_BYTES} bytes")))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 /// What a login sends besides the token.
 struct Login<'a> {
     client_id: &'a str,
@@ -68,11 +81,7 @@ async fn login(
     credential: Credential<'_>,
     login: Login<'_>,
 ) -> ApiResult<Value> {
-    if let Credential::Token(token) = &credential
-        && token.len() > MAX_TOKEN_BYTES
-    {
-        return Err(ApiError::field("token", format!("at most {MAX_TOKEN_BYTES} bytes")));
-    }
+    credential.check_size()?;
     let accounts = &social.0.accounts;
     accounts.limit_login_per_ip(ctx).await?;
     let device = accounts.read_device(login.device)?;
@@ -245,4 +254,71 @@ token_or_code_login! {
     login_with_google_social,
     Google,
     "A Google ID token (or, in the web-app flow, code and redirect_uri)"
+}
+
+/// The account's identifier parameter, as `/delete/` takes it (`email` or `username`,
+/// as `NETS_CORE_USER_IDENTIFIER` says).
+fn identifier(settings: &Settings) -> Option<&'static str> {
+    Some(settings.user_identifier.column())
+}
+
+/// `provider`, one of the stored names.
+fn provider_named(name: &str) -> Result<Provider, ApiError> {
+    Provider::from_name(name.trim())
+        .ok_or_else(|| ApiError::field("provider", "one of google, apple, facebook, microsoft, github"))
+}
+
+/// Links a provider identity to an account: `provider` (`google`, `apple`, `facebook`,
+/// `microsoft`, `github`) and its `token` (or, in the web-app flow, `code`,
+/// `redirect_uri` and `code_verifier`; `nonce` as for a login), verified exactly as a
+/// login verifies it, and the account's one-time `verification_code` (from `/login/`),
+/// which proves the account as `/delete/`'s does: the signed-in user's (bearer token), or
+/// the identifier's. A stolen bearer token alone cannot plant a way in. The identity then
+/// logs into this account whatever its provider says of the address: the way in for one
+/// refused with `email_not_verified`. One linked to another account is refused
+/// (`identity_in_use`); linking again refreshes the link. Answers the provider and the
+/// address it gave.
+#[request_handler(path = "linkSocial/", name = "linkSocial", methods = [POST], public, body_limit = small_body, tags = ["nets_core_auth"])]
+#[allow(clippy::too_many_arguments)]
+async fn link_social(
+    ctx: Ctx,
+    social: State<Social>,
+    #[param(description = "google, apple, facebook, microsoft or github")] provider: String,
+    #[param(secret, description = "The provider's token, as its login endpoint takes it")] token: Option<String>,
+    #[param(secret, description = "Web-app flow: the authorization code")] code: Option<String>,
+    #[param(description = "Web-app flow: the redirect_uri the code was issued for")] redirect_uri: Option<String>,
+    #[param(secret, description = "Web-app flow: the PKCE code verifier")] code_verifier: Option<String>,
+    #[param(secret, description = "The raw nonce an ID token is bound to")] nonce: Option<String>,
+    #[param(secret, description = "The account's one-time code, sent by /login/")] verification_code: String,
+    #[param(name_from = identifier, description = "Without a bearer token: the account's identifier")]
+    identifier: Option<String>,
+    device_uuid: Option<String>,
+) -> ApiResult<Value> {
+    let social: &Social = &social;
+    let provider = provider_named(&provider)?;
+    let credential = Credential::read(&token, &code, &redirect_uri, &code_verifier)?;
+    credential.check_size()?;
+    let device_uuid = Accounts::device_uuid(device_uuid.as_deref())?;
+    let accounts = &social.0.accounts;
+    accounts.limit_login_per_ip(&ctx).await?;
+    // The account first: a wrong code is counted, and the provider never called.
+    let user = accounts.account_by_code(&ctx, verification_code.trim(), identifier.as_deref(), device_uuid).await?;
+    let identity = verify(social, provider, credential, nonce.as_deref()).await.map_err(|e| e.into_api(provider))?;
+    link::link_to(accounts.oauth().db(), provider, &identity, user).await?;
+    social.queue_avatar(user, identity.picture.as_deref()).await;
+    Ok(serde_json::json!({"provider": provider.as_str(), "email": identity.email}))
+}
+
+/// Unlinks the signed-in account's identity at `provider`: it no longer logs in here
+/// (the account's e-mail code always does). Answers how many links were removed (0 or 1).
+#[request_handler(path = "unlinkSocial/", name = "unlinkSocial", methods = [POST], body_limit = small_body, tags = ["nets_core_auth"])]
+async fn unlink_social(
+    ctx: Ctx,
+    social: State<Social>,
+    #[param(description = "google, apple, facebook, microsoft or github")] provider: String,
+) -> ApiResult<Value> {
+    let (user, social): (i64, &Social) = (ctx.require_user()?.id, &social);
+    let provider = provider_named(&provider)?;
+    let removed = link::unlink(social.0.accounts.oauth().db(), provider, user).await?;
+    Ok(serde_json::json!({"provider": provider.as_str(), "unlinked": removed}))
 }

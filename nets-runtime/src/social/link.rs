@@ -2,7 +2,8 @@
 //! the identity: a returning user is found by it even after changing their address at
 //! the provider. A first login links to the account with the address only when the
 //! provider vouches for it (the original matched unverified addresses: an account
-//! takeover).
+//! takeover). The signed-in owner of an account links any identity of theirs to it
+//! ([`link_to`], `POST /linkSocial/`), and unlinks it ([`unlink`]).
 
 use std::str::FromStr;
 
@@ -160,4 +161,49 @@ async fn fill_names(db: &Db, user: i64, identity: &Identity) -> Result<(), ApiEr
     let (first, last) = (name(&identity.first_name), name(&identity.last_name));
     on_pool!(db, |pool| sqlx::query(FILL).bind(user).bind(&first).bind(&last).execute(pool).await.map(drop))
         .map_err(ApiError::internal)
+}
+
+/// Links `identity` to the signed-in `user` (`POST /linkSocial/`): the owner's word, so
+/// the link is kept whatever the provider says of the address (a code login that proves
+/// the address keeps it). Linking it again refreshes it; an identity linked to another
+/// account is refused (`identity_in_use`), never moved.
+pub(crate) async fn link_to(db: &Db, provider: Provider, identity: &Identity, user: i64) -> Result<(), ApiError> {
+    // One statement: a concurrent link of the same identity to another account loses
+    // the race cleanly (the conflict's `WHERE` fails, no row comes back).
+    const LINK: &str = "INSERT INTO nets_social_account (user_id, provider, subject, email, email_verified, profile, \
+                        linked_by_owner) VALUES ($1, $2, $3, $4, $5, $6, TRUE) \
+                        ON CONFLICT (provider, subject) DO UPDATE SET linked_by_owner = TRUE, email = excluded.email, \
+                        email_verified = excluded.email_verified, profile = excluded.profile, updated = $7 \
+                        WHERE nets_social_account.user_id = excluded.user_id RETURNING user_id";
+    let profile = sqlx::types::Json(&identity.profile);
+    let linked: Option<i64> = on_pool!(db, |pool| sqlx::query_scalar(LINK)
+        .bind(user)
+        .bind(provider.as_str())
+        .bind(&identity.subject)
+        .bind(&identity.email)
+        .bind(identity.email_verified)
+        .bind(profile)
+        .bind(chrono::Utc::now())
+        .fetch_optional(pool)
+        .await)
+    .map_err(ApiError::internal)?;
+    match linked {
+        Some(_) => Ok(()),
+        None => {
+            Err(refused("identity_in_use", format!("this {} account is linked to another account", provider.title())))
+        }
+    }
+}
+
+/// Removes `user`'s identities at `provider`; how many there were. The account keeps
+/// its e-mail code login.
+pub(crate) async fn unlink(db: &Db, provider: Provider, user: i64) -> Result<u64, ApiError> {
+    const UNLINK: &str = "DELETE FROM nets_social_account WHERE user_id = $1 AND provider = $2";
+    on_pool!(db, |pool| sqlx::query(UNLINK)
+        .bind(user)
+        .bind(provider.as_str())
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected()))
+    .map_err(ApiError::internal)
 }

@@ -34,6 +34,15 @@
 //! 5. an inactive account is refused; then device, tokens and the new-login e-mail as
 //!    `/authenticate/`.
 //!
+//! An account's owner links an identity of theirs to it with `POST /linkSocial/`
+//! (`provider`, the credential as the login endpoint takes it, verified the same way,
+//! and a one-time `verification_code` from `/login/` proving the account, as for
+//! `/delete/`: the bearer token's account or the identifier's): the way in for an
+//! identity refused with `email_not_verified`, since the owner's word replaces the
+//! provider's. Such a link survives the code login that removes unvouched ones; an
+//! identity linked to another account is refused (`identity_in_use`). A signed-in user
+//! removes one with `POST /unlinkSocial/` (`provider`).
+//!
 //! Refusals are 400 `{"res": 0, "message": .., "data": null, "code": ..}` with a stable
 //! `code` (`provider_not_configured`, `invalid_token`, `token_expired`,
 //! `wrong_audience`, `wrong_issuer`, `email_not_verified`, `no_email`,
@@ -87,6 +96,13 @@ impl Provider {
             Provider::Microsoft => "microsoft",
             Provider::Github => "github",
         }
+    }
+
+    /// The provider stored as `name` (see [`as_str`](Self::as_str)).
+    pub(crate) fn from_name(name: &str) -> Option<Provider> {
+        [Provider::Google, Provider::Apple, Provider::Facebook, Provider::Microsoft, Provider::Github]
+            .into_iter()
+            .find(|p| p.as_str() == name)
     }
 
     /// The display name in messages.
@@ -307,8 +323,8 @@ impl Social {
     }
 }
 
-/// Installs the six social login endpoints, their state, and the picture download job
-/// on the app's workers.
+/// Installs the six social login endpoints, `/linkSocial/` and `/unlinkSocial/`, their
+/// state, and the picture download job on the app's workers.
 impl crate::Module for Social {
     fn install(self, app: AppBuilder) -> AppBuilder {
         app.routes(crate::module::builtin_routes("nets_runtime::social")).job::<SocialAvatar>(self.clone()).state(self)
