@@ -507,12 +507,12 @@ async fn the_profile_picture_is_downloaded_by_a_job_into_an_empty_avatar_field()
     let toml = format!(
         "SECRET_KEY = 'social test secret-xxxxxxxxxxxxxxxxx'\nGOOGLE_CLIENT_ID = '{GOOGLE_ID}'\n\
          NETS_CORE_GOOGLE_JWKS_URL = '{}'\nNETS_CORE_USER_FILE_FIELDS = ['avatar']\nMEDIA_ROOT = '{}'\n\
-         NETS_CORE_JOBS_POLL_MS = 50\nNETS_CORE_JOBS_BACKOFF_MS = 100\nNETS_CORE_JOBS_QUEUE_PREFIX = '{}'",
+         NETS_CORE_JOBS_POLL_MS = 50\nNETS_CORE_JOBS_BACKOFF_MS = 100\nNETS_CORE_JOBS_QUEUE_PREFIX = 'avatars-{}'",
         google.jwks_url(),
         media.display(),
         // Its own queue: on PostgreSQL the job tables are shared by every test and run,
         // and a worker would otherwise work through other runs' leftover jobs first.
-        format!("avatars-{}", uuid::Uuid::new_v4().simple()),
+        uuid::Uuid::new_v4().simple(),
     );
     let db = test_db().await;
     exec(&db, "ALTER TABLE nets_user ADD COLUMN avatar VARCHAR(255)").await;
