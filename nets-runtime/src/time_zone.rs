@@ -32,7 +32,14 @@ impl TimeZone {
 
     /// The zone named `name` (an IANA name, matched without regard to case), or `None`
     /// when the database has no such zone.
+    ///
+    /// `UTC`, the default `TIME_ZONE`, needs no database: opening the system's lists
+    /// every file under `/usr/share/zoneinfo` (about 900, some 67 KB of names kept for
+    /// the life of the process), which a server that only ever reads UTC never needs.
     pub fn get(name: &str) -> Option<TimeZone> {
+        if name.eq_ignore_ascii_case("UTC") {
+            return Some(TimeZone::UTC);
+        }
         jiff::tz::TimeZone::get(name).ok().map(TimeZone)
     }
 
@@ -132,6 +139,8 @@ mod tests {
                 .local_minus_utc(),
             0
         );
+        assert_eq!(TimeZone::get("utc"), Some(TimeZone::UTC));
+        assert_eq!(TimeZone::get("UTC").unwrap().name(), "UTC");
         assert!(TimeZone::get("Mars/Olympus").is_none());
         assert!(TimeZone::get("").is_none());
         assert_eq!(TimeZone::UTC.from_local_datetime(&naive(12_000, 1, 1, 0, 0)), LocalResult::None);
