@@ -125,7 +125,7 @@ fn redis() -> Option<Storage> {
 }
 
 struct Setup {
-    _db: TestDb,
+    db: TestDb,
     jobs: Jobs,
     mailer: Mailer,
     settings: Settings,
@@ -146,7 +146,7 @@ impl Setup {
             }
         };
         let mailer = Mailer::builder(&settings).database(db.db.clone()).jobs(jobs.clone()).build().expect("mailer");
-        Setup { _db: db, jobs, mailer, settings, redis }
+        Setup { db, jobs, mailer, settings, redis }
     }
 
     /// Removes this test's Redis keys (others test against the same Redis).
@@ -332,4 +332,61 @@ async fn only_stored_jobs_have_a_status() {
 fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().port()
+}
+
+/// An idle worker looks again every `NETS_CORE_JOBS_POLL_MS`, whatever its previous look
+/// ran into. apalis' interval strategy armed its next timer without registering the
+/// worker's task with it, so when the timer's wake-up and the end of a fetch reached the
+/// task in one poll, the worker slept until its next heartbeat: with the default 30 s, a
+/// login code's e-mail came half a minute late. Forty jobs queued one after another on a
+/// busy runtime, each to run well within a heartbeat (without the fix, a job in the
+/// first dozen waited for the heartbeat in three runs of three).
+#[tokio::test]
+async fn an_idle_worker_picks_up_each_new_job_within_its_poll_not_its_heartbeat() {
+    let prefix = format!("t{}", uuid::Uuid::new_v4().simple());
+    let settings = nets_tests::settings(&format!(
+        "EMAIL_HOST = '127.0.0.1'\nEMAIL_PORT = {}\nNETS_CORE_JOBS_QUEUE_PREFIX = '{prefix}'\n\
+         NETS_CORE_JOBS_HEARTBEAT_SECONDS = 30\nNETS_CORE_JOBS_POLL_MS = 1",
+        free_port()
+    ));
+    let s = Setup::new(Storage::Database, settings).await;
+    let runs = Runs::default();
+    let worker = s.jobs.worker().register::<Task>(runs.clone()).spawn().expect("worker starts");
+    // On SQLite, a writer holding the write lock now and then: the worker's fetches wait
+    // for it and end at times unrelated to its timer. (PostgreSQL's fetch skips locked
+    // rows and waits for nothing.)
+    let writer = match &s.db.db {
+        nets_runtime::db::Db::Sqlite(pool) => {
+            let pool = pool.clone();
+            sqlx::query("CREATE TABLE busy (n INTEGER)").execute(&pool).await.unwrap();
+            Some(tokio::spawn(async move {
+                for n in 0i64.. {
+                    let mut tx = pool.begin().await.unwrap();
+                    sqlx::query("INSERT INTO busy VALUES ($1)").bind(n).execute(&mut *tx).await.unwrap();
+                    tokio::time::sleep(Duration::from_millis(n as u64 % 7 * 3)).await;
+                    tx.commit().await.unwrap();
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            }))
+        }
+        _ => None,
+    };
+    let mut slowest = Duration::ZERO;
+    for n in 0..40 {
+        let queued = Instant::now();
+        enqueue(&s.jobs, n, Outcome::Succeed).await;
+        while runs.of(Task::NAME, n).is_empty() {
+            assert!(queued.elapsed() < Duration::from_secs(10), "job {n} not run 10 s after it was queued");
+            // The runtime busy (as with requests served on its threads), so wake-ups
+            // reach the worker's task together.
+            std::thread::sleep(Duration::from_millis(3));
+            tokio::task::yield_now().await;
+        }
+        slowest = slowest.max(queued.elapsed());
+    }
+    eprintln!("slowest of 40 jobs ran {slowest:?} after it was queued");
+    if let Some(writer) = writer {
+        writer.abort();
+    }
+    worker.stop().await.unwrap();
 }

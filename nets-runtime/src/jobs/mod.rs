@@ -88,6 +88,7 @@
 
 mod job;
 mod storage;
+mod tick;
 mod worker;
 
 use std::sync::Arc;

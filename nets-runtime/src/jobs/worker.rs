@@ -24,6 +24,7 @@ use super::storage::postgres_config;
 #[cfg(feature = "redis")]
 use super::storage::redis_config;
 use super::storage::{JobStorage, sqlite_config};
+use super::tick::Tick;
 use super::{Job, Jobs, JobsError};
 
 /// A worker being put together: the job types it runs, each with its
@@ -244,7 +245,7 @@ async fn run_type<J: Job>(jobs: Jobs, context: J::Context, name: String, stop: S
     macro_rules! run {
         ($backend:expr) => {
             WorkerBuilder::new(name.as_str())
-                .backend($backend.poll_with_interval(config.poll))
+                .backend($backend.poll_with_strategy(Tick::every(config.poll)))
                 .data(handler)
                 .concurrency(config.concurrency)
                 .retry(retry)
