@@ -31,9 +31,14 @@ struct AppInner {
     routes: Routes,
     /// Background work of requests ([`App::spawn`]), drained at shutdown.
     tasks: tokio_util::task::TaskTracker,
+    /// What modules do when the server stops ([`AppBuilder::on_shutdown`]).
+    shutdown: Vec<ShutdownHook>,
     #[cfg(feature = "jobs")]
     job_types: Vec<JobType>,
 }
+
+/// A step of [`App::shut_down`], registered with [`AppBuilder::on_shutdown`].
+pub(crate) type ShutdownHook = Arc<dyn Fn(App) -> crate::auth::BoxFuture<'static, ()> + Send + Sync>;
 
 /// A job type a module or the app registered with [`AppBuilder::job`].
 #[cfg(feature = "jobs")]
@@ -51,7 +56,7 @@ type JobType = std::sync::Arc<dyn Fn(crate::jobs::Worker) -> crate::jobs::Worker
 /// #[tokio::main]
 /// async fn main() -> anyhow::Result<()> {
 ///     let app = App::builder(Settings::load()?).routes(build_urlpatterns!()?).build()?;
-///     nets_runtime::serve(app.router(), "127.0.0.1:8000".parse()?).await?;
+///     app.serve("127.0.0.1:8000".parse()?).await?; // until Ctrl-C or SIGTERM
 ///     Ok(())
 /// }
 /// ```
@@ -80,6 +85,7 @@ pub struct AppBuilder {
     documents: Vec<utoipa::openapi::OpenApi>,
     routes: Routes,
     checks: Vec<(&'static str, Check)>,
+    shutdown: Vec<ShutdownHook>,
     #[cfg(feature = "jobs")]
     job_types: Vec<JobType>,
 }
@@ -174,6 +180,28 @@ impl AppBuilder {
         self
     }
 
+    /// Runs `hook` when the app shuts down ([`App::shut_down`], which
+    /// [`App::serve`] and the `serve` command call once requests are answered), before
+    /// the background work of requests is drained. For modules whose work outlives
+    /// requests: real-time closes its live WebSockets here.
+    ///
+    /// ```
+    /// use nets_runtime::{App, Settings};
+    ///
+    /// let app = App::builder(Settings::default())
+    ///     .on_shutdown(|app| Box::pin(async move { tracing::info!(debug = app.settings().debug, "bye") }))
+    ///     .build()
+    ///     .unwrap();
+    /// # let _ = app;
+    /// ```
+    pub fn on_shutdown(
+        mut self,
+        hook: impl Fn(App) -> crate::auth::BoxFuture<'static, ()> + Send + Sync + 'static,
+    ) -> Self {
+        self.shutdown.push(Arc::new(hook));
+        self
+    }
+
     /// Adds the operations of hand-written axum routes ([`Routes::axum`]) to
     /// `/openapi.json`: their paths, component schemas and tags are merged into the
     /// generated document.
@@ -239,6 +267,7 @@ impl AppBuilder {
             documents: self.documents,
             routes,
             tasks: tokio_util::task::TaskTracker::new(),
+            shutdown: self.shutdown,
             #[cfg(feature = "jobs")]
             job_types: self.job_types,
         }));
@@ -279,6 +308,7 @@ impl App {
             documents: Vec::new(),
             routes: Routes::new(),
             checks: Vec::new(),
+            shutdown: Vec::new(),
             #[cfg(feature = "jobs")]
             job_types: Vec::new(),
         }
@@ -317,6 +347,10 @@ impl App {
 
     pub(crate) fn coerce_cx(&self) -> &CoerceCx {
         &self.0.coerce
+    }
+
+    pub(crate) fn shutdown_hooks(&self) -> &[ShutdownHook] {
+        &self.0.shutdown
     }
 
     /// A worker on `jobs`' storage running every job type the app and its modules

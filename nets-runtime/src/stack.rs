@@ -17,7 +17,7 @@
 //! let jobs = stack.jobs.clone();
 //! let app = stack.app().routes(build_urlpatterns!(self)?).build()?;
 //! let worker = app.worker(&jobs).spawn()?; // e-mails, and your own job types
-//! nets_runtime::serve(app.router(), "127.0.0.1:8000".parse()?).await?;
+//! app.serve("127.0.0.1:8000".parse()?).await?; // until Ctrl-C or SIGTERM, then shut down
 //! worker.stop().await?;
 //! # Ok(()) }
 //! ```

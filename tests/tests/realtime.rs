@@ -542,3 +542,58 @@ async fn users_and_groups_span_instances() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// `App::serve_until` shuts the app down as the `serve` command does: requests answered,
+/// then the modules' shutdown steps — live WebSockets get their close frame (1001) —
+/// then the background work requests started is waited for.
+#[tokio::test]
+async fn an_app_served_until_a_signal_closes_its_sockets_and_drains_its_work() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let db = test_db().await;
+    let settings = nets_tests::settings(BASE);
+    let oauth = OAuth::from_settings(&settings, &db.db).await.expect("OAuth");
+    let users = UserTable::load(&db.db, &settings).await.expect("user table");
+    let cache = Cache::memory(10_000);
+    let accounts = Accounts::new(oauth.clone(), users, cache.clone(), &settings).expect("accounts");
+    let realtime = Realtime::from_settings(&settings, cache).await.expect("Realtime");
+    let app = App::builder(settings)
+        .database(db.db.clone())
+        .install(oauth.clone())
+        .install(accounts)
+        .install(realtime)
+        .routes(build_urlpatterns!().expect("routes"))
+        .build()
+        .expect("app");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let served = tokio::spawn({
+        let app = app.clone();
+        async move { app.serve_until(listener, async move { drop(stopped.await) }).await }
+    });
+    let client = oauth.create_application("app", ClientType::Confidential).await.expect("client");
+    let id = create_user(&db, "ada@example.com").await;
+    let token = oauth.generate_tokens(id, client.id, None).await.expect("tokens").access_token;
+    let mut socket = ws::open(addr, "/ws/echo/", Some(&token)).await;
+    ws::send(&mut socket, "hello").await;
+    assert_eq!(ws::text(&mut socket, CODE_WAIT).await, "hello");
+    // Work a request started, still running when the server is told to stop.
+    let finished = Arc::new(AtomicBool::new(false));
+    app.spawn({
+        let finished = finished.clone();
+        async move {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            finished.store(true, Ordering::SeqCst);
+        }
+    });
+
+    stop.send(()).unwrap();
+    let (code, reason) = ws::close_code(&mut socket, CODE_WAIT).await.expect("closed by the server");
+    assert_eq!((code, reason.as_str()), (Some(1001), "server shutting down"));
+    let result = tokio::time::timeout(Duration::from_secs(10), served).await.expect("serve_until returns");
+    result.expect("the serving task").expect("served without an error");
+    assert!(finished.load(Ordering::SeqCst), "the background work was waited for");
+    assert!(tokio::net::TcpStream::connect(addr).await.is_err(), "no longer listening");
+}

@@ -171,7 +171,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let addr = std::env::var("NETS_BENCH_ADDR").unwrap_or_else(|_| "127.0.0.1:8701".into());
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     println!("nets benchmark server on http://{addr}/ (pid {})", std::process::id());
-    nets_runtime::serve_on(listener, app.router()).await?;
+    app.serve_until(listener, nets_runtime::shutdown_signal()).await?;
     Ok(())
 }
 

@@ -4,7 +4,6 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use serde::Serialize;
 use sqlx::migrate::Migrator;
@@ -14,30 +13,16 @@ use super::progress::Progress;
 use crate::db::Db;
 use crate::jobs::Jobs;
 use crate::routing::Endpoint;
-use crate::{App, ServeOptions, Settings};
+use crate::{App, Settings};
 
-/// How long `serve` waits, after the last request, for background work to finish.
-const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// `serve`: until Ctrl-C or SIGTERM, then drains requests, the background work they
-/// started, and the in-process worker.
+/// `serve`: until Ctrl-C or SIGTERM, then shuts the app down ([`App::serve_until`]:
+/// requests, modules' shutdown steps, the background work requests started), then the
+/// in-process worker.
 pub(super) async fn serve(app: App, jobs: Jobs, addr: SocketAddr) -> Result<ExitCode, BoxError> {
-    let options = ServeOptions::from_settings(app.settings());
     let worker = app.settings().jobs_in_server.then(|| app.worker(&jobs).spawn()).transpose()?;
     let listener = tokio::net::TcpListener::bind(addr).await?;
     println!("serving on http://{} (docs: /docs/, OpenAPI: /openapi.json)", listener.local_addr()?);
-    crate::serve_with(listener, app.router(), options, shutdown_signal()).await?;
-    // Live WebSockets are not requests the server waits for: close them cleanly.
-    #[cfg(feature = "realtime")]
-    if let Some(channels) = app.state::<crate::realtime::Channels>()
-        && !channels.close_all(Duration::from_secs(5)).await
-    {
-        tracing::warn!("WebSockets still open 5 s after their close frames: stopping anyway");
-    }
-    // Requests are answered; now what they started (a login's e-mail), then jobs.
-    if !app.drain(DRAIN_TIMEOUT).await {
-        tracing::warn!("background work still running after {DRAIN_TIMEOUT:?}: stopping anyway");
-    }
+    app.serve_until(listener, crate::shutdown_signal()).await?;
     if let Some(worker) = worker {
         worker.stop().await?;
     }
@@ -48,7 +33,7 @@ pub(super) async fn serve(app: App, jobs: Jobs, addr: SocketAddr) -> Result<Exit
 /// `worker`: runs jobs until Ctrl-C or SIGTERM.
 pub(super) async fn worker(app: App, jobs: Jobs) -> Result<ExitCode, BoxError> {
     eprintln!("worker: running jobs until Ctrl-C");
-    app.worker(&jobs).run(shutdown_signal()).await?;
+    app.worker(&jobs).run(crate::shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -74,29 +59,6 @@ pub(super) fn openapi(app: &App, out: Option<PathBuf>) -> Result<ExitCode, BoxEr
         None => println!("{text}"),
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Ctrl-C, or SIGTERM (what container runtimes and systemd send).
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }
 
 /// One endpoint as `routes` shows it.

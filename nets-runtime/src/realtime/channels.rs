@@ -240,9 +240,10 @@ impl Channels {
     }
 
     /// Closes every socket of this instance (1001, `server shutting down`) and waits up
-    /// to `wait` for them to end; `false` when some were still open then. `serve` of
-    /// the management commands calls it at shutdown (upgraded connections are not
-    /// part of the HTTP server's graceful shutdown).
+    /// to `wait` for them to end; `false` when some were still open then. Installing
+    /// [`Realtime`](super::Realtime) makes it a shutdown step of the app
+    /// ([`App::shut_down`](crate::App::shut_down)): upgraded connections are not part of
+    /// the HTTP server's graceful shutdown.
     pub async fn close_all(&self, wait: Duration) -> bool {
         self.0.hub.close_all(super::hub::close::GOING_AWAY, "server shutting down");
         let deadline = tokio::time::Instant::now() + wait;

@@ -209,9 +209,24 @@ impl Realtime {
 /// assert!(app.endpoints().any(|e| e.path == "ws/ticket/"));
 /// # });
 /// ```
+/// How long a shutting-down app waits for its WebSockets to end after their close frames.
+const SOCKETS_CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 impl crate::Module for Realtime {
     fn install(self, app: crate::AppBuilder) -> crate::AppBuilder {
         let channels = self.0.channels.clone();
-        app.routes(crate::module::builtin_routes("nets_runtime::realtime")).state(channels).state(self)
+        let closing = channels.clone();
+        app.routes(crate::module::builtin_routes("nets_runtime::realtime")).state(channels).state(self).on_shutdown(
+            move |_| {
+                let channels = closing.clone();
+                Box::pin(async move {
+                    if !channels.close_all(SOCKETS_CLOSE_WAIT).await {
+                        tracing::warn!(
+                            "WebSockets still open {SOCKETS_CLOSE_WAIT:?} after their close frames: stopping anyway"
+                        );
+                    }
+                })
+            },
+        )
     }
 }

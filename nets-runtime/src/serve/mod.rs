@@ -87,7 +87,9 @@ impl Default for ServeOptions {
     }
 }
 
-/// Serves a router on `addr` with the default [`ServeOptions`] until Ctrl-C.
+/// Serves a router on `addr` with the default [`ServeOptions`] until Ctrl-C or SIGTERM.
+/// For an [`App`](crate::App), [`App::serve`](crate::App::serve) also takes its
+/// settings' options and shuts the app down cleanly afterwards.
 pub async fn serve(router: Router, addr: SocketAddr) -> std::io::Result<()> {
     let listener = TcpListener::bind(addr).await?;
     serve_on(listener, router).await
@@ -95,11 +97,7 @@ pub async fn serve(router: Router, addr: SocketAddr) -> std::io::Result<()> {
 
 /// Like [`serve`], on a listener you bound (for example to port 0 in tests).
 pub async fn serve_on(listener: TcpListener, router: Router) -> std::io::Result<()> {
-    serve_with(listener, router, ServeOptions::default(), ctrl_c()).await
-}
-
-async fn ctrl_c() {
-    let _ = tokio::signal::ctrl_c().await;
+    serve_with(listener, router, ServeOptions::default(), crate::shutdown_signal()).await
 }
 
 /// Serves `router` on `listener` with `options` until `shutdown` completes, then waits
