@@ -120,6 +120,12 @@ async fn instance(db: &TestDb, extra: &str) -> Instance {
 
 /// An instance whose layer falls back to push notifications (console transport: DEBUG).
 async fn instance_with(db: &TestDb, extra: &str, push: bool) -> Instance {
+    let (app, oauth, channels) = app(db, extra, push).await;
+    Instance { oauth, channels, server: TestServer::start(app.router()).await }
+}
+
+/// The app of an instance, not served yet, with its OAuth and channels.
+async fn app(db: &TestDb, extra: &str, push: bool) -> (App, OAuth, Channels) {
     let settings = nets_tests::settings(&format!("{BASE}\n{extra}"));
     let oauth = OAuth::from_settings(&settings, &db.db).await.unwrap_or_else(|e| panic!("OAuth: {e}"));
     let users = UserTable::load(&db.db, &settings).await.expect("user table");
@@ -139,7 +145,7 @@ async fn instance_with(db: &TestDb, extra: &str, push: bool) -> Instance {
         .routes(build_urlpatterns!().expect("routes"))
         .build()
         .unwrap_or_else(|e| panic!("app: {e}"));
-    Instance { oauth, channels, server: TestServer::start(app.router()).await }
+    (app, oauth, channels)
 }
 
 /// Users with tokens on one database.
@@ -552,20 +558,7 @@ async fn an_app_served_until_a_signal_closes_its_sockets_and_drains_its_work() {
     use std::sync::atomic::{AtomicBool, Ordering};
 
     let db = test_db().await;
-    let settings = nets_tests::settings(BASE);
-    let oauth = OAuth::from_settings(&settings, &db.db).await.expect("OAuth");
-    let users = UserTable::load(&db.db, &settings).await.expect("user table");
-    let cache = Cache::memory(10_000);
-    let accounts = Accounts::new(oauth.clone(), users, cache.clone(), &settings).expect("accounts");
-    let realtime = Realtime::from_settings(&settings, cache).await.expect("Realtime");
-    let app = App::builder(settings)
-        .database(db.db.clone())
-        .install(oauth.clone())
-        .install(accounts)
-        .install(realtime)
-        .routes(build_urlpatterns!().expect("routes"))
-        .build()
-        .expect("app");
+    let (app, oauth, _) = app(&db, "", false).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
