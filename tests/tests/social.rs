@@ -538,7 +538,7 @@ async fn the_profile_picture_is_downloaded_by_a_job_into_an_empty_avatar_field()
     // Behind a redirect relative to the picture URL, as Facebook's picture URL answers.
     let ada = login("g-ada", "ada@example.com", "v1/ada/picture").await;
     // The worker looks every 50 ms. Shorter than the 30 s heartbeat: a poller that
-    // missed its wake-up (apalis' interval strategy did, one run in fifteen) only runs
+    // missed its wake-up (apalis' interval strategy did, in 5 of 136 runs) only runs
     // the job at the next heartbeat, and fails this.
     let deadline = Instant::now() + Duration::from_secs(15);
     let stored = loop {
