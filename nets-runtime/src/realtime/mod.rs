@@ -189,8 +189,12 @@ impl Realtime {
     }
 }
 
-/// Installs the module: its state (`State<Realtime>`, `State<Channels>`) and
-/// `POST /ws/ticket/`.
+/// How long a shutting-down app waits for its WebSockets to end after their close frames.
+const SOCKETS_CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Installs the module: its state (`State<Realtime>`, `State<Channels>`),
+/// `POST /ws/ticket/`, and a shutdown step ([`App::shut_down`](crate::App::shut_down))
+/// that closes the live WebSockets (1001) and waits up to 5 s for them to end.
 ///
 /// ```
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -209,9 +213,6 @@ impl Realtime {
 /// assert!(app.endpoints().any(|e| e.path == "ws/ticket/"));
 /// # });
 /// ```
-/// How long a shutting-down app waits for its WebSockets to end after their close frames.
-const SOCKETS_CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
-
 impl crate::Module for Realtime {
     fn install(self, app: crate::AppBuilder) -> crate::AppBuilder {
         let channels = self.0.channels.clone();
